@@ -1,0 +1,160 @@
+"""The alert and error payloads published over MQTT: models (the JSON Schema is generated from them),
+deterministic ids and size trimming."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.articles import Article
+from monitor.engine.result import RuleHit, Severity, TagResult
+
+SCHEMA_VERSION = 1
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleInfo(Payload):
+    id: str
+    title: str
+    severity: Severity
+
+
+class ArticleInfo(Payload):
+    path: str = Field(description="the file path as the daemon saw it")
+    sha256: str = Field(description="SHA-256 of the file's bytes")
+    title: str
+    published_at: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+
+class EntityInfo(Payload):
+    id: str
+    name: str
+    kind: str
+    count: int
+
+
+class SpanInfo(Payload):
+    start: int = Field(description="character offset in the article text")
+    end: int
+    text: str
+    source: str = Field(description="entity id, or 'terms:<group>', that this span satisfied")
+
+
+class EvidenceInfo(Payload):
+    start: int
+    end: int
+    text: str
+    spans: list[SpanInfo]
+
+
+class Alert(Payload):
+    """One rule firing on one article. ``id`` is stable across redeliveries: deduplicate on it."""
+
+    schema_version: int = Field(default=SCHEMA_VERSION, alias="schema")
+    id: str
+    rule: RuleInfo
+    article: ArticleInfo
+    entities: list[EntityInfo]
+    evidence: list[EvidenceInfo]
+    watchlist_version: str
+    produced_at: str
+    supersedes: str | None = Field(default=None, description="id of the alert for an earlier version of the file")
+    trimmed: bool = Field(default=False, description="evidence was shortened to fit the payload size limit")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ErrorRecord(Payload):
+    """A file that could not be processed, published on ``<prefix>/errors``."""
+
+    kind: Literal["error"] = "error"
+    id: str
+    path: str
+    reason: str
+    message: str
+    time: str
+
+
+def alert_id(sha256: str, rule: str) -> str:
+    """Derived from content and rule only, so a redelivered or re-produced alert keeps its id."""
+    return hashlib.sha256(f"{sha256}\0{rule}".encode()).hexdigest()[:32]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def build_alert(
+    article: Article,
+    result: TagResult,
+    hit: RuleHit,
+    *,
+    watchlist_version: str,
+    supersedes: str | None = None,
+) -> Alert:
+    return Alert(
+        id=alert_id(article.sha256, hit.rule),
+        rule=RuleInfo(id=hit.rule, title=hit.title, severity=hit.severity),
+        article=ArticleInfo(
+            path=article.path,
+            sha256=article.sha256,
+            title=article.title,
+            published_at=article.published_at,
+            source=article.source,
+            url=article.url,
+        ),
+        entities=[EntityInfo(id=e.id, name=e.name, kind=e.kind, count=e.count) for e in result.entities],
+        evidence=[
+            EvidenceInfo(
+                start=ev.start,
+                end=ev.end,
+                text=ev.text,
+                spans=[SpanInfo(start=s.start, end=s.end, text=s.text, source=s.source) for s in ev.spans],
+            )
+            for ev in hit.evidence
+        ],
+        watchlist_version=watchlist_version,
+        produced_at=now_iso(),
+        supersedes=supersedes,
+    )
+
+
+def encode(model: Payload) -> bytes:
+    return json.dumps(model.model_dump(mode="json", by_alias=True), ensure_ascii=False).encode()
+
+
+def encode_alert(alert: Alert, max_bytes: int) -> bytes:
+    """JSON bytes of at most ``max_bytes``: evidence is shortened (never the alert dropped) when too big."""
+    data = encode(alert)
+    if len(data) <= max_bytes:
+        return data
+    keep = max(1, len(alert.evidence))
+    while True:
+        budget = max(80, max_bytes // 8 // keep)  # UTF-8 Devanagari takes 3 bytes a character, JSON adds more
+        evidence = [
+            EvidenceInfo(start=ev.start, end=ev.end, text=ev.text[:budget], spans=ev.spans[:20])
+            for ev in alert.evidence[:keep]
+        ]
+        trimmed = alert.model_copy(update={"evidence": evidence, "trimmed": True, "entities": alert.entities[:50]})
+        data = encode(trimmed)
+        if len(data) <= max_bytes or keep == 1:
+            return data
+        keep //= 2
+
+
+def alert_topic(prefix: str, hit: RuleHit) -> str:
+    topic = f"{prefix}/alerts/{hit.rule}"
+    return f"{topic}/{hit.topic_suffix}" if hit.topic_suffix else topic
+
+
+def alert_json_schema() -> dict[str, object]:
+    return Alert.model_json_schema(by_alias=True)

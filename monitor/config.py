@@ -1,0 +1,177 @@
+"""Daemon settings: pydantic models, loaded from TOML and overridden by ``MONITOR_<SECTION>__<KEY>``.
+
+Unknown keys are rejected so that a typo in the config is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_ENV = "MONITOR_CONFIG"
+DEFAULT_CONFIG_LOCATIONS = (Path("config/monitor.toml"), Path("/etc/monitor/monitor.toml"))
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WatchSettings(Section):
+    paths: list[Path] = Field(default_factory=lambda: [Path("./inbox")])
+    include: list[str] = Field(default_factory=lambda: ["*.txt", "*.md", "*.json", "*.html"])
+    ignore: list[str] = Field(default_factory=lambda: [".*", "*~", "*.tmp", "*.part", "*.swp"])
+    #: a file written in place is read once its size and mtime stayed unchanged this long
+    settle_ms: int = Field(default=300, ge=0)
+    #: full rescan of the folders, to catch what the watcher missed (0: never)
+    rescan_seconds: float = Field(default=60.0, ge=0)
+    max_bytes: int = Field(default=5_000_000, gt=0)
+    #: bad files are moved here (off by default: the daemon never writes into watched folders)
+    quarantine: Path | None = None
+
+
+class TlsSettings(Section):
+    #: CA bundle to verify the broker; empty means the system store
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class MqttSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    topic_prefix: str = "newsmon"
+    client_id: str = ""
+    username: str | None = None
+    password_file: Path | None = None
+    password: SecretStr | None = None
+    tls: TlsSettings | None = None
+    qos: Literal[0, 1, 2] = 1
+    keepalive: int = Field(default=30, ge=5)
+    embedded: bool = False
+    #: alert payloads above this are trimmed (Mosquitto's message_size_limit must be at least this)
+    max_payload_bytes: int = Field(default=262_144, ge=4096)
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _plain_topic_levels(cls, value: str) -> str:
+        if not value or any(c in value for c in "+#\0") or value.startswith("/") or value.endswith("/"):
+            raise ValueError("must be non-empty topic levels without '+', '#', NUL or a leading/trailing '/'")
+        return value
+
+
+class StateSettings(Section):
+    dir: Path = Path("./state")
+
+
+class WatchlistSettings(Section):
+    paths: list[Path] = Field(default_factory=lambda: [Path("config/watchlists")])
+
+
+class LogSettings(Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class MetricsSettings(Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MONITOR_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    watchlists: WatchlistSettings = Field(default_factory=WatchlistSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file (passed as init kwargs); no .env or secrets dir magic.
+        return (env_settings, init_settings)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The daemon config is unusable; ``problems`` says where, one line each."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """The config file to use: ``--config``, ``$MONITOR_CONFIG``, then the default locations."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    return next((p for p in DEFAULT_CONFIG_LOCATIONS if p.is_file()), None)
+
+
+def load_settings(explicit: Path | None = None) -> tuple[Settings, Path | None]:
+    """Load settings from the config file (if any) and the environment, or raise ConfigError."""
+    path = find_config(explicit)
+    label = str(path) if path else "<defaults>"
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError([ConfigProblem(label, "-", f"cannot read: {exc.strerror or exc}")]) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([ConfigProblem(label, "-", f"invalid TOML: {exc}")]) from exc
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError([_problem(label, err) for err in exc.errors()]) from exc
+    return settings, path
+
+
+def _problem(label: str, err: Any) -> ConfigProblem:
+    key = ".".join(str(part) for part in err["loc"]) or "-"
+    message = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    return ConfigProblem(label, key, message)
+
+
+def read_password(mqtt: MqttSettings) -> str | None:
+    """The broker password, from ``password_file`` (first line) or the ``password`` setting/env var."""
+    if mqtt.password_file is not None:
+        return mqtt.password_file.read_text(encoding="utf-8").splitlines()[0] if mqtt.password_file.stat().st_size else ""
+    if mqtt.password is not None:
+        return mqtt.password.get_secret_value()
+    return None

@@ -1,0 +1,239 @@
+"""The broker connection: drains the outbox in order with QoS 1, reconnecting with capped, jittered backoff.
+
+A fresh aiomqtt client per connection (aiomqtt 2.x cannot re-enter one). ``online`` is published
+retained on connect, ``offline`` is the Last Will and is published on a clean stop. A message is
+removed from the outbox only after its PUBACK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiomqtt
+import structlog
+
+from monitor.config import MqttSettings, read_password
+from monitor.store import Store, StoreThread
+
+log = structlog.get_logger("monitor.publisher")
+
+BATCH = 200
+PUBLISH_TIMEOUT_S = 15.0
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter, capped: a dead broker costs a few connects a minute."""
+
+    initial: float = 0.5
+    cap: float = 30.0
+    attempt: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap, self.initial * 2**self.attempt)
+        self.attempt += 1
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
+    """Verifying TLS context (CA file or the system store, hostname checked, TLS 1.2+), or None."""
+    if settings.tls is None:
+        return None
+    ctx = ssl.create_default_context(cafile=str(settings.tls.ca_file) if settings.tls.ca_file else None)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings.tls.cert_file is not None:
+        ctx.load_cert_chain(
+            str(settings.tls.cert_file), str(settings.tls.key_file) if settings.tls.key_file else None
+        )
+    return ctx
+
+
+def default_client_id(prefix: str) -> str:
+    return f"{prefix}-{socket.gethostname()}-{os.getpid()}"
+
+
+def make_client(settings: MqttSettings, *, client_id: str, will: aiomqtt.Will | None = None, **kwargs: Any) -> aiomqtt.Client:
+    """One configured client (credentials, TLS, will); shared by the daemon and ``monitor tail``."""
+    return aiomqtt.Client(
+        settings.host,
+        settings.port,
+        identifier=client_id,
+        username=settings.username,
+        password=read_password(settings),
+        tls_context=tls_context(settings),
+        keepalive=settings.keepalive,
+        will=will,
+        timeout=10,
+        **kwargs,
+    )
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for an MQTT failure, with the broker's reason code when there is one."""
+    if isinstance(exc, aiomqtt.MqttCodeError):
+        return f"{exc} (reason code {exc.rc})"
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return f"TLS verification failed: {exc}"
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause) and str(cause) not in str(exc):
+        return f"{exc}: {cause}"
+    return str(exc) or type(exc).__name__
+
+
+class Publisher:
+    def __init__(
+        self,
+        settings: MqttSettings,
+        store: StoreThread,
+        status_fields: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.status_fields = status_fields
+        self.status_topic = f"{settings.topic_prefix}/status"
+        self.client_id = settings.client_id or default_client_id("newsmon")
+        self.wakeup = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.published = 0
+        self.publish_failures = 0
+        self.on_published: Callable[[list[float]], None] = lambda created: None
+        self._stopping = False
+        self._flush_deadline = 0.0
+        self._stop_event = asyncio.Event()
+        self._down_since: float | None = None
+        self._down_reason = ""
+        self._client: aiomqtt.Client | None = None
+        self._late_cutoff = 0.0
+        self._late = 0
+
+    def status_payload(self, state: str, **extra: Any) -> bytes:
+        return json.dumps({"state": state, **self.status_fields(), **extra}, ensure_ascii=False).encode()
+
+    def _will(self) -> aiomqtt.Will:
+        return aiomqtt.Will(self.status_topic, self.status_payload("offline", reason="connection lost"), qos=1, retain=True)
+
+    async def run(self) -> None:
+        """Connect, drain, reconnect, until ``stop`` is called; then publish ``offline`` and return."""
+        backoff = Backoff()
+        while True:
+            try:
+                async with make_client(self.settings, client_id=self.client_id, will=self._will()) as client:
+                    self._client = client
+                    await client.publish(self.status_topic, self.status_payload("online"), qos=1, retain=True)
+                    self._mark_up()
+                    backoff.reset()
+                    await self._drain(client)
+                    await client.publish(self.status_topic, self.status_payload("offline", reason="stopped"), qos=1, retain=True)
+                    return
+            except aiomqtt.MqttError as exc:
+                self._mark_down(describe_error(exc))
+            finally:
+                self._client = None
+                self.connected.clear()
+            if self._stopping and time.monotonic() >= self._flush_deadline:
+                return
+            delay = backoff.next_delay()
+            if self._stopping:
+                delay = min(delay, max(0.0, self._flush_deadline - time.monotonic()))
+            await self._sleep_unless_stopped(delay)
+
+    async def publish_status(self, state: str = "online", **extra: Any) -> None:
+        """Refresh the retained status (reload results, counters); skipped while disconnected."""
+        client = self._client
+        if client is None:
+            return
+        try:
+            await client.publish(self.status_topic, self.status_payload(state, **extra), qos=1, retain=True)
+        except aiomqtt.MqttError as exc:
+            log.debug("status publish failed", error=describe_error(exc))
+
+    def stop(self, flush_timeout: float) -> None:
+        """Finish: keep delivering for up to ``flush_timeout`` seconds, then say offline and return."""
+        self._stopping = True
+        self._flush_deadline = time.monotonic() + flush_timeout
+        self._stop_event.set()
+        self.wakeup.set()
+
+    async def _sleep_unless_stopped(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event.wait(), timeout=delay)
+
+    async def _drain(self, client: aiomqtt.Client) -> None:
+        while True:
+            self.wakeup.clear()
+            batch = await self.store.call(Store.pending, BATCH)
+            if not batch:
+                if self._stopping:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=5.0)
+                continue
+            if self._stopping and time.monotonic() >= self._flush_deadline:
+                return
+            try:
+                await asyncio.gather(
+                    *(
+                        client.publish(m.topic, m.payload, qos=self.settings.qos, timeout=PUBLISH_TIMEOUT_S)
+                        for m in batch
+                    )
+                )
+            except aiomqtt.MqttError:
+                self.publish_failures += 1
+                raise
+            await self.store.call(Store.acknowledge, [m.seq for m in batch])
+            self.published += len(batch)
+            self._count_late([m.created_at for m in batch])
+            self.on_published([m.created_at for m in batch])
+
+    def _mark_up(self) -> None:
+        self.connected.set()
+        if self._down_since is None:
+            log.info("broker connected", host=self.settings.host, port=self.settings.port)
+            return
+        log.warning(
+            "broker reachable again",
+            host=self.settings.host,
+            port=self.settings.port,
+            outage_s=round(time.time() - self._down_since, 1),
+        )
+        self._down_since = None
+        self._late_cutoff = time.time()
+        self._late = 0
+
+    def _count_late(self, created: list[float]) -> None:
+        """After an outage, count what was delivered late and log it once the backlog is through."""
+        if not self._late_cutoff:
+            return
+        late = sum(1 for at in created if at < self._late_cutoff)
+        self._late += late
+        if late < len(created) or len(created) < BATCH:
+            if self._late:
+                log.info("backlog delivered after outage", delivered_late=self._late)
+            self._late_cutoff = 0.0
+
+    def _mark_down(self, reason: str) -> None:
+        """Log an outage when it starts (or its reason changes), not on every retry."""
+        if self._down_since is not None and reason == self._down_reason:
+            return
+        log.error(
+            "broker unreachable; alerts stay queued in the outbox",
+            host=self.settings.host,
+            port=self.settings.port,
+            reason=reason,
+        )
+        self._down_since = self._down_since or time.time()
+        self._down_reason = reason

@@ -1,0 +1,204 @@
+"""Folder source: finds article files in watched folders and hands their paths on when they are complete.
+
+inotify (through asyncinotify) rather than watchfiles, because completeness needs the events that
+watchfiles folds away: a file *moved into place* (IN_MOVED_TO) is complete and read at once; a file
+created or written in place is read once its size and mtime stayed unchanged for the settle time.
+The watcher is not trusted alone: a catch-up scan at start, a rescan after an inotify queue overflow,
+and a periodic rescan reconcile anything missed (folders created and filled at once, a watched folder
+deleted and recreated). Symlinks are never followed here; the reader judges them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import structlog
+from asyncinotify import Inotify, Mask, Watch
+
+from monitor.config import WatchSettings
+from monitor.sources import Emit
+
+log = structlog.get_logger("monitor.sources.files")
+
+DIR_MASK = (
+    Mask.CREATE
+    | Mask.MOVED_TO
+    | Mask.CLOSE_WRITE
+    | Mask.MODIFY
+    | Mask.DELETE_SELF
+    | Mask.MOVE_SELF
+    | Mask.ONLYDIR
+    | Mask.DONT_FOLLOW
+)
+
+
+@dataclass(frozen=True)
+class NameFilter:
+    include: tuple[str, ...]
+    ignore: tuple[str, ...]
+
+    def accepts_file(self, name: str) -> bool:
+        return any(fnmatchcase(name, p) for p in self.include) and not self.ignores(name)
+
+    def ignores(self, name: str) -> bool:
+        return any(fnmatchcase(name, p) for p in self.ignore)
+
+
+@dataclass
+class _Settling:
+    size: int
+    mtime_ns: int
+    since: float
+
+
+class FolderSource:
+    """Emits the path of every complete article file under the watched folders (possibly more than
+    once: the consumer deduplicates against the store)."""
+
+    def __init__(self, settings: WatchSettings) -> None:
+        self.roots = [p.absolute() for p in settings.paths]
+        self.names = NameFilter(tuple(settings.include), tuple(settings.ignore))
+        self.settle_s = settings.settle_ms / 1000
+        self.rescan_s = settings.rescan_seconds
+        self.skip_dirs = {settings.quarantine.absolute()} if settings.quarantine else set()
+        self._settling: dict[Path, _Settling] = {}
+        self._settle_wakeup = asyncio.Event()
+        self._watches: dict[Path, Watch] = {}
+        self.ready = asyncio.Event()
+
+    async def run(self, emit: Emit) -> None:
+        for root in self.roots:
+            root.mkdir(parents=True, exist_ok=True)
+        with Inotify() as inotify:
+            for root in self.roots:
+                self._watch_tree(inotify, root)
+            await self._scan_all(emit, "catch-up")
+            self.ready.set()
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._settle_loop(emit))
+                tasks.create_task(self._rescan_loop(inotify, emit))
+                await self._event_loop(inotify, emit)
+
+    # -- inotify ------------------------------------------------------------------------------
+
+    async def _event_loop(self, inotify: Inotify, emit: Emit) -> None:
+        async for event in inotify:
+            mask = event.mask
+            if mask & Mask.Q_OVERFLOW:
+                log.warning("inotify queue overflowed; rescanning the watched folders")
+                await self._scan_all(emit, "overflow")
+                continue
+            if mask & Mask.IGNORED and event.watch is not None:
+                self._forget_watch(event.watch)
+                continue
+            path = event.path
+            if path is None or mask & (Mask.DELETE_SELF | Mask.MOVE_SELF):
+                continue
+            if mask & Mask.ISDIR:
+                if mask & (Mask.CREATE | Mask.MOVED_TO) and not self._skips_dir(path):
+                    # a folder created (or moved in) already filled: watch it, then scan what is there
+                    self._watch_tree(inotify, path)
+                    await self._scan(path, emit)
+                continue
+            if not self.names.accepts_file(path.name):
+                continue
+            if mask & Mask.MOVED_TO:
+                self._settling.pop(path, None)
+                await emit(path)
+            else:  # created, written or closed in place: read it once it has settled
+                self._start_settling(path)
+
+    def _watch_tree(self, inotify: Inotify, top: Path) -> None:
+        for folder in self._folders(top):
+            if folder in self._watches:
+                continue
+            try:
+                self._watches[folder] = inotify.add_watch(folder, DIR_MASK)
+            except OSError as exc:
+                log.error("cannot watch folder", folder=str(folder), error=exc.strerror or str(exc))
+
+    def _forget_watch(self, watch: Watch) -> None:
+        for folder, known in list(self._watches.items()):
+            if known is watch:
+                del self._watches[folder]
+
+    # -- settling -----------------------------------------------------------------------------
+
+    def _start_settling(self, path: Path) -> None:
+        if path not in self._settling:
+            self._settling[path] = _Settling(-1, -1, time.monotonic())
+            self._settle_wakeup.set()
+
+    async def _settle_loop(self, emit: Emit) -> None:
+        tick = max(0.02, min(0.1, self.settle_s / 3))
+        while True:
+            if not self._settling:
+                self._settle_wakeup.clear()
+                await self._settle_wakeup.wait()
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for path, state in list(self._settling.items()):
+                try:
+                    st = path.lstat()
+                except OSError:
+                    del self._settling[path]  # gone again (a temp file): nothing to read
+                    continue
+                if (st.st_size, st.st_mtime_ns) != (state.size, state.mtime_ns):
+                    self._settling[path] = _Settling(st.st_size, st.st_mtime_ns, now)
+                elif now - state.since >= self.settle_s:
+                    del self._settling[path]
+                    await emit(path)
+
+    # -- scanning -----------------------------------------------------------------------------
+
+    async def _rescan_loop(self, inotify: Inotify, emit: Emit) -> None:
+        if not self.rescan_s:
+            return
+        while True:
+            await asyncio.sleep(self.rescan_s)
+            for root in self.roots:
+                if root.is_dir():
+                    self._watch_tree(inotify, root)  # re-arms a watched folder deleted and recreated
+            await self._scan_all(emit, "periodic")
+
+    async def _scan_all(self, emit: Emit, why: str) -> None:
+        started = time.monotonic()
+        found = 0
+        for root in self.roots:
+            found += await self._scan(root, emit)
+        log.debug("scanned watched folders", why=why, files=found, took_s=round(time.monotonic() - started, 3))
+
+    async def _scan(self, top: Path, emit: Emit) -> int:
+        found = 0
+        for path in self._files(top):
+            await emit(path)
+            found += 1
+        return found
+
+    def _skips_dir(self, path: Path) -> bool:
+        return self.names.ignores(path.name) or path in self.skip_dirs
+
+    def _folders(self, top: Path) -> Iterator[Path]:
+        with contextlib.suppress(OSError):
+            if not top.is_dir() or top.is_symlink():
+                return
+        for folder, dirnames, _files in os.walk(top, followlinks=False):
+            dirnames[:] = [d for d in dirnames if not self._skips_dir(Path(folder, d))]
+            yield Path(folder)
+
+    def _files(self, top: Path) -> Iterator[Path]:
+        """Accepted names below ``top``; symlinks (to files or folders) are listed, never followed."""
+        for folder, dirnames, filenames in os.walk(top, followlinks=False):
+            base = Path(folder)
+            links = [d for d in dirnames if (base / d).is_symlink()]
+            dirnames[:] = [d for d in dirnames if d not in links and not self._skips_dir(base / d)]
+            for name in sorted(filenames + links):
+                if self.names.accepts_file(name):
+                    yield base / name
