@@ -196,7 +196,7 @@ def _from_json(path: str, digest: str, text: str) -> Article:
 def _from_html(path: str, digest: str, text: str) -> Article:
     import trafilatura  # imported on first use: it is slow to import and most articles are text
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, favor_precision=True, fast=True)
     body = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
     if not body:
         raise ArticleError("no-main-text", "no main text found in the HTML page")

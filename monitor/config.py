@@ -171,7 +171,9 @@ def _problem(label: str, err: Any) -> ConfigProblem:
 def read_password(mqtt: MqttSettings) -> str | None:
     """The broker password, from ``password_file`` (first line) or the ``password`` setting/env var."""
     if mqtt.password_file is not None:
-        return mqtt.password_file.read_text(encoding="utf-8").splitlines()[0] if mqtt.password_file.stat().st_size else ""
+        return (
+            mqtt.password_file.read_text(encoding="utf-8").splitlines()[0] if mqtt.password_file.stat().st_size else ""
+        )
     if mqtt.password is not None:
         return mqtt.password.get_secret_value()
     return None

@@ -93,7 +93,9 @@ class Processor:
             )
             alerts.append((alert.id, hit.rule))
             messages.append(
-                OutboxMessage(alert.id, alert_topic(self.prefix, hit), encode_alert(alert, self.settings.mqtt.max_payload_bytes))
+                OutboxMessage(
+                    alert.id, alert_topic(self.prefix, hit), encode_alert(alert, self.settings.mqtt.max_payload_bytes)
+                )
             )
         batch.new_shas.add(sha)
         batch.processed.append(ProcessedArticle(stamp, sha, alerts, messages))

@@ -23,7 +23,7 @@ import aiomqtt
 import structlog
 
 from monitor.config import MqttSettings, read_password
-from monitor.store import Store, StoreThread
+from monitor.store import StoreThread
 
 log = structlog.get_logger("monitor.publisher")
 
@@ -56,9 +56,7 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
     ctx = ssl.create_default_context(cafile=str(settings.tls.ca_file) if settings.tls.ca_file else None)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if settings.tls.cert_file is not None:
-        ctx.load_cert_chain(
-            str(settings.tls.cert_file), str(settings.tls.key_file) if settings.tls.key_file else None
-        )
+        ctx.load_cert_chain(str(settings.tls.cert_file), str(settings.tls.key_file) if settings.tls.key_file else None)
     return ctx
 
 
@@ -66,7 +64,9 @@ def default_client_id(prefix: str) -> str:
     return f"{prefix}-{socket.gethostname()}-{os.getpid()}"
 
 
-def make_client(settings: MqttSettings, *, client_id: str, will: aiomqtt.Will | None = None, **kwargs: Any) -> aiomqtt.Client:
+def make_client(
+    settings: MqttSettings, *, client_id: str, will: aiomqtt.Will | None = None, **kwargs: Any
+) -> aiomqtt.Client:
     """One configured client (credentials, TLS, will); shared by the daemon and ``monitor tail``."""
     return aiomqtt.Client(
         settings.host,
@@ -124,7 +124,9 @@ class Publisher:
         return json.dumps({"state": state, **self.status_fields(), **extra}, ensure_ascii=False).encode()
 
     def _will(self) -> aiomqtt.Will:
-        return aiomqtt.Will(self.status_topic, self.status_payload("offline", reason="connection lost"), qos=1, retain=True)
+        return aiomqtt.Will(
+            self.status_topic, self.status_payload("offline", reason="connection lost"), qos=1, retain=True
+        )
 
     async def run(self) -> None:
         """Connect, drain, reconnect, until ``stop`` is called; then publish ``offline`` and return."""
@@ -137,7 +139,9 @@ class Publisher:
                     self._mark_up()
                     backoff.reset()
                     await self._drain(client)
-                    await client.publish(self.status_topic, self.status_payload("offline", reason="stopped"), qos=1, retain=True)
+                    await client.publish(
+                        self.status_topic, self.status_payload("offline", reason="stopped"), qos=1, retain=True
+                    )
                     return
             except aiomqtt.MqttError as exc:
                 self._mark_down(describe_error(exc))
@@ -175,7 +179,7 @@ class Publisher:
     async def _drain(self, client: aiomqtt.Client) -> None:
         while True:
             self.wakeup.clear()
-            batch = await self.store.call(Store.pending, BATCH)
+            batch = await self.store.run(self.store.store.pending, BATCH)
             if not batch:
                 if self._stopping:
                     return
@@ -194,7 +198,7 @@ class Publisher:
             except aiomqtt.MqttError:
                 self.publish_failures += 1
                 raise
-            await self.store.call(Store.acknowledge, [m.seq for m in batch])
+            await self.store.run(self.store.store.acknowledge, [m.seq for m in batch])
             self.published += len(batch)
             self._count_late([m.created_at for m in batch])
             self.on_published([m.created_at for m in batch])

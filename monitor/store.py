@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from monitor.articles import FileStamp
 
@@ -160,8 +160,7 @@ class Store:
 
     def _mark_file(self, stamp: FileStamp, sha256: str | None, status: str, now: float) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, status, seen_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, status, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
             (stamp.path, stamp.size, stamp.mtime_ns, sha256, status, now),
         )
 
@@ -225,16 +224,16 @@ class _Transaction:
 
 
 class StoreThread:
-    """Runs every Store call on one dedicated thread: SQLite work never blocks the event loop, and
-    calls are serialised without locks."""
+    """Runs every store call (and the processing that commits to it) on one dedicated thread:
+    SQLite work never blocks the event loop, and calls are serialised without locks."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 
-    async def call(self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(method, self.store, *args, **kwargs))
+        return await loop.run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -1,0 +1,160 @@
+"""The ``monitor`` command. Thin: parse arguments, load settings, call into the modules that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor import __version__
+from monitor.config import ConfigError, Settings, load_settings
+
+
+def _settings_or_exit(config: Path | None) -> tuple[Settings, Path | None]:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        raise SystemExit(1) from exc
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor import logs
+    from monitor.daemon import run_daemon
+
+    settings, _path = _settings_or_exit(args.config)
+    logs.configure(settings.log.level, settings.log.format)
+    return run_daemon(settings, embedded_broker=args.embedded_broker)
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from monitor.articles import ArticleError, parse_article
+    from monitor.engine import WatchlistError, load_engine
+    from monitor.report import render_explanation, render_result
+    from monitor.tagging import tag_json
+
+    settings, _path = _settings_or_exit(args.config)
+    try:
+        engine = load_engine(settings.watchlists.paths)
+    except WatchlistError as exc:
+        for problem in exc.problems:
+            print(f"watchlist error: {problem}", file=sys.stderr)
+        return 1
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    status = 0
+    for name in args.files:
+        try:
+            article = parse_article(name, Path(name).read_bytes())
+        except (OSError, ArticleError) as exc:
+            reason = exc.message if isinstance(exc, ArticleError) else (exc.strerror or str(exc))
+            if args.json:
+                print(json.dumps({"path": name, "error": reason}, ensure_ascii=False))
+            else:
+                print(f"{name}: error: {reason}", file=sys.stderr)
+            status = 1
+            continue
+        if args.explain:
+            console.print(render_explanation(name, article.text, engine.explain(article.text)))
+            continue
+        result = engine.tag(article.text)
+        if args.json:
+            print(json.dumps(tag_json(article, result, engine.version), ensure_ascii=False))
+        else:
+            console.print(render_result(name, article.text, result))
+    return status
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from monitor.engine import problems_of
+
+    try:
+        settings, path = load_settings(args.config)
+    except ConfigError as exc:
+        print("\n".join(map(str, exc.problems)))
+        return 1
+    problems = problems_of(settings.watchlists.paths)
+    if problems:
+        print("\n".join(map(str, problems)))
+        return 1
+    print(f"ok: {path or '<defaults>'} and watchlists {', '.join(map(str, settings.watchlists.paths))}")
+    return 0
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from monitor.tail import TailFilter, tail
+
+    settings, _path = _settings_or_exit(args.config)
+    wanted = TailFilter(rules=frozenset(args.rule or ()), min_severity=args.severity, watchlist=args.watchlist)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(tail(settings.mqtt, wanted, as_json=args.json, client_id=args.client_id, count=args.count))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from monitor.alerts import alert_json_schema
+
+    print(json.dumps(alert_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monitor", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--config",
+            type=Path,
+            help="daemon config (TOML); default: $MONITOR_CONFIG, ./config/monitor.toml, /etc/monitor/monitor.toml",
+        )
+        return p
+
+    run = with_config(commands.add_parser("run", help="run the daemon"))
+    run.add_argument("--embedded-broker", action="store_true", help="start an in-process MQTT broker (quickstart only)")
+    run.set_defaults(func=cmd_run)
+
+    tag = with_config(commands.add_parser("tag", help="tag files once and print the result (no broker needed)"))
+    tag.add_argument("--json", action="store_true", help="one JSON object per line per file")
+    tag.add_argument("--explain", action="store_true", help="why each rule fired or did not")
+    tag.add_argument("files", nargs="+")
+    tag.set_defaults(func=cmd_tag)
+
+    check = with_config(commands.add_parser("check", help="validate the config and every watchlist"))
+    check.set_defaults(func=cmd_check)
+
+    tail_cmd = with_config(commands.add_parser("tail", help="print alerts as they arrive"))
+    tail_cmd.add_argument("--json", action="store_true", help="raw JSON, one alert per line")
+    tail_cmd.add_argument("--rule", action="append", help="only this rule (repeatable)")
+    tail_cmd.add_argument(
+        "--severity", choices=["info", "low", "medium", "high", "critical"], help="at least this severity"
+    )
+    tail_cmd.add_argument("--watchlist", help="only alerts produced by this watchlist version")
+    tail_cmd.add_argument(
+        "--client-id", help="persistent session under this id: alerts sent while away are delivered on return"
+    )
+    tail_cmd.add_argument("--count", type=int, default=0, help="exit after this many alerts (0: never)")
+    tail_cmd.set_defaults(func=cmd_tail)
+
+    schema = commands.add_parser("schema", help="print a JSON Schema")
+    schema.add_argument("what", choices=["alert"])
+    schema.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""``monitor tail``: subscribe to the alerts and print them as they arrive; survives broker restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import aiomqtt
+from rich.console import Console
+from rich.text import Text
+
+from monitor.config import MqttSettings
+from monitor.publisher import Backoff, describe_error, make_client
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
+
+
+@dataclass(frozen=True)
+class TailFilter:
+    rules: frozenset[str] = frozenset()
+    min_severity: str | None = None
+    watchlist: str | None = None
+
+    def accepts(self, alert: dict[str, Any]) -> bool:
+        rule = alert.get("rule", {})
+        if self.rules and rule.get("id") not in self.rules:
+            return False
+        if self.min_severity and SEVERITIES.index(rule.get("severity", "info")) < SEVERITIES.index(self.min_severity):
+            return False
+        return not (self.watchlist and alert.get("watchlist_version") != self.watchlist)
+
+
+def render_alert(alert: dict[str, Any]) -> Text:
+    """Severity, rule, article, and each evidence passage with its matched words highlighted."""
+    rule = alert["rule"]
+    article = alert["article"]
+    out = Text()
+    out.append(f"[{rule['severity'].upper()}]", style=STYLE.get(rule["severity"], ""))
+    out.append(f" {rule['id']}", style="bold")
+    out.append(f"  {article['title']}\n")
+    out.append(f"  {article['path']}  id={alert['id']}", style="dim")
+    if alert.get("supersedes"):
+        out.append(f"  supersedes={alert['supersedes']}", style="dim")
+    out.append("\n")
+    for evidence in alert.get("evidence", []):
+        passage = Text("  > ")
+        base = evidence["start"]
+        cursor = 0
+        text = evidence["text"]
+        for span in sorted(evidence["spans"], key=lambda s: s["start"]):
+            start, end = span["start"] - base, span["end"] - base
+            if start < cursor or end > len(text):
+                continue
+            passage.append(text[cursor:start])
+            passage.append(text[start:end], style="bold reverse")
+            cursor = end
+        passage.append(text[cursor:])
+        out.append_text(passage)
+        out.append("\n")
+    return out
+
+
+async def tail(
+    settings: MqttSettings,
+    wanted: TailFilter,
+    *,
+    as_json: bool,
+    client_id: str | None,
+    count: int = 0,
+) -> None:
+    console = Console(highlight=False)
+    backoff = Backoff()
+    seen = 0
+    announced_down = False
+    topic = f"{settings.topic_prefix}/alerts/#"
+    while True:
+        try:
+            async with make_client(
+                settings,
+                client_id=client_id or f"newsmon-tail-{os.getpid()}",
+                clean_session=client_id is None,
+            ) as client:
+                await client.subscribe(topic, qos=1)
+                backoff.reset()
+                if announced_down:
+                    print("broker reachable again", file=sys.stderr)
+                    announced_down = False
+                async for message in client.messages:
+                    alert = json.loads(message.payload) if isinstance(message.payload, bytes | str) else {}
+                    if not isinstance(alert, dict) or not wanted.accepts(alert):
+                        continue
+                    if as_json:
+                        print(json.dumps(alert, ensure_ascii=False), flush=True)
+                    else:
+                        console.print(render_alert(alert))
+                    seen += 1
+                    if count and seen >= count:
+                        return
+        except aiomqtt.MqttError as exc:
+            if not announced_down:
+                print(f"broker unreachable ({describe_error(exc)}); retrying", file=sys.stderr)
+                announced_down = True
+            await asyncio.sleep(backoff.next_delay())

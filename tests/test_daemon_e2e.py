@@ -1,0 +1,150 @@
+"""The daemon end to end: a real `monitor run` subprocess, a private Mosquitto, real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support import SEEDS, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+
+AGREEMENT = "russia-dprk-agreement"
+PAKT = "Russia and North Korea sign a new pact\n\nRussia and North Korea signed a new agreement on Friday in Moscow.\n"
+QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"
+
+
+def seed_files() -> list[Path]:
+    if not SEEDS.is_dir():
+        pytest.skip(f"sample articles not found at {SEEDS}")
+    return sorted(SEEDS.glob("*.txt"))
+
+
+def expected_alerts(files: list[Path]) -> dict[str, tuple[str, str]]:
+    """alert id -> (rule, file name), computed by `monitor tag --json` over the same files."""
+    result = monitor_cli("tag", "--json", *map(str, files))
+    assert result.returncode == 0, result.stderr
+    expected = {}
+    for line in result.stdout.splitlines():
+        doc = json.loads(line)
+        for rule in doc["rules"]:
+            expected[rule["alert_id"]] = (rule["rule"], Path(doc["path"]).name)
+    return expected
+
+
+def test_seeds_dropped_into_the_inbox_alert_exactly_as_tagged(tmp_path: Path, broker: Mosquitto) -> None:
+    files = seed_files()
+    expected = expected_alerts(files)
+    agreement_files = sorted(name for rule, name in expected.values() if rule == AGREEMENT)
+    assert [n[:3] for n in agreement_files] == ["001", "002"]
+
+    collector = Collector(broker.port, "newsmon/#").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    daemon.start()
+    try:
+        wait_until(
+            lambda: any(
+                json.loads(p).get("state") == "online" for t, p, _ in collector.messages if t == "newsmon/status"
+            ),
+            20,
+            what="online status",
+        )
+        for path in files:
+            daemon.drop(path.name, path.read_bytes())
+        wait_until(
+            lambda: len({a["id"] for a in collector.payloads("newsmon/alerts/")}) >= len(expected),
+            30,
+            what="all alerts",
+        )
+    finally:
+        assert daemon.stop() == 0
+    alerts = collector.payloads("newsmon/alerts/")
+    assert {a["id"] for a in alerts} == set(expected)
+    for alert in alerts:
+        rule, name = expected[alert["id"]]
+        assert alert["rule"]["id"] == rule
+        assert Path(alert["article"]["path"]).name == name
+        assert alert["schema"] == 1
+        assert alert["evidence"] and alert["evidence"][0]["spans"]
+        assert len(alert["article"]["sha256"]) == 64
+    for topic in collector.topics_seen("newsmon/alerts/"):
+        assert topic.split("/")[2] in {rule for rule, _ in expected.values()}
+    states = [json.loads(p)["state"] for t, p, _ in collector.messages if t == "newsmon/status"]
+    assert states[0] == "online"
+    wait_until(
+        lambda: json.loads([p for t, p, _ in collector.messages if t == "newsmon/status"][-1])["state"] == "offline",
+        10,
+        what="offline status",
+    )
+    collector.stop()
+
+
+def test_files_present_before_start_are_caught_up_and_not_realerted_after_restart(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    daemon.drop("before/pact.txt", PAKT)
+    daemon.drop("quiet.txt", QUIET)
+    collector = Collector(broker.port, "newsmon/alerts/#").start()
+    daemon.start()
+    wait_until(lambda: len(collector.messages) >= 1, 30, what="catch-up alert")
+    assert daemon.stop() == 0
+    first = collector.payloads("newsmon/alerts/")
+    assert [a["rule"]["id"] for a in first if a["rule"]["id"] == AGREEMENT] == [AGREEMENT]
+    assert first[0]["article"]["path"].endswith("before/pact.txt")
+
+    daemon.start()
+    daemon.drop("after.txt", PAKT.replace("Friday", "Monday"))
+    wait_until(
+        lambda: any(a["article"]["path"].endswith("after.txt") for a in collector.payloads("newsmon/alerts/")),
+        30,
+        what="alert for the new file",
+    )
+    assert daemon.stop() == 0
+    paths = [a["article"]["path"] for a in collector.payloads("newsmon/alerts/") if a["rule"]["id"] == AGREEMENT]
+    assert sum(p.endswith("before/pact.txt") for p in paths) == 1
+    collector.stop()
+
+
+def test_alerts_queue_while_the_broker_is_down_and_arrive_when_it_returns(tmp_path: Path, broker: Mosquitto) -> None:
+    collector = Collector(broker.port, "newsmon/alerts/#").start()
+    collector.stop()  # persistent session: the broker keeps our subscription and queues for us
+    broker.stop()
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    daemon.start()
+    try:
+        daemon.drop("pact.txt", PAKT)
+        wait_until(
+            lambda: any(e.get("event") == "article processed" for e in daemon.log_events()),
+            30,
+            what="article processed offline",
+        )
+        down = [e for e in daemon.log_events() if e.get("event", "").startswith("broker unreachable")]
+        assert len(down) == 1, "the outage is logged once, not once per retry"
+        broker.start()
+        collector = Collector(broker.port, "newsmon/alerts/#").start()
+        wait_until(
+            lambda: any(a["rule"]["id"] == AGREEMENT for a in collector.payloads("newsmon/alerts/")),
+            60,
+            what="late alert",
+        )
+    finally:
+        assert daemon.stop() == 0
+    collector.stop()
+
+
+def test_a_bad_file_is_reported_and_the_next_good_file_still_alerts(tmp_path: Path, broker: Mosquitto) -> None:
+    collector = Collector(broker.port, "newsmon/#").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    daemon.start()
+    try:
+        daemon.drop("broken.json", "{not json")
+        daemon.drop("good.txt", PAKT)
+        wait_until(lambda: bool(collector.payloads("newsmon/alerts/")), 30, what="alert after a bad file")
+        wait_until(lambda: bool(collector.payloads("newsmon/errors")), 10, what="error record")
+    finally:
+        assert daemon.stop() == 0
+    [error] = collector.payloads("newsmon/errors")
+    assert error["path"].endswith("broken.json")
+    assert error["reason"] == "malformed-json"
+    collector.stop()
