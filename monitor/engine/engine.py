@@ -1,0 +1,114 @@
+"""The engine: compiled watchlists applied to one article at a time. Pure and synchronous."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.engine.compile import Compiled, check_and_compile
+from monitor.engine.match import Hit, find_hits
+from monitor.engine.normalize import NormalizedText, normalize
+from monitor.engine.problems import Problem, WatchlistError
+from monitor.engine.result import EntityHit, Span, TagResult
+from monitor.engine.rules import RuleExplanation, evaluate
+from monitor.engine.segment import Range, dropped_lines, dropped_lines_pattern
+from monitor.engine.watchlist import LoadedFile, load_file, watchlist_files
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything `monitor tag --explain` shows: the result, every rule's reasons, all matched words."""
+
+    result: TagResult
+    rules: tuple[RuleExplanation, ...]
+    spans: tuple[Span, ...]
+    #: related-article and tag lines left out of tagging, as they appear in the original
+    dropped: tuple[str, ...]
+
+
+class Engine:
+    """Tags article text with the compiled watchlists; build it with `load_engine`."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self._compiled = compiled
+        self._dropped_pattern = dropped_lines_pattern(compiled.read_also)
+        self.version: str = compiled.version
+        self.rule_ids: frozenset[str] = frozenset(rule.id for rule in compiled.rules)
+
+    def _scan(self, text: str) -> tuple[NormalizedText, list[Range], list[Hit]]:
+        normalized = normalize(text)
+        dropped = dropped_lines(normalized.lowered, self._dropped_pattern)
+        return normalized, dropped, find_hits(self._compiled, normalized, dropped)
+
+    def _entities(self, hits: list[Hit]) -> tuple[EntityHit, ...]:
+        counts: dict[str, int] = {}
+        for hit in hits:
+            for target in hit.targets:
+                if target in self._compiled.entities:
+                    counts[target] = counts.get(target, 0) + 1
+        entities = self._compiled.entities
+        return tuple(
+            EntityHit(entity_id, entities[entity_id].name, entities[entity_id].kind, count)
+            for entity_id, count in counts.items()
+        )
+
+    def _notes(self, normalized: NormalizedText, dropped: list[Range]) -> tuple[str, ...]:
+        return tuple(f"dropped line: {line}" for line in _dropped_text(normalized, dropped))
+
+    def tag(self, text: str) -> TagResult:
+        normalized, dropped, hits = self._scan(text)
+        rules, _ = evaluate(self._compiled, normalized, hits, dropped, explain=False)
+        return TagResult(self._entities(hits), rules, self._notes(normalized, dropped))
+
+    def explain(self, text: str) -> Explanation:
+        normalized, dropped, hits = self._scan(text)
+        rules, explanations = evaluate(self._compiled, normalized, hits, dropped, explain=True)
+        spans: list[Span] = []
+        for hit in hits:
+            start, end = normalized.to_original.start(hit.start), normalized.to_original.end(hit.end)
+            spans.extend(Span(start, end, text[start:end], target) for target in hit.targets)
+        return Explanation(
+            TagResult(self._entities(hits), rules, self._notes(normalized, dropped)),
+            explanations,
+            tuple(spans),
+            _dropped_text(normalized, dropped),
+        )
+
+
+def _dropped_text(normalized: NormalizedText, dropped: list[Range]) -> tuple[str, ...]:
+    to_original = normalized.to_original
+    return tuple(normalized.original[to_original.start(start) : to_original.end(end)] for start, end in dropped)
+
+
+def _load(paths: Sequence[Path]) -> tuple[Engine | None, list[Problem]]:
+    loaded: list[LoadedFile] = []
+    problems: list[Problem] = []
+    files = list(watchlist_files(paths))
+    if not files:
+        named = ", ".join(str(path) for path in paths) or "(none)"
+        return None, [Problem(named, None, "(paths)", "no watchlist files found")]
+    for path in files:
+        file, file_problems = load_file(path)
+        problems.extend(file_problems)
+        if file is not None:
+            loaded.append(file)
+    if problems:
+        return None, problems
+    compiled, problems = check_and_compile(loaded)
+    if compiled is None:
+        return None, problems
+    return Engine(compiled), []
+
+
+def load_engine(paths: Sequence[Path]) -> Engine:
+    """Load, validate and compile watchlist files and folders; raises WatchlistError with every problem."""
+    engine, problems = _load(paths)
+    if engine is None:
+        raise WatchlistError(problems)
+    return engine
+
+
+def problems_of(paths: Sequence[Path]) -> list[Problem]:
+    """Every problem in the watchlists (empty when they load), for `monitor check`."""
+    return _load(paths)[1]

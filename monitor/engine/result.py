@@ -1,0 +1,55 @@
+"""What the engine returns: plain frozen data, so the I/O edges can serialise it without knowing the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One matched alias or term, located in the *original* article text."""
+
+    start: int
+    end: int
+    text: str
+    #: what this span satisfied: an entity id (``russia``) or a term group (``terms:agreement``)
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A passage (sentence, paragraph, window) that made a rule fire, with its matched spans."""
+
+    start: int
+    end: int
+    text: str
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityHit:
+    id: str
+    name: str
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    rule: str
+    title: str
+    severity: Severity
+    #: extra topic level under ``<prefix>/alerts/<rule>`` (empty: none)
+    topic_suffix: str
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TagResult:
+    entities: tuple[EntityHit, ...] = ()
+    rules: tuple[RuleHit, ...] = ()
+    #: non-fatal notes from tagging, e.g. lines dropped as related-article links
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,200 @@
+"""Watchlist files: the YAML language analysts write, its pydantic models, and loading with line numbers.
+
+This is the only engine module that touches files. Everything it returns is plain validated data;
+`compile.py` turns it into the automaton and rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from monitor.engine.problems import Problem
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _alias_from_string(value: object) -> object:
+    return {"text": value} if isinstance(value, str) else value
+
+
+class AliasSpec(_Strict):
+    """One alias or term; a plain string in YAML is `{text: ...}` with no inflection."""
+
+    text: Annotated[str, Field(min_length=1)]
+    #: a named paradigm (`country`, `noun-a`, ...)
+    forms: str | None = None
+    #: explicit endings appended to the alias ("" keeps the bare form)
+    suffixes: list[str] | None = None
+    #: spelling-variant folding; unset: inherit from the entity
+    fold: bool | None = None
+    #: match Latin letters case-sensitively (`US` but not `us`)
+    case: bool = False
+
+
+Alias = Annotated[AliasSpec, BeforeValidator(_alias_from_string)]
+
+
+class Paradigm(_Strict):
+    """Inflected forms: strip `stem` from the alias, then append each ending."""
+
+    stem: str = ""
+    endings: Annotated[list[str], Field(min_length=1)]
+
+
+class Entity(_Strict):
+    id: Identifier
+    name: Annotated[str, Field(min_length=1)]
+    kind: Literal["country", "person", "place", "organisation"]
+    #: fold spelling variants of every alias of this entity (transliterated names)
+    fold: bool = False
+    aliases: dict[Language, list[Alias]]
+    #: look-alikes: a hit inside one of these is not this entity
+    exclude: list[Alias] = []
+
+
+class Group(_Strict):
+    """Present when any of its entities or term groups is found in the scope."""
+
+    label: str | None = None
+    entities: list[Identifier] = []
+    terms: list[Identifier] = []
+
+
+class ScopeSpec(_Strict):
+    unit: Literal["sentence", "paragraph", "article", "near"]
+    near: Annotated[int, Field(ge=1)] | None = None
+
+
+def _scope_from_yaml(value: object) -> object:
+    if isinstance(value, str):
+        return {"unit": value}
+    if isinstance(value, dict) and set(value) == {"near"}:
+        return {"unit": "near", "near": value["near"]}
+    return value
+
+
+Scope = Annotated[ScopeSpec, BeforeValidator(_scope_from_yaml)]
+
+
+class Rule(_Strict):
+    id: Identifier
+    title: Annotated[str, Field(min_length=1)]
+    severity: Severity
+    scope: Scope = ScopeSpec(unit="sentence")
+    all: Annotated[list[Group], Field(min_length=1)]
+    none: list[Group] = []
+    #: fire only when at least this many passages qualify
+    min_mentions: Annotated[int, Field(ge=1)] = 1
+    #: extra MQTT topic level under the rule's topic
+    topic: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]*(/[A-Za-z0-9_-]+)*$")] = ""
+
+
+class WatchlistFile(_Strict):
+    read_also: list[Annotated[str, Field(min_length=1)]] = []
+    paradigms: dict[Identifier, Paradigm] = {}
+    entities: list[Entity] = []
+    terms: dict[Identifier, dict[Language, list[Alias]]] = {}
+    rules: list[Rule] = []
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """A validated file with its YAML tree, kept to find the line of any key."""
+
+    path: str
+    content: WatchlistFile
+    tree: Any
+
+    def line_of(self, *keys: str | int) -> int | None:
+        return line_of(self.tree, keys)
+
+
+def line_of(tree: Any, keys: Sequence[str | int]) -> int | None:
+    """1-based line of the deepest key of `keys` that exists in the round-trip YAML tree."""
+    line: int | None = None
+    node = tree
+    for key in keys:
+        if isinstance(node, CommentedMap) and key in node:
+            line = node.lc.key(key)[0] + 1
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.lc.item(key)[0] + 1
+        else:
+            break
+        node = node[key]
+    return line
+
+
+def dotted(keys: Sequence[str | int]) -> str:
+    """`('rules', 0, 'scope')` -> `rules[0].scope`."""
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
+    return text or "(file)"
+
+
+def _plain(node: Any) -> Any:
+    """Round-trip YAML nodes -> plain Python values, so pydantic sees ordinary types."""
+    if isinstance(node, dict):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def watchlist_files(paths: Sequence[Path]) -> Iterator[Path]:
+    """The files named and the `*.yaml`/`*.yml` files of the folders named, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(child for child in path.iterdir() if child.suffix in {".yaml", ".yml"})
+        else:
+            yield path
+
+
+def load_file(path: Path) -> tuple[LoadedFile | None, list[Problem]]:
+    """Parse and validate one file; problems carry the file and the YAML line."""
+    name = str(path)
+    try:
+        tree = YAML(typ="rt").load(path.read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        return None, [Problem(name, None, "(file)", f"cannot read: {error.strerror or error}")]
+    except UnicodeDecodeError as error:
+        return None, [Problem(name, None, "(file)", f"not UTF-8: {error.reason}")]
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        return None, [Problem(name, line, "(yaml)", str(error.problem or error.context or error))]
+    if tree is None:
+        tree = CommentedMap()
+    if not isinstance(tree, CommentedMap):
+        return None, [Problem(name, 1, "(file)", "a watchlist file is a mapping of sections")]
+    try:
+        content = WatchlistFile.model_validate(_plain(tree))
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            keys = [key for key in detail["loc"] if isinstance(key, str | int)]
+            problems.append(Problem(name, line_of(tree, keys), dotted(keys), detail["msg"]))
+        return None, problems
+    return LoadedFile(name, content, tree), []
