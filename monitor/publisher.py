@@ -23,7 +23,7 @@ import aiomqtt
 import structlog
 
 from monitor.config import MqttSettings, read_password
-from monitor.store import StoreThread
+from monitor.store import PendingMessage, StoreThread
 
 log = structlog.get_logger("monitor.publisher")
 
@@ -100,17 +100,24 @@ class Publisher:
         settings: MqttSettings,
         store: StoreThread,
         status_fields: Callable[[], dict[str, Any]],
+        *,
+        announce: bool = True,
+        client_id: str | None = None,
     ) -> None:
         self.settings = settings
+        #: publish online/offline on the status topic (off for `monitor backfill`: it is not the daemon)
+        self.announce = announce
         self.store = store
         self.status_fields = status_fields
         self.status_topic = f"{settings.topic_prefix}/status"
-        self.client_id = settings.client_id or default_client_id("newsmon")
+        self.client_id = client_id or settings.client_id or default_client_id("newsmon")
         self.wakeup = asyncio.Event()
         self.connected = asyncio.Event()
+        #: set after the first connection attempt, whatever its result (the daemon is then connected or queuing)
+        self.attempted = asyncio.Event()
         self.published = 0
         self.publish_failures = 0
-        self.on_published: Callable[[list[float]], None] = lambda created: None
+        self.on_published: Callable[[list[PendingMessage]], None] = lambda messages: None
         self._stopping = False
         self._flush_deadline = 0.0
         self._stop_event = asyncio.Event()
@@ -133,15 +140,18 @@ class Publisher:
         backoff = Backoff()
         while True:
             try:
-                async with make_client(self.settings, client_id=self.client_id, will=self._will()) as client:
+                will = self._will() if self.announce else None
+                async with make_client(self.settings, client_id=self.client_id, will=will) as client:
                     self._client = client
-                    await client.publish(self.status_topic, self.status_payload("online"), qos=1, retain=True)
+                    if self.announce:
+                        await client.publish(self.status_topic, self.status_payload("online"), qos=1, retain=True)
                     self._mark_up()
                     backoff.reset()
                     await self._drain(client)
-                    await client.publish(
-                        self.status_topic, self.status_payload("offline", reason="stopped"), qos=1, retain=True
-                    )
+                    if self.announce:
+                        await client.publish(
+                            self.status_topic, self.status_payload("offline", reason="stopped"), qos=1, retain=True
+                        )
                     return
             except aiomqtt.MqttError as exc:
                 self._mark_down(describe_error(exc))
@@ -158,7 +168,7 @@ class Publisher:
     async def publish_status(self, state: str = "online", **extra: Any) -> None:
         """Refresh the retained status (reload results, counters); skipped while disconnected."""
         client = self._client
-        if client is None:
+        if client is None or not self.announce:
             return
         try:
             await client.publish(self.status_topic, self.status_payload(state, **extra), qos=1, retain=True)
@@ -201,10 +211,11 @@ class Publisher:
             await self.store.run(self.store.store.acknowledge, [m.seq for m in batch])
             self.published += len(batch)
             self._count_late([m.created_at for m in batch])
-            self.on_published([m.created_at for m in batch])
+            self.on_published(batch)
 
     def _mark_up(self) -> None:
         self.connected.set()
+        self.attempted.set()
         if self._down_since is None:
             log.info("broker connected", host=self.settings.host, port=self.settings.port)
             return
@@ -231,6 +242,7 @@ class Publisher:
 
     def _mark_down(self, reason: str) -> None:
         """Log an outage when it starts (or its reason changes), not on every retry."""
+        self.attempted.set()
         if self._down_since is not None and reason == self._down_reason:
             return
         log.error(

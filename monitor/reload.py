@@ -1,0 +1,98 @@
+"""What triggers a watchlist reload besides SIGHUP (an edited watchlist file), and which settings a
+reload cannot apply (everything in the TOML: the daemon reports those as needing a restart)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import structlog
+from asyncinotify import Inotify, Mask
+from pydantic import BaseModel
+
+log = structlog.get_logger("monitor.reload")
+
+WATCHLIST_SUFFIXES = (".yaml", ".yml")
+#: a finished write, an editor's rename into place, a removal
+WATCH_MASK = Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.MOVED_FROM | Mask.DELETE | Mask.ONLYDIR
+#: wait this long after the last event: an editor saving several files, or a deploy copying a folder,
+#: reloads once with everything in place
+DEBOUNCE_S = 0.5
+
+
+def flatten(model: BaseModel) -> dict[str, Any]:
+    """``{"mqtt.port": 1883, ...}``: dotted keys as in the README's configuration table."""
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(f"{prefix}.{name}" if prefix else name, getattr(value, name))
+        else:
+            out[prefix] = value
+
+    walk("", model)
+    return out
+
+
+def restart_needed(running: BaseModel, on_disk: BaseModel) -> list[str]:
+    """Keys whose value on disk differs from the running one. Only the keys: values may be secrets."""
+    old, new = flatten(running), flatten(on_disk)
+    return sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+
+
+def watched_folders(paths: Sequence[Path]) -> dict[Path, set[str] | None]:
+    """Folder -> names to react to (None: any watchlist file), for folders and single files alike."""
+    folders: dict[Path, set[str] | None] = {}
+    for path in (p.absolute() for p in paths):
+        if path.is_dir():
+            folders[path] = None
+        elif path.parent.is_dir() and folders.get(path.parent, set()) is not None:
+            names = folders.setdefault(path.parent, set())
+            assert names is not None
+            names.add(path.name)
+    return folders
+
+
+def concerns(names: set[str] | None, name: str) -> bool:
+    if names is not None:
+        return name in names
+    return name.endswith(WATCHLIST_SUFFIXES) and not name.startswith(".")
+
+
+class WatchlistWatcher:
+    """Calls ``on_change`` once the watchlist files stop changing for ``debounce`` seconds."""
+
+    def __init__(self, paths: Sequence[Path], debounce: float = DEBOUNCE_S) -> None:
+        self.folders = watched_folders(paths)
+        self.debounce = debounce
+        self.ready = asyncio.Event()
+
+    async def run(self, on_change: Callable[[str], Awaitable[object]]) -> None:
+        with Inotify() as inotify:
+            for folder in self.folders:
+                try:
+                    inotify.add_watch(folder, WATCH_MASK)
+                except OSError as exc:
+                    log.error("cannot watch watchlist folder", folder=str(folder), error=exc.strerror or str(exc))
+            self.ready.set()
+            while True:
+                first = await self._next_relevant(inotify)
+                # debounce: keep swallowing events until the folder has been quiet for a while
+                while True:
+                    try:
+                        await asyncio.wait_for(self._next_relevant(inotify), timeout=self.debounce)
+                    except TimeoutError:
+                        break
+                await on_change(f"watchlist file changed: {first}")
+
+    async def _next_relevant(self, inotify: Inotify) -> str:
+        while True:
+            event = await inotify.get()
+            path = event.path
+            if path is None or event.mask & Mask.ISDIR:
+                continue
+            if concerns(self.folders.get(path.parent), path.name):
+                return str(path.name)
