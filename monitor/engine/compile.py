@@ -47,6 +47,8 @@ class CompiledRule:
     vetoes: frozenset[str]
     min_mentions: int
     topic_suffix: str
+    #: every entity and term group in `groups`
+    targets: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +252,7 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
                 vetoes=vetoes,
                 min_mentions=rule.min_mentions,
                 topic_suffix=rule.topic,
+                targets=frozenset().union(*groups),
             )
         )
     if problems:
@@ -262,7 +265,7 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
         automaton.make_automaton()
     rules_by_target: dict[str, list[int]] = {}
     for index, compiled_rule in enumerate(compiled_rules):
-        for target in frozenset().union(*compiled_rule.groups):
+        for target in compiled_rule.targets:
             rules_by_target.setdefault(target, []).append(index)
     canonical = json.dumps([file.content.model_dump(mode="json") for file in files], sort_keys=True)
     return (

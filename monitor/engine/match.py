@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from monitor.engine.compile import Candidate, Compiled
@@ -18,11 +19,11 @@ class Hit:
     targets: tuple[str, ...]
 
 
-def _bounded(lowered: str, start: int, end: int) -> bool:
+def _bounded(text: str, start: int, end: int) -> bool:
     """True when the match neither starts nor ends inside a word (Devanagari marks count as letters)."""
-    if start > 0 and is_word_char(lowered[start - 1]) and is_word_char(lowered[start]):
+    if start > 0 and is_word_char(text[start - 1]) and is_word_char(text[start]):
         return False
-    return not (end < len(lowered) and is_word_char(lowered[end]) and is_word_char(lowered[end - 1]))
+    return not (end < len(text) and is_word_char(text[end]) and is_word_char(text[end - 1]))
 
 
 def _accepts(candidate: Candidate, normalized: NormalizedText, start: int, end: int) -> bool:
@@ -32,21 +33,34 @@ def _accepts(candidate: Candidate, normalized: NormalizedText, start: int, end: 
     return source[start:end] == candidate.exact
 
 
+def _outside(dropped: list[tuple[int, int]], dropped_starts: list[int], start: int, end: int) -> bool:
+    index = bisect_right(dropped_starts, start) - 1
+    if index >= 0 and start < dropped[index][1]:
+        return False
+    return index + 1 >= len(dropped) or end <= dropped[index + 1][0]
+
+
 def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[tuple[int, int]]) -> list[Hit]:
-    """Leftmost-longest hits outside dropped lines; look-alikes (`exclude`) veto their entity."""
-    if not compiled.rules and not compiled.entities:
-        return []
+    """Leftmost-longest hits outside dropped lines; look-alikes (`exclude`) veto their entity.
+
+    Folding deletes only combining marks, so a hit that fails the word-boundary check in the folded
+    text fails it in the normalized text too: most in-word hits are discarded before any mapping.
+    """
     lowered = normalized.lowered
     folded = fold(lowered)
+    dropped_starts = [start for start, _ in dropped]
     to_lowered: OffsetMap | None = None
     raw: list[tuple[int, int, list[str]]] = []
     excluded: list[tuple[int, int, str]] = []
     for last, (length, candidates) in compiled.automaton.iter(folded):
+        first = last + 1 - length
+        if not _bounded(folded, first, last + 1):
+            continue
         if to_lowered is None:
             to_lowered = fold_map(lowered)
-        start = to_lowered.start(last + 1 - length)
+        start = to_lowered.start(first)
         end = to_lowered.end(last + 1)
-        if not _bounded(lowered, start, end):
+        if not _bounded(lowered, start, end) or not _outside(dropped, dropped_starts, start, end):
             continue
         targets = []
         for candidate in candidates:
@@ -57,13 +71,9 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[tupl
                     targets.append(candidate.target)
         if targets:
             raw.append((start, end, targets))
-    if not raw:
-        return []
     hits: list[Hit] = []
     raw.sort(key=lambda item: (item[0], -item[1]))
     for start, end, targets in raw:
-        if any(start < drop_end and drop_start < end for drop_start, drop_end in dropped):
-            continue
         kept = [
             target
             for target in targets

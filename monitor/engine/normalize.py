@@ -1,7 +1,8 @@
 """One normalizer for article text and for every alias and term (see DESIGN.md, "Text facts").
 
-The hot path is C-level: a `str.translate` for one-to-one replacements and `re.sub` passes for the
-rare edits that change the length (their callbacks record the edits for the offset map).
+The hot path is C-level: `str.replace` for one-to-one replacements and `re.sub` passes, each run
+only when its characters occur, for the edits that change the length (their callbacks record the
+edits for the offset map).
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ _NEEDS_ONE_TO_ONE = re.compile("[" + "".join(re.escape(chr(code)) for code in _O
 
 #: invisible characters and the nukta: deleted
 _INVISIBLE = re.compile("[\u200c\u200d\u00ad\u2060\ufeff\u093c]+")
-#: after the invisibles are gone: CRLF and lone CR, runs of spaces, a nasal consonant + virama before
-#: a consonant of its own class (written interchangeably with an anusvara)
-_LAYOUT = re.compile(
-    r"(?P<newline>\r\n?)|(?<= )(?P<spaces> +)|"
-    r"(?P<nasal>ङ्(?=[कखगघ])|ञ्(?=[चछजझ])|ण्(?=[टठडढ])|न्(?=[तथदध])|म्(?=[पफबभ]))"
-)
+_NEWLINE = re.compile(r"\r\n?")
+_SPACES = re.compile(r"  +")
+#: a nasal consonant + virama before a consonant of its own class is written interchangeably with
+#: an anusvara (हिन्दी/हिंदी, सम्बन्ध/संबंध)
+_NASAL = re.compile(r"ङ्(?=[कखगघ])|ञ्(?=[चछजझ])|ण्(?=[टठडढ])|न्(?=[तथदध])|म्(?=[पफबभ])")
+#: everything else that could be non-NFC; text made only of these ranges is NFC after the steps above
+_MAYBE_NOT_NFC = re.compile("[^\u0000-\u02ff\u0900-\u097f\u2000-\u206f\u20b9]")
 _COMBINING = (
     "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
     "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
@@ -46,26 +48,26 @@ _COMBINING = (
 _CLUSTER = re.compile(f"(?s).[{_COMBINING}]*")
 
 #: spelling-variant folding for names that opt in: vowel length, ई/ए, ब/व, nasals, and dropping
-#: the aa-matra and virama (वोनसान = वॉनसन = वोन्सान)
-_FOLD: dict[int, str | None] = {
-    ord("ा"): None,
-    ord("्"): None,
-    ord("ी"): "ि",
-    ord("ू"): "ु",
-    ord("ै"): "े",
-    ord("ौ"): "ो",
-    ord("आ"): "अ",
-    ord("ई"): "इ",
-    ord("ए"): "इ",
-    ord("ऐ"): "इ",
-    ord("ऊ"): "उ",
-    ord("औ"): "ओ",
-    ord("ब"): "व",
-    ord("ं"): "न",
-    ord("ङ"): "न",
-    ord("ञ"): "न",
-    ord("ण"): "न",
-}
+#: the aa-matra and virama (वोनसान = वॉनसन = वोन्सान); `str.replace` is far faster than `translate`
+_FOLD_STEPS: tuple[tuple[str, str], ...] = (
+    ("ा", ""),
+    ("्", ""),
+    ("ी", "ि"),
+    ("ू", "ु"),
+    ("ै", "े"),
+    ("ौ", "ो"),
+    ("आ", "अ"),
+    ("ई", "इ"),
+    ("ए", "इ"),
+    ("ऐ", "इ"),
+    ("ऊ", "उ"),
+    ("औ", "ओ"),
+    ("ब", "व"),
+    ("ं", "न"),
+    ("ङ", "न"),
+    ("ञ", "न"),
+    ("ण", "न"),
+)
 _FOLD_DELETED = re.compile("[ा्]")
 
 
@@ -81,11 +83,10 @@ class NormalizedText:
     to_original: ChainedOffsetMap
 
 
-def _record_edits(pattern: re.Pattern[str], text: str, replace: dict[str, str]) -> tuple[str, OffsetMap]:
+def _record_edits(pattern: re.Pattern[str], text: str, replacement: str) -> tuple[str, OffsetMap]:
     edits: list[tuple[int, int, int]] = []
 
     def substitute(match: re.Match[str]) -> str:
-        replacement = replace.get(match.lastgroup or "", "")
         edits.append((match.start(), match.end(), len(replacement)))
         return replacement
 
@@ -112,16 +113,30 @@ def _lower(text: str) -> str:
     return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
 
 
+def _one_to_one(text: str) -> str:
+    for char in set(_NEEDS_ONE_TO_ONE.findall(text)):
+        text = text.replace(char, _ONE_TO_ONE[ord(char)])
+    return text
+
+
 def normalize(original: str) -> NormalizedText:
-    """Normalize an article; `to_original` maps offsets in `text`/`lowered` back to `original`."""
-    text = original.translate(_ONE_TO_ONE) if _NEEDS_ONE_TO_ONE.search(original) else original
+    """Normalize an article; `to_original` maps offsets in `text`/`lowered` back to `original`.
+
+    Each length-changing step runs only when its characters occur, and records its own offset map.
+    """
+    text = _one_to_one(original)
     maps: list[OffsetMap] = []
-    if _INVISIBLE.search(text):
-        text, invisible_map = _record_edits(_INVISIBLE, text, {})
-        maps.append(invisible_map)
-    text, layout_map = _record_edits(_LAYOUT, text, {"newline": "\n", "nasal": "ं"})
-    maps.append(layout_map)
-    if not unicodedata.is_normalized("NFC", text):
+    steps = (
+        (_INVISIBLE, "", _INVISIBLE.search(text) is not None),
+        (_NEWLINE, "\n", "\r" in text),
+        (_SPACES, " ", "  " in text),
+        (_NASAL, "ं", "्" in text),
+    )
+    for pattern, replacement, needed in steps:
+        if needed:
+            text, step_map = _record_edits(pattern, text, replacement)
+            maps.append(step_map)
+    if _MAYBE_NOT_NFC.search(text) and not unicodedata.is_normalized("NFC", text):
         text, nfc_map = _compose_nfc(text)
         maps.append(nfc_map)
     return NormalizedText(original, text, _lower(text), ChainedOffsetMap(maps))
@@ -134,12 +149,14 @@ def normalize_phrase(phrase: str) -> str:
 
 def fold(lowered: str) -> str:
     """Spelling-variant folding, applied to the whole text and to the keys of the automaton."""
-    return lowered.translate(_FOLD)
+    for old, new in _FOLD_STEPS:
+        lowered = lowered.replace(old, new)
+    return lowered
 
 
 def fold_map(lowered: str) -> OffsetMap:
     """Offsets of `fold(lowered)` back to `lowered`; built only when a text has hits."""
-    return OffsetMap(lowered, ((match.start(), match.end(), 0) for match in _FOLD_DELETED.finditer(lowered)))
+    return OffsetMap.of_deleted_marks([match.start() for match in _FOLD_DELETED.finditer(lowered)])
 
 
 _WORD_CHARS: dict[str, bool] = {}

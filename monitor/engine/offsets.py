@@ -40,6 +40,17 @@ class OffsetMap:
             self._shifts.append(shift)
             self._attached_marks.append(new_length == 0 and _is_mark(source[start]))
 
+    @classmethod
+    def of_deleted_marks(cls, positions: list[int]) -> OffsetMap:
+        """Fast path for deleting single combining marks at sorted source `positions` (folding)."""
+        offset_map = cls.__new__(cls)
+        offset_map._source_starts = positions
+        offset_map._source_ends = [position + 1 for position in positions]
+        offset_map._new_starts = offset_map._new_ends = [position - index for index, position in enumerate(positions)]
+        offset_map._shifts = list(range(1, len(positions) + 1))
+        offset_map._attached_marks = [True] * len(positions)
+        return offset_map
+
     def start(self, position: int) -> int:
         """Source position of the character at `position` (or of the end, for the text's length)."""
         index = bisect_right(self._new_ends, position)

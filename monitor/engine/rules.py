@@ -56,9 +56,8 @@ class _Article:
     def paragraphs(self) -> list[Range]:
         return paragraphs(self.normalized.text)
 
-    @cached_property
-    def word_numbers(self) -> list[int]:
-        return word_numbers(self.normalized.lowered, [hit.start for hit in self.hits])
+    def word_numbers(self, hits: Sequence[Hit]) -> list[int]:
+        return word_numbers(self.normalized.lowered, [hit.start for hit in hits])
 
     def units(self, unit: str) -> list[Range]:
         if unit == "sentence":
@@ -73,7 +72,7 @@ class _Article:
         return Span(start, end, self.normalized.original[start:end], source)
 
     def passage(self, rule: CompiledRule, start: int, end: int, hits: Sequence[Hit]) -> PassageCheck:
-        relevant = frozenset().union(*rule.groups)
+        relevant = rule.targets
         seen = {target for hit in hits for target in hit.targets}
         present = tuple(label for group, label in zip(rule.groups, rule.group_labels, strict=True) if group & seen)
         missing = tuple(
@@ -101,40 +100,48 @@ class _Article:
         )
 
 
-def _unit_passages(article: _Article, rule: CompiledRule) -> list[PassageCheck]:
+def _qualifies(rule: CompiledRule, hits: Sequence[Hit]) -> bool:
+    seen = {target for hit in hits for target in hit.targets}
+    return all(group & seen for group in rule.groups) and not rule.vetoes & seen
+
+
+def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
+    """Passages (units with any of the rule's words); without `explain`, only the qualifying ones."""
     units = article.units(rule.unit)
     starts = [start for start, _ in units]
     by_unit: dict[int, list[Hit]] = {}
+    interesting = rule.targets | rule.vetoes
     for hit in article.hits:
-        index = unit_of(units, starts, hit.start)
-        if index is not None:
-            by_unit.setdefault(index, []).append(hit)
-    interesting = frozenset().union(*rule.groups) | rule.vetoes
+        if interesting.intersection(hit.targets):
+            index = unit_of(units, starts, hit.start)
+            if index is not None:
+                by_unit.setdefault(index, []).append(hit)
     return [
         article.passage(rule, *units[index], hits)
         for index, hits in sorted(by_unit.items())
-        if any(interesting.intersection(hit.targets) for hit in hits)
+        if explain or _qualifies(rule, hits)
     ]
 
 
-def _near_passages(article: _Article, rule: CompiledRule) -> list[PassageCheck]:
+def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Windows of at most `near` words, each starting at a hit of one of the rule's groups."""
-    relevant = frozenset().union(*rule.groups)
-    numbers = article.word_numbers
-    hits = article.hits
+    interesting = rule.targets | rule.vetoes
+    hits = [hit for hit in article.hits if interesting.intersection(hit.targets)]
+    numbers = article.word_numbers(hits)
     passages = []
     covered_until = -1
     for first, hit in enumerate(hits):
-        if hit.start < covered_until or not relevant.intersection(hit.targets):
+        if hit.start < covered_until or not rule.targets.intersection(hit.targets):
             continue
         last = first
         while last + 1 < len(hits) and numbers[last + 1] - numbers[first] <= rule.near_words:
             last += 1
         window = hits[first : last + 1]
-        passage = article.passage(rule, hit.start, hits[last].end, window)
-        passages.append(passage)
-        if passage.qualifies:
+        if _qualifies(rule, window):
             covered_until = hits[last].end
+        elif not explain:
+            continue
+        passages.append(article.passage(rule, hit.start, hits[last].end, window))
     return passages
 
 
@@ -184,7 +191,8 @@ def evaluate(
             continue
         passages: list[PassageCheck] = []
         if complete:
-            passages = _near_passages(article, rule) if rule.unit == "near" else _unit_passages(article, rule)
+            find_passages = _near_passages if rule.unit == "near" else _unit_passages
+            passages = find_passages(article, rule, explain)
         qualifying = [passage for passage in passages if passage.qualifies]
         mentions = _mentions(rule, qualifying)
         does_fire = bool(qualifying) and mentions >= rule.min_mentions

@@ -1,0 +1,97 @@
+"""Human-readable rendering of tagging results and explanations, with the matched words highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from monitor.engine import Explanation
+from monitor.engine.result import Span, TagResult
+
+_SEVERITY_STYLE = {
+    "info": "dim",
+    "low": "cyan",
+    "medium": "yellow",
+    "high": "bold red",
+    "critical": "bold white on red",
+}
+_TERM_STYLE = "bold magenta"
+_ENTITY_STYLE = "bold green"
+_VETO_STYLE = "bold white on red"
+
+
+def _highlighted(text: str, offset: int, spans: Iterable[Span], style_of_veto: frozenset[Span] = frozenset()) -> Text:
+    """`text` (which starts at `offset` in the article) with each span styled by what it matched."""
+    rendered = Text(text)
+    for span in spans:
+        if span in style_of_veto:
+            style = _VETO_STYLE
+        else:
+            style = _TERM_STYLE if span.source.startswith("terms:") else _ENTITY_STYLE
+        rendered.stylize(style, span.start - offset, span.end - offset)
+    return rendered
+
+
+def _entities_line(result: TagResult) -> Text:
+    line = Text("entities: ", style="bold")
+    if not result.entities:
+        return line.append("none", style="dim")
+    for index, entity in enumerate(result.entities):
+        if index:
+            line.append(", ")
+        line.append(entity.id, style=_ENTITY_STYLE).append(f" ×{entity.count}")
+    return line
+
+
+def render_result(path: str, text: str, result: TagResult) -> RenderableType:
+    """One article: its entities, then each fired rule with its evidence sentences highlighted."""
+    parts: list[RenderableType] = [Text(path, style="bold underline"), _entities_line(result)]
+    if not result.rules:
+        parts.append(Text("no rule fired", style="dim"))
+    for rule in result.rules:
+        parts.append(
+            Text.assemble(
+                (f"{rule.severity.upper():>8} ", _SEVERITY_STYLE[rule.severity]), (rule.rule, "bold"), f"  {rule.title}"
+            )
+        )
+        for evidence in rule.evidence:
+            parts.append(Text("         ").append(_highlighted(evidence.text, evidence.start, evidence.spans)))
+    return Group(*parts)
+
+
+def render_explanation(path: str, text: str, explanation: Explanation) -> RenderableType:
+    """Every rule: fired or not and why, passage by passage (groups present, missing, vetoes)."""
+    parts: list[RenderableType] = [Text(path, style="bold underline"), _entities_line(explanation.result)]
+    for line in explanation.dropped:
+        parts.append(Text.assemble(("dropped (related article / tags): ", "dim"), (line, "dim strike")))
+    for rule in explanation.rules:
+        mark = ("FIRED", "bold green") if rule.fired else ("not fired", "dim")
+        parts.append(
+            Text.assemble(
+                (f"{rule.severity.upper():>8} ", _SEVERITY_STYLE[rule.severity]),
+                (rule.rule, "bold"),
+                "  ",
+                mark,
+                f"  {rule.summary}",
+            )
+        )
+        for passage in rule.passages:
+            verdict = "qualifies" if passage.qualifies else "does not qualify"
+            detail = Text(f"    {verdict}: ", style="green" if passage.qualifies else "yellow")
+            if passage.present:
+                detail.append("has " + "; ".join(passage.present))
+            if passage.missing:
+                detail.append("  missing " + "; ".join(passage.missing), style="yellow")
+            if passage.vetoed_by:
+                vetoes = ", ".join(f"{span.text!r} ({span.source})" for span in passage.vetoed_by)
+                detail.append(f"  vetoed by {vetoes}", style="red")
+            parts.append(detail)
+            spans = (*passage.spans, *passage.vetoed_by)
+            parts.append(
+                Text("      ").append(
+                    _highlighted(passage.text, passage.start, spans, frozenset(passage.vetoed_by))
+                )
+            )
+    return Group(*parts)
