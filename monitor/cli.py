@@ -26,9 +26,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor import logs
     from monitor.daemon import run_daemon
 
-    settings, _path = _settings_or_exit(args.config)
+    settings, path = _settings_or_exit(args.config)
     logs.configure(settings.log.level, settings.log.format)
-    return run_daemon(settings, embedded_broker=args.embedded_broker)
+    return run_daemon(settings, embedded_broker=args.embedded_broker, config_path=path)
 
 
 def cmd_tag(args: argparse.Namespace) -> int:

@@ -57,6 +57,8 @@ class MqttSettings(Section):
     embedded: bool = False
     #: alert payloads above this are trimmed (Mosquitto's message_size_limit must be at least this)
     max_payload_bytes: int = Field(default=262_144, ge=4096)
+    #: republish the retained status with counters this often (0: only on connect and reload)
+    status_interval_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("topic_prefix")
     @classmethod

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +17,31 @@ import structlog
 
 from monitor import __version__
 from monitor.alerts import now_iso
-from monitor.config import Settings
+from monitor.config import ConfigError, Settings, load_settings
 from monitor.engine import Engine, WatchlistError, load_engine
+from monitor.metrics import LatencyTracker, Metrics
 from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
+from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.sources.files import FolderSource
-from monitor.store import Store, StoreThread
+from monitor.store import PendingMessage, Store, StoreThread
+from monitor.systemd import Notifier, status_line, watchdog_interval, watchdog_loop
 
 log = structlog.get_logger("monitor.daemon")
 
 QUEUE_SIZE = 1000
 BATCH_MAX = 64
 FLUSH_TIMEOUT_S = 5.0
+#: how often gauges (outbox depth, broker state) and the systemd STATUS= line are refreshed
+STATS_TICK_S = 1.0
 
 
 class Daemon:
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, config_path: Path | None = None) -> None:
         self.settings = settings
         self.engine = engine
+        #: re-read on SIGHUP, only to report the settings that would need a restart
+        self.config_path = config_path
         self.started_at = now_iso()
         self.store = StoreThread(Store.in_dir(settings.state.dir))
         self.processor = Processor(settings, self.store.store, lambda: self.engine)
@@ -41,6 +49,14 @@ class Daemon:
         self.publisher = Publisher(settings.mqtt, self.store, self.status_fields)
         self.queue: asyncio.Queue[Path] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.processed = 0
+        self.results: Counter[str] = Counter()
+        self.metrics = Metrics()
+        self.latency = LatencyTracker(settings.mqtt.topic_prefix)
+        self.publisher.on_published = self._on_published
+        self.notifier = Notifier.from_env()
+        self.watcher = WatchlistWatcher(settings.watchlists.paths)
+        self.reload_state: dict[str, Any] = {}
+        self._reload_lock = asyncio.Lock()
         self._stop = asyncio.Event()
 
     def status_fields(self) -> dict[str, Any]:
@@ -50,13 +66,24 @@ class Daemon:
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "watchlist_version": self.engine.version,
+            **self.reload_state,
+        }
+
+    def counters(self, pending: int) -> dict[str, Any]:
+        """The running totals published periodically on the status topic."""
+        return {
+            "articles": dict(self.results),
+            "alerts_pending": pending,
+            "published": self.publisher.published,
+            "publish_failures": self.publisher.publish_failures,
+            "broker_connected": self.publisher.connected.is_set(),
         }
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, sig.name)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload_on_signal()))
         log.info(
             "daemon starting",
             version=__version__,
@@ -65,11 +92,24 @@ class Daemon:
             state=str(self.store.store.path),
             pending=await self.store.run(self.store.store.outbox_depth),
         )
+        self._serve_metrics()
         publisher = asyncio.create_task(self.publisher.run(), name="publisher")
-        source = asyncio.create_task(self.source.run(self.queue.put), name="source")
+        source = asyncio.create_task(self.source.run(self._picked_up), name="source")
         processor = asyncio.create_task(self._process_loop(), name="processor")
         stop = asyncio.create_task(self._stop.wait(), name="stop")
+        helpers = [
+            asyncio.create_task(self.watcher.run(self.reload), name="watchlist-watcher"),
+            asyncio.create_task(self._stats_loop(), name="stats"),
+            asyncio.create_task(self._ready_when_started(), name="ready"),
+        ]
+        interval = watchdog_interval(os.environ)
+        if interval is not None and self.notifier.enabled:
+            helpers.append(asyncio.create_task(watchdog_loop(self.notifier, interval), name="watchdog"))
         await asyncio.wait({source, processor, publisher, stop}, return_when=asyncio.FIRST_COMPLETED)
+        self.notifier.stopping()
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
         for task in (source, processor):
             if task.done() and not task.cancelled() and task.exception() is not None:
                 log.error("task failed; stopping", task=task.get_name(), error=repr(task.exception()))
@@ -83,29 +123,110 @@ class Daemon:
         stop.cancel()
         pending = await self.store.run(self.store.store.outbox_depth)
         self.store.close()
+        self.notifier.close()
         log.info("daemon stopped", processed=self.processed, pending=pending)
 
     def request_stop(self, why: str = "request") -> None:
         if not self._stop.is_set():
             log.info("stopping", signal=why)
+            self.notifier.stopping()
             self._stop.set()
+
+    async def reload_on_signal(self) -> bool:
+        """SIGHUP: report config changes that need a restart, then reload the watchlists."""
+        self._check_config()
+        return await self.reload("SIGHUP")
+
+    def _check_config(self) -> None:
+        try:
+            on_disk, _path = load_settings(self.config_path)
+        except ConfigError as exc:
+            log.error(
+                "config file invalid; running on the settings it was started with",
+                problems=list(map(str, exc.problems)),
+            )
+            return
+        changed = restart_needed(self.settings, on_disk)
+        if changed:
+            log.warning("config changed; these settings need a restart to apply", keys=changed)
+            self.reload_state["restart_needed"] = changed
+        else:
+            self.reload_state.pop("restart_needed", None)
 
     async def reload(self, why: str) -> bool:
         """Load and compile the watchlists off the loop; swap only if valid (the old ones keep running)."""
+        async with self._reload_lock:  # a SIGHUP and a file change at once: one after the other
+            self.notifier.reloading()
+            try:
+                return await self._reload(why)
+            finally:
+                self.notifier.ready()
+
+    async def _reload(self, why: str) -> bool:
         try:
             engine = await asyncio.to_thread(load_engine, self.settings.watchlists.paths)
         except WatchlistError as exc:
+            reason = "; ".join(str(p) for p in exc.problems)
             log.error(
                 "watchlist reload failed; keeping the previous watchlists",
                 why=why,
                 problems=[str(p) for p in exc.problems],
             )
-            await self.publisher.publish_status(reload="failed", reason="; ".join(str(p) for p in exc.problems))
+            self.metrics.reload(ok=False)
+            self.reload_state.update(reload="failed", reload_reason=reason, reloaded_at=now_iso())
+            await self.publisher.publish_status()
             return False
         self.engine = engine  # read once per batch by the processor: the swap lands between articles
         log.info("watchlists reloaded", why=why, watchlist_version=engine.version)
-        await self.publisher.publish_status(reload="ok")
+        self.metrics.reload(ok=True)
+        self.reload_state.update(reload="ok", reloaded_at=now_iso())
+        self.reload_state.pop("reload_reason", None)
+        await self.publisher.publish_status()
         return True
+
+    async def _picked_up(self, path: Path) -> None:
+        self.latency.picked_up(str(path), time.time())
+        await self.queue.put(path)
+
+    def _on_published(self, messages: list[PendingMessage]) -> None:
+        self.metrics.latencies(self.latency.published(((m.topic, m.payload) for m in messages), time.time()))
+
+    def _serve_metrics(self) -> None:
+        conf = self.settings.metrics
+        if not conf.enabled:
+            return
+        try:
+            self.metrics.serve(conf.host, conf.port)
+        except OSError as exc:
+            log.error(
+                "metrics endpoint unavailable", address=f"{conf.host}:{conf.port}", error=exc.strerror or str(exc)
+            )
+
+    async def _ready_when_started(self) -> None:
+        """READY=1 once the folders are watched and the broker is connected or known down (then we queue)."""
+        await self.source.ready.wait()
+        await self.publisher.attempted.wait()
+        pending = await self.store.run(self.store.store.outbox_depth)
+        self.notifier.ready(status_line(self.processed, pending, self.publisher.connected.is_set()))
+        log.info("daemon ready", broker_connected=self.publisher.connected.is_set(), pending=pending)
+
+    async def _stats_loop(self) -> None:
+        """Refresh gauges and the systemd status line; republish the status with counters now and then."""
+        interval = self.settings.mqtt.status_interval_seconds
+        next_status = time.monotonic() + interval
+        while True:
+            await asyncio.sleep(STATS_TICK_S)
+            pending, oldest = await self.store.run(self._outbox_state)
+            connected = self.publisher.connected.is_set()
+            self.metrics.outbox(pending, oldest)
+            self.metrics.publisher(self.publisher.published, self.publisher.publish_failures, connected)
+            self.notifier.status(status_line(self.processed, pending, connected))
+            if interval and time.monotonic() >= next_status:
+                next_status = time.monotonic() + interval
+                await self.publisher.publish_status(counters=self.counters(pending))
+
+    def _outbox_state(self) -> tuple[int, float | None]:
+        return self.store.store.outbox_depth(), self.store.store.oldest_pending_at()
 
     async def _process_loop(self) -> None:
         while True:
@@ -119,10 +240,15 @@ class Daemon:
                 continue
             for outcome in outcomes:
                 self._log_outcome(outcome)
+            self.latency.processed(map(str, paths), {o.path: len(o.rules) for o in outcomes if o.result == "alerted"})
             if outcomes:
                 self.publisher.wakeup.set()
 
     def _log_outcome(self, outcome: Outcome) -> None:
+        self.results[outcome.result] += 1
+        self.metrics.article(outcome.result, outcome.took_s)
+        for rule, severity in outcome.rules:
+            self.metrics.alert(rule, severity)
         if outcome.result == "error":
             log.error("bad input file", path=outcome.path, reason=outcome.reason, detail=outcome.message)
             return
@@ -136,26 +262,35 @@ class Daemon:
         )
 
 
-def run_daemon(settings: Settings, *, embedded_broker: bool = False) -> int:
-    """Entry point of ``monitor run``: exit code 0 on a clean stop, 2 on unusable watchlists."""
+def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path: Path | None = None) -> int:
+    """Entry point of ``monitor run``: exit code 0 on a clean stop, 2 on unusable watchlists or credentials."""
+    from monitor.brokercheck import check_broker_settings
+
+    findings = [] if embedded_broker or settings.mqtt.embedded else check_broker_settings(settings.mqtt)
+    for finding in findings:
+        (log.error if finding.level == "error" else log.warning)("broker settings", problem=str(finding))
+    if any(f.level == "error" for f in findings):
+        return 2
     try:
         engine = load_engine(settings.watchlists.paths)
     except WatchlistError as exc:
         for problem in exc.problems:
             log.error("invalid watchlist", problem=str(problem))
         return 2
-    return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded))
+    return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded, config_path))
 
 
-async def _main(settings: Settings, engine: Engine, embedded_broker: bool) -> int:
+async def _main(settings: Settings, engine: Engine, embedded_broker: bool, config_path: Path | None = None) -> int:
     broker = None
     if embedded_broker:
         from monitor.embedded_broker import start_embedded_broker
 
         broker = await start_embedded_broker(settings.mqtt.host, settings.mqtt.port)
+        # amqtt speaks MQTT 3.1.1 only
+        settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(update={"protocol": "3.1.1"})})
     try:
         started = time.monotonic()
-        daemon = Daemon(settings, engine)
+        daemon = Daemon(settings, engine, config_path)
         log.debug("daemon built", took_s=round(time.monotonic() - started, 3))
         await daemon.run()
     finally:

@@ -56,7 +56,8 @@ class Processor:
             stamp = stamp_of(path)
             if stamp is not None and self.store.is_unchanged(stamp):
                 continue
-            self._one(path, engine, batch)
+            with structlog.contextvars.bound_contextvars(article=str(path)):  # on every log line about it
+                self._one(path, engine, batch)
         if batch.processed or batch.failed:
             self.store.commit(batch.processed, batch.failed)
             self._quarantine(batch.failed)
@@ -92,6 +93,7 @@ class Processor:
                 article, result, hit, watchlist_version=engine.version, supersedes=previous.get(hit.rule)
             )
             alerts.append((alert.id, hit.rule))
+            log.debug("alert queued", alert_id=alert.id, rule=hit.rule, severity=hit.severity)
             messages.append(
                 OutboxMessage(
                     alert.id, alert_topic(self.prefix, hit), encode_alert(alert, self.settings.mqtt.max_payload_bytes)
