@@ -34,7 +34,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     from monitor.articles import ArticleError, parse_article
     from monitor.engine import WatchlistError, load_engine
-    from monitor.report import render_explanation, render_result
     from monitor.tagging import tag_json
 
     settings, _path = _settings_or_exit(args.config)
@@ -60,12 +59,16 @@ def cmd_tag(args: argparse.Namespace) -> int:
             status = 1
             continue
         if args.explain:
+            from monitor.report import render_explanation
+
             console.print(render_explanation(name, article.text, engine.explain(article.text)))
             continue
         result = engine.tag(article.text)
         if args.json:
             print(json.dumps(tag_json(article, result, engine.version), ensure_ascii=False))
         else:
+            from monitor.report import render_result
+
             console.print(render_result(name, article.text, result))
     return status
 
@@ -78,9 +81,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print("\n".join(map(str, exc.problems)))
         return 1
+    from monitor.brokercheck import check_broker_settings
+
+    findings = check_broker_settings(settings.mqtt)
     problems = problems_of(settings.watchlists.paths)
-    if problems:
-        print("\n".join(map(str, problems)))
+    for warning in (f for f in findings if f.level == "warning"):
+        print(f"{path or '<defaults>'}: {warning}", file=sys.stderr)
+    errors = [f"{path or '<defaults>'}: {f.key}: {f.message}" for f in findings if f.level == "error"]
+    if problems or errors:
+        print("\n".join([*errors, *map(str, problems)]))
         return 1
     print(f"ok: {path or '<defaults>'} and watchlists {', '.join(map(str, settings.watchlists.paths))}")
     return 0
