@@ -108,9 +108,7 @@ def test_monitor_run_reports_ready_watchdog_reloading_and_stopping(
     tmp_path: Path, broker: Mosquitto, abstract_socket: tuple[str, NotifySocket]
 ) -> None:
     name, listener = abstract_socket
-    daemon = DaemonProcess(
-        tmp_path / "d", broker.port, extra_env={"NOTIFY_SOCKET": name, "WATCHDOG_USEC": "200000"}
-    )
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"NOTIFY_SOCKET": name, "WATCHDOG_USEC": "200000"})
     daemon.start()
     try:
         wait_until(lambda: "READY=1" in listener.lines(), 30, what="READY=1")
