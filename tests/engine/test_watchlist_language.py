@@ -1,0 +1,157 @@
+"""The watchlist language: scopes, min_mentions, topics, several files, and problems with lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.engine import Problem, WatchlistError, load_engine, problems_of
+
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "watchlists"
+
+ENTITIES = """
+entities:
+  - id: mars
+    name: Mars
+    kind: place
+    aliases:
+      en: [Mars]
+  - id: venus
+    name: Venus
+    kind: place
+    aliases:
+      en: [Venus]
+terms:
+  probe:
+    en: [{text: probe, suffixes: ["", "s"]}]
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rule_file(scope: str, extra: str = "") -> str:
+    return f"""
+rules:
+  - id: planets
+    title: Two planets and a probe
+    severity: info
+    scope: {scope}
+    all:
+      - entities: [mars]
+      - entities: [venus]
+      - terms: [probe]
+{extra}"""
+
+
+def fired(folder: Path, text: str) -> list[str]:
+    return [rule.rule for rule in load_engine([folder]).tag(text).rules]
+
+
+def test_shipped_watchlists_have_no_problems() -> None:
+    assert problems_of([SHIPPED]) == []
+
+
+def test_rules_may_use_entities_from_another_file(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES)
+    write(tmp_path, "b.yml", rule_file("sentence"))
+    assert fired(tmp_path, "Mars and Venus got probes.") == ["planets"]
+
+
+def test_paragraph_scope(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("paragraph"))
+    assert fired(tmp_path, "Mars first. Then Venus.\nA probe.") == ["planets"]
+    assert fired(tmp_path, "Mars first. Then Venus.\n\nA probe.") == []
+
+
+def test_article_scope(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("article"))
+    assert fired(tmp_path, "Mars.\n\nVenus.\n\nA probe.") == ["planets"]
+
+
+def test_near_scope_counts_words(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("{near: 4}"))
+    assert fired(tmp_path, "Mars, Venus and a probe.") == ["planets"]
+    assert fired(tmp_path, "Mars is very far away from Venus and a probe.") == []
+
+
+def test_min_mentions_and_topic(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("sentence", "    min_mentions: 2\n    topic: space/planets"))
+    assert fired(tmp_path, "Mars, Venus, probe.") == []
+    (rule,) = load_engine([tmp_path]).tag("Mars, Venus, probe. Venus, Mars, probes.").rules
+    assert rule.topic_suffix == "space/planets"
+    assert len(rule.evidence) == 2
+
+
+def test_version_changes_with_content(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("sentence"))
+    before = load_engine([tmp_path]).version
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("paragraph"))
+    assert load_engine([tmp_path]).version != before
+
+
+def only_problem(folder: Path) -> Problem:
+    with pytest.raises(WatchlistError) as raised:
+        load_engine([folder])
+    assert len(raised.value.problems) == 1, raised.value.problems
+    return raised.value.problems[0]
+
+
+def test_broken_yaml_has_a_line(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "entities:\n  - id: mars\n    name: [unclosed\n")
+    problem = only_problem(tmp_path)
+    assert problem.line is not None and problem.key == "(yaml)"
+
+
+def test_unknown_key_and_wrong_type_name_key_and_line(tmp_path: Path) -> None:
+    venus = "    kind: place\n    aliases:\n      en: [Venus]"
+    write(tmp_path, "a.yaml", ENTITIES.replace(venus, venus.replace("place", "plnet") + "\n    colour: red"))
+    with pytest.raises(WatchlistError) as raised:
+        load_engine([tmp_path])
+    lines = {(problem.key, problem.line) for problem in raised.value.problems}
+    assert lines == {("entities[1].kind", 10), ("entities[1].colour", 13)}
+    assert str(raised.value.problems[0]).startswith(f"{tmp_path / 'a.yaml'}:")
+
+
+def test_unknown_reference(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("sentence").replace("[venus]", "[jupiter]"))
+    problem = only_problem(tmp_path)
+    assert (problem.key, problem.line) == ("rules[0].all[1].entities[0]", 24)
+    assert "unknown entity 'jupiter'" in problem.message
+
+
+def test_duplicate_ids_across_files(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES)
+    again = "entities:\n  - id: mars\n    name: Mars again\n    kind: place\n    aliases: {en: [Red planet]}\n"
+    write(tmp_path, "b.yaml", again)
+    problem = only_problem(tmp_path)
+    assert problem.file.endswith("b.yaml") and problem.line == 2 and "duplicate entity id 'mars'" in problem.message
+
+
+def test_empty_alias_list(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "entities:\n  - id: mars\n    name: Mars\n    kind: place\n    aliases: {en: []}\n")
+    with pytest.raises(WatchlistError) as raised:
+        load_engine([tmp_path])
+    assert any("no aliases" in problem.message for problem in raised.value.problems)
+
+
+def test_alias_shared_by_two_entities(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES.replace("en: [Venus]", "en: [Venus, mars]"))
+    problem = only_problem(tmp_path)
+    assert problem.key == "entities[1].aliases.en[1]" and "also belongs to entity 'mars'" in problem.message
+
+
+def test_short_alias_needs_case(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES.replace("en: [Mars]", "en: [Ma]"))
+    assert "too short" in only_problem(tmp_path).message
+    write(tmp_path, "a.yaml", ENTITIES.replace("en: [Mars]", "en: [{text: MA, case: true}]"))
+    assert load_engine([tmp_path]).tag("MA and ma").entities[0].count == 1
+
+
+def test_unknown_paradigm(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES.replace("en: [Mars]", "en: [{text: Mars, forms: planet}]"))
+    assert "unknown paradigm 'planet'" in only_problem(tmp_path).message
