@@ -86,6 +86,7 @@ async def tail(
                 clean_session=client_id is None,
             ) as client:
                 await client.subscribe(topic, qos=1)
+                print(f"listening on {topic}", file=sys.stderr, flush=True)  # stderr: --json output stays clean
                 backoff.reset()
                 if announced_down:
                     print("broker reachable again", file=sys.stderr)
