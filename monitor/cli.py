@@ -107,6 +107,25 @@ def cmd_tail(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from monitor import logs
+    from monitor.backfill import run_backfill
+    from monitor.engine import WatchlistError, load_engine
+
+    settings, _path = _settings_or_exit(args.config)
+    logs.configure("warning", settings.log.format)
+    if not args.folder.is_dir():
+        print(f"backfill: {args.folder}: not a folder", file=sys.stderr)
+        return 1
+    try:
+        engine = load_engine(settings.watchlists.paths)
+    except WatchlistError as exc:
+        for problem in exc.problems:
+            print(f"watchlist error: {problem}", file=sys.stderr)
+        return 1
+    return run_backfill(settings, engine, args.folder, publish_mode=args.publish, flush_timeout=args.flush_timeout)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from monitor.alerts import alert_json_schema
 
@@ -152,6 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tail_cmd.add_argument("--count", type=int, default=0, help="exit after this many alerts (0: never)")
     tail_cmd.set_defaults(func=cmd_tail)
+
+    backfill = with_config(commands.add_parser("backfill", help="tag an archive folder that was never watched"))
+    backfill.add_argument("folder", type=Path)
+    backfill.add_argument(
+        "--publish", action="store_true", help="publish through the outbox (default: dry run, print what would alert)"
+    )
+    backfill.add_argument(
+        "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering after tagging (default 30)"
+    )
+    backfill.set_defaults(func=cmd_backfill)
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("what", choices=["alert"])
