@@ -55,6 +55,8 @@ class MqttSettings(Section):
     qos: Literal[0, 1, 2] = 1
     keepalive: int = Field(default=30, ge=5)
     embedded: bool = False
+    #: "5" sees a broker's refusal of a publish (ACL) in the PUBACK; "3.1.1" cannot (Mosquitto acks and drops)
+    protocol: Literal["5", "3.1.1"] = "5"
     #: alert payloads above this are trimmed (Mosquitto's message_size_limit must be at least this)
     max_payload_bytes: int = Field(default=262_144, ge=4096)
     #: republish the retained status with counters this often (0: only on connect and reload)
@@ -170,12 +172,28 @@ def _problem(label: str, err: Any) -> ConfigProblem:
     return ConfigProblem(label, key, message)
 
 
+class PasswordFileError(ValueError):
+    """The password file cannot be used; the message names the file and why, never its content."""
+
+
 def read_password(mqtt: MqttSettings) -> str | None:
-    """The broker password, from ``password_file`` (first line) or the ``password`` setting/env var."""
+    """The broker password, from ``password_file`` (first line) or the ``password`` setting/env var.
+
+    Read at every connect, so a corrected file is picked up on the next retry.
+    """
     if mqtt.password_file is not None:
-        return (
-            mqtt.password_file.read_text(encoding="utf-8").splitlines()[0] if mqtt.password_file.stat().st_size else ""
-        )
+        try:
+            text = mqtt.password_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PasswordFileError(
+                f"mqtt.password_file {mqtt.password_file}: cannot read: {exc.strerror or type(exc).__name__}"
+            ) from None
+        except UnicodeDecodeError:
+            raise PasswordFileError(f"mqtt.password_file {mqtt.password_file}: not UTF-8 text") from None
+        lines = text.splitlines()
+        if not lines or not lines[0]:
+            raise PasswordFileError(f"mqtt.password_file {mqtt.password_file}: empty first line")
+        return lines[0]
     if mqtt.password is not None:
         return mqtt.password.get_secret_value()
     return None

@@ -21,8 +21,10 @@ from typing import Any
 
 import aiomqtt
 import structlog
+from aiomqtt.exceptions import MqttConnectError
 
 from monitor.config import MqttSettings, read_password
+from monitor.mqtt_client import AckCheckingClient, PublishRefused, reason_text
 from monitor.store import PendingMessage, StoreThread
 
 log = structlog.get_logger("monitor.publisher")
@@ -56,8 +58,14 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
     ctx = ssl.create_default_context(cafile=str(settings.tls.ca_file) if settings.tls.ca_file else None)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if settings.tls.cert_file is not None:
-        ctx.load_cert_chain(str(settings.tls.cert_file), str(settings.tls.key_file) if settings.tls.key_file else None)
+        key = str(settings.tls.key_file) if settings.tls.key_file else None
+        ctx.load_cert_chain(str(settings.tls.cert_file), key, password=_no_passphrase)
     return ctx
+
+
+def _no_passphrase() -> str:
+    """A daemon cannot answer OpenSSL's passphrase prompt: an encrypted key is a clear error instead."""
+    raise ValueError("the client key is encrypted; the daemon needs an unencrypted key readable only by its user")
 
 
 def default_client_id(prefix: str) -> str:
@@ -65,10 +73,21 @@ def default_client_id(prefix: str) -> str:
 
 
 def make_client(
-    settings: MqttSettings, *, client_id: str, will: aiomqtt.Will | None = None, **kwargs: Any
+    settings: MqttSettings,
+    *,
+    client_id: str,
+    will: aiomqtt.Will | None = None,
+    client_cls: type[aiomqtt.Client] | None = None,
+    **kwargs: Any,
 ) -> aiomqtt.Client:
-    """One configured client (credentials, TLS, will); shared by the daemon and ``monitor tail``."""
-    return aiomqtt.Client(
+    """One configured client (credentials, TLS, will); shared by the daemon and ``monitor tail``.
+
+    By default an MQTT v5 client that sees refused publishes (``mqtt.protocol = "5"``); a subscriber
+    that needs ``clean_session`` passes ``client_cls=aiomqtt.Client`` (MQTT 3.1.1).
+    """
+    if client_cls is None:
+        client_cls = AckCheckingClient if settings.protocol == "5" else aiomqtt.Client
+    return client_cls(
         settings.host,
         settings.port,
         identifier=client_id,
@@ -84,10 +103,15 @@ def make_client(
 
 def describe_error(exc: BaseException) -> str:
     """A one-line reason for an MQTT failure, with the broker's reason code when there is one."""
+    if isinstance(exc, PublishRefused):
+        return str(exc)
+    if isinstance(exc, MqttConnectError):
+        return f"broker refused the connection: {reason_text(exc.rc)}"
     if isinstance(exc, aiomqtt.MqttCodeError):
-        return f"{exc} (reason code {exc.rc})"
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-        return f"TLS verification failed: {exc}"
+        return f"{exc} ({reason_text(exc.rc)})"
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError) or "[SSL" in str(exc):
+        # aiomqtt re-raises TLS failures as a plain MqttError carrying only the ssl message
+        return f"TLS handshake failed (no fallback to plain TCP): {exc}"
     cause = exc.__cause__ or exc.__context__
     if cause is not None and str(cause) and str(cause) not in str(exc):
         return f"{exc}: {cause}"
@@ -126,6 +150,8 @@ class Publisher:
         self._client: aiomqtt.Client | None = None
         self._late_cutoff = 0.0
         self._late = 0
+        self._refused: set[str] = set()
+        self._refusal_backoff = Backoff()
 
     def status_payload(self, state: str, **extra: Any) -> bytes:
         return json.dumps({"state": state, **self.status_fields(), **extra}, ensure_ascii=False).encode()
@@ -155,6 +181,8 @@ class Publisher:
                     return
             except aiomqtt.MqttError as exc:
                 self._mark_down(describe_error(exc))
+            except (OSError, ValueError) as exc:  # a TLS file or password file that became unreadable
+                self._mark_down(f"cannot set up the connection: {exc}")
             finally:
                 self._client = None
                 self.connected.clear()
@@ -198,20 +226,45 @@ class Publisher:
                 continue
             if self._stopping and time.monotonic() >= self._flush_deadline:
                 return
-            try:
-                await asyncio.gather(
-                    *(
-                        client.publish(m.topic, m.payload, qos=self.settings.qos, timeout=PUBLISH_TIMEOUT_S)
-                        for m in batch
-                    )
-                )
-            except aiomqtt.MqttError:
-                self.publish_failures += 1
-                raise
-            await self.store.run(self.store.store.acknowledge, [m.seq for m in batch])
-            self.published += len(batch)
-            self._count_late([m.created_at for m in batch])
-            self.on_published(batch)
+            results = await asyncio.gather(
+                *(client.publish(m.topic, m.payload, qos=self.settings.qos, timeout=PUBLISH_TIMEOUT_S) for m in batch),
+                return_exceptions=True,
+            )
+            acked = [m for m, result in zip(batch, results, strict=True) if result is None]
+            failures = [result for result in results if isinstance(result, BaseException)]
+            if acked:
+                await self.store.run(self.store.store.acknowledge, [m.seq for m in acked])
+                self.published += len(acked)
+                self._count_late([m.created_at for m in acked])
+                self.on_published(acked)
+            if not failures:
+                self._refusals_over()
+                continue
+            self.publish_failures += 1
+            lost = next((f for f in failures if not isinstance(f, PublishRefused)), None)
+            if lost is not None:
+                raise lost
+            await self._hold_refused([f for f in failures if isinstance(f, PublishRefused)])
+
+    async def _hold_refused(self, refusals: list[PublishRefused]) -> None:
+        """Refused alerts stay in the outbox and are retried after a growing pause; each reason is logged once."""
+        for exc in refusals:
+            if str(exc) in self._refused:
+                continue
+            self._refused.add(str(exc))
+            log.error(
+                "broker refused an alert; it stays queued in the outbox and is retried",
+                topic=exc.topic,
+                reason=reason_text(exc.rc),
+                hint="check the broker's ACL for this client's user",
+            )
+        await self._sleep_unless_stopped(self._refusal_backoff.next_delay())
+
+    def _refusals_over(self) -> None:
+        self._refusal_backoff.reset()
+        if self._refused:
+            log.warning("broker accepts the refused alerts again", refusals=len(self._refused))
+            self._refused.clear()
 
     def _mark_up(self) -> None:
         self.connected.set()

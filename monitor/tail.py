@@ -84,6 +84,7 @@ async def tail(
                 settings,
                 client_id=client_id or f"newsmon-tail-{os.getpid()}",
                 clean_session=client_id is None,
+                client_cls=aiomqtt.Client,  # a subscriber: MQTT 3.1.1 for clean_session
             ) as client:
                 await client.subscribe(topic, qos=1)
                 print(f"listening on {topic}", file=sys.stderr, flush=True)  # stderr: --json output stays clean
