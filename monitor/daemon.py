@@ -277,7 +277,13 @@ def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path
         for problem in exc.problems:
             log.error("invalid watchlist", problem=str(problem))
         return 2
-    return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded, config_path))
+    from monitor.embedded_broker import EmbeddedBrokerError
+
+    try:
+        return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded, config_path))
+    except EmbeddedBrokerError as exc:
+        log.error("embedded broker failed", problem=str(exc))
+        return 2
 
 
 async def _main(settings: Settings, engine: Engine, embedded_broker: bool, config_path: Path | None = None) -> int:
