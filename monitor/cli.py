@@ -8,9 +8,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from monitor.engine import Engine
 
 
 def _settings_or_exit(config: Path | None) -> tuple[Settings, Path | None]:
@@ -19,6 +23,17 @@ def _settings_or_exit(config: Path | None) -> tuple[Settings, Path | None]:
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"config error: {problem}", file=sys.stderr)
+        raise SystemExit(1) from exc
+
+
+def _engine_or_exit(settings: Settings) -> Engine:
+    from monitor.engine import WatchlistError, load_engine
+
+    try:
+        return load_engine(settings.watchlists.paths)
+    except WatchlistError as exc:
+        for problem in exc.problems:
+            print(f"watchlist error: {problem}", file=sys.stderr)
         raise SystemExit(1) from exc
 
 
@@ -33,16 +48,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     from monitor.articles import ArticleError, parse_article
-    from monitor.engine import WatchlistError, load_engine
     from monitor.tagging import tag_json
 
     settings, _path = _settings_or_exit(args.config)
-    try:
-        engine = load_engine(settings.watchlists.paths)
-    except WatchlistError as exc:
-        for problem in exc.problems:
-            print(f"watchlist error: {problem}", file=sys.stderr)
-        return 1
+    engine = _engine_or_exit(settings)
     from rich.console import Console
 
     console = Console(highlight=False)
@@ -110,19 +119,13 @@ def cmd_tail(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     from monitor import logs
     from monitor.backfill import run_backfill
-    from monitor.engine import WatchlistError, load_engine
 
     settings, _path = _settings_or_exit(args.config)
     logs.configure("warning", settings.log.format)
     if not args.folder.is_dir():
         print(f"backfill: {args.folder}: not a folder", file=sys.stderr)
         return 1
-    try:
-        engine = load_engine(settings.watchlists.paths)
-    except WatchlistError as exc:
-        for problem in exc.problems:
-            print(f"watchlist error: {problem}", file=sys.stderr)
-        return 1
+    engine = _engine_or_exit(settings)
     return run_backfill(settings, engine, args.folder, publish_mode=args.publish, flush_timeout=args.flush_timeout)
 
 
