@@ -128,9 +128,18 @@ def test_alerts_queue_while_the_broker_is_down_and_arrive_when_it_returns(tmp_pa
             60,
             what="late alert",
         )
+        wait_until(
+            lambda: any(e.get("event") == "backlog delivered after outage" for e in daemon.log_events()),
+            10,
+            what="end of outage logged",
+        )
     finally:
         assert daemon.stop() == 0
     collector.stop()
+    [back] = [e for e in daemon.log_events() if e.get("event") == "broker reachable again"]
+    assert back["outage_s"] > 0
+    [late] = [e for e in daemon.log_events() if e.get("event") == "backlog delivered after outage"]
+    assert late["delivered_late"] == 1
 
 
 def test_a_bad_file_is_reported_and_the_next_good_file_still_alerts(tmp_path: Path, broker: Mosquitto) -> None:
