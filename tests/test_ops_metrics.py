@@ -126,3 +126,27 @@ def test_latency_runs_from_pick_up_to_each_published_alert_of_the_file() -> None
     assert tracker.published([alert_message("/in/a.txt")], now=13.0) == [3.0]
     assert len(tracker) == 0
     assert tracker.published([alert_message("/in/from-an-earlier-run.txt")], now=14.0) == []
+
+
+def test_status_topic_carries_version_start_time_and_periodic_counters(tmp_path: Path, broker: Mosquitto) -> None:
+    collector = Collector(broker.port, "newsmon/status").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_MQTT__STATUS_INTERVAL_SECONDS": "1"})
+    daemon.start()
+
+    def latest_counters() -> dict[str, object]:
+        with_counters = [s for s in collector.payloads("newsmon/status") if "counters" in s]
+        return dict(with_counters[-1]["counters"]) if with_counters else {}
+
+    try:
+        wait_until(lambda: any(e.get("event") == "daemon ready" for e in daemon.log_events()), 30, what="ready")
+        daemon.drop("pact-1.txt", PACT.format(n=1))
+        wait_until(lambda: latest_counters().get("published") == 1, 30, what="counters after one alert")
+    finally:
+        assert daemon.stop() == 0
+    collector.stop()
+    counters = latest_counters()
+    assert counters["articles"] == {"alerted": 1}
+    assert counters["alerts_pending"] == 0 and counters["broker_connected"] is True
+    online = collector.payloads("newsmon/status")[0]
+    assert online["state"] == "online" and online["version"] and online["started_at"].endswith("Z")
+    assert len(online["watchlist_version"]) >= 8
