@@ -146,9 +146,15 @@ def encode_alert(alert: Alert, max_bytes: int) -> bytes:
         ]
         trimmed = alert.model_copy(update={"evidence": evidence, "trimmed": True, "entities": alert.entities[:50]})
         data = encode(trimmed)
-        if len(data) <= max_bytes or keep == 1:
+        if len(data) <= max_bytes:
             return data
+        if keep == 1:
+            break
         keep //= 2
+    # shortened evidence was not enough: a huge title (a file whose first line is a whole article) is cut too
+    article = trimmed.article.model_copy(update={"title": trimmed.article.title[:200]})
+    short = [ev.model_copy(update={"text": ev.text[:80], "spans": ev.spans[:5]}) for ev in trimmed.evidence]
+    return encode(trimmed.model_copy(update={"article": article, "evidence": short, "entities": trimmed.entities[:20]}))
 
 
 def alert_topic(prefix: str, hit: RuleHit) -> str:

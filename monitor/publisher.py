@@ -211,6 +211,10 @@ class Publisher:
         self.wakeup.set()
 
     async def _sleep_unless_stopped(self, delay: float) -> None:
+        """Back off; a stop request cuts the pause short, but once stopping, pauses are real (else retries spin)."""
+        if self._stopping:
+            await asyncio.sleep(max(0.0, min(delay, self._flush_deadline - time.monotonic())))
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop_event.wait(), timeout=delay)
 
@@ -241,13 +245,15 @@ class Publisher:
                 self._refusals_over()
                 continue
             self.publish_failures += 1
+            self._report_refused([f for f in failures if isinstance(f, PublishRefused)])
             lost = next((f for f in failures if not isinstance(f, PublishRefused)), None)
             if lost is not None:
                 raise lost
-            await self._hold_refused([f for f in failures if isinstance(f, PublishRefused)])
+            # refused alerts stay in the outbox and are retried after a growing pause, on the same connection
+            await self._sleep_unless_stopped(self._refusal_backoff.next_delay())
 
-    async def _hold_refused(self, refusals: list[PublishRefused]) -> None:
-        """Refused alerts stay in the outbox and are retried after a growing pause; each reason is logged once."""
+    def _report_refused(self, refusals: list[PublishRefused]) -> None:
+        """Each refusal (topic and reason) is logged once, not on every retry."""
         for exc in refusals:
             if str(exc) in self._refused:
                 continue
@@ -258,7 +264,6 @@ class Publisher:
                 reason=reason_text(exc.rc),
                 hint="check the broker's ACL for this client's user",
             )
-        await self._sleep_unless_stopped(self._refusal_backoff.next_delay())
 
     def _refusals_over(self) -> None:
         self._refusal_backoff.reset()

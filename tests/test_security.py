@@ -1,0 +1,499 @@
+"""Security against a real Mosquitto: TLS (CA, hostname, mutual TLS), passwords, ACL refusals, least privilege.
+
+Each broker here has a plain listener for the test's anonymous, read-only observer and, where TLS
+is tested, a TLS listener the daemon must use. The daemon authenticates as ``newsmon`` with a
+password file; the ACL decides what it may publish. Every daemon log is checked for secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from monitor.alerts import Alert, ArticleInfo, EvidenceInfo, RuleInfo, SpanInfo, encode_alert
+from monitor.store import Store
+from tests.certs import Issued, Pki, make_pki
+from tests.support import Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, wait_until
+
+USER = "newsmon"
+PASSWORD = "pw-Zq7-never-in-logs"
+WRONG_PASSWORD = "pw-Wr0ng-never-in-logs-either"
+PAKT = "Russia and North Korea sign a new pact\n\nRussia and North Korea signed a new agreement on Friday in Moscow.\n"
+TREATY = "Putin and Kim sign a treaty\n\nPutin met Kim Jong Un in Pyongyang; the two signed a defence treaty.\n"
+ALERTS = "newsmon/alerts/"
+ALLOW_ALL = f"topic read newsmon/#\n\nuser {USER}\ntopic readwrite newsmon/#\n"
+STATUS_ONLY = f"topic read newsmon/#\n\nuser {USER}\ntopic readwrite newsmon/status\n"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@dataclass
+class SecureBroker:
+    """Mosquitto with a password file and an ACL file, optionally a TLS listener on ``tls_port``."""
+
+    server: Mosquitto
+    tls_port: int
+    password_file: Path
+    acl_file: Path
+
+    def set_acl(self, text: str) -> None:
+        """Rewrite the ACL and make Mosquitto re-read it (SIGHUP), as an operator would."""
+        self.acl_file.write_text(text)
+        assert self.server.proc is not None
+        self.server.proc.send_signal(signal.SIGHUP)
+
+    def log(self) -> str:
+        path = self.server.workdir / "mosquitto.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def secure_broker(
+    folder: Path,
+    *,
+    acl: str = ALLOW_ALL,
+    certs: Issued | None = None,
+    pki: Pki | None = None,
+    require_client_cert: bool = False,
+) -> SecureBroker:
+    if shutil.which("mosquitto_passwd") is None:
+        pytest.fail("mosquitto_passwd is not installed (it comes with the mosquitto package)")
+    folder.mkdir(parents=True, exist_ok=True)
+    password_file = folder / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(password_file), USER, PASSWORD], check=True)
+    acl_file = folder / "acl"
+    acl_file.write_text(acl)
+    tls_port = free_port()
+    # max_queued_messages 0 (the harness default) makes Mosquitto 2.0.11 drop a v5 client after an ACL refusal
+    conf = (
+        f"password_file {password_file}\nacl_file {acl_file}\n"
+        "log_type information\nlog_type debug\nmax_queued_messages 10000\n"
+    )
+    if certs is not None:
+        assert pki is not None
+        conf += (
+            f"\nlistener {tls_port} 127.0.0.1\n"
+            f"certfile {certs.cert}\nkeyfile {certs.key}\ncafile {pki.ca.cert_path}\n"
+            "tls_version tlsv1.2\n"
+        )
+        if require_client_cert:
+            conf += "require_certificate true\n"
+    server = Mosquitto(folder / "mosquitto", extra_conf=conf)
+    server.start()
+    return SecureBroker(server, tls_port, password_file, acl_file)
+
+
+@pytest.fixture
+def brokers() -> Iterator[list[SecureBroker]]:
+    """Stops whatever brokers a test started."""
+    started: list[SecureBroker] = []
+    yield started
+    for broker in started:
+        broker.server.stop()
+
+
+def daemon_for(
+    folder: Path,
+    port: int,
+    password: str = PASSWORD,
+    tls: str = "",
+    password_mode: int = 0o600,
+) -> DaemonProcess:
+    """A daemon with username and password file (given through the environment, never the command line)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    secret = folder / "mqtt-password"
+    secret.write_text(password + "\n")
+    os.chmod(secret, password_mode)
+    return DaemonProcess(
+        folder,
+        port,
+        extra_env={"MONITOR_MQTT__USERNAME": USER, "MONITOR_MQTT__PASSWORD_FILE": str(secret)},
+        conf_extra=tls,
+    )
+
+
+def tls_conf(ca: Path, client: Issued | None = None) -> str:
+    conf = f'\n[mqtt.tls]\nca_file = "{ca}"\n'
+    if client is not None:
+        conf += f'cert_file = "{client.cert}"\nkey_file = "{client.key}"\n'
+    return conf
+
+
+def events(daemon: DaemonProcess, prefix: str) -> list[dict[str, object]]:
+    return [e for e in daemon.log_events() if str(e.get("event", "")).startswith(prefix)]
+
+
+def outbox_depth(daemon: DaemonProcess) -> int:
+    store = Store.in_dir(daemon.state)
+    try:
+        return store.outbox_depth()
+    finally:
+        store.close()
+
+
+def alert_ids(collector: Collector) -> set[str]:
+    return {str(a["id"]) for a in collector.payloads(ALERTS)}
+
+
+def assert_no_secrets(text: str, pki: Pki | None = None) -> None:
+    """No password and no private key material, whatever the scenario."""
+    assert PASSWORD not in text
+    assert WRONG_PASSWORD not in text
+    assert "PRIVATE KEY" not in text
+    if pki is not None:
+        for key in (pki.client.key, pki.server.key):
+            body = "".join(key.read_text().splitlines()[1:-1])
+            assert body[:40] not in text.replace("\n", "")
+
+
+def run_until_processed(daemon: DaemonProcess, count: int, timeout: float = 20) -> None:
+    wait_until(lambda: len(events(daemon, "article processed")) >= count, timeout, what="articles processed")
+
+
+# --- TLS -------------------------------------------------------------------------------------------------------
+
+
+def test_alerts_are_delivered_over_tls_verified_against_the_configured_ca(
+    tmp_path: Path, pki: Pki, brokers: list[SecureBroker]
+) -> None:
+    broker = secure_broker(tmp_path / "b", certs=pki.server, pki=pki)
+    brokers.append(broker)
+    collector = Collector(broker.server.port, "newsmon/#").start()
+    daemon = daemon_for(tmp_path / "d", broker.tls_port, tls=tls_conf(pki.ca.cert_path))
+    daemon.drop("pakt.txt", PAKT)
+    daemon.start()
+    try:
+        wait_until(lambda: len(alert_ids(collector)) == 1, 20, what="the alert over TLS")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert events(daemon, "broker connected")
+    assert outbox_depth(daemon) == 0
+    assert f"on port {broker.tls_port}" in broker.log()
+    assert_no_secrets(daemon.log_path.read_text(), pki)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("another CA", "certificate verify failed"),
+        ("another host", "IP address mismatch"),
+    ],
+)
+def test_an_unverifiable_broker_certificate_is_one_clear_error_and_the_alerts_stay_queued(
+    tmp_path: Path, pki: Pki, brokers: list[SecureBroker], case: str, expected: str
+) -> None:
+    server_cert = pki.wrong_host_server if case == "another host" else pki.server
+    ca = pki.other_ca.cert_path if case == "another CA" else pki.ca.cert_path
+    broker = secure_broker(tmp_path / "b", certs=server_cert, pki=pki)
+    brokers.append(broker)
+    daemon = daemon_for(tmp_path / "d", broker.tls_port, tls=tls_conf(ca))
+    daemon.drop("pakt.txt", PAKT)
+    daemon.start()
+    try:
+        run_until_processed(daemon, 1)
+        wait_until(lambda: bool(events(daemon, "broker unreachable")), 20, what="the TLS error")
+        time.sleep(3)  # several retries happen meanwhile; none may log again
+    finally:
+        assert daemon.stop() == 0
+    failures = events(daemon, "broker unreachable")
+    assert len(failures) == 1, failures
+    reason = str(failures[0]["reason"])
+    assert reason.startswith("TLS handshake failed (no fallback to plain TCP)")
+    assert "CERTIFICATE_VERIFY_FAILED" in reason
+    assert expected in reason
+    assert not events(daemon, "broker connected")
+    assert outbox_depth(daemon) == 1
+    assert "New client connected" not in broker.log()
+    assert_no_secrets(daemon.log_path.read_text(), pki)
+
+
+def test_mutual_tls_delivers_with_the_client_certificate_and_is_refused_without_it(
+    tmp_path: Path, pki: Pki, brokers: list[SecureBroker]
+) -> None:
+    broker = secure_broker(tmp_path / "b", certs=pki.server, pki=pki, require_client_cert=True)
+    brokers.append(broker)
+    collector = Collector(broker.server.port, "newsmon/#").start()
+
+    without = daemon_for(tmp_path / "without", broker.tls_port, tls=tls_conf(pki.ca.cert_path))
+    without.drop("pakt.txt", PAKT)
+    without.start()
+    try:
+        run_until_processed(without, 1)
+        wait_until(lambda: bool(events(without, "broker unreachable")), 20, what="the refusal")
+    finally:
+        assert without.stop() == 0
+    assert not events(without, "broker connected")
+    assert outbox_depth(without) == 1
+    assert alert_ids(collector) == set()
+
+    with_cert = daemon_for(tmp_path / "with", broker.tls_port, tls=tls_conf(pki.ca.cert_path, pki.client))
+    with_cert.drop("pakt.txt", PAKT)
+    with_cert.start()
+    try:
+        wait_until(lambda: len(alert_ids(collector)) == 1, 20, what="the alert over mutual TLS")
+    finally:
+        assert with_cert.stop() == 0
+        collector.stop()
+    assert outbox_depth(with_cert) == 0
+    for daemon in (without, with_cert):
+        assert_no_secrets(daemon.log_path.read_text(), pki)
+
+
+# --- passwords -------------------------------------------------------------------------------------------------
+
+
+def test_a_wrong_password_is_reported_once_keeps_the_alerts_and_they_arrive_after_the_fix_and_a_restart(
+    tmp_path: Path, brokers: list[SecureBroker]
+) -> None:
+    broker = secure_broker(tmp_path / "b")
+    brokers.append(broker)
+    collector = Collector(broker.server.port, "newsmon/#").start()
+    daemon = daemon_for(tmp_path / "d", broker.server.port, password=WRONG_PASSWORD)
+    daemon.drop("pakt.txt", PAKT)
+    daemon.drop("treaty.txt", TREATY)
+    daemon.start()
+    try:
+        run_until_processed(daemon, 2)
+        wait_until(lambda: bool(events(daemon, "broker unreachable")), 20, what="the refusal")
+        time.sleep(4)
+    finally:
+        assert daemon.stop() == 0
+    refusals = events(daemon, "broker unreachable")
+    assert len(refusals) == 1, refusals
+    assert refusals[0]["reason"] == "broker refused the connection: Not authorized (reason code 0x87)"
+    # backoff, not a spin: a handful of attempts in about five seconds
+    attempts = broker.log().count("disconnected, not authorised")
+    assert 2 <= attempts <= 8, attempts
+    queued = len(events(daemon, "alert queued"))
+    assert queued == 3
+    assert outbox_depth(daemon) == queued
+    assert alert_ids(collector) == set()
+
+    (daemon.workdir / "mqtt-password").write_text(PASSWORD + "\n")
+    daemon.start()
+    try:
+        wait_until(lambda: len(alert_ids(collector)) == queued, 20, what="the kept alerts")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert outbox_depth(daemon) == 0
+    assert_no_secrets(daemon.log_path.read_text())
+
+
+def test_the_password_file_is_checked_before_the_daemon_starts(tmp_path: Path) -> None:
+    daemon = daemon_for(tmp_path / "open", free_port(), password_mode=0o644)
+    missing = DaemonProcess(
+        tmp_path / "missing",
+        free_port(),
+        extra_env={"MONITOR_MQTT__USERNAME": USER, "MONITOR_MQTT__PASSWORD_FILE": str(tmp_path / "nope")},
+    )
+    missing.start()
+    assert missing.proc is not None
+    assert missing.proc.wait(30) == 2
+    problem = " ".join(str(e.get("problem")) for e in events(missing, "broker settings"))
+    assert f"mqtt.password_file {tmp_path / 'nope'}: cannot read: No such file or directory" in problem
+
+    daemon.start()
+    try:
+        wait_until(lambda: bool(events(daemon, "broker unreachable")), 20, what="a connection attempt")
+    finally:
+        daemon.stop()
+    warnings = events(daemon, "broker settings")
+    assert len(warnings) == 1
+    assert warnings[0]["level"] == "warning"
+    assert "is open to group or others (mode 0644): chmod 600" in str(warnings[0]["problem"])
+
+    check = monitor_cli("check", "--config", str(missing.config()), env=missing.extra_env)
+    assert check.returncode == 1
+    assert "mqtt.password_file" in check.stdout
+    assert "No such file or directory" in check.stdout
+    for text in (daemon.log_path.read_text(), missing.log_path.read_text(), check.stdout + check.stderr):
+        assert_no_secrets(text)
+
+
+def test_monitor_check_warns_about_an_open_password_file_without_showing_any_secret(tmp_path: Path) -> None:
+    daemon = daemon_for(tmp_path / "d", free_port(), password_mode=0o640)
+    env = {**daemon.extra_env, "MONITOR_CONFIG": str(daemon.config())}
+    check = monitor_cli("check", env=env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "warning: mqtt.password_file" in check.stderr
+    assert "mode 0640" in check.stderr
+    with_env_password = monitor_cli(
+        "check", env={"MONITOR_CONFIG": str(daemon.config()), "MONITOR_MQTT__PASSWORD": PASSWORD}
+    )
+    assert with_env_password.returncode == 1
+    assert "mqtt.username: a password is configured but no username" in with_env_password.stdout
+    for result in (check, with_env_password):
+        assert_no_secrets(result.stdout + result.stderr)
+
+
+# --- ACL ---------------------------------------------------------------------------------------------------------
+
+
+def test_an_acl_refused_alert_is_reported_with_the_reason_code_kept_and_delivered_once_the_acl_is_fixed(
+    tmp_path: Path, brokers: list[SecureBroker]
+) -> None:
+    broker = secure_broker(tmp_path / "b", acl=STATUS_ONLY)
+    brokers.append(broker)
+    collector = Collector(broker.server.port, "newsmon/#").start()
+    daemon = daemon_for(tmp_path / "d", broker.server.port)
+    daemon.drop("pakt.txt", PAKT)
+    daemon.drop("treaty.txt", TREATY)
+    daemon.start()
+    try:
+        wait_until(lambda: bool(events(daemon, "broker refused an alert")), 20, what="the refusal")
+        time.sleep(4)  # retries meanwhile: still one report per refused topic, nothing delivered, nothing lost
+        queued = len(events(daemon, "alert queued"))
+        refusals = events(daemon, "broker refused an alert")
+        assert sorted(str(r["topic"]) for r in refusals) == [
+            "newsmon/alerts/russia-dprk-agreement",
+            "newsmon/alerts/russia-dprk-meeting",
+        ]
+        assert {r["reason"] for r in refusals} == {"Not authorized (reason code 0x87)"}
+        assert alert_ids(collector) == set()
+        assert any(json.loads(p)["state"] == "online" for t, p, _ in collector.messages if t == "newsmon/status")
+        assert queued == 3
+        assert outbox_depth(daemon) == queued
+        retries = broker.log().count("Denied PUBLISH from daemon-under-test")
+        assert 2 * queued <= retries <= 8 * queued, retries  # retried with backoff, not in a tight loop
+
+        broker.set_acl(ALLOW_ALL)
+        wait_until(lambda: len(alert_ids(collector)) == queued, 30, what="the kept alerts")
+        wait_until(lambda: outbox_depth(daemon) == 0, 10, what="the outbox to empty")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert events(daemon, "broker accepts the refused alerts again")
+    assert_no_secrets(daemon.log_path.read_text())
+
+
+# --- payload size ------------------------------------------------------------------------------------------------
+
+
+def long_alert(sentences: int, title: str = "Pact") -> Alert:
+    text = " ".join(["Russia and North Korea signed a new agreement on defence in Moscow."] * sentences)
+    return Alert(
+        id="0" * 32,
+        rule=RuleInfo(id="russia-dprk-agreement", title="New Russia–North Korea agreement", severity="high"),
+        article=ArticleInfo(path="inbox/a.txt", sha256="f" * 64, title=title),
+        entities=[],
+        evidence=[
+            EvidenceInfo(start=0, end=len(text), text=text, spans=[SpanInfo(start=0, end=6, text="Russia", source="r")])
+        ]
+        * 5,
+        watchlist_version="v",
+        produced_at="2026-01-01T00:00:00.000Z",
+    )
+
+
+def test_an_alert_over_the_payload_limit_is_trimmed_to_fit_and_marked_never_dropped() -> None:
+    limit = 4096
+    small = json.loads(encode_alert(long_alert(1), limit))
+    assert small["trimmed"] is False
+    big = encode_alert(long_alert(200), limit)
+    assert len(big) <= limit
+    payload = json.loads(big)
+    assert payload["trimmed"] is True
+    assert payload["evidence"][0]["text"].startswith("Russia and North Korea")
+    huge_title = encode_alert(long_alert(200, title="समझौता " * 2000), limit)
+    assert len(huge_title) <= limit
+    assert json.loads(huge_title)["trimmed"] is True
+
+
+def test_a_trimmed_alert_passes_a_broker_whose_message_size_limit_equals_max_payload_bytes(
+    tmp_path: Path, brokers: list[SecureBroker]
+) -> None:
+    broker = secure_broker(tmp_path / "b")
+    broker.server.stop()
+    broker.server.extra_conf += "message_size_limit 4096\n"
+    broker.server.write_conf()
+    broker.server.start()
+    brokers.append(broker)
+    collector = Collector(broker.server.port, "newsmon/#").start()
+    daemon = daemon_for(tmp_path / "d", broker.server.port)
+    daemon.extra_env["MONITOR_MQTT__MAX_PAYLOAD_BYTES"] = "4096"
+    sentence = "Russia and North Korea signed a new agreement on defence in Moscow, " + "and further " * 600
+    daemon.drop("long.txt", f"Pact\n\n{sentence}.\n")
+    daemon.start()
+    try:
+        wait_until(lambda: len(alert_ids(collector)) == 1, 20, what="the trimmed alert")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    raw = next(p for t, p, _ in collector.messages if t.startswith(ALERTS))
+    assert len(raw) <= 4096
+    assert json.loads(raw)["trimmed"] is True
+
+
+# --- least privilege ---------------------------------------------------------------------------------------------
+
+
+def listening_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # TCP_LISTEN
+                    inodes.add(fields[9])
+    return inodes
+
+
+def socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else b"", p.stat().st_mtime_ns, p.stat().st_mode)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writes_only_its_state(
+    tmp_path: Path, brokers: list[SecureBroker]
+) -> None:
+    broker = secure_broker(tmp_path / "b")
+    brokers.append(broker)
+    daemon = daemon_for(tmp_path / "d", broker.server.port)
+    daemon.drop("pakt.txt", PAKT)
+    daemon.drop("sub/treaty.md", TREATY)
+    daemon.drop("binary.txt", b"\x00\x01\x02\xff" * 100)
+    daemon.drop("empty.txt", b"")
+    daemon.drop("bad.json", b"{not json")
+    daemon.drop("latin1.txt", "Café crème\n\nRussia signed\xe9".encode("latin-1"))
+    inbox_before = snapshot(daemon.inbox)
+    workdir_before = set(os.listdir(daemon.workdir))
+    daemon.start()
+    try:
+        run_until_processed(daemon, 2)
+        wait_until(lambda: len(events(daemon, "bad input file")) >= 3, 20, what="bad files recorded")
+        wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
+        assert daemon.proc is not None
+        assert socket_inodes(daemon.proc.pid) & listening_inodes() == set(), "the daemon listens on a port"
+    finally:
+        assert daemon.stop() == 0
+    assert snapshot(daemon.inbox) == inbox_before
+    created = set(os.listdir(daemon.workdir)) - workdir_before
+    assert created <= {"state", "monitor.toml", "daemon.log"}, created
+    assert_no_secrets(daemon.log_path.read_text())
