@@ -175,6 +175,8 @@ def _from_json(path: str, digest: str, text: str) -> Article:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArticleError("malformed-json", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except RecursionError:  # a hostile file of nested brackets must cost one article, not its whole batch
+        raise ArticleError("malformed-json", "nested too deeply") from None
     if not isinstance(doc, dict):
         raise ArticleError("malformed-json", "the top level must be an object")
     title = (_field(doc, "title") or "").strip()

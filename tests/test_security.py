@@ -22,7 +22,7 @@ import pytest
 from monitor.alerts import Alert, ArticleInfo, EvidenceInfo, RuleInfo, SpanInfo, encode_alert
 from monitor.store import Store
 from tests.certs import Issued, Pki, make_pki
-from tests.support import Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, wait_until
+from tests.support import REPO, Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, port_open, wait_until
 
 USER = "newsmon"
 PASSWORD = "pw-Zq7-never-in-logs"
@@ -481,19 +481,71 @@ def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writ
     daemon.drop("binary.txt", b"\x00\x01\x02\xff" * 100)
     daemon.drop("empty.txt", b"")
     daemon.drop("bad.json", b"{not json")
+    daemon.drop("nested.json", b"[" * 100_000 + b"]" * 100_000)
     daemon.drop("latin1.txt", "Café crème\n\nRussia signed\xe9".encode("latin-1"))
     inbox_before = snapshot(daemon.inbox)
     workdir_before = set(os.listdir(daemon.workdir))
     daemon.start()
     try:
         run_until_processed(daemon, 2)
-        wait_until(lambda: len(events(daemon, "bad input file")) >= 3, 20, what="bad files recorded")
+        wait_until(lambda: len(events(daemon, "bad input file")) >= 4, 20, what="bad files recorded")
         wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
         assert daemon.proc is not None
         assert socket_inodes(daemon.proc.pid) & listening_inodes() == set(), "the daemon listens on a port"
     finally:
         assert daemon.stop() == 0
     assert snapshot(daemon.inbox) == inbox_before
+    bad = {Path(str(e["path"])).name: e["reason"] for e in events(daemon, "bad input file")}
+    assert bad["nested.json"] == "malformed-json"  # one hostile file costs itself, not its batch
+    assert not events(daemon, "processing batch failed")
     created = set(os.listdir(daemon.workdir)) - workdir_before
     assert created <= {"state", "monitor.toml", "daemon.log"}, created
     assert_no_secrets(daemon.log_path.read_text())
+
+
+# --- the production broker example -------------------------------------------------------------------------------
+
+
+def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual_tls(tmp_path: Path, pki: Pki) -> None:
+    """deploy/mosquitto.conf and the ACL example, with their paths moved into a temp folder, as shipped."""
+    etc = tmp_path / "etc"
+    (etc / "certs").mkdir(parents=True)
+    for source, target in (
+        (pki.server.cert, "broker.crt"),
+        (pki.server.key, "broker.key"),
+        (pki.ca.cert_path, "ca.crt"),
+    ):
+        shutil.copy(source, etc / "certs" / target)
+    shutil.copy(REPO / "deploy" / "mosquitto-acl.example", etc / "acl")
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(etc / "passwd"), USER, PASSWORD], check=True)
+    plain_port, tls_port = free_port(), free_port()
+    conf = (
+        (REPO / "deploy" / "mosquitto.conf")
+        .read_text()
+        .replace("/etc/mosquitto/", f"{etc}/")
+        .replace("/var/lib/mosquitto/", f"{tmp_path}/")
+        .replace("listener 1883 ", f"listener {plain_port} ")
+        .replace("listener 8883", f"listener {tls_port} 127.0.0.1")
+        .replace("log_dest syslog", f"log_dest file {tmp_path}/mosquitto.log")
+    )
+    if os.geteuid() == 0:
+        conf += "user root\n"
+    (tmp_path / "mosquitto.conf").write_text(conf)
+    server = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "mosquitto.conf")], stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: port_open(tls_port) or server.poll() is not None, 10, what="mosquitto")
+        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        daemon = daemon_for(tmp_path / "d", tls_port, tls=tls_conf(pki.ca.cert_path, pki.client))
+        daemon.drop("pakt.txt", PAKT)
+        daemon.start()
+        try:
+            run_until_processed(daemon, 1)
+            wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
+        finally:
+            assert daemon.stop() == 0
+        assert not events(daemon, "broker refused")
+        assert events(daemon, "broker connected")
+        assert_no_secrets(daemon.log_path.read_text(), pki)
+    finally:
+        server.terminate()
+        server.wait(10)
