@@ -16,11 +16,13 @@ from typing import Any, Literal
 
 import ahocorasick
 
-from monitor.engine.normalize import fold, normalize_phrase
+from monitor.engine.normalize import fold, is_word_char, normalize_phrase
 from monitor.engine.problems import Problem
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
 
 TERMS_PREFIX = "terms:"
+#: what every non-word character of the text becomes in the scan text
+SEPARATOR = " "
 MIN_ALIAS_LENGTH = 3
 
 
@@ -58,13 +60,28 @@ class EntityInfo:
     kind: str
 
 
+#: what an automaton key stands for: (start back from the hit's last character, length in the text,
+#: targets that need no further check, how many spaces the text must have there (0: any), and
+#: (key to verify or None, its length, candidate) for the candidates that need a check)
+KeyValue = tuple[int, int, tuple[str, ...], int, tuple[tuple[str | None, int, Candidate], ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    automaton: Any
+    #: keys over the lower-cased scan text (aliases matched exactly, and terms), `KeyValue`s
+    exact_automaton: Any
+    #: keys over the folded scan text (aliases that fold spelling variants); None when there are none
+    fold_automaton: Any
     entities: dict[str, EntityInfo]
     rules: tuple[CompiledRule, ...]
     #: target -> indexes of the rules whose `all` groups mention it
     rules_by_target: dict[str, tuple[int, ...]]
+    #: target -> ids of the distinct `all` groups it belongs to
+    groups_by_target: dict[str, frozenset[int]]
+    #: group id -> rules anchored on it (each rule on its group with the fewest keys)
+    rules_by_anchor: dict[int, tuple[int, ...]]
+    #: per rule, the ids of its `all` groups
+    rule_groups: tuple[frozenset[int], ...]
     read_also: tuple[str, ...]
     version: str
 
@@ -133,6 +150,67 @@ def _key_candidates(
         lowered = form.lower()
         exact = None if folds else (form if alias.case else lowered)
         yield fold(lowered), Candidate(target, role, exact, alias.case)
+
+
+def scan_form(text: str) -> str:
+    """Every character that is not a letter, digit or combining mark becomes the separator."""
+    return "".join(char if is_word_char(char) else SEPARATOR for char in text)
+
+
+def _spaces_only(key: str) -> bool:
+    return all(is_word_char(char) for char in key.replace(" ", "")) and "  " not in key
+
+
+def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int]]:
+    """The exact and the folding automaton over scan text, and how many keys each target has.
+
+    A key is wrapped in separators where it starts or ends with a letter, so it matches only whole
+    words of the scan text (where every non-word character is a separator): no boundary checks per
+    hit. Keys with inner separators are verified against the real text (a line break or a comma is
+    not the space the alias has); case-sensitive and exclusion candidates always are.
+    """
+    entries: dict[tuple[bool, str], list[tuple[str, Candidate]]] = {}
+    key_counts: dict[str, int] = {}
+    for folded_key, candidates in keys.items():
+        for candidate in dict.fromkeys(candidates):
+            folds = candidate.exact is None
+            key = folded_key if candidate.exact is None else candidate.exact.lower()
+            entries.setdefault((folds, key), []).append((key, candidate))
+            key_counts[candidate.target] = key_counts.get(candidate.target, 0) + 1
+    automata: dict[bool, Any] = {}
+    grouped: dict[tuple[bool, str], list[tuple[int, str, Candidate]]] = {}
+    for (folds, key), pairs in entries.items():
+        lead = 1 if is_word_char(key[0]) else 0
+        wrapped = SEPARATOR * lead + scan_form(key) + SEPARATOR * (1 if is_word_char(key[-1]) else 0)
+        for _, candidate in pairs:
+            grouped.setdefault((folds, wrapped), []).append((len(wrapped) - lead, key, candidate))
+    for (folds, wrapped), found in grouped.items():
+        back = found[0][0]
+        keys_here = {key for _, key, _ in found}
+        only_key = next(iter(keys_here)) if len(keys_here) == 1 else None
+        # a key whose only non-word characters are single spaces is verified by counting the
+        # spaces of the text there (a comma or a line break is a separator too, but not a space)
+        spaces = only_key.count(" ") if only_key is not None and _spaces_only(only_key) else None
+        fast: list[str] = []
+        checks: list[tuple[str | None, int, Candidate]] = []
+        for _, key, candidate in found:
+            verify = None if spaces is not None or SEPARATOR not in scan_form(key) else key
+            if verify is None and candidate.role == "match" and not candidate.case_sensitive:
+                fast.append(candidate.target)
+            else:
+                checks.append((verify, len(key), candidate))
+        automaton = automata.get(folds)
+        if automaton is None:
+            automaton = automata[folds] = ahocorasick.Automaton()
+        length = len(only_key) if only_key is not None else min(len(key) for key in keys_here)
+        value: KeyValue = (back, length, tuple(dict.fromkeys(fast)), spaces or 0, tuple(checks))
+        automaton.add_word(wrapped, value)
+    for automaton in automata.values():
+        automaton.make_automaton()
+    exact = automata.get(False)
+    if exact is None:
+        exact = ahocorasick.Automaton()
+    return exact, automata.get(True), key_counts
 
 
 def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, list[Problem]]:
@@ -258,24 +336,37 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
     if problems:
         return None, problems
 
-    automaton = ahocorasick.Automaton()
-    for key, candidates in keys.items():
-        automaton.add_word(key, (len(key), tuple(dict.fromkeys(candidates))))
-    if keys:
-        automaton.make_automaton()
+    exact_automaton, fold_automaton, key_counts = _automata(keys)
     rules_by_target: dict[str, list[int]] = {}
+    group_ids: dict[frozenset[str], int] = {}
+    groups_by_target: dict[str, set[int]] = {}
+    rules_by_anchor: dict[int, list[int]] = {}
+    rule_groups: list[frozenset[int]] = []
     for index, compiled_rule in enumerate(compiled_rules):
         for target in compiled_rule.targets:
             rules_by_target.setdefault(target, []).append(index)
+        ids = []
+        for group in compiled_rule.groups:
+            group_id = group_ids.setdefault(group, len(group_ids))
+            ids.append(group_id)
+            for target in group:
+                groups_by_target.setdefault(target, set()).add(group_id)
+        rule_groups.append(frozenset(ids))
+        weights = [sum(key_counts.get(target, 0) for target in group) for group in compiled_rule.groups]
+        rules_by_anchor.setdefault(ids[weights.index(min(weights))], []).append(index)
     canonical = json.dumps([file.content.model_dump(mode="json") for file in files], sort_keys=True)
     return (
         Compiled(
-            automaton=automaton,
+            exact_automaton=exact_automaton,
+            fold_automaton=fold_automaton,
             entities={
                 entity.id: EntityInfo(entity.id, entity.name, entity.kind) for entity, _ in entities.values()
             },
             rules=tuple(compiled_rules),
             rules_by_target={target: tuple(indexes) for target, indexes in rules_by_target.items()},
+            groups_by_target={target: frozenset(ids) for target, ids in groups_by_target.items()},
+            rules_by_anchor={group: tuple(indexes) for group, indexes in rules_by_anchor.items()},
+            rule_groups=tuple(rule_groups),
             read_also=tuple(dict.fromkeys(read_also)),
             version=hashlib.sha256(canonical.encode()).hexdigest()[:12],
         ),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
-from monitor.engine.compile import Compiled, check_and_compile
-from monitor.engine.match import Hit, find_hits
+from monitor.engine.compile import SEPARATOR, Compiled, check_and_compile
+from monitor.engine.match import Hits, find_hits
 from monitor.engine.normalize import NormalizedText, normalize
 from monitor.engine.problems import Problem, WatchlistError
 from monitor.engine.result import EntityHit, Span, TagResult
@@ -36,21 +38,22 @@ class Engine:
         self.version: str = compiled.version
         self.rule_ids: frozenset[str] = frozenset(rule.id for rule in compiled.rules)
 
-    def _scan(self, text: str) -> tuple[NormalizedText, list[Range], list[Hit]]:
+    def automaton_keys(self) -> list[str]:
+        """Every key of the automata (lower-case aliases and terms, folded where they fold), for benchmarks."""
+        automata = (self._compiled.exact_automaton, self._compiled.fold_automaton)
+        return [str(key).strip(SEPARATOR) for automaton in automata if automaton is not None for key in automaton]
+
+    def _scan(self, text: str) -> tuple[NormalizedText, list[Range], Hits]:
         normalized = normalize(text)
         dropped = dropped_lines(normalized.lowered, self._dropped_pattern)
         return normalized, dropped, find_hits(self._compiled, normalized, dropped)
 
-    def _entities(self, hits: list[Hit]) -> tuple[EntityHit, ...]:
-        counts: dict[str, int] = {}
-        for hit in hits:
-            for target in hit.targets:
-                if target in self._compiled.entities:
-                    counts[target] = counts.get(target, 0) + 1
+    def _entities(self, hits: Hits) -> tuple[EntityHit, ...]:
         entities = self._compiled.entities
         return tuple(
-            EntityHit(entity_id, entities[entity_id].name, entities[entity_id].kind, count)
-            for entity_id, count in counts.items()
+            EntityHit(target, entities[target].name, entities[target].kind, count)
+            for target, count in Counter(chain.from_iterable(hits.targets)).items()
+            if target in entities
         )
 
     def _notes(self, normalized: NormalizedText, dropped: list[Range]) -> tuple[str, ...]:

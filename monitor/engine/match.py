@@ -1,13 +1,46 @@
-"""Finding aliases and terms: one automaton pass over folded text, then checks around each hit only."""
+"""Finding aliases and terms: whole-word automaton passes over scan text; Python work only per real hit.
+
+The scan text is the lower-cased normalized text with every non-word character (anything but a
+letter, digit or combining mark) turned into a separator, padded with one at each end; the keys are
+wrapped in separators. So the automaton reports only matches of whole words, with no boundary check,
+and the common hit costs one tuple unpacking and three appends. Aliases that fold spelling variants
+are found by a second pass over the folded scan text (folding deletes the aa-matra and the virama)
+and mapped back with a bisect on the deletion positions. Related-article lines are blanked out of
+the scan text, so they are never matched.
+"""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
+from operator import lt
 
-from monitor.engine.compile import Candidate, Compiled
-from monitor.engine.normalize import NormalizedText, fold, fold_map, is_word_char
-from monitor.engine.offsets import OffsetMap
+from monitor.engine.compile import SEPARATOR, Candidate, Compiled
+from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions, is_word_char
+from monitor.engine.segment import Range
+
+
+def _ranges(chars: list[str]) -> str:
+    """A character-class body for sorted `chars`, consecutive runs written as ranges."""
+    parts: list[str] = []
+    index = 0
+    while index < len(chars):
+        last = index
+        while last + 1 < len(chars) and ord(chars[last + 1]) == ord(chars[last]) + 1:
+            last += 1
+        parts.append(re.escape(chars[index]) + ("-" + re.escape(chars[last]) if last > index else ""))
+        index = last + 1
+    return "".join(parts)
+
+
+#: characters that may not be word characters: everything but the space and the ASCII and Devanagari
+#: word characters; the few distinct ones found are checked with `is_word_char`. Explicit ranges, not
+#: `\w`: a class with `\w` looks up Unicode categories and scans three times slower.
+_KNOWN_WORD = [chr(code) for code in [*range(0x30, 0x3A), *range(0x61, 0x7B), *range(0x0900, 0x0980)]]
+_MAYBE_SEPARATOR = re.compile("[^ " + _ranges([char for char in _KNOWN_WORD if is_word_char(char)]) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,72 +52,146 @@ class Hit:
     targets: tuple[str, ...]
 
 
-def _bounded(text: str, start: int, end: int) -> bool:
-    """True when the match neither starts nor ends inside a word (Devanagari marks count as letters)."""
-    if start > 0 and is_word_char(text[start - 1]) and is_word_char(text[start]):
-        return False
-    return not (end < len(text) and is_word_char(text[end]) and is_word_char(text[end - 1]))
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """All hits of an article, leftmost-longest, sorted by start, as parallel lists (no objects per hit)."""
+
+    starts: list[int]
+    ends: list[int]
+    targets: list[tuple[str, ...]]
+    #: the scan text (not blanked): words are the runs between separators
+    scan: str
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return map(Hit, self.starts, self.ends, self.targets)
+
+    def hit(self, index: int) -> Hit:
+        return Hit(self.starts[index], self.ends[index], self.targets[index])
 
 
-def _accepts(candidate: Candidate, normalized: NormalizedText, start: int, end: int) -> bool:
-    if candidate.exact is None:
-        return True
-    source = normalized.text if candidate.case_sensitive else normalized.lowered
-    return source[start:end] == candidate.exact
+def scan_text(lowered: str) -> str:
+    """`lowered` with every non-word character replaced by the separator (same length)."""
+    for char in set(_MAYBE_SEPARATOR.findall(lowered)):
+        if not is_word_char(char):
+            lowered = lowered.replace(char, SEPARATOR)
+    return lowered
 
 
-def _outside(dropped: list[tuple[int, int]], dropped_starts: list[int], start: int, end: int) -> bool:
-    index = bisect_right(dropped_starts, start) - 1
-    if index >= 0 and start < dropped[index][1]:
-        return False
-    return index + 1 >= len(dropped) or end <= dropped[index + 1][0]
+def _blanked(scan: str, dropped: list[Range]) -> str:
+    for start, end in dropped:
+        scan = scan[:start] + SEPARATOR * (end - start) + scan[end:]
+    return scan
 
 
-def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[tuple[int, int]]) -> list[Hit]:
-    """Leftmost-longest hits outside dropped lines; look-alikes (`exclude`) veto their entity.
+def _checked(
+    checks: tuple[tuple[str | None, int, Candidate], ...],
+    normalized: NormalizedText,
+    start: int,
+    end_of: Callable[[int], int],
+    folds: bool,
+    excluded: list[tuple[int, int, str]],
+) -> list[str]:
+    """Targets of the candidates that pass their checks; accepted exclusions go to `excluded`.
 
-    Folding deletes only combining marks, so a hit that fails the word-boundary check in the folded
-    text fails it in the normalized text too: most in-word hits are discarded before any mapping.
+    `end_of(length)` is where a key of that length ends in the normalized text.
     """
-    lowered = normalized.lowered
-    folded = fold(lowered)
-    dropped_starts = [start for start, _ in dropped]
-    to_lowered: OffsetMap | None = None
-    raw: list[tuple[int, int, list[str]]] = []
+    targets = []
+    for verify, length, candidate in checks:
+        end = end_of(length)
+        if verify is not None:
+            piece = normalized.lowered[start:end]
+            if (fold(piece) if folds else piece) != verify:
+                continue
+        if candidate.case_sensitive and normalized.text[start:end] != candidate.exact:
+            continue
+        if candidate.role == "exclude":
+            excluded.append((start, end, candidate.target))
+        else:
+            targets.append(candidate.target)
+    return targets
+
+
+def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Range]) -> Hits:
+    """Leftmost-longest whole-word hits outside dropped lines; look-alikes (`exclude`) veto their entity."""
+    scan = scan_text(normalized.lowered)
+    blank = _blanked(scan, dropped) if dropped else scan
+    starts: list[int] = []
+    ends: list[int] = []
+    targets: list[tuple[str, ...]] = []
     excluded: list[tuple[int, int, str]] = []
-    for last, (length, candidates) in compiled.automaton.iter(folded):
-        first = last + 1 - length
-        if not _bounded(folded, first, last + 1):
+    merge = False
+    lowered = normalized.lowered
+    for last, (back, length, fast, spaces, checks) in compiled.exact_automaton.iter(SEPARATOR + blank + SEPARATOR):
+        start = last - back
+        if spaces and lowered.count(" ", start, start + length) != spaces:
             continue
-        if to_lowered is None:
-            to_lowered = fold_map(lowered)
-        start = to_lowered.start(first)
-        end = to_lowered.end(last + 1)
-        if not _bounded(lowered, start, end) or not _outside(dropped, dropped_starts, start, end):
-            continue
-        targets = []
-        for candidate in candidates:
-            if _accepts(candidate, normalized, start, end):
-                if candidate.role == "exclude":
-                    excluded.append((start, end, candidate.target))
-                else:
-                    targets.append(candidate.target)
-        if targets:
-            raw.append((start, end, targets))
-    hits: list[Hit] = []
+        if checks:
+            accepted = _checked(checks, normalized, start, start.__add__, False, excluded)
+            if not accepted:
+                continue
+            fast = tuple(dict.fromkeys((*fast, *accepted)))
+        starts.append(start)
+        ends.append(start + length)
+        targets.append(fast)
+    raw: list[tuple[int, int, tuple[str, ...]]] = []
+    if compiled.fold_automaton is not None:
+        folded, deletions = fold_with_deletions(blank)
+        for last, (back, length, fast, spaces, checks) in compiled.fold_automaton.iter(SEPARATOR + folded + SEPARATOR):
+            first = last - back
+            start = first + bisect_right(deletions, first)
+            end = first + length + bisect_right(deletions, first + length)
+            if spaces and lowered.count(" ", start, end) != spaces:
+                continue
+            if checks:
+                accepted = _checked(
+                    checks,
+                    normalized,
+                    start,
+                    lambda key_length: first + key_length + bisect_right(deletions, first + key_length),  # noqa: B023
+                    True,
+                    excluded,
+                )
+                if not accepted:
+                    continue
+                fast = tuple(dict.fromkeys((*fast, *accepted)))
+            raw.append((start, end, fast))
+    if raw or excluded or any(map(lt, islice(starts, 1, None), ends)):
+        merge = True
+    if not merge:
+        return Hits(starts, ends, targets, scan)
+    return _leftmost_longest([*zip(starts, ends, targets, strict=True), *raw], excluded, scan)
+
+
+def _leftmost_longest(
+    raw: list[tuple[int, int, tuple[str, ...]]], excluded: list[tuple[int, int, str]], scan: str
+) -> Hits:
+    """Drop hits vetoed by an overlapping look-alike, then keep the leftmost-longest of overlapping hits."""
     raw.sort(key=lambda item: (item[0], -item[1]))
-    for start, end, targets in raw:
-        kept = [
-            target
-            for target in targets
-            if not any(start < x_end and x_start < end and x_target == target for x_start, x_end, x_target in excluded)
-        ]
-        if not kept:
+    starts: list[int] = []
+    ends: list[int] = []
+    targets: list[tuple[str, ...]] = []
+    last_end = -1
+    for start, end, found in raw:
+        kept = found
+        if excluded:
+            kept = tuple(
+                target
+                for target in found
+                if not any(
+                    start < x_end and x_start < end and x_target == target for x_start, x_end, x_target in excluded
+                )
+            )
+            if not kept:
+                continue
+        if start < last_end:
+            if start == starts[-1] and end == ends[-1]:
+                targets[-1] = tuple(dict.fromkeys((*targets[-1], *kept)))
             continue
-        if hits and start < hits[-1].end:
-            previous = hits[-1]
-            if (start, end) == (previous.start, previous.end):
-                hits[-1] = Hit(start, end, tuple(dict.fromkeys((*previous.targets, *kept))))
-            continue
-        hits.append(Hit(start, end, tuple(dict.fromkeys(kept))))
-    return hits
+        starts.append(start)
+        ends.append(end)
+        targets.append(kept)
+        last_end = end
+    return Hits(starts, ends, targets, scan)

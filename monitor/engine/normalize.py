@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import accumulate
 
 from monitor.engine.offsets import ChainedOffsetMap, OffsetMap
 
@@ -39,8 +40,8 @@ _SPACES = re.compile(r"  +")
 #: a nasal consonant + virama before a consonant of its own class is written interchangeably with
 #: an anusvara (हिन्दी/हिंदी, सम्बन्ध/संबंध)
 _NASAL = re.compile(r"ङ्(?=[कखगघ])|ञ्(?=[चछजझ])|ण्(?=[टठडढ])|न्(?=[तथदध])|म्(?=[पफबभ])")
-#: everything else that could be non-NFC; text made only of these ranges is NFC after the steps above
-_MAYBE_NOT_NFC = re.compile("[^\u0000-\u02ff\u0900-\u097f\u2000-\u206f\u20b9]")
+#: the nasal consonant + virama pairs `_NASAL` rewrites: a substring test is cheaper than the regex
+_NASAL_PAIRS = ("ङ्", "ञ्", "ण्", "न्", "म्")
 _COMBINING = (
     "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
     "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
@@ -130,13 +131,15 @@ def normalize(original: str) -> NormalizedText:
         (_INVISIBLE, "", _INVISIBLE.search(text) is not None),
         (_NEWLINE, "\n", "\r" in text),
         (_SPACES, " ", "  " in text),
-        (_NASAL, "ं", "्" in text),
+        (_NASAL, "ं", any(pair in text for pair in _NASAL_PAIRS)),
     )
     for pattern, replacement, needed in steps:
         if needed:
             text, step_map = _record_edits(pattern, text, replacement)
-            maps.append(step_map)
-    if _MAYBE_NOT_NFC.search(text) and not unicodedata.is_normalized("NFC", text):
+            if step_map:
+                maps.append(step_map)
+    # C-level quick check, correct for every script (nuktas, the usual "maybe", are already gone)
+    if not unicodedata.is_normalized("NFC", text):
         text, nfc_map = _compose_nfc(text)
         maps.append(nfc_map)
     return NormalizedText(original, text, _lower(text), ChainedOffsetMap(maps))
@@ -152,6 +155,21 @@ def fold(lowered: str) -> str:
     for old, new in _FOLD_STEPS:
         lowered = lowered.replace(old, new)
     return lowered
+
+
+def fold_with_deletions(lowered: str) -> tuple[str, list[int]]:
+    """`fold(lowered)` and, for each deleted mark, the folded position it was deleted before.
+
+    A folded position `f` is `f + bisect_right(deletions, f)` in `lowered` (for a start) and an end
+    `e` is `e + bisect_right(deletions, e)` (with the marks attached to the last letter). All C-level:
+    the marks are deleted by splitting, and the piece lengths are the positions.
+    """
+    pieces = lowered.replace("्", "ा").split("ा")
+    deletions = list(accumulate(map(len, pieces[:-1])))
+    folded = "".join(pieces)
+    for old, new in _FOLD_STEPS[2:]:
+        folded = folded.replace(old, new)
+    return folded, deletions
 
 
 def fold_map(lowered: str) -> OffsetMap:

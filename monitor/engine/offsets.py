@@ -40,6 +40,10 @@ class OffsetMap:
             self._shifts.append(shift)
             self._attached_marks.append(new_length == 0 and _is_mark(source[start]))
 
+    def __bool__(self) -> bool:
+        """False for a map without edits (the identity)."""
+        return bool(self._new_starts)
+
     @classmethod
     def of_deleted_marks(cls, positions: list[int]) -> OffsetMap:
         """Fast path for deleting single combining marks at sorted source `positions` (folding)."""
@@ -80,19 +84,19 @@ class OffsetMap:
 
 
 class ChainedOffsetMap:
-    """Composes maps of successive rewrites (last rewrite first)."""
+    """Composes maps of successive rewrites (last rewrite first); the identity when there are none."""
 
     __slots__ = ("_maps",)
 
     def __init__(self, maps: list[OffsetMap]) -> None:
-        self._maps = maps
+        self._maps = tuple(reversed(maps))
 
     def start(self, position: int) -> int:
-        for offset_map in reversed(self._maps):
+        for offset_map in self._maps:
             position = offset_map.start(position)
         return position
 
     def end(self, position: int) -> int:
-        for offset_map in reversed(self._maps):
+        for offset_map in self._maps:
             position = offset_map.end(position)
         return position

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 
 from monitor.engine.compile import Compiled, CompiledRule
-from monitor.engine.match import Hit
+from monitor.engine.match import Hit, Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Evidence, RuleHit, Severity, Span
-from monitor.engine.segment import Range, paragraphs, sentences, unit_of, word_numbers
+from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, sentences, trimmed_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,35 +43,88 @@ class RuleExplanation:
 
 
 class _Article:
-    """Lazily computed views of one article, shared by all rules evaluated on it."""
+    """Lazily computed views of one article, shared by all rules evaluated on it.
 
-    def __init__(self, normalized: NormalizedText, hits: list[Hit], dropped: list[Range]) -> None:
+    Hits are bucketed by unit (sentence, paragraph, article) with one bisect each; `units_of`
+    then answers "in which units does this target occur" with sets, so a rule's qualifying units
+    are set intersections, and objects (passages, spans) are built only for the units that qualify.
+    """
+
+    def __init__(self, normalized: NormalizedText, hits: Hits, dropped: list[Range]) -> None:
         self.normalized = normalized
         self.hits = hits
         self.dropped = dropped
+        self._targets_units: dict[str, dict[str, set[int]]] = {}
+        self._spans: dict[tuple[int, int, str], Span] = {}
 
     @cached_property
     def sentences(self) -> list[Range]:
         return sentences(self.normalized.text, self.dropped)
 
+    def bounds(self, unit: str) -> list[int]:
+        if unit == "sentence":
+            return self.sentence_bounds
+        if unit == "paragraph":
+            return self.paragraph_bounds
+        return [len(self.normalized.text)]
+
     @cached_property
-    def paragraphs(self) -> list[Range]:
-        return paragraphs(self.normalized.text)
+    def sentence_bounds(self) -> list[int]:
+        return bounds(self.normalized.text, SENTENCE_END)
+
+    @cached_property
+    def paragraph_bounds(self) -> list[int]:
+        return bounds(self.normalized.text, PARAGRAPH_END)
+
+    def units_of(self, unit: str) -> dict[str, set[int]]:
+        """Target -> indexes of the units (of this kind) where it was found."""
+        found = self._targets_units.get(unit)
+        if found is None:
+            found = {}
+            unit_bounds = self.bounds(unit)
+            for start, targets in zip(self.hits.starts, self.hits.targets, strict=True):
+                index = bisect_right(unit_bounds, start)
+                for target in targets:
+                    units = found.get(target)
+                    if units is None:
+                        found[target] = {index}
+                    else:
+                        units.add(index)
+            self._targets_units[unit] = found
+        return found
+
+    def unit_hits(self, unit: str, index: int) -> tuple[Range | None, list[Hit]]:
+        """A unit's trimmed range and its hits."""
+        unit_bounds = self.bounds(unit)
+        low = unit_bounds[index - 1] if index else 0
+        high = unit_bounds[index]
+        starts = self.hits.starts
+        first, last = bisect_left(starts, low), bisect_left(starts, high)
+        return trimmed_unit(self.normalized.text, unit_bounds, index), [
+            self.hits.hit(position) for position in range(first, last)
+        ]
 
     def word_numbers(self, hits: Sequence[Hit]) -> list[int]:
-        return word_numbers(self.normalized.lowered, [hit.start for hit in hits])
-
-    def units(self, unit: str) -> list[Range]:
-        if unit == "sentence":
-            return self.sentences
-        if unit == "paragraph":
-            return self.paragraphs
-        return [(0, len(self.normalized.text))]
+        """For each hit (sorted), how many words start before it: words are runs between separators."""
+        scan = self.hits.scan
+        numbers = []
+        count = 0
+        previous = 0
+        for hit in hits:
+            count += len(scan[previous : hit.start].split())
+            numbers.append(count)
+            previous = hit.start
+        return numbers
 
     def span(self, hit: Hit, source: str) -> Span:
-        start = self.normalized.to_original.start(hit.start)
-        end = self.normalized.to_original.end(hit.end)
-        return Span(start, end, self.normalized.original[start:end], source)
+        """The hit in the original text; mapped once per article, however many rules show it."""
+        key = (hit.start, hit.end, source)
+        span = self._spans.get(key)
+        if span is None:
+            start = self.normalized.to_original.start(hit.start)
+            end = self.normalized.to_original.end(hit.end)
+            span = self._spans[key] = Span(start, end, self.normalized.original[start:end], source)
+        return span
 
     def passage(self, rule: CompiledRule, start: int, end: int, hits: Sequence[Hit]) -> PassageCheck:
         relevant = rule.targets
@@ -80,13 +135,17 @@ class _Article:
         )
         spans = []
         vetoes = []
+        vetoing = rule.vetoes
         for hit in hits:
-            source = next((target for target in hit.targets if target in relevant), None)
-            if source is not None:
-                spans.append(self.span(hit, source))
-            veto = next((target for target in hit.targets if target in rule.vetoes), None)
-            if veto is not None:
-                vetoes.append(self.span(hit, veto))
+            for target in hit.targets:
+                if target in relevant:
+                    spans.append(self.span(hit, target))
+                    break
+            if vetoing:
+                for target in hit.targets:
+                    if target in vetoing:
+                        vetoes.append(self.span(hit, target))
+                        break
         original_start = self.normalized.to_original.start(start)
         original_end = self.normalized.to_original.end(end)
         return PassageCheck(
@@ -105,22 +164,34 @@ def _qualifies(rule: CompiledRule, hits: Sequence[Hit]) -> bool:
     return all(group & seen for group in rule.groups) and not rule.vetoes & seen
 
 
+def _units_with(units_of: dict[str, set[int]], targets: frozenset[str]) -> set[int]:
+    found: set[int] = set()
+    for target in targets if len(targets) <= len(units_of) else units_of.keys() & targets:
+        units = units_of.get(target)
+        if units is not None:
+            found |= units
+    return found
+
+
 def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Passages (units with any of the rule's words); without `explain`, only the qualifying ones."""
-    units = article.units(rule.unit)
-    starts = [start for start, _ in units]
-    by_unit: dict[int, list[Hit]] = {}
-    interesting = rule.targets | rule.vetoes
-    for hit in article.hits:
-        if interesting.intersection(hit.targets):
-            index = unit_of(units, starts, hit.start)
-            if index is not None:
-                by_unit.setdefault(index, []).append(hit)
-    return [
-        article.passage(rule, *units[index], hits)
-        for index, hits in sorted(by_unit.items())
-        if explain or _qualifies(rule, hits)
-    ]
+    units_of = article.units_of(rule.unit)
+    if explain:
+        chosen = _units_with(units_of, rule.targets | rule.vetoes)
+    else:
+        chosen = _units_with(units_of, rule.groups[0])
+        for group in rule.groups[1:]:
+            if not chosen:
+                break
+            chosen &= _units_with(units_of, group)
+        if chosen and rule.vetoes:
+            chosen -= _units_with(units_of, rule.vetoes)
+    passages = []
+    for index in sorted(chosen):
+        unit_range, hits = article.unit_hits(rule.unit, index)
+        if unit_range is not None:
+            passages.append(article.passage(rule, *unit_range, hits))
+    return passages
 
 
 def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
@@ -149,14 +220,25 @@ def _evidence(article: _Article, rule: CompiledRule, passage: PassageCheck) -> t
     """A passage as evidence; for article scope, the sentences holding the matched words."""
     if rule.unit != "article":
         return (Evidence(passage.start, passage.end, passage.text, passage.spans),)
+    # the passage's spans are its hits with a target of the rule, in order
+    sentence_bounds = article.sentence_bounds
+    by_sentence: dict[int, list[Span]] = {}
+    relevant = (
+        start
+        for start, targets in zip(article.hits.starts, article.hits.targets, strict=True)
+        if rule.targets.intersection(targets)
+    )
+    for start, span in zip(relevant, passage.spans, strict=True):
+        by_sentence.setdefault(bisect_right(sentence_bounds, start), []).append(span)
     to_original = article.normalized.to_original
     evidence = []
-    for start, end in article.sentences:
-        original_start, original_end = to_original.start(start), to_original.end(end)
-        spans = tuple(span for span in passage.spans if original_start <= span.start < original_end)
-        if spans:
-            text = article.normalized.original[original_start:original_end]
-            evidence.append(Evidence(original_start, original_end, text, spans))
+    for index, spans in by_sentence.items():
+        sentence = trimmed_unit(article.normalized.text, sentence_bounds, index)
+        if sentence is None:
+            continue
+        original_start, original_end = to_original.start(sentence[0]), to_original.end(sentence[1])
+        text = article.normalized.original[original_start:original_end]
+        evidence.append(Evidence(original_start, original_end, text, tuple(spans)))
     return tuple(evidence)
 
 
@@ -169,26 +251,35 @@ def _mentions(rule: CompiledRule, qualifying: list[PassageCheck]) -> int:
 def evaluate(
     compiled: Compiled,
     normalized: NormalizedText,
-    hits: list[Hit],
+    hits: Hits,
     dropped: list[Range],
     explain: bool,
 ) -> tuple[tuple[RuleHit, ...], tuple[RuleExplanation, ...]]:
-    """Rules whose every `all` group was seen somewhere are checked passage by passage."""
-    seen = {target for hit in hits for target in hit.targets}
-    groups_seen: dict[int, set[int]] = {}
+    """Rules whose every `all` group was seen somewhere are checked passage by passage.
+
+    Each rule is looked at only when its anchor group (the one with the fewest keys) was seen, so
+    the cost follows the rules an article can fire, not the size of the watchlist.
+    """
+    seen = set(chain.from_iterable(hits.targets))
+    groups_by_target = compiled.groups_by_target
+    seen_groups: set[int] = set()
     for target in seen:
-        for index in compiled.rules_by_target.get(target, ()):
-            rule = compiled.rules[index]
-            groups_seen.setdefault(index, set()).update(
-                position for position, group in enumerate(rule.groups) if target in group
-            )
+        groups = groups_by_target.get(target)
+        if groups is not None:
+            seen_groups |= groups
+    rule_groups = compiled.rule_groups
+    complete_rules = {
+        index
+        for group in seen_groups
+        for index in compiled.rules_by_anchor.get(group, ())
+        if rule_groups[index] <= seen_groups
+    }
     article = _Article(normalized, hits, dropped)
     fired: list[RuleHit] = []
     explanations: list[RuleExplanation] = []
-    for index, rule in enumerate(compiled.rules):
-        complete = len(groups_seen.get(index, ())) == len(rule.groups)
-        if not complete and not explain:
-            continue
+    for index in range(len(compiled.rules)) if explain else sorted(complete_rules):
+        rule = compiled.rules[index]
+        complete = index in complete_rules
         passages: list[PassageCheck] = []
         if complete:
             find_passages = _near_passages if rule.unit == "near" else _unit_passages
@@ -206,11 +297,15 @@ def evaluate(
                     rule.title,
                     rule.severity,
                     does_fire,
-                    _summary(rule, complete, groups_seen.get(index, set()), passages, mentions, does_fire),
+                    _summary(rule, complete, _groups_seen(rule, seen), passages, mentions, does_fire),
                     tuple(passages),
                 )
             )
     return tuple(fired), tuple(explanations)
+
+
+def _groups_seen(rule: CompiledRule, seen: set[str]) -> set[int]:
+    return {position for position, group in enumerate(rule.groups) if group & seen}
 
 
 def _summary(

@@ -14,26 +14,51 @@ WORD = f"(?:[^\\W_]|[{_MARKS}])+"
 _WORDS = re.compile(WORD)
 _TAG_ITEM = f" *{WORD}(?: {WORD}){{0,2}} *"
 #: tag lines: three or more short comma-separated items and nothing else (`TRUMP, US, DONALD`)
-_TAG_LINE = f"^{_TAG_ITEM}(?:,{_TAG_ITEM}){{2,}}$"
-_LINE = re.compile(r"[^\n]+")
-_PARAGRAPH = re.compile(r"(?:[^\n]|\n(?! *\n))+")
-_TERMINATOR = re.compile(r"[।॥?!]+|\.+")
+_TAG_LINE = f"{_TAG_ITEM}(?:,{_TAG_ITEM}){{2,}}(?=\\n|\\Z)"
+#: where sentences end: line breaks, runs of ।॥?! or of two or more full stops, and a single full stop
+#: unless it is a decimal point (`3.5`) or follows an initial (`U.S.`, `A. B.`). One C-level pass: a
+#: pattern that starts with a character set is searched for fast; one that starts with an
+#: alternation is tried at every position, 5x slower.
+SENTENCE_END = re.compile(
+    r"[\n।॥?!.](?:(?<=[।॥?!])[।॥?!]*|(?<=\n)"
+    r"|(?<=\.)(?:\.+|(?!\.)(?:(?<![A-Za-z\d]\.)|(?<=[^\W_][A-Za-z]\.)|(?<=\d\.)(?!\d))))"
+)
+#: where paragraphs end: every line break followed by a blank line
+PARAGRAPH_END = re.compile(r"\n(?= *\n)")
 
 Range = tuple[int, int]
 
 
 def dropped_lines_pattern(markers: Sequence[str]) -> re.Pattern[str]:
-    """Lines that start with a "read also" marker (then `:`, `ः`, a dash or nothing), and tag lines."""
+    """Lines that start with a "read also" marker (then `:`, `ः`, a dash or nothing), and tag lines.
+
+    Matched against the text with a line break put in front (see `dropped_lines`): a pattern that
+    starts with a literal is searched for in C, where `^` with MULTILINE is tried at every position.
+    """
     alternatives = [_TAG_LINE]
     normalized = sorted({normalize_phrase(marker).lower() for marker in markers}, key=len, reverse=True)
     if normalized:
         joined = "|".join(re.escape(marker) for marker in normalized)
-        alternatives.append(f"^[ *•>#]*(?:{joined})(?= *[:ः]| |$)[^\\n]*")
-    return re.compile("|".join(alternatives), re.MULTILINE)
+        alternatives.append(f"[ *•>#]*(?:{joined})(?= *[:ः]| |\\n|\\Z)[^\\n]*")
+    return re.compile("\n(?:" + "|".join(alternatives) + ")")
 
 
 def dropped_lines(lowered: str, pattern: re.Pattern[str]) -> list[Range]:
-    return [match.span() for match in pattern.finditer(lowered)]
+    return [(match.start(), match.end() - 1) for match in pattern.finditer("\n" + lowered)]
+
+
+def bounds(text: str, ends: re.Pattern[str]) -> list[int]:
+    """Sorted positions where units (sentences, paragraphs) end; the last is the text's length.
+
+    Unit `k` is `[bounds[k - 1], bounds[k])`, trimmed; a position is in unit `bisect_right(bounds, p)`.
+    """
+    found = [match.end() for match in ends.finditer(text)]
+    found.append(len(text))
+    return found
+
+
+def trimmed_unit(text: str, unit_bounds: Sequence[int], index: int) -> Range | None:
+    return _trimmed(text, unit_bounds[index - 1] if index else 0, unit_bounds[index])
 
 
 def _trimmed(text: str, start: int, end: int) -> Range | None:
@@ -44,42 +69,27 @@ def _trimmed(text: str, start: int, end: int) -> Range | None:
     return (start, end) if start < end else None
 
 
-def _ends_sentence(text: str, stop: re.Match[str]) -> bool:
-    """A full stop ends a sentence unless it is a decimal point or follows an initial (`U.S.`)."""
-    if stop.group()[0] != "." or len(stop.group()) > 1:
-        return True
-    before = text[stop.start() - 1] if stop.start() > 0 else ""
-    after = text[stop.end()] if stop.end() < len(text) else ""
-    if before.isdigit() and after.isdigit():
-        return False
-    is_initial = before.isascii() and before.isalpha()
-    return not (is_initial and (stop.start() < 2 or not text[stop.start() - 2].isalnum()))
-
-
 def sentences(text: str, dropped: Sequence[Range]) -> list[Range]:
     """Sentence ranges: ends at danda, double danda, ?, !, a full stop, and every line break."""
-    dropped_starts = {start for start, _ in dropped}
     found: list[Range] = []
-    for line in _LINE.finditer(text):
-        if line.start() in dropped_starts:
-            continue
-        start = line.start()
-        for stop in _TERMINATOR.finditer(text, line.start(), line.end()):
-            if _ends_sentence(text, stop):
-                if (sentence := _trimmed(text, start, stop.end())) is not None:
-                    found.append(sentence)
-                start = stop.end()
-        if (sentence := _trimmed(text, start, line.end())) is not None:
+    start = 0
+    for end in bounds(text, SENTENCE_END):
+        if (sentence := _trimmed(text, start, end)) is not None and not any(
+            drop_start <= start < drop_end for drop_start, drop_end in dropped
+        ):
             found.append(sentence)
+        start = end
     return found
 
 
 def paragraphs(text: str) -> list[Range]:
     """Paragraph ranges: blocks between blank lines."""
     found = []
-    for block in _PARAGRAPH.finditer(text):
-        if (paragraph := _trimmed(text, block.start(), block.end())) is not None:
+    start = 0
+    for end in bounds(text, PARAGRAPH_END):
+        if (paragraph := _trimmed(text, start, end)) is not None:
             found.append(paragraph)
+        start = end
     return found
 
 
