@@ -352,7 +352,11 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
             for target in group:
                 groups_by_target.setdefault(target, set()).add(group_id)
         rule_groups.append(frozenset(ids))
-        weights = [sum(key_counts.get(target, 0) for target in group) for group in compiled_rule.groups]
+        # terms are common words and names are rare: anchor on names when the rule has them
+        weights = [
+            sum(key_counts.get(target, 0) * (10 if target.startswith(TERMS_PREFIX) else 1) for target in group)
+            for group in compiled_rule.groups
+        ]
         rules_by_anchor.setdefault(ids[weights.index(min(weights))], []).append(index)
     canonical = json.dumps([file.content.model_dump(mode="json") for file in files], sort_keys=True)
     return (

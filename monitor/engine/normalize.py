@@ -42,11 +42,6 @@ _SPACES = re.compile(r"  +")
 _NASAL = re.compile(r"ङ्(?=[कखगघ])|ञ्(?=[चछजझ])|ण्(?=[टठडढ])|न्(?=[तथदध])|म्(?=[पफबभ])")
 #: the nasal consonant + virama pairs `_NASAL` rewrites: a substring test is cheaper than the regex
 _NASAL_PAIRS = ("ङ्", "ञ्", "ण्", "न्", "म्")
-_COMBINING = (
-    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-    "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
-)
-_CLUSTER = re.compile(f"(?s).[{_COMBINING}]*")
 
 #: spelling-variant folding for names that opt in: vowel length, ई/ए, ब/व, nasals, and dropping
 #: the aa-matra and virama (वोनसान = वॉनसन = वोन्सान); `str.replace` is far faster than `translate`
@@ -94,16 +89,32 @@ def _record_edits(pattern: re.Pattern[str], text: str, replacement: str) -> tupl
     return pattern.sub(substitute, text), OffsetMap(text, edits)
 
 
+def _joins_previous(char: str) -> bool:
+    """A character that NFC may compose with the one before: marks of every script (Bengali
+    and Tamil vowel signs have combining class 0) and Hangul vowel and final jamo."""
+    return (
+        unicodedata.combining(char) != 0
+        or unicodedata.category(char).startswith("M")
+        or "\u1160" <= char <= "\u11ff"
+        or "\ud7b0" <= char <= "\ud7ff"
+    )
+
+
 def _compose_nfc(text: str) -> tuple[str, OffsetMap]:
-    """Slow path for the rare text that is not NFC after the other steps (decomposed Latin accents)."""
+    """Slow path for the rare text that is not NFC after the other steps (decomposed accents, vowel
+    signs written in two parts): composes each letter with the marks after it, recording edits."""
     parts: list[str] = []
     edits: list[tuple[int, int, int]] = []
-    for match in _CLUSTER.finditer(text):
-        cluster = match.group()
+    start = 0
+    for position in range(1, len(text) + 1):
+        if position < len(text) and _joins_previous(text[position]):
+            continue
+        cluster = text[start:position]
         composed = unicodedata.normalize("NFC", cluster)
         if composed != cluster:
-            edits.append((match.start(), match.end(), len(composed)))
+            edits.append((start, position, len(composed)))
         parts.append(composed)
+        start = position
     return "".join(parts), OffsetMap(text, edits)
 
 

@@ -93,16 +93,35 @@ class _Article:
             self._targets_units[unit] = found
         return found
 
-    def unit_hits(self, unit: str, index: int) -> tuple[Range | None, list[Hit]]:
-        """A unit's trimmed range and its hits."""
+    @cached_property
+    def _hits_by_target(self) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for index, targets in enumerate(self.hits.targets):
+            for target in targets:
+                indexes = found.get(target)
+                if indexes is None:
+                    found[target] = [index]
+                else:
+                    indexes.append(index)
+        return found
+
+    def relevant(self, targets: frozenset[str]) -> list[int]:
+        """Sorted indexes of the hits with any of `targets` (cost: those hits, not all of them)."""
+        by_target = self._hits_by_target
+        lists = [by_target[target] for target in (by_target.keys() & targets)]
+        if len(lists) == 1:
+            return lists[0]
+        return sorted(set(chain.from_iterable(lists)))
+
+    def unit_hits(self, unit: str, index: int, relevant: list[int]) -> tuple[Range | None, list[Hit]]:
+        """A unit's trimmed range and its hits among `relevant` (sorted hit indexes)."""
         unit_bounds = self.bounds(unit)
         low = unit_bounds[index - 1] if index else 0
         high = unit_bounds[index]
         starts = self.hits.starts
         first, last = bisect_left(starts, low), bisect_left(starts, high)
-        return trimmed_unit(self.normalized.text, unit_bounds, index), [
-            self.hits.hit(position) for position in range(first, last)
-        ]
+        chosen = relevant[bisect_left(relevant, first) : bisect_left(relevant, last)]
+        return trimmed_unit(self.normalized.text, unit_bounds, index), [self.hits.hit(i) for i in chosen]
 
     def word_numbers(self, hits: Sequence[Hit]) -> list[int]:
         """For each hit (sorted), how many words start before it: words are runs between separators."""
@@ -187,8 +206,9 @@ def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
         if chosen and rule.vetoes:
             chosen -= _units_with(units_of, rule.vetoes)
     passages = []
+    relevant = article.relevant(rule.targets | rule.vetoes) if chosen else []
     for index in sorted(chosen):
-        unit_range, hits = article.unit_hits(rule.unit, index)
+        unit_range, hits = article.unit_hits(rule.unit, index, relevant)
         if unit_range is not None:
             passages.append(article.passage(rule, *unit_range, hits))
     return passages
@@ -196,8 +216,7 @@ def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
 
 def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Windows of at most `near` words, each starting at a hit of one of the rule's groups."""
-    interesting = rule.targets | rule.vetoes
-    hits = [hit for hit in article.hits if interesting.intersection(hit.targets)]
+    hits = [article.hits.hit(index) for index in article.relevant(rule.targets | rule.vetoes)]
     numbers = article.word_numbers(hits)
     passages = []
     covered_until = -1
@@ -223,12 +242,9 @@ def _evidence(article: _Article, rule: CompiledRule, passage: PassageCheck) -> t
     # the passage's spans are its hits with a target of the rule, in order
     sentence_bounds = article.sentence_bounds
     by_sentence: dict[int, list[Span]] = {}
-    relevant = (
-        start
-        for start, targets in zip(article.hits.starts, article.hits.targets, strict=True)
-        if rule.targets.intersection(targets)
-    )
-    for start, span in zip(relevant, passage.spans, strict=True):
+    starts = article.hits.starts
+    for index, span in zip(article.relevant(rule.targets), passage.spans, strict=True):
+        start = starts[index]
         by_sentence.setdefault(bisect_right(sentence_bounds, start), []).append(span)
     to_original = article.normalized.to_original
     evidence = []

@@ -196,3 +196,20 @@ def test_explain_says_which_group_is_missing_and_what_vetoed(shipped: Engine) ->
     assert first.missing == ("North Korean side",)
     assert [span.text for span in second.vetoed_by] == ["इनकार"]
     assert "vetoed" in agreement.summary
+
+
+@pytest.mark.parametrize(
+    ("composed", "decomposed"),
+    [
+        ("Café", "Cafe\u0301"),
+        ("কো", "\u0995\u09c7\u09be"),  # Bengali o-sign written as e-sign + aa-sign
+        ("Ångström", "A\u030angstro\u0308m"),
+    ],
+)
+def test_text_is_composed_in_every_script(composed: str, decomposed: str) -> None:
+    assert normalize(decomposed).text == normalize(composed).text
+    # and the way back still points at the original characters
+    normalized = normalize(f"x {decomposed} y")
+    start = normalized.to_original.start(2)
+    end = normalized.to_original.end(2 + len(composed))
+    assert normalized.original[start:end] == decomposed
