@@ -44,9 +44,11 @@ class Daemon:
         self.config_path = config_path
         self.started_at = now_iso()
         self.store = StoreThread(Store.in_dir(settings.state.dir))
+        #: the publisher's own connection and thread: outbox reads and deletes never wait behind a tagging batch
+        self.outbox = StoreThread(Store.in_dir(settings.state.dir))
         self.processor = Processor(settings, self.store.store, lambda: self.engine)
         self.source = FolderSource(settings.watch)
-        self.publisher = Publisher(settings.mqtt, self.store, self.status_fields)
+        self.publisher = Publisher(settings.mqtt, self.outbox, self.status_fields)
         self.queue: asyncio.Queue[Path] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.processed = 0
         self.results: Counter[str] = Counter()
@@ -121,8 +123,9 @@ class Daemon:
         self.publisher.stop(FLUSH_TIMEOUT_S)
         await asyncio.gather(publisher, return_exceptions=True)
         stop.cancel()
-        pending = await self.store.run(self.store.store.outbox_depth)
+        pending = await self.outbox.run(self.outbox.store.outbox_depth)
         self.store.close()
+        self.outbox.close()
         self.notifier.close()
         log.info("daemon stopped", processed=self.processed, pending=pending)
 
@@ -216,7 +219,7 @@ class Daemon:
         next_status = time.monotonic() + interval
         while True:
             await asyncio.sleep(STATS_TICK_S)
-            pending, oldest = await self.store.run(self._outbox_state)
+            pending, oldest = await self.outbox.run(self._outbox_state)
             connected = self.publisher.connected.is_set()
             self.metrics.outbox(pending, oldest)
             self.metrics.publisher(self.publisher.published, self.publisher.publish_failures, connected)
@@ -226,7 +229,7 @@ class Daemon:
                 await self.publisher.publish_status(counters=self.counters(pending))
 
     def _outbox_state(self) -> tuple[int, float | None]:
-        return self.store.store.outbox_depth(), self.store.store.oldest_pending_at()
+        return self.outbox.store.outbox_depth(), self.outbox.store.oldest_pending_at()
 
     async def _process_loop(self) -> None:
         while True:
@@ -237,6 +240,7 @@ class Daemon:
                 outcomes = await self.store.run(self.processor.process, paths)
             except Exception:
                 log.exception("processing batch failed; files will be retried by the next rescan")
+                self.source.forget(paths)
                 continue
             for outcome in outcomes:
                 self._log_outcome(outcome)

@@ -121,3 +121,22 @@ def test_editor_temp_and_hidden_files_are_ignored(tmp_path: Path, broker: Mosqui
     finally:
         assert daemon.stop() == 0
     assert processed_paths(daemon) == ["real.txt"]
+
+
+def test_periodic_rescans_hand_on_only_files_that_changed(tmp_path: Path, broker: Mosquitto) -> None:
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    for index in range(20):
+        daemon.drop(f"old-{index}.txt", GOOD.replace("today", f"on day {index}"))
+    daemon.start()
+    try:
+        wait_until(lambda: len(processed_paths(daemon)) == 20, 30, what="catch-up")
+
+        def periodic() -> list[dict[str, object]]:
+            return [e for e in daemon.log_events() if e.get("why") == "periodic"]
+
+        wait_until(lambda: len(periodic()) >= 2, 30, what="two periodic rescans")
+    finally:
+        assert daemon.stop() == 0
+    scans = periodic()
+    assert all(scan["files"] == 20 for scan in scans)
+    assert all(scan["handed_on"] == 0 for scan in scans)

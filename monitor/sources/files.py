@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -71,7 +71,18 @@ class FolderSource:
         self._settling: dict[Path, _Settling] = {}
         self._settle_wakeup = asyncio.Event()
         self._watches: dict[Path, Watch] = {}
+        #: (size, mtime) of each path when last handed on: rescans skip what has not changed since
+        self._emitted: dict[Path, tuple[int, int] | None] = {}
         self.ready = asyncio.Event()
+
+    def forget(self, paths: Iterable[Path]) -> None:
+        """The consumer could not process these: let the next rescan hand them on again."""
+        for path in paths:
+            self._emitted.pop(path, None)
+
+    async def _emit(self, path: Path, emit: Emit, stamp: tuple[int, int] | None = None) -> None:
+        self._emitted[path] = stamp or _stamp(path)
+        await emit(path)
 
     async def run(self, emit: Emit) -> None:
         for root in self.roots:
@@ -79,7 +90,7 @@ class FolderSource:
         with Inotify() as inotify:
             for root in self.roots:
                 self._watch_tree(inotify, root)
-            await self._scan_all(emit, "catch-up")
+            await self._scan_all(emit, "catch-up", skip_known=False)
             self.ready.set()
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._settle_loop(emit))
@@ -93,7 +104,7 @@ class FolderSource:
             mask = event.mask
             if mask & Mask.Q_OVERFLOW:
                 log.warning("inotify queue overflowed; rescanning the watched folders")
-                await self._scan_all(emit, "overflow")
+                await self._scan_all(emit, "overflow", skip_known=True)
                 continue
             if mask & Mask.IGNORED and event.watch is not None:
                 self._forget_watch(event.watch)
@@ -105,13 +116,13 @@ class FolderSource:
                 if mask & (Mask.CREATE | Mask.MOVED_TO) and not self._skips_dir(path):
                     # a folder created (or moved in) already filled: watch it, then scan what is there
                     self._watch_tree(inotify, path)
-                    await self._scan(path, emit)
+                    await self._scan(path, emit, skip_known=False)
                 continue
             if not self.names.accepts_file(path.name):
                 continue
             if mask & Mask.MOVED_TO:
                 self._settling.pop(path, None)
-                await emit(path)
+                await self._emit(path, emit)
             else:  # created, written or closed in place: read it once it has settled
                 self._start_settling(path)
 
@@ -154,7 +165,7 @@ class FolderSource:
                     self._settling[path] = _Settling(st.st_size, st.st_mtime_ns, now)
                 elif now - state.since >= self.settle_s:
                     del self._settling[path]
-                    await emit(path)
+                    await self._emit(path, emit, (st.st_size, st.st_mtime_ns))
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -166,21 +177,35 @@ class FolderSource:
             for root in self.roots:
                 if root.is_dir():
                     self._watch_tree(inotify, root)  # re-arms a watched folder deleted and recreated
-            await self._scan_all(emit, "periodic")
+            await self._scan_all(emit, "periodic", skip_known=True)
 
-    async def _scan_all(self, emit: Emit, why: str) -> None:
+    async def _scan_all(self, emit: Emit, why: str, *, skip_known: bool) -> None:
         started = time.monotonic()
-        found = 0
+        present: set[Path] = set()
+        emitted = 0
         for root in self.roots:
-            found += await self._scan(root, emit)
-        log.debug("scanned watched folders", why=why, files=found, took_s=round(time.monotonic() - started, 3))
+            emitted += await self._scan(root, emit, skip_known=skip_known, present=present)
+        for gone in self._emitted.keys() - present:
+            del self._emitted[gone]
+        log.debug(
+            "scanned watched folders",
+            why=why,
+            files=len(present),
+            handed_on=emitted,
+            took_s=round(time.monotonic() - started, 3),
+        )
 
-    async def _scan(self, top: Path, emit: Emit) -> int:
-        found = 0
+    async def _scan(self, top: Path, emit: Emit, *, skip_known: bool, present: set[Path] | None = None) -> int:
+        emitted = 0
         for path in self._files(top):
-            await emit(path)
-            found += 1
-        return found
+            stamp = _stamp(path)
+            if present is not None:
+                present.add(path)
+            if skip_known and stamp is not None and self._emitted.get(path) == stamp:
+                continue
+            await self._emit(path, emit, stamp)
+            emitted += 1
+        return emitted
 
     def _skips_dir(self, path: Path) -> bool:
         return self.names.ignores(path.name) or path in self.skip_dirs
@@ -202,3 +227,11 @@ class FolderSource:
             for name in sorted(filenames + links):
                 if self.names.accepts_file(name):
                     yield base / name
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
