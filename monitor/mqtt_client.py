@@ -44,6 +44,28 @@ class AckCheckingClient(aiomqtt.Client):
         kwargs["protocol"] = aiomqtt.ProtocolVersion.V5
         super().__init__(*args, **kwargs)
         self._refusals: dict[int, ReasonCode] = {}
+        self._last_error = ""
+        self._client.on_log = self._on_paho_log
+
+    def _on_paho_log(self, client: paho.Client, userdata: Any, level: int, message: str) -> None:
+        if level == paho.MQTT_LOG_ERR:
+            self._last_error = message
+
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None = None,
+    ) -> None:
+        # aiomqtt ignores a connection lost before CONNACK and times out after 10 s with no reason; a broker
+        # that rejects the client certificate under TLS 1.3 does just that. Fail the connect now, with paho's error.
+        if not self._connected.done():
+            reason = self._last_error or f"connection closed by the broker ({reason_code})"
+            self._connected.set_exception(aiomqtt.MqttError(f"connection closed during connect: {reason}"))
+            return
+        super()._on_disconnect(client, userdata, flags, reason_code, properties)
 
     def _on_publish(
         self, client: paho.Client, userdata: Any, mid: int, reason_code: ReasonCode, properties: Properties

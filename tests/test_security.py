@@ -182,6 +182,7 @@ def test_alerts_are_delivered_over_tls_verified_against_the_configured_ca(
     assert outbox_depth(daemon) == 0
     assert f"on port {broker.tls_port}" in broker.log()
     assert_no_secrets(daemon.log_path.read_text(), pki)
+    assert_no_secrets(b"\n".join(payload for _, payload, _ in collector.messages).decode(), pki)
 
 
 @pytest.mark.parametrize(
@@ -232,8 +233,13 @@ def test_mutual_tls_delivers_with_the_client_certificate_and_is_refused_without_
     try:
         run_until_processed(without, 1)
         wait_until(lambda: bool(events(without, "broker unreachable")), 20, what="the refusal")
+        time.sleep(3)  # retries meanwhile: one report
     finally:
         assert without.stop() == 0
+    refusals = events(without, "broker unreachable")
+    assert len(refusals) == 1, refusals
+    assert "TLS handshake failed" in str(refusals[0]["reason"])
+    assert "CERTIFICATE_REQUIRED" in str(refusals[0]["reason"])
     assert not events(without, "broker connected")
     assert outbox_depth(without) == 1
     assert alert_ids(collector) == set()
@@ -377,6 +383,7 @@ def test_an_acl_refused_alert_is_reported_with_the_reason_code_kept_and_delivere
         collector.stop()
     assert events(daemon, "broker accepts the refused alerts again")
     assert_no_secrets(daemon.log_path.read_text())
+    assert_no_secrets(b"\n".join(payload for _, payload, _ in collector.messages).decode())  # status, alerts
 
 
 # --- payload size ------------------------------------------------------------------------------------------------
