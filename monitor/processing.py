@@ -57,21 +57,20 @@ class Processor:
             if stamp is not None and self.store.is_unchanged(stamp):
                 continue
             with structlog.contextvars.bound_contextvars(article=str(path)):  # on every log line about it
-                self._one(path, engine, batch)
+                self._one(path, stamp, engine, batch)
         if batch.processed or batch.failed:
             self.store.commit(batch.processed, batch.failed)
             self._quarantine(batch.failed)
         return batch.outcomes
 
-    def _one(self, path: Path, engine: Engine, batch: Batch) -> None:
+    def _one(self, path: Path, stamp: FileStamp | None, engine: Engine, batch: Batch) -> None:
+        """``stamp`` is taken before reading: if the file changes meanwhile, a rescan sees it changed."""
         started = time.perf_counter()
-        stamp = stamp_of(path)
         try:
-            data = read_file(path, self.roots, self.settings.watch.max_bytes)
-            stamp = stamp_of(path) or stamp
-            sha = content_hash(data)
             if stamp is None:
-                raise ArticleError("vanished", "the file disappeared while it was read")
+                raise ArticleError("vanished", "the file disappeared before it could be read")
+            data = read_file(path, self.roots, self.settings.watch.max_bytes)
+            sha = content_hash(data)
             if sha in batch.new_shas or self.store.content_seen(sha):
                 batch.processed.append(ProcessedArticle(stamp, sha, (), ()))
                 batch.outcomes.append(Outcome(str(path), "duplicate", took_s=time.perf_counter() - started))
