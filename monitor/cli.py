@@ -110,6 +110,12 @@ def cmd_tail(args: argparse.Namespace) -> int:
     from monitor.tail import TailFilter, tail
 
     settings, _path = _settings_or_exit(args.config)
+    from monitor.brokercheck import check_broker_settings
+
+    problems = [f for f in check_broker_settings(settings.mqtt) if f.level == "error"]
+    if problems:
+        print("\n".join(f"broker settings: {f}" for f in problems), file=sys.stderr)
+        return 1
     wanted = TailFilter(rules=frozenset(args.rule or ()), min_severity=args.severity, watchlist=args.watchlist)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(tail(settings.mqtt, wanted, as_json=args.json, client_id=args.client_id, count=args.count))

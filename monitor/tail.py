@@ -93,7 +93,11 @@ async def tail(
                     print("broker reachable again", file=sys.stderr)
                     announced_down = False
                 async for message in client.messages:
-                    alert = json.loads(message.payload) if isinstance(message.payload, bytes | str) else {}
+                    try:
+                        alert = json.loads(message.payload) if isinstance(message.payload, bytes | str) else {}
+                    except ValueError:
+                        print(f"skipped a message on {message.topic} that is not JSON", file=sys.stderr)
+                        continue
                     if not isinstance(alert, dict) or not wanted.accepts(alert):
                         continue
                     if as_json:

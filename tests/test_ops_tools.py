@@ -142,3 +142,13 @@ def test_readme_documents_every_alert_field() -> None:
     for name, definition in schema["$defs"].items():  # nested fields appear in the example payload
         for field in definition["properties"]:
             assert f'"{field}"' in readme, f"{name}.{field} is not shown in the README"
+
+
+def test_tail_with_an_unreadable_password_file_says_so_and_exits(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-password"
+    result = monitor_cli(
+        "tail", env={"MONITOR_MQTT__USERNAME": "reader", "MONITOR_MQTT__PASSWORD_FILE": str(missing)}
+    )
+    assert result.returncode == 1
+    assert str(missing) in result.stderr
+    assert "Traceback" not in result.stderr
