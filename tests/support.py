@@ -247,8 +247,9 @@ format = "json"
 def monitor_cli(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("MONITOR_CONFIG", None) if env is None or "MONITOR_CONFIG" not in env else None
+    """``monitor ARGS`` as a subprocess; the caller's MONITOR_CONFIG is ignored unless ``env`` sets one."""
+    inherited = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    full_env = {**inherited, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "monitor", *args],
         cwd=cwd or REPO,
