@@ -111,19 +111,21 @@ def synthetic_watchlist(articles: Sequence[str], aliases: int, rules: int, seed:
     rng = random.Random(seed)
     seen: set[str] = set()
 
-    def fresh(make: Callable[[random.Random], str]) -> str:
+    def fresh(make: Callable[[random.Random], str], endings: Sequence[str] = ("",)) -> str:
+        """A name none of whose forms is (after folding) a form of an earlier name."""
         while True:
             name = make(rng)
-            key = fold(normalize(name).lowered)
-            if key not in seen and len(key) >= 4:
-                seen.add(key)
+            keys = {fold(normalize(name + ending).lowered) for ending in endings}
+            if not keys & seen and min(map(len, keys)) >= 4:
+                seen.update(keys)
                 return name
 
     entities: list[dict[str, Any]] = []
     count = 0
     while count < aliases:
         index = len(entities)
-        hindi = [{"text": fresh(_hindi_name), "forms": "country"} if index % 3 == 0 else fresh(_hindi_name)]
+        country = ("", "ी", "ियों")
+        hindi = [{"text": fresh(_hindi_name, country), "forms": "country"} if index % 3 == 0 else fresh(_hindi_name)]
         hindi.append(f"{fresh(_hindi_name)} {fresh(_hindi_name)}")
         latin = [fresh(_latin_name), f"{fresh(_latin_name)} {fresh(_latin_name)}"]
         entities.append(

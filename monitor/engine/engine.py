@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -84,7 +86,25 @@ def _dropped_text(normalized: NormalizedText, dropped: list[Range]) -> tuple[str
     return tuple(normalized.original[to_original.start(start) : to_original.end(end)] for start, end in dropped)
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Loading allocates millions of objects and frees no cycles: the collections those allocations
+    trigger would rescan the ever larger heap again and again (100,000 aliases: 15 s instead of 6)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _load(paths: Sequence[Path]) -> tuple[Engine | None, list[Problem]]:
+    with _no_cyclic_gc():
+        return _load_files(paths)
+
+
+def _load_files(paths: Sequence[Path]) -> tuple[Engine | None, list[Problem]]:
     loaded: list[LoadedFile] = []
     problems: list[Problem] = []
     files = list(watchlist_files(paths))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from monitor.engine import Problem, WatchlistError, load_engine, problems_of
 
@@ -155,3 +156,29 @@ def test_short_alias_needs_case(tmp_path: Path) -> None:
 def test_unknown_paradigm(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", ENTITIES.replace("en: [Mars]", "en: [{text: Mars, forms: planet}]"))
     assert "unknown paradigm 'planet'" in only_problem(tmp_path).message
+
+
+TRICKY_SCALARS = """
+plain: [yes, no, on, off, NO, y, true, False, TRUE, null, ~, '', 0777, 0o17, 0x1F, 1_000, 190:20, 1.5, .5, 1e3]
+dates: [2024-01-01, 2024-01-01 10:00:00]
+no: Norwegian is a language code, not false
+12: a number as a key
+merged: {<<: {a: 1}, b: 2}
+"""
+
+
+def test_fast_loader_reads_what_the_round_trip_loader_reads() -> None:
+    """Valid files are read by libyaml, so its scalars must be YAML 1.2's like ruamel's (`no` is a string)."""
+    from ruamel.yaml import YAML
+
+    from monitor.engine.watchlist import _FastLoader, _plain
+
+    fast = yaml.load(TRICKY_SCALARS, Loader=_FastLoader)
+    assert fast == _plain(YAML(typ="rt").load(TRICKY_SCALARS))
+    assert fast["no"] and fast["plain"][1] == "no" and fast["plain"][12] == 777
+
+
+def test_duplicate_key_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + "terms:\n  other:\n    en: [other]\n")
+    problem = only_problem(tmp_path)
+    assert problem.key == "(yaml)" and problem.line is not None and "duplicate" in problem.message
