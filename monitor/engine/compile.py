@@ -8,7 +8,6 @@ so folding widens only the aliases that opted into it.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any, Literal
 
 import ahocorasick
 
-from monitor.engine.normalize import fold, is_word_char, normalize_phrase
+from monitor.engine.normalize import ScanTable, fold, is_word_char, normalize_phrase
 from monitor.engine.problems import Problem
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
 
@@ -152,13 +151,17 @@ def _key_candidates(
         yield fold(lowered), Candidate(target, role, exact, alias.case)
 
 
+_SCAN_TABLE = ScanTable(SEPARATOR)
+
+
 def scan_form(text: str) -> str:
     """Every character that is not a letter, digit or combining mark becomes the separator."""
-    return "".join(char if is_word_char(char) else SEPARATOR for char in text)
+    return text.translate(_SCAN_TABLE)
 
 
 def _spaces_only(key: str) -> bool:
-    return all(is_word_char(char) for char in key.replace(" ", "")) and "  " not in key
+    """Whether the key's only non-word characters are single spaces (the separator is a space)."""
+    return scan_form(key) == key and "  " not in key
 
 
 def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int]]:
@@ -358,7 +361,10 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
             for group in compiled_rule.groups
         ]
         rules_by_anchor.setdefault(ids[weights.index(min(weights))], []).append(index)
-    canonical = json.dumps([file.content.model_dump(mode="json") for file in files], sort_keys=True)
+    # the validated content, not the text: comments and layout do not change the version
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.content.model_dump_json().encode())
     return (
         Compiled(
             exact_automaton=exact_automaton,
@@ -372,7 +378,7 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
             rules_by_anchor={group: tuple(indexes) for group, indexes in rules_by_anchor.items()},
             rule_groups=tuple(rule_groups),
             read_also=tuple(dict.fromkeys(read_also)),
-            version=hashlib.sha256(canonical.encode()).hexdigest()[:12],
+            version=digest.hexdigest()[:12],
         ),
         [],
     )

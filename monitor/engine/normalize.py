@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
 from monitor.engine.offsets import ChainedOffsetMap, OffsetMap
@@ -156,8 +157,13 @@ def normalize(original: str) -> NormalizedText:
     return NormalizedText(original, text, _lower(text), ChainedOffsetMap(maps))
 
 
+@lru_cache(maxsize=4096)
 def normalize_phrase(phrase: str) -> str:
-    """Normalize an alias or term exactly like article text, trimmed; case kept."""
+    """Normalize an alias or term exactly like article text, trimmed; case kept.
+
+    Cached: compiling asks for an alias several times in a row (checks, then forms) and for the
+    same paradigm endings for every alias.
+    """
     return normalize(phrase).text.strip()
 
 
@@ -198,3 +204,18 @@ def is_word_char(char: str) -> bool:
         known = char.isalnum() or unicodedata.category(char).startswith("M")
         _WORD_CHARS[char] = known
     return known
+
+
+class ScanTable(dict[int, str]):
+    """`str.translate` table: a non-word character -> `separator`, a word character -> itself;
+    filled on first sight of each character, so translating is one C-level pass."""
+
+    def __init__(self, separator: str) -> None:
+        super().__init__()
+        self._separator = separator
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        self[code] = value = char if is_word_char(char) else self._separator
+        return value
+
