@@ -50,6 +50,8 @@ class CompiledRule:
     topic_suffix: str
     #: every entity and term group in `groups`
     targets: frozenset[str]
+    #: target -> bit k for each group k it is in, and bit len(groups) for a veto (near windows)
+    target_masks: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,14 @@ def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int
     return exact, automata.get(True), key_counts
 
 
+def _target_masks(groups: Sequence[frozenset[str]], vetoes: frozenset[str]) -> dict[str, int]:
+    masks: dict[str, int] = dict.fromkeys(vetoes, 1 << len(groups))
+    for position, group in enumerate(groups):
+        for target in group:
+            masks[target] = masks.get(target, 0) | 1 << position
+    return masks
+
+
 def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, list[Problem]]:
     """Cross-file validation (references, duplicates, shared and short aliases), then compilation."""
     problems: list[Problem] = []
@@ -334,6 +344,7 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
                 min_mentions=rule.min_mentions,
                 topic_suffix=rule.topic,
                 targets=frozenset().union(*groups),
+                target_masks=_target_masks(groups, vetoes),
             )
         )
     if problems:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, reduce
 from itertools import chain
+from operator import or_
 
 from monitor.engine.compile import Compiled, CompiledRule
 from monitor.engine.match import Hit, Hits
@@ -123,16 +124,17 @@ class _Article:
         chosen = relevant[bisect_left(relevant, first) : bisect_left(relevant, last)]
         return trimmed_unit(self.normalized.text, unit_bounds, index), [self.hits.hit(i) for i in chosen]
 
-    def word_numbers(self, hits: Sequence[Hit]) -> list[int]:
-        """For each hit (sorted), how many words start before it: words are runs between separators."""
+    @cached_property
+    def word_numbers(self) -> list[int]:
+        """For each hit, how many words start before it: words are runs between separators."""
         scan = self.hits.scan
         numbers = []
         count = 0
         previous = 0
-        for hit in hits:
-            count += len(scan[previous : hit.start].split())
+        for start in self.hits.starts:
+            count += len(scan[previous:start].split())
             numbers.append(count)
-            previous = hit.start
+            previous = start
         return numbers
 
     def span(self, hit: Hit, source: str) -> Span:
@@ -145,16 +147,19 @@ class _Article:
             span = self._spans[key] = Span(start, end, self.normalized.original[start:end], source)
         return span
 
-    def passage(self, rule: CompiledRule, start: int, end: int, hits: Sequence[Hit]) -> PassageCheck:
+    def passage(self, rule: CompiledRule, start: int, end: int, hits: Sequence[Hit], explain: bool) -> PassageCheck:
+        """Without `explain` the passage is known to qualify: only its range and spans are built."""
         relevant = rule.targets
-        seen = {target for hit in hits for target in hit.targets}
-        present = tuple(label for group, label in zip(rule.groups, rule.group_labels, strict=True) if group & seen)
-        missing = tuple(
-            label for group, label in zip(rule.groups, rule.group_labels, strict=True) if not group & seen
-        )
+        present: tuple[str, ...] = ()
+        missing: tuple[str, ...] = ()
+        vetoing = rule.vetoes if explain else frozenset()
+        if explain:
+            seen = {target for hit in hits for target in hit.targets}
+            labelled = list(zip(rule.groups, rule.group_labels, strict=True))
+            present = tuple(label for group, label in labelled if group & seen)
+            missing = tuple(label for group, label in labelled if not group & seen)
         spans = []
         vetoes = []
-        vetoing = rule.vetoes
         for hit in hits:
             for target in hit.targets:
                 if target in relevant:
@@ -176,11 +181,6 @@ class _Article:
             tuple(vetoes),
             tuple(spans),
         )
-
-
-def _qualifies(rule: CompiledRule, hits: Sequence[Hit]) -> bool:
-    seen = {target for hit in hits for target in hit.targets}
-    return all(group & seen for group in rule.groups) and not rule.vetoes & seen
 
 
 def _units_with(units_of: dict[str, set[int]], targets: frozenset[str]) -> set[int]:
@@ -210,28 +210,47 @@ def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
     for index in sorted(chosen):
         unit_range, hits = article.unit_hits(rule.unit, index, relevant)
         if unit_range is not None:
-            passages.append(article.passage(rule, *unit_range, hits))
+            passages.append(article.passage(rule, *unit_range, hits, explain))
     return passages
 
 
 def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
-    """Windows of at most `near` words, each starting at a hit of one of the rule's groups."""
-    hits = [article.hits.hit(index) for index in article.relevant(rule.targets | rule.vetoes)]
-    numbers = article.word_numbers(hits)
+    """Windows of at most `near` words, each starting at a hit of one of the rule's groups.
+
+    Each hit is a bit mask of the groups it satisfies (and a veto bit), so a window qualifies when
+    the OR of its masks is all groups and no veto; the window's end only moves forward.
+    """
+    indexes = article.relevant(rule.targets | rule.vetoes)
+    all_targets = article.hits.targets
+    target_masks = rule.target_masks
+    masks = []
+    for index in indexes:
+        mask = 0
+        for target in all_targets[index]:
+            mask |= target_masks.get(target, 0)
+        masks.append(mask)
+    word_numbers = article.word_numbers
+    numbers = [word_numbers[index] for index in indexes]
+    full = (1 << len(rule.groups)) - 1
+    hit = article.hits.hit
     passages = []
     covered_until = -1
-    for first, hit in enumerate(hits):
-        if hit.start < covered_until or not rule.targets.intersection(hit.targets):
-            continue
-        last = first
-        while last + 1 < len(hits) and numbers[last + 1] - numbers[first] <= rule.near_words:
+    last = 0
+    ends = article.hits.ends
+    starts = article.hits.starts
+    for first, index in enumerate(indexes):
+        last = max(last, first)
+        while last + 1 < len(indexes) and numbers[last + 1] - numbers[first] <= rule.near_words:
             last += 1
-        window = hits[first : last + 1]
-        if _qualifies(rule, window):
-            covered_until = hits[last].end
+        if starts[index] < covered_until or not masks[first] & full:
+            continue
+        seen = reduce(or_, masks[first : last + 1])
+        if seen == full:
+            covered_until = ends[indexes[last]]
         elif not explain:
             continue
-        passages.append(article.passage(rule, hit.start, hits[last].end, window))
+        window = [hit(position) for position in indexes[first : last + 1]]
+        passages.append(article.passage(rule, starts[index], ends[indexes[last]], window, explain))
     return passages
 
 
