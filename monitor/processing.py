@@ -79,6 +79,10 @@ class Processor:
         except ArticleError as exc:
             self._fail(path, stamp, exc.reason, exc.message, batch)
             return
+        except Exception as exc:  # a reader or library bug must cost this article, not its whole batch
+            log.exception("reading article failed", path=str(path))
+            self._fail(path, stamp, "read-failure", f"{type(exc).__name__}: {exc}", batch)
+            return
         try:
             result = engine.tag(article.text)
         except Exception as exc:  # an engine bug must cost one article, not the daemon

@@ -1,0 +1,52 @@
+"""The processor with a real store and real files: one article's failure never costs its batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.config import Settings
+from monitor.engine import Engine, load_engine
+from monitor.engine.result import TagResult
+from monitor.processing import Processor
+from monitor.store import Store
+from tests.support import WATCHLISTS
+
+GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+
+
+class EngineWithABug(Engine):
+    """The shipped engine, except that it crashes on one word: stands in for a bug we do not know yet."""
+
+    def tag(self, text: str) -> TagResult:
+        if "CRASH" in text:
+            raise RuntimeError("simulated engine bug")
+        return super().tag(text)
+
+
+def processor(tmp_path: Path, engine: Engine) -> tuple[Processor, Store, Path]:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = Settings(watch={"paths": [str(inbox)]}, state={"dir": str(tmp_path / "state")})
+    store = Store.in_dir(tmp_path / "state")
+    return Processor(settings, store, lambda: engine), store, inbox
+
+
+def test_an_engine_failure_costs_one_article_and_is_recorded(tmp_path: Path) -> None:
+    buggy = EngineWithABug(load_engine([WATCHLISTS])._compiled)
+    proc, store, inbox = processor(tmp_path, buggy)
+    (inbox / "before.txt").write_text(GOOD)
+    (inbox / "bad.txt").write_text(GOOD + "CRASH\n")
+    (inbox / "after.txt").write_text(GOOD.replace("today", "on Friday"))
+    outcomes = proc.process(sorted(inbox.iterdir()))
+    results = {Path(o.path).name: o.result for o in outcomes}
+    assert results == {"after.txt": "alerted", "bad.txt": "error", "before.txt": "alerted"}
+    assert store.errors()[0][:2] == (str(inbox / "bad.txt"), "engine-failure")
+    assert store.outbox_depth() == 3  # two alerts and one error record
+
+
+def test_unchanged_files_are_skipped_without_reading(tmp_path: Path) -> None:
+    proc, store, inbox = processor(tmp_path, load_engine([WATCHLISTS]))
+    (inbox / "a.txt").write_text(GOOD)
+    assert [o.result for o in proc.process([inbox / "a.txt"])] == ["alerted"]
+    assert proc.process([inbox / "a.txt"]) == []
+    assert store.outbox_depth() == 1
