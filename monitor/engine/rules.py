@@ -303,10 +303,12 @@ def evaluate(
         if groups is not None:
             seen_groups |= groups
     rule_groups = compiled.rule_groups
+    rules_by_anchor = compiled.rules_by_anchor
+    # a common term is in hundreds of groups and anchors few of them: intersect in C first
     complete_rules = {
         index
-        for group in seen_groups
-        for index in compiled.rules_by_anchor.get(group, ())
+        for group in rules_by_anchor.keys() & seen_groups
+        for index in rules_by_anchor[group]
         if rule_groups[index] <= seen_groups
     }
     article = _Article(normalized, hits, dropped)
