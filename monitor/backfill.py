@@ -132,6 +132,7 @@ async def publish(
         publisher.stop(flush_timeout)
         await asyncio.gather(delivery, return_exceptions=True)
         report.pending = await store.run(store.store.outbox_depth)
+        await store.run(processor.close)
         store.close()
     return report
 

@@ -74,6 +74,12 @@ class StateSettings(Section):
     dir: Path = Path("./state")
 
 
+class ProcessingSettings(Section):
+    #: worker processes that tag articles (0: tag in the daemon's own thread). One process tags on one
+    #: core at a time (the GIL); workers let tagging use every core.
+    workers: int = Field(default=0, ge=0, le=64)
+
+
 class WatchlistSettings(Section):
     paths: list[Path] = Field(default_factory=lambda: [Path("config/watchlists")])
 
@@ -100,6 +106,7 @@ class Settings(BaseSettings):
     watch: WatchSettings = Field(default_factory=WatchSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     state: StateSettings = Field(default_factory=StateSettings)
+    processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     watchlists: WatchlistSettings = Field(default_factory=WatchlistSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

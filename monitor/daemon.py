@@ -124,6 +124,7 @@ class Daemon:
         await asyncio.gather(publisher, return_exceptions=True)
         stop.cancel()
         pending = await self.outbox.run(self.outbox.store.outbox_depth)
+        await self.store.run(self.processor.close)  # on the store thread: after the batch in hand
         self.store.close()
         self.outbox.close()
         self.notifier.close()

@@ -4,9 +4,16 @@ whole batch in one durable transaction. Runs on the store thread (it is synchron
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import shutil
+import signal
+import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +44,137 @@ class Batch:
     processed: list[ProcessedArticle] = field(default_factory=list)
     failed: list[FailedFile] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
-    new_shas: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What tagging one article needs: picklable, so it can cross into a worker process."""
+
+    path: str
+    data: bytes
+    #: rule -> id of the alert for an earlier version of this path (what a new alert supersedes)
+    previous: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    alerts: tuple[tuple[str, str], ...] = ()  # (alert id, rule)
+    messages: tuple[OutboxMessage, ...] = ()
+    rules: tuple[tuple[str, str], ...] = ()  # (rule, severity)
+    #: (reason, message) when the article could not be tagged
+    error: tuple[str, str] | None = None
+    #: traceback of an unexpected failure (a bug), for the daemon to log
+    crash: str = ""
+    took_s: float = 0.0
+
+
+def analyse(job: Job, engine: Engine, prefix: str, max_payload_bytes: int) -> Analysis:
+    """Parse, tag, build and encode one article's alerts: pure CPU work, safe in a worker process.
+    An unexpected failure (a bug, ours or a library's) costs this article, never its batch."""
+    started = time.perf_counter()
+    try:
+        article = parse_article(job.path, job.data)
+    except ArticleError as exc:
+        return Analysis(error=(exc.reason, exc.message))
+    except Exception as exc:
+        return Analysis(error=("read-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
+    try:
+        result = engine.tag(article.text)
+    except Exception as exc:
+        return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
+    alerts, messages = [], []
+    for hit in result.rules:
+        alert = build_alert(
+            article, result, hit, watchlist_version=engine.version, supersedes=job.previous.get(hit.rule)
+        )
+        alerts.append((alert.id, hit.rule))
+        messages.append(OutboxMessage(alert.id, alert_topic(prefix, hit), encode_alert(alert, max_payload_bytes)))
+    return Analysis(
+        alerts=tuple(alerts),
+        messages=tuple(messages),
+        rules=tuple((hit.rule, hit.severity) for hit in result.rules),
+        took_s=time.perf_counter() - started,
+    )
+
+
+#: the worker process's engine and settings, set once when the worker starts
+_worker: tuple[Engine, str, int] | None = None
+
+
+def _start_worker(engine: Engine, prefix: str, max_payload_bytes: int) -> None:
+    global _worker
+    # the daemon decides when work stops: a Ctrl-C or a SIGTERM sent to the whole group must not kill a
+    # worker mid-batch (the pool is shut down on stop; a dead parent ends the workers' queue)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    _worker = (engine, prefix, max_payload_bytes)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker holds its own end of the task queue, so it never sees the daemon die (kill -9): watch."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _analyse_in_worker(job: Job) -> Analysis:
+    assert _worker is not None, "worker started without an engine"
+    return analyse(job, *_worker)
+
+
+class Tagger:
+    """Runs ``analyse`` over a batch: in the calling thread, or spread over worker processes (one process
+    tags on one core at a time, whatever its threads). Workers get the compiled engine when they start,
+    and are replaced when the engine is (a reload)."""
+
+    def __init__(self, workers: int, prefix: str, max_payload_bytes: int) -> None:
+        self.workers = workers
+        self.prefix = prefix
+        self.max_payload_bytes = max_payload_bytes
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_engine: Engine | None = None
+
+    def run(self, engine: Engine, jobs: Sequence[Job]) -> list[Analysis]:
+        if not self.workers or len(jobs) < 2:
+            return [analyse(job, engine, self.prefix, self.max_payload_bytes) for job in jobs]
+        pool = self.pool_for(engine)
+        chunk = max(1, len(jobs) // (self.workers * 4))
+        try:
+            return list(pool.map(_analyse_in_worker, jobs, chunksize=chunk))
+        except BrokenProcessPool:
+            log.error("a tagging worker died; this batch is tagged in the daemon, the workers are restarted")
+            self.close()
+            return [analyse(job, engine, self.prefix, self.max_payload_bytes) for job in jobs]
+
+    def pool_for(self, engine: Engine) -> ProcessPoolExecutor:
+        """The pool whose workers hold ``engine`` (started now, or restarted after a reload)."""
+        if self._pool is None or self._pool_engine is not engine:
+            self.close()
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),  # never fork a process that has threads
+                initializer=_start_worker,
+                initargs=(engine, self.prefix, self.max_payload_bytes),
+            )
+            self._pool_engine = engine
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+        self._pool_engine = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A file read and hashed, waiting for its analysis (or already decided: duplicate)."""
+
+    path: Path
+    stamp: FileStamp
+    sha: str
+    job: Job | None
 
 
 class Processor:
@@ -47,69 +184,68 @@ class Processor:
         self.engine = engine
         self.roots = [p.absolute() for p in settings.watch.paths]
         self.prefix = settings.mqtt.topic_prefix
+        self.tagger = Tagger(settings.processing.workers, self.prefix, settings.mqtt.max_payload_bytes)
+
+    def close(self) -> None:
+        self.tagger.close()
 
     def process(self, paths: Sequence[Path]) -> list[Outcome]:
         """Handle a batch of candidate paths; unchanged files are skipped without reading them."""
         batch = Batch()
         engine = self.engine()  # one engine for the whole batch, even if a reload lands meanwhile
+        reads: list[_Read] = []
+        shas: set[str] = set()
         for path in dict.fromkeys(paths):
             stamp = stamp_of(path)
             if stamp is not None and self.store.is_unchanged(stamp):
                 continue
-            with structlog.contextvars.bound_contextvars(article=str(path)):  # on every log line about it
-                self._one(path, stamp, engine, batch)
+            read = self._read(path, stamp, shas, batch)
+            if read is not None:
+                reads.append(read)
+        analyses = iter(self.tagger.run(engine, [r.job for r in reads if r.job is not None]))
+        for read in reads:  # in path order: the first file with some content is the one that alerts
+            with structlog.contextvars.bound_contextvars(article=str(read.path)):  # on every log line about it
+                if read.job is None:
+                    batch.processed.append(ProcessedArticle(read.stamp, read.sha, (), ()))
+                    batch.outcomes.append(Outcome(str(read.path), "duplicate"))
+                else:
+                    self._record(read, next(analyses), batch)
         if batch.processed or batch.failed:
             self.store.commit(batch.processed, batch.failed)
             self._quarantine(batch.failed)
         return batch.outcomes
 
-    def _one(self, path: Path, stamp: FileStamp | None, engine: Engine, batch: Batch) -> None:
-        """``stamp`` is taken before reading: if the file changes meanwhile, a rescan sees it changed."""
-        started = time.perf_counter()
+    def _read(self, path: Path, stamp: FileStamp | None, shas: set[str], batch: Batch) -> _Read | None:
+        """Read and hash; content seen before (here or in this batch) needs no tagging.
+        ``stamp`` is taken before reading: if the file changes meanwhile, a rescan sees it changed."""
         try:
             if stamp is None:
                 raise ArticleError("vanished", "the file disappeared before it could be read")
             data = read_file(path, self.roots, self.settings.watch.max_bytes)
-            sha = content_hash(data)
-            if sha in batch.new_shas or self.store.content_seen(sha):
-                batch.processed.append(ProcessedArticle(stamp, sha, (), ()))
-                batch.outcomes.append(Outcome(str(path), "duplicate", took_s=time.perf_counter() - started))
-                return
-            article = parse_article(str(path), data)
         except ArticleError as exc:
             self._fail(path, stamp, exc.reason, exc.message, batch)
+            return None
+        sha = content_hash(data)
+        if sha in shas or self.store.content_seen(sha):
+            return _Read(path, stamp, sha, None)
+        shas.add(sha)
+        return _Read(path, stamp, sha, Job(str(path), data, self.store.previous_alerts(str(path))))
+
+    def _record(self, read: _Read, analysis: Analysis, batch: Batch) -> None:
+        if analysis.crash:
+            log.error("article failed unexpectedly", path=str(read.path), traceback=analysis.crash)
+        if analysis.error is not None:
+            self._fail(read.path, read.stamp, *analysis.error, batch)
             return
-        except Exception as exc:  # a reader or library bug must cost this article, not its whole batch
-            log.exception("reading article failed", path=str(path))
-            self._fail(path, stamp, "read-failure", f"{type(exc).__name__}: {exc}", batch)
-            return
-        try:
-            result = engine.tag(article.text)
-        except Exception as exc:  # an engine bug must cost one article, not the daemon
-            log.exception("engine failed on article", path=str(path))
-            self._fail(path, stamp, "engine-failure", f"{type(exc).__name__}: {exc}", batch)
-            return
-        previous = self.store.previous_alerts(str(path)) if result.rules else {}
-        alerts, messages = [], []
-        for hit in result.rules:
-            alert = build_alert(
-                article, result, hit, watchlist_version=engine.version, supersedes=previous.get(hit.rule)
-            )
-            alerts.append((alert.id, hit.rule))
-            log.debug("alert queued", alert_id=alert.id, rule=hit.rule, severity=hit.severity)
-            messages.append(
-                OutboxMessage(
-                    alert.id, alert_topic(self.prefix, hit), encode_alert(alert, self.settings.mqtt.max_payload_bytes)
-                )
-            )
-        batch.new_shas.add(sha)
-        batch.processed.append(ProcessedArticle(stamp, sha, alerts, messages))
+        for alert_id, rule in analysis.alerts:
+            log.debug("alert queued", alert_id=alert_id, rule=rule)
+        batch.processed.append(ProcessedArticle(read.stamp, read.sha, analysis.alerts, analysis.messages))
         batch.outcomes.append(
             Outcome(
-                str(path),
-                "alerted" if alerts else "clean",
-                rules=tuple((h.rule, h.severity) for h in result.rules),
-                took_s=time.perf_counter() - started,
+                str(read.path),
+                "alerted" if analysis.alerts else "clean",
+                rules=analysis.rules,
+                took_s=analysis.took_s,
             )
         )
 

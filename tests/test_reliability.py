@@ -247,3 +247,37 @@ def test_topic_characters_in_names_and_content_never_reach_a_topic(tmp_path: Pat
     assert topics == {"newsmon/alerts/russia-dprk-agreement"}
     paths = {a["article"]["path"].rsplit("/", 1)[1] for a in collector.payloads("newsmon/alerts/")}
     assert paths == {"evil+#name.txt", "evil.json"}
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        found.update(int(child) for child in children)
+    return found
+
+
+def test_kill_9_with_tagging_workers_loses_nothing_and_leaves_no_worker_behind(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    articles = stream_articles(120, seed=6)
+    expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="workers").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_PROCESSING__WORKERS": "2"})
+    daemon.start()
+    try:
+        for name, text in articles[:60]:
+            daemon.drop(name, text)
+        assert daemon.proc is not None
+        pid = daemon.proc.pid
+        wait_until(lambda: len(_children(pid)) >= 2, 30, what="tagging workers started")
+        workers = _children(pid)
+        daemon.kill()
+        wait_until(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), 20, what="orphaned workers to exit")
+        daemon.start()
+        for name, text in articles[60:]:
+            daemon.drop(name, text)
+        assert_all_delivered(expected, collector)
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
