@@ -30,7 +30,11 @@ _FIRING = (
     "रूस और उत्तर कोरिया ने {i} नए समझौते पर हस्ताक्षर किए।",
 )
 #: production settings where the test harness's differ (its 2 s rescan re-lists a 10,000-file inbox)
-DAEMON_ENV = {"MONITOR_LOG__LEVEL": "info", "MONITOR_WATCH__RESCAN_SECONDS": "60"}
+DAEMON_ENV = {
+    "MONITOR_LOG__LEVEL": "info",
+    "MONITOR_WATCH__RESCAN_SECONDS": "60",
+    "MONITOR_PROCESSING__WORKERS": "2",  # as in the shipped config: one tagging worker per core
+}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

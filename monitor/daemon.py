@@ -95,6 +95,7 @@ class Daemon:
             pending=await self.store.run(self.store.store.outbox_depth),
         )
         self._serve_metrics()
+        await self.store.run(self.processor.tagger.start, self.engine)
         publisher = asyncio.create_task(self.publisher.run(), name="publisher")
         source = asyncio.create_task(self.source.run(self._picked_up), name="source")
         processor = asyncio.create_task(self._process_loop(), name="processor")
@@ -181,6 +182,7 @@ class Daemon:
             await self.publisher.publish_status()
             return False
         self.engine = engine  # read once per batch by the processor: the swap lands between articles
+        await self.store.run(self.processor.tagger.start, engine)  # workers holding it, before the next batch
         log.info("watchlists reloaded", why=why, watchlist_version=engine.version)
         self.metrics.reload(ok=True)
         self.reload_state.update(reload="ok", reloaded_at=now_iso())

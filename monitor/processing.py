@@ -160,6 +160,13 @@ class Tagger:
             self._pool_engine = engine
         return self._pool
 
+    def start(self, engine: Engine) -> None:
+        """Start the workers now (they take a second to spawn), not with the first article's latency."""
+        if self.workers:
+            pool = self.pool_for(engine)
+            for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
+                future.result()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)

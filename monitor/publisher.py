@@ -167,7 +167,9 @@ class Publisher:
         while True:
             try:
                 will = self._will() if self.announce else None
-                async with make_client(self.settings, client_id=self.client_id, will=will) as client:
+                client = make_client(self.settings, client_id=self.client_id, will=will)
+                client.pending_calls_threshold = BATCH + 10  # a batch in flight is by design, not a warning
+                async with client:
                     self._client = client
                     if self.announce:
                         await client.publish(self.status_topic, self.status_payload("online"), qos=1, retain=True)
