@@ -53,7 +53,7 @@ class Daemon:
         self.processed = 0
         self.results: Counter[str] = Counter()
         self.metrics = Metrics()
-        self.latency = LatencyTracker(settings.mqtt.topic_prefix)
+        self.latency = LatencyTracker()
         self.publisher.on_published = self._on_published
         self.notifier = Notifier.from_env()
         self.watcher = WatchlistWatcher(settings.watchlists.paths)
@@ -195,7 +195,7 @@ class Daemon:
         await self.queue.put(path)
 
     def _on_published(self, messages: list[PendingMessage]) -> None:
-        self.metrics.latencies(self.latency.published(((m.topic, m.payload) for m in messages), time.time()))
+        self.metrics.latencies(self.latency.published((m.message_id for m in messages), time.time()))
 
     def _serve_metrics(self) -> None:
         conf = self.settings.metrics
@@ -247,7 +247,7 @@ class Daemon:
                 continue
             for outcome in outcomes:
                 self._log_outcome(outcome)
-            self.latency.processed(map(str, paths), {o.path: len(o.rules) for o in outcomes if o.result == "alerted"})
+            self.latency.processed(map(str, paths), {o.path: o.alert_ids for o in outcomes if o.alert_ids})
             if outcomes:
                 self.publisher.wakeup.set()
 

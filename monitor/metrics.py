@@ -6,7 +6,6 @@ several without name clashes. The HTTP endpoint is only started when ``[metrics]
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 
@@ -92,46 +91,29 @@ class Metrics:
 class LatencyTracker:
     """Remembers when each file was picked up, until its alerts are published, to time the whole path.
 
-    Keyed by path: an alert payload names its article's path, so no id has to travel through the
-    store. Entries of files that produced no alert are dropped after their batch: memory stays
-    bounded by the outbox, whatever the rescans re-emit.
+    Keyed by alert id once the file is processed, so a published message is matched without reading
+    its payload. Files that produced no alert are dropped after their batch: memory stays bounded by
+    the outbox, whatever the rescans re-emit.
     """
 
-    def __init__(self, topic_prefix: str) -> None:
-        self.alert_prefix = f"{topic_prefix}/alerts/"
+    def __init__(self) -> None:
         self._seen: dict[str, float] = {}
-        self._waiting: dict[str, tuple[float, int]] = {}  # path -> (picked up at, alerts left)
+        self._waiting: dict[str, float] = {}  # alert id -> when its file was picked up
 
     def picked_up(self, path: str, now: float) -> None:
         self._seen.setdefault(path, now)
 
-    def processed(self, paths: Iterable[str], alerts_by_path: dict[str, int]) -> None:
+    def processed(self, paths: Iterable[str], alert_ids: dict[str, tuple[str, ...]]) -> None:
+        """``alert_ids``: the ids of the alerts each processed path produced."""
         for path in paths:
             at = self._seen.pop(path, None)
-            count = alerts_by_path.get(path, 0)
-            if at is not None and count:
-                self._waiting[path] = (at, count)
+            if at is not None:
+                self._waiting.update(dict.fromkeys(alert_ids.get(path, ()), at))
 
-    def published(self, messages: Iterable[tuple[str, bytes]], now: float) -> list[float]:
-        """Latencies of the alerts among ``(topic, payload)`` messages that this run picked up."""
-        out = []
-        for topic, payload in messages:
-            if not topic.startswith(self.alert_prefix):
-                continue
-            try:
-                path = json.loads(payload)["article"]["path"]
-            except (ValueError, KeyError, TypeError):
-                continue
-            entry = self._waiting.get(path)
-            if entry is None:
-                continue  # queued by an earlier run (or backfill): its pick-up time is unknown
-            at, left = entry
-            out.append(now - at)
-            if left <= 1:
-                del self._waiting[path]
-            else:
-                self._waiting[path] = (at, left - 1)
-        return out
+    def published(self, message_ids: Iterable[str], now: float) -> list[float]:
+        """Latencies of the alerts among the published messages that this run picked up (an alert
+        queued by an earlier run or by backfill has no known pick-up time)."""
+        return [now - at for at in (self._waiting.pop(mid, None) for mid in message_ids) if at is not None]
 
     def __len__(self) -> int:
         return len(self._seen) + len(self._waiting)

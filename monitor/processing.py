@@ -34,6 +34,7 @@ class Outcome:
     #: alerted, clean (tagged, nothing fired), duplicate (content seen before), error
     result: str
     rules: tuple[tuple[str, str], ...] = ()  # (rule, severity)
+    alert_ids: tuple[str, ...] = ()
     took_s: float = 0.0
     reason: str = ""
     message: str = ""
@@ -252,6 +253,7 @@ class Processor:
                 str(read.path),
                 "alerted" if analysis.alerts else "clean",
                 rules=analysis.rules,
+                alert_ids=tuple(alert_id for alert_id, _ in analysis.alerts),
                 took_s=analysis.took_s,
             )
         )

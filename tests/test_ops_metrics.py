@@ -3,7 +3,6 @@ bookkeeping behind the counters."""
 
 from __future__ import annotations
 
-import json
 import signal
 import urllib.request
 from pathlib import Path
@@ -110,22 +109,17 @@ def test_outbox_age_is_zero_when_empty_and_counts_from_the_oldest_message() -> N
     assert metrics.registry.get_sample_value("newsmon_outbox_oldest_age_seconds") == 0
 
 
-def alert_message(path: str) -> tuple[str, bytes]:
-    return "newsmon/alerts/r", json.dumps({"article": {"path": path}}).encode()
-
-
 def test_latency_runs_from_pick_up_to_each_published_alert_of_the_file() -> None:
-    tracker = LatencyTracker("newsmon")
+    tracker = LatencyTracker()
     tracker.picked_up("/in/a.txt", 10.0)
     tracker.picked_up("/in/a.txt", 11.0)  # seen again by a rescan: the first sighting counts
     tracker.picked_up("/in/quiet.txt", 10.0)
-    tracker.processed(["/in/a.txt", "/in/quiet.txt"], {"/in/a.txt": 2})
-    assert len(tracker) == 1  # the file without alerts is forgotten at once
-    error = ("newsmon/errors", b"{}")
-    assert tracker.published([alert_message("/in/a.txt"), error], now=12.5) == [2.5]
-    assert tracker.published([alert_message("/in/a.txt")], now=13.0) == [3.0]
+    tracker.processed(["/in/a.txt", "/in/quiet.txt"], {"/in/a.txt": ("alert-1", "alert-2")})
+    assert len(tracker) == 2  # the file without alerts is forgotten at once
+    assert tracker.published(["alert-1", "error-record"], now=12.5) == [2.5]
+    assert tracker.published(["alert-2"], now=13.0) == [3.0]
     assert len(tracker) == 0
-    assert tracker.published([alert_message("/in/from-an-earlier-run.txt")], now=14.0) == []
+    assert tracker.published(["alert-from-an-earlier-run"], now=14.0) == []
 
 
 def test_status_topic_carries_version_start_time_and_periodic_counters(tmp_path: Path, broker: Mosquitto) -> None:
