@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -38,6 +39,7 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
         collector = Collector(broker.port, "newsmon/alerts/#", client_id="chaos").start()
         daemon = DaemonProcess(root / "daemon", broker.port)
         daemon.start()
+        done: Counter[str] = Counter()
         events = ["kill"] * kills + ["broker-restart"] * broker_restarts + ["outage"]
         rng.shuffle(events)
         chunk = max(1, len(batch) // (len(events) + 1))
@@ -46,6 +48,7 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
                 daemon.drop(f"{index % 13}/{name}", text)
                 if index and index % chunk == 0 and events:
                     event = events.pop()
+                    done[event] += 1
                     time.sleep(rng.uniform(0.0, 0.3))
                     if event == "kill":
                         daemon.kill()
@@ -67,6 +70,7 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
         delivered = len(expected & set(counts))
         lost = len(expected - set(counts))
         duplicates = sum(n - 1 for n in counts.values())
+        print(f"# done: {dict(done)}", file=sys.stderr)
         print(
             f"articles {articles}, alerts expected {len(expected)}, delivered {delivered}, "
             f"lost {lost}, duplicates {duplicates}"
