@@ -75,14 +75,16 @@ class Compiled:
     fold_automaton: Any
     entities: dict[str, EntityInfo]
     rules: tuple[CompiledRule, ...]
-    #: target -> indexes of the rules whose `all` groups mention it
-    rules_by_target: dict[str, tuple[int, ...]]
-    #: target -> ids of the distinct `all` groups it belongs to
-    groups_by_target: dict[str, frozenset[int]]
-    #: group id -> rules anchored on it (each rule on its group with the fewest keys)
-    rules_by_anchor: dict[int, tuple[int, ...]]
-    #: per rule, the ids of its `all` groups
-    rule_groups: tuple[frozenset[int], ...]
+    #: target -> indexes of the rules anchored on a group holding it. Each rule is anchored on its two
+    #: groups with the fewest keys: it can be complete only when a target of each was seen, and two
+    #: sets of rules intersected in C leave few to check (one anchor leaves every rule of a name)
+    rules_by_anchor: dict[str, tuple[int, ...]]
+    #: the same for each rule's second anchor (rules with one `all` group have none)
+    rules_by_second: dict[str, tuple[int, ...]]
+    #: rules with a single `all` group: complete when their anchor is seen
+    single_group: frozenset[int]
+    #: per rule, its `all` groups other than the anchors: what is left to check once they are seen
+    unanchored: tuple[tuple[frozenset[str], ...], ...]
     read_also: tuple[str, ...]
     version: str
 
@@ -351,27 +353,22 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
         return None, problems
 
     exact_automaton, fold_automaton, key_counts = _automata(keys)
-    rules_by_target: dict[str, list[int]] = {}
-    group_ids: dict[frozenset[str], int] = {}
-    groups_by_target: dict[str, set[int]] = {}
-    rules_by_anchor: dict[int, list[int]] = {}
-    rule_groups: list[frozenset[int]] = []
+    rules_by_anchor: dict[str, list[int]] = {}
+    rules_by_second: dict[str, list[int]] = {}
+    unanchored: list[tuple[frozenset[str], ...]] = []
     for index, compiled_rule in enumerate(compiled_rules):
-        for target in compiled_rule.targets:
-            rules_by_target.setdefault(target, []).append(index)
-        ids = []
-        for group in compiled_rule.groups:
-            group_id = group_ids.setdefault(group, len(group_ids))
-            ids.append(group_id)
-            for target in group:
-                groups_by_target.setdefault(target, set()).add(group_id)
-        rule_groups.append(frozenset(ids))
         # terms are common words and names are rare: anchor on names when the rule has them
         weights = [
             sum(key_counts.get(target, 0) * (10 if target.startswith(TERMS_PREFIX) else 1) for target in group)
             for group in compiled_rule.groups
         ]
-        rules_by_anchor.setdefault(ids[weights.index(min(weights))], []).append(index)
+        anchors = sorted(range(len(weights)), key=weights.__getitem__)[:2]
+        for by_target, anchor in zip((rules_by_anchor, rules_by_second), anchors, strict=False):
+            for target in compiled_rule.groups[anchor]:
+                by_target.setdefault(target, []).append(index)
+        unanchored.append(
+            tuple(group for position, group in enumerate(compiled_rule.groups) if position not in anchors)
+        )
     # the validated content, not the text: comments and layout do not change the version
     digest = hashlib.sha256()
     for file in files:
@@ -384,10 +381,10 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
                 entity.id: EntityInfo(entity.id, entity.name, entity.kind) for entity, _ in entities.values()
             },
             rules=tuple(compiled_rules),
-            rules_by_target={target: tuple(indexes) for target, indexes in rules_by_target.items()},
-            groups_by_target={target: frozenset(ids) for target, ids in groups_by_target.items()},
-            rules_by_anchor={group: tuple(indexes) for group, indexes in rules_by_anchor.items()},
-            rule_groups=tuple(rule_groups),
+            rules_by_anchor={target: tuple(indexes) for target, indexes in rules_by_anchor.items()},
+            rules_by_second={target: tuple(indexes) for target, indexes in rules_by_second.items()},
+            single_group=frozenset(index for index, rule in enumerate(compiled_rules) if len(rule.groups) == 1),
+            unanchored=tuple(unanchored),
             read_also=tuple(dict.fromkeys(read_also)),
             version=digest.hexdigest()[:12],
         ),

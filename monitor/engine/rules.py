@@ -292,25 +292,16 @@ def evaluate(
 ) -> tuple[tuple[RuleHit, ...], tuple[RuleExplanation, ...]]:
     """Rules whose every `all` group was seen somewhere are checked passage by passage.
 
-    Each rule is looked at only when its anchor group (the one with the fewest keys) was seen, so
-    the cost follows the rules an article can fire, not the size of the watchlist.
+    Each rule is looked at only when targets of its two anchor groups (those with the fewest keys) were
+    seen, so the cost follows the rules an article can fire, not the size of the watchlist.
     """
     seen = set(chain.from_iterable(hits.targets))
-    groups_by_target = compiled.groups_by_target
-    seen_groups: set[int] = set()
-    for target in seen:
-        groups = groups_by_target.get(target)
-        if groups is not None:
-            seen_groups |= groups
-    rule_groups = compiled.rule_groups
-    rules_by_anchor = compiled.rules_by_anchor
-    # a common term is in hundreds of groups and anchors few of them: intersect in C first
-    complete_rules = {
-        index
-        for group in rules_by_anchor.keys() & seen_groups
-        for index in rules_by_anchor[group]
-        if rule_groups[index] <= seen_groups
-    }
+    by_anchor, by_second, unanchored = compiled.rules_by_anchor, compiled.rules_by_second, compiled.unanchored
+    candidates = set(chain.from_iterable(by_anchor[target] for target in by_anchor.keys() & seen))
+    if candidates:
+        seconds = set(chain.from_iterable(by_second[target] for target in by_second.keys() & seen))
+        candidates = (candidates & seconds) | (candidates & compiled.single_group)
+    complete_rules = {index for index in candidates if not any(map(seen.isdisjoint, unanchored[index]))}
     article = _Article(normalized, hits, dropped)
     fired: list[RuleHit] = []
     explanations: list[RuleExplanation] = []
