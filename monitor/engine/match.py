@@ -68,9 +68,6 @@ class Hits:
     def __iter__(self) -> Iterator[Hit]:
         return map(Hit, self.starts, self.ends, self.targets)
 
-    def hit(self, index: int) -> Hit:
-        return Hit(self.starts[index], self.ends[index], self.targets[index])
-
 
 def scan_text(lowered: str) -> str:
     """`lowered` with every non-word character replaced by the separator (same length)."""

@@ -6,11 +6,11 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, reduce
-from itertools import chain
+from itertools import chain, repeat
 from operator import or_
 
 from monitor.engine.compile import Compiled, CompiledRule
-from monitor.engine.match import Hit, Hits
+from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Evidence, RuleHit, Severity, Span
 from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, sentences, trimmed_unit
@@ -46,17 +46,20 @@ class RuleExplanation:
 class _Article:
     """Lazily computed views of one article, shared by all rules evaluated on it.
 
-    Hits are bucketed by unit (sentence, paragraph, article) with one bisect each; `units_of`
-    then answers "in which units does this target occur" with sets, so a rule's qualifying units
-    are set intersections, and objects (passages, spans) are built only for the units that qualify.
+    Each hit's unit (sentence, paragraph, article) is found once per unit kind, in one C-level map
+    of bisects; a rule's qualifying units are then set intersections over the hits of its targets,
+    and objects (passages, spans) are built only for the units that qualify. Hits are passed around
+    as indexes into the parallel lists of `Hits`, never as objects.
     """
 
     def __init__(self, normalized: NormalizedText, hits: Hits, dropped: list[Range]) -> None:
         self.normalized = normalized
         self.hits = hits
         self.dropped = dropped
-        self._targets_units: dict[str, dict[str, set[int]]] = {}
-        self._spans: dict[tuple[int, int, str], Span] = {}
+        self._unit_of_hit: dict[str, list[int]] = {}
+        self._original: dict[int, tuple[int, int]] = {}
+        self._spans: dict[tuple[int, str], Span] = {}
+        self._ranges: dict[Range, tuple[int, int, str]] = {}
 
     @cached_property
     def sentences(self) -> list[Range]:
@@ -77,21 +80,19 @@ class _Article:
     def paragraph_bounds(self) -> list[int]:
         return bounds(self.normalized.text, PARAGRAPH_END)
 
-    def units_of(self, unit: str) -> dict[str, set[int]]:
-        """Target -> indexes of the units (of this kind) where it was found."""
-        found = self._targets_units.get(unit)
-        if found is None:
-            found = {}
+    def units_with(self, unit: str, targets: frozenset[str]) -> set[int]:
+        """Indexes of the units (of this kind) holding a hit of any of `targets`."""
+        unit_of_hit = self._unit_of_hit.get(unit)
+        if unit_of_hit is None:
             unit_bounds = self.bounds(unit)
-            for start, targets in zip(self.hits.starts, self.hits.targets, strict=True):
-                index = bisect_right(unit_bounds, start)
-                for target in targets:
-                    units = found.get(target)
-                    if units is None:
-                        found[target] = {index}
-                    else:
-                        units.add(index)
-            self._targets_units[unit] = found
+            unit_of_hit = list(map(bisect_right, repeat(unit_bounds), self.hits.starts))
+            self._unit_of_hit[unit] = unit_of_hit
+        by_target = self._hits_by_target
+        found: set[int] = set()
+        for target in targets if len(targets) <= len(by_target) else by_target.keys() & targets:
+            indexes = by_target.get(target)
+            if indexes is not None:
+                found.update(map(unit_of_hit.__getitem__, indexes))
         return found
 
     @cached_property
@@ -114,7 +115,7 @@ class _Article:
             return lists[0]
         return sorted(set(chain.from_iterable(lists)))
 
-    def unit_hits(self, unit: str, index: int, relevant: list[int]) -> tuple[Range | None, list[Hit]]:
+    def unit_hits(self, unit: str, index: int, relevant: list[int]) -> tuple[Range | None, list[int]]:
         """A unit's trimmed range and its hits among `relevant` (sorted hit indexes)."""
         unit_bounds = self.bounds(unit)
         low = unit_bounds[index - 1] if index else 0
@@ -122,7 +123,7 @@ class _Article:
         starts = self.hits.starts
         first, last = bisect_left(starts, low), bisect_left(starts, high)
         chosen = relevant[bisect_left(relevant, first) : bisect_left(relevant, last)]
-        return trimmed_unit(self.normalized.text, unit_bounds, index), [self.hits.hit(i) for i in chosen]
+        return trimmed_unit(self.normalized.text, unit_bounds, index), chosen
 
     @cached_property
     def word_numbers(self) -> list[int]:
@@ -137,45 +138,61 @@ class _Article:
             previous = start
         return numbers
 
-    def span(self, hit: Hit, source: str) -> Span:
-        """The hit in the original text; mapped once per article, however many rules show it."""
-        key = (hit.start, hit.end, source)
+    def span(self, index: int, source: str) -> Span:
+        """Hit `index` in the original text; mapped once per article, however many rules show it."""
+        key = (index, source)
         span = self._spans.get(key)
         if span is None:
-            start = self.normalized.to_original.start(hit.start)
-            end = self.normalized.to_original.end(hit.end)
+            original = self._original.get(index)
+            if original is None:
+                to_original = self.normalized.to_original
+                original = to_original.start(self.hits.starts[index]), to_original.end(self.hits.ends[index])
+                self._original[index] = original
+            start, end = original
             span = self._spans[key] = Span(start, end, self.normalized.original[start:end], source)
         return span
 
-    def passage(self, rule: CompiledRule, start: int, end: int, hits: Sequence[Hit], explain: bool) -> PassageCheck:
+    def original(self, start: int, end: int) -> tuple[int, int, str]:
+        """A passage in the original text; mapped once per article (many rules fire on one sentence)."""
+        found = self._ranges.get((start, end))
+        if found is None:
+            to_original = self.normalized.to_original
+            original_start, original_end = to_original.start(start), to_original.end(end)
+            found = original_start, original_end, self.normalized.original[original_start:original_end]
+            self._ranges[start, end] = found
+        return found
+
+    def passage(self, rule: CompiledRule, start: int, end: int, hits: Sequence[int], explain: bool) -> PassageCheck:
         """Without `explain` the passage is known to qualify: only its range and spans are built."""
         relevant = rule.targets
         present: tuple[str, ...] = ()
         missing: tuple[str, ...] = ()
-        vetoing = rule.vetoes if explain else frozenset()
+        all_targets = self.hits.targets
+        spans = []
+        vetoes = []
         if explain:
-            seen = {target for hit in hits for target in hit.targets}
+            seen = {target for index in hits for target in all_targets[index]}
             labelled = list(zip(rule.groups, rule.group_labels, strict=True))
             present = tuple(label for group, label in labelled if group & seen)
             missing = tuple(label for group, label in labelled if not group & seen)
-        spans = []
-        vetoes = []
-        for hit in hits:
-            for target in hit.targets:
-                if target in relevant:
-                    spans.append(self.span(hit, target))
-                    break
-            if vetoing:
-                for target in hit.targets:
-                    if target in vetoing:
-                        vetoes.append(self.span(hit, target))
+            vetoing = rule.vetoes
+            for index in hits:
+                for target in all_targets[index]:
+                    if target in relevant:
+                        spans.append(self.span(index, target))
                         break
-        original_start = self.normalized.to_original.start(start)
-        original_end = self.normalized.to_original.end(end)
+                for target in all_targets[index]:
+                    if target in vetoing:
+                        vetoes.append(self.span(index, target))
+                        break
+        else:
+            for index in hits:
+                for target in all_targets[index]:
+                    if target in relevant:
+                        spans.append(self.span(index, target))
+                        break
         return PassageCheck(
-            original_start,
-            original_end,
-            self.normalized.original[original_start:original_end],
+            *self.original(start, end),
             present,
             missing,
             tuple(vetoes),
@@ -183,32 +200,23 @@ class _Article:
         )
 
 
-def _units_with(units_of: dict[str, set[int]], targets: frozenset[str]) -> set[int]:
-    found: set[int] = set()
-    for target in targets if len(targets) <= len(units_of) else units_of.keys() & targets:
-        units = units_of.get(target)
-        if units is not None:
-            found |= units
-    return found
-
-
 def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Passages (units with any of the rule's words); without `explain`, only the qualifying ones."""
-    units_of = article.units_of(rule.unit)
+    unit = rule.unit
     if explain:
-        chosen = _units_with(units_of, rule.targets | rule.vetoes)
+        chosen = article.units_with(unit, rule.targets | rule.vetoes)
     else:
-        chosen = _units_with(units_of, rule.groups[0])
+        chosen = article.units_with(unit, rule.groups[0])
         for group in rule.groups[1:]:
             if not chosen:
                 break
-            chosen &= _units_with(units_of, group)
+            chosen &= article.units_with(unit, group)
         if chosen and rule.vetoes:
-            chosen -= _units_with(units_of, rule.vetoes)
+            chosen -= article.units_with(unit, rule.vetoes)
     passages = []
     relevant = article.relevant(rule.targets | rule.vetoes) if chosen else []
     for index in sorted(chosen):
-        unit_range, hits = article.unit_hits(rule.unit, index, relevant)
+        unit_range, hits = article.unit_hits(unit, index, relevant)
         if unit_range is not None:
             passages.append(article.passage(rule, *unit_range, hits, explain))
     return passages
@@ -232,7 +240,6 @@ def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
     word_numbers = article.word_numbers
     numbers = [word_numbers[index] for index in indexes]
     full = (1 << len(rule.groups)) - 1
-    hit = article.hits.hit
     passages = []
     covered_until = -1
     last = 0
@@ -249,7 +256,7 @@ def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
             covered_until = ends[indexes[last]]
         elif not explain:
             continue
-        window = [hit(position) for position in indexes[first : last + 1]]
+        window = indexes[first : last + 1]
         passages.append(article.passage(rule, starts[index], ends[indexes[last]], window, explain))
     return passages
 
@@ -265,15 +272,11 @@ def _evidence(article: _Article, rule: CompiledRule, passage: PassageCheck) -> t
     for index, span in zip(article.relevant(rule.targets), passage.spans, strict=True):
         start = starts[index]
         by_sentence.setdefault(bisect_right(sentence_bounds, start), []).append(span)
-    to_original = article.normalized.to_original
     evidence = []
     for index, spans in by_sentence.items():
         sentence = trimmed_unit(article.normalized.text, sentence_bounds, index)
-        if sentence is None:
-            continue
-        original_start, original_end = to_original.start(sentence[0]), to_original.end(sentence[1])
-        text = article.normalized.original[original_start:original_end]
-        evidence.append(Evidence(original_start, original_end, text, tuple(spans)))
+        if sentence is not None:
+            evidence.append(Evidence(*article.original(*sentence), tuple(spans)))
     return tuple(evidence)
 
 
