@@ -49,6 +49,8 @@ class FileStamp:
     path: str
     size: int
     mtime_ns: int
+    #: changes with permissions and ownership too: a file made readable after a failed read is retried
+    ctime_ns: int
 
 
 def stamp_of(path: Path) -> FileStamp | None:
@@ -56,7 +58,7 @@ def stamp_of(path: Path) -> FileStamp | None:
         st = path.lstat()
     except OSError:
         return None
-    return FileStamp(str(path), st.st_size, st.st_mtime_ns)
+    return FileStamp(str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def read_file(path: Path, roots: Sequence[Path], max_bytes: int) -> bytes:
@@ -65,8 +67,11 @@ def read_file(path: Path, roots: Sequence[Path], max_bytes: int) -> bytes:
     A symlink is read only if it resolves inside the watched folders: a watched folder must not
     become a way to read other files. FIFOs and devices are refused without opening them (an open
     FIFO would block), and the file is opened with O_NOFOLLOW so a link swapped in meanwhile is refused.
+    What was opened is checked last, by the descriptor itself: a folder on the way that was swapped
+    for a symlink (a rename race) cannot lead outside either.
     """
     real = path
+    resolved_roots = [root.resolve() for root in roots]
     try:
         st = path.lstat()
         if stat.S_ISLNK(st.st_mode):
@@ -74,7 +79,7 @@ def read_file(path: Path, roots: Sequence[Path], max_bytes: int) -> bytes:
                 real = path.resolve(strict=True)
             except RuntimeError as exc:  # Python reports symlink loops this way
                 raise ArticleError("symlink-loop", "the symlink points at itself (loop)") from exc
-            if not any(real.is_relative_to(root.resolve()) for root in roots):
+            if not any(real.is_relative_to(root) for root in resolved_roots):
                 raise ArticleError("symlink-outside", "the symlink points outside the watched folders")
             st = real.stat()
         if not stat.S_ISREG(st.st_mode):
@@ -85,6 +90,9 @@ def read_file(path: Path, roots: Sequence[Path], max_bytes: int) -> bytes:
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 raise ArticleError("not-a-regular-file", "not a regular file")
+            opened = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
+            if not any(opened.is_relative_to(root) for root in resolved_roots):
+                raise ArticleError("symlink-outside", "the path leads outside the watched folders (a symlinked folder)")
             data = handle.read(max_bytes + 1)
     except ArticleError:
         raise

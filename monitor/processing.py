@@ -102,13 +102,13 @@ def analyse(job: Job, engine: Engine, prefix: str, max_payload_bytes: int) -> An
 _worker: tuple[Engine, str, int] | None = None
 
 
-def _start_worker(engine: Engine, prefix: str, max_payload_bytes: int) -> None:
+def _start_worker(engine: Engine, prefix: str, max_payload_bytes: int, daemon_pid: int) -> None:
     global _worker
     # the daemon decides when work stops: a Ctrl-C or a SIGTERM sent to the whole group must not kill a
     # worker mid-batch (the pool is shut down on stop; a dead parent ends the workers' queue)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(daemon_pid,), daemon=True).start()
     _worker = (engine, prefix, max_payload_bytes)
 
 
@@ -156,7 +156,7 @@ class Tagger:
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),  # never fork a process that has threads
                 initializer=_start_worker,
-                initargs=(engine, self.prefix, self.max_payload_bytes),
+                initargs=(engine, self.prefix, self.max_payload_bytes, os.getpid()),
             )
             self._pool_engine = engine
         return self._pool
@@ -259,7 +259,7 @@ class Processor:
         )
 
     def _fail(self, path: Path, stamp: FileStamp | None, reason: str, message: str, batch: Batch) -> None:
-        file_stamp = stamp or FileStamp(str(path), -1, -1)
+        file_stamp = stamp or FileStamp(str(path), -1, -1, -1)
         record = ErrorRecord(
             id=hashlib.sha256(f"{path}\0{file_stamp.size}\0{file_stamp.mtime_ns}\0{reason}".encode()).hexdigest()[:32],
             path=str(path),

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
     sha256 TEXT,
     status TEXT NOT NULL,          -- 'done', 'duplicate' or 'error'
     seen_at REAL NOT NULL
@@ -115,8 +116,8 @@ class Store:
     def is_unchanged(self, stamp: FileStamp) -> bool:
         """True when this path was handled with this exact size and mtime (no need to read it)."""
         row = self._db.execute(
-            "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ?",
-            (stamp.path, stamp.size, stamp.mtime_ns),
+            "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND ctime_ns = ?",
+            (stamp.path, stamp.size, stamp.mtime_ns, stamp.ctime_ns),
         ).fetchone()
         return row is not None
 
@@ -160,8 +161,9 @@ class Store:
 
     def _mark_file(self, stamp: FileStamp, sha256: str | None, status: str, now: float) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, status, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (stamp.path, stamp.size, stamp.mtime_ns, sha256, status, now),
+            "INSERT OR REPLACE INTO files (path, size, mtime_ns, ctime_ns, sha256, status, seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (stamp.path, stamp.size, stamp.mtime_ns, stamp.ctime_ns, sha256, status, now),
         )
 
     def _enqueue(self, messages: Iterable[OutboxMessage], now: float) -> None:

@@ -281,3 +281,22 @@ def test_kill_9_with_tagging_workers_loses_nothing_and_leaves_no_worker_behind(
     finally:
         assert daemon.stop() == 0
         collector.stop()
+
+
+def test_a_file_made_readable_after_a_failed_read_is_processed(tmp_path: Path, broker: Mosquitto) -> None:
+    collector = Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id="chmod").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    if os.geteuid() == 0:
+        daemon.wrapper = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+    daemon.workdir.mkdir(parents=True)
+    daemon.inbox.mkdir()
+    _make_unreadable(daemon.inbox)
+    daemon.start()
+    try:
+        wait_until(lambda: bool(collector.payloads("newsmon/errors")), 30, what="the unreadable file reported")
+        (daemon.inbox / "secret.txt").chmod(0o644)  # the writer fixes the mode: mtime stays, ctime moves
+        wait_until(lambda: bool(collector.payloads("newsmon/alerts/")), 30, what="alert once readable")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert collector.payloads("newsmon/alerts/")[0]["article"]["path"].endswith("secret.txt")

@@ -9,7 +9,7 @@ from monitor.store import FailedFile, OutboxMessage, ProcessedArticle, Store
 
 def article(path: str, sha: str, *alerts: str) -> ProcessedArticle:
     return ProcessedArticle(
-        FileStamp(path, 10, 1),
+        FileStamp(path, 10, 1, 1),
         sha,
         [(a, "rule") for a in alerts],
         [OutboxMessage(a, "newsmon/alerts/rule", a.encode()) for a in alerts],
@@ -20,8 +20,9 @@ def test_an_article_and_its_alerts_commit_together(tmp_path: Path) -> None:
     store = Store.in_dir(tmp_path)
     store.commit([article("/in/a.txt", "sha-a", "alert-1", "alert-2")], [])
     assert store.content_seen("sha-a")
-    assert store.is_unchanged(FileStamp("/in/a.txt", 10, 1))
-    assert not store.is_unchanged(FileStamp("/in/a.txt", 11, 1))
+    assert store.is_unchanged(FileStamp("/in/a.txt", 10, 1, 1))
+    assert not store.is_unchanged(FileStamp("/in/a.txt", 11, 1, 1))
+    assert not store.is_unchanged(FileStamp("/in/a.txt", 10, 1, 2)), "a chmod (new ctime) is worth a retry"
     assert [m.message_id for m in store.pending(10)] == ["alert-1", "alert-2"]
 
 
@@ -53,11 +54,11 @@ def test_outbox_survives_reopening(tmp_path: Path) -> None:
 def test_errors_are_recorded_with_their_reason_and_message(tmp_path: Path) -> None:
     store = Store.in_dir(tmp_path)
     failed = FailedFile(
-        FileStamp("/in/bad.json", 3, 2), "malformed-json", "line 1", [OutboxMessage("e1", "newsmon/errors", b"{}")]
+        FileStamp("/in/bad.json", 3, 2, 2), "malformed-json", "line 1", [OutboxMessage("e1", "newsmon/errors", b"{}")]
     )
     store.commit([], [failed])
     assert store.errors() == [("/in/bad.json", "malformed-json", "line 1")]
-    assert store.is_unchanged(FileStamp("/in/bad.json", 3, 2))
+    assert store.is_unchanged(FileStamp("/in/bad.json", 3, 2, 2))
     assert store.pending(10)[0].topic == "newsmon/errors"
 
 

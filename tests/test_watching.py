@@ -140,3 +140,47 @@ def test_periodic_rescans_hand_on_only_files_that_changed(tmp_path: Path, broker
     scans = periodic()
     assert all(scan["files"] == 20 for scan in scans)
     assert all(scan["handed_on"] == 0 for scan in scans)
+
+
+def test_a_watched_folder_renamed_within_the_inbox_keeps_delivering_under_its_new_name(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="rename").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__RESCAN_SECONDS": "0"})
+    daemon.drop("desk/deeper/first.txt", GOOD)
+    daemon.start()
+    try:
+        wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 1, 30, what="first alert")
+        (daemon.inbox / "desk").rename(daemon.inbox / "archive")
+        daemon.drop("archive/deeper/second.txt", GOOD.replace("today", "after the rename"))
+        wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 2, 30, what="alert from the renamed folder")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert collector.payloads("newsmon/alerts/")[1]["article"]["path"] == str(
+        daemon.inbox / "archive/deeper/second.txt"
+    )
+    assert not [e for e in daemon.log_events() if e.get("event") == "bad input file"]
+
+
+def test_a_folder_swapped_for_a_symlink_never_leads_outside(tmp_path: Path, broker: Mosquitto) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    collector = Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id="swap").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__RESCAN_SECONDS": "0"})
+    (daemon.inbox / "sub").mkdir(parents=True)
+    daemon.start()
+    try:
+        wait_until(lambda: "daemon ready" in {e.get("event") for e in daemon.log_events()}, 30, what="ready")
+        (daemon.inbox / "sub").rename(tmp_path / "moved-out")  # the watched folder leaves the tree
+        (daemon.inbox / "sub").symlink_to(secret)  # and a symlink to elsewhere takes its name
+        (tmp_path / "moved-out" / "leak.txt").write_text("SECRET TITLE\n\n" + GOOD)
+        (secret / "leak.txt").write_text("SECRET TITLE\n\n" + GOOD)
+        daemon.drop("good.txt", GOOD.replace("today", "later"))
+        wait_until(lambda: bool(collector.payloads("newsmon/alerts/")), 30, what="the good file's alert")
+        time.sleep(1.0)
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    titles = [a["article"]["title"] for a in collector.payloads("newsmon/alerts/")]
+    assert titles == ["Pact signed"]

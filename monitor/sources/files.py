@@ -58,9 +58,15 @@ class _Settling:
     since: float
 
 
+#: (size, mtime, ctime) of a file: ctime changes with permissions too, so a file made readable is retried
+Stamp = tuple[int, int, int]
+
+
 class FolderSource:
     """Emits the path of every complete article file under the watched folders (possibly more than
-    once: the consumer deduplicates against the store)."""
+    once: the consumer deduplicates against the store).
+
+    Folder walks run on a thread, so a large inbox never blocks the event loop (nor the watchdog)."""
 
     def __init__(self, settings: WatchSettings) -> None:
         self.roots = [p.absolute() for p in settings.paths]
@@ -71,8 +77,9 @@ class FolderSource:
         self._settling: dict[Path, _Settling] = {}
         self._settle_wakeup = asyncio.Event()
         self._watches: dict[Path, Watch] = {}
-        #: (size, mtime) of each path when last handed on: rescans skip what has not changed since
-        self._emitted: dict[Path, tuple[int, int] | None] = {}
+        self._inodes: dict[int, int] = {}  # watch descriptor -> inode of the folder it was added for
+        #: stamp of each path when last handed on: rescans skip what has not changed since
+        self._emitted: dict[Path, Stamp | None] = {}
         self.ready = asyncio.Event()
 
     def forget(self, paths: Iterable[Path]) -> None:
@@ -80,7 +87,7 @@ class FolderSource:
         for path in paths:
             self._emitted.pop(path, None)
 
-    async def _emit(self, path: Path, emit: Emit, stamp: tuple[int, int] | None = None) -> None:
+    async def _emit(self, path: Path, emit: Emit, stamp: Stamp | None = None) -> None:
         self._emitted[path] = stamp or _stamp(path)
         await emit(path)
 
@@ -88,9 +95,7 @@ class FolderSource:
         for root in self.roots:
             root.mkdir(parents=True, exist_ok=True)
         with Inotify() as inotify:
-            for root in self.roots:
-                self._watch_tree(inotify, root)
-            await self._scan_all(emit, "catch-up", skip_known=False)
+            await self._scan_all(inotify, emit, "catch-up", skip_known=False)
             self.ready.set()
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._settle_loop(emit))
@@ -104,19 +109,23 @@ class FolderSource:
             mask = event.mask
             if mask & Mask.Q_OVERFLOW:
                 log.warning("inotify queue overflowed; rescanning the watched folders")
-                await self._scan_all(emit, "overflow", skip_known=True)
+                await self._scan_all(inotify, emit, "overflow", skip_known=True)
                 continue
             if mask & Mask.IGNORED and event.watch is not None:
                 self._forget_watch(event.watch)
                 continue
+            if mask & Mask.MOVE_SELF and event.watch is not None:
+                self._moved_away(inotify, event.watch)
+                continue
             path = event.path
-            if path is None or mask & (Mask.DELETE_SELF | Mask.MOVE_SELF):
+            if path is None or mask & Mask.DELETE_SELF:
                 continue
             if mask & Mask.ISDIR:
                 if mask & (Mask.CREATE | Mask.MOVED_TO) and not self._skips_dir(path):
-                    # a folder created (or moved in) already filled: watch it, then scan what is there
-                    self._watch_tree(inotify, path)
-                    await self._scan(path, emit, skip_known=False)
+                    # a folder created, or moved in, already filled: watch it, then scan what is there
+                    if mask & Mask.MOVED_TO:
+                        self._repath(inotify, path)
+                    await self._scan(inotify, path, emit, skip_known=False)
                 continue
             if not self.names.accepts_file(path.name):
                 continue
@@ -126,16 +135,51 @@ class FolderSource:
             else:  # created, written or closed in place: read it once it has settled
                 self._start_settling(path)
 
-    def _watch_tree(self, inotify: Inotify, top: Path) -> None:
-        for folder in self._folders(top):
+    def _watch(self, inotify: Inotify, folders: Iterable[Path]) -> None:
+        for folder in folders:
             if folder in self._watches:
                 continue
             try:
-                self._watches[folder] = inotify.add_watch(folder, DIR_MASK)
+                watch = inotify.add_watch(folder, DIR_MASK)
+                self._inodes[watch.wd] = folder.stat().st_ino
             except OSError as exc:
                 log.error("cannot watch folder", folder=str(folder), error=exc.strerror or str(exc))
+                continue
+            self._watches[folder] = watch
+
+    def _repath(self, inotify: Inotify, folder: Path) -> None:
+        """A watched folder renamed within the tree keeps its watches (one per inode), which still
+        carry the old path: give them, and those of its subfolders, the new one."""
+        if folder in self._watches:
+            return
+        try:
+            old = inotify.add_watch(folder, DIR_MASK).path  # the existing watch, if this inode has one
+        except OSError:
+            return
+        if old == folder:
+            return
+        for known, watch in list(self._watches.items()):
+            if known == old or known.is_relative_to(old):
+                watch.path = folder / known.relative_to(old)
+                del self._watches[known]
+                self._watches[watch.path] = watch
+
+    def _moved_away(self, inotify: Inotify, watch: Watch) -> None:
+        """A watched folder moved out of the tree: stop watching it and what is below it."""
+        try:
+            still_here = watch.path.stat().st_ino == self._inodes.get(watch.wd)
+        except OSError:
+            still_here = False
+        if still_here:
+            return  # moved within the tree: already repathed when it arrived
+        for known, other in list(self._watches.items()):
+            if known == watch.path or known.is_relative_to(watch.path):
+                with contextlib.suppress(OSError):
+                    inotify.rm_watch(other)
+                del self._watches[known]
 
     def _forget_watch(self, watch: Watch) -> None:
+        self._inodes.pop(watch.wd, None)
         for folder, known in list(self._watches.items()):
             if known is watch:
                 del self._watches[folder]
@@ -165,7 +209,7 @@ class FolderSource:
                     self._settling[path] = _Settling(st.st_size, st.st_mtime_ns, now)
                 elif now - state.since >= self.settle_s:
                     del self._settling[path]
-                    await self._emit(path, emit, (st.st_size, st.st_mtime_ns))
+                    await self._emit(path, emit, (st.st_size, st.st_mtime_ns, st.st_ctime_ns))
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -174,17 +218,15 @@ class FolderSource:
             return
         while True:
             await asyncio.sleep(self.rescan_s)
-            for root in self.roots:
-                if root.is_dir():
-                    self._watch_tree(inotify, root)  # re-arms a watched folder deleted and recreated
-            await self._scan_all(emit, "periodic", skip_known=True)
+            await self._scan_all(inotify, emit, "periodic", skip_known=True)
 
-    async def _scan_all(self, emit: Emit, why: str, *, skip_known: bool) -> None:
+    async def _scan_all(self, inotify: Inotify, emit: Emit, why: str, *, skip_known: bool) -> None:
+        """Walk every root (re-arming a watched folder deleted and recreated) and hand on its files."""
         started = time.monotonic()
         present: set[Path] = set()
         emitted = 0
         for root in self.roots:
-            emitted += await self._scan(root, emit, skip_known=skip_known, present=present)
+            emitted += await self._scan(inotify, root, emit, skip_known=skip_known, present=present)
         for gone in self._emitted.keys() - present:
             del self._emitted[gone]
         log.debug(
@@ -195,13 +237,23 @@ class FolderSource:
             took_s=round(time.monotonic() - started, 3),
         )
 
-    async def _scan(self, top: Path, emit: Emit, *, skip_known: bool, present: set[Path] | None = None) -> int:
+    async def _scan(
+        self, inotify: Inotify, top: Path, emit: Emit, *, skip_known: bool, present: set[Path] | None = None
+    ) -> int:
+        """Watch the folders below ``top`` (first, so nothing slips between) and hand on its files.
+        A file still being written (fresh mtime, or settling already) is left to the settle loop."""
+        folders = await asyncio.to_thread(lambda: list(self._folders(top)))
+        self._watch(inotify, folders)
+        files = await asyncio.to_thread(lambda: [(path, _stamp(path)) for path in self._files(top)])
+        fresh_after = time.time_ns() - int(self.settle_s * 1e9)
         emitted = 0
-        for path in self._files(top):
-            stamp = _stamp(path)
+        for path, stamp in files:
             if present is not None:
                 present.add(path)
-            if skip_known and stamp is not None and self._emitted.get(path) == stamp:
+            if path in self._settling or (skip_known and stamp is not None and self._emitted.get(path) == stamp):
+                continue
+            if stamp is not None and stamp[1] > fresh_after:
+                self._start_settling(path)
                 continue
             await self._emit(path, emit, stamp)
             emitted += 1
@@ -229,9 +281,9 @@ class FolderSource:
                     yield base / name
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path) -> Stamp | None:
     try:
         st = path.lstat()
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
