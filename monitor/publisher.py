@@ -151,6 +151,8 @@ class Publisher:
         self._late_cutoff = 0.0
         self._late = 0
         self._refused: set[str] = set()
+        self._refused_seqs: set[int] = set()
+        self._retry_refused_at = 0.0
         self._refusal_backoff = Backoff()
 
     def status_payload(self, state: str, **extra: Any) -> bytes:
@@ -223,12 +225,17 @@ class Publisher:
     async def _drain(self, client: aiomqtt.Client) -> None:
         while True:
             self.wakeup.clear()
-            batch = await self.store.run(self.store.store.pending, BATCH)
+            retry_refused = bool(self._refused_seqs) and time.monotonic() >= self._retry_refused_at
+            skip = frozenset() if retry_refused else frozenset(self._refused_seqs)
+            batch = await self.store.run(self._next_batch, skip)
             if not batch:
                 if self._stopping:
-                    return
+                    return  # refused alerts stay in the outbox for the next run
+                wait = 5.0
+                if self._refused_seqs:
+                    wait = min(wait, max(0.05, self._retry_refused_at - time.monotonic()))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=5.0)
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=wait)
                 continue
             if self._stopping and time.monotonic() >= self._flush_deadline:
                 return
@@ -237,22 +244,41 @@ class Publisher:
                 return_exceptions=True,
             )
             acked = [m for m, result in zip(batch, results, strict=True) if result is None]
-            failures = [result for result in results if isinstance(result, BaseException)]
+            refused = [(m, r) for m, r in zip(batch, results, strict=True) if isinstance(r, PublishRefused)]
             if acked:
                 await self.store.run(self.store.store.acknowledge, [m.seq for m in acked])
                 self.published += len(acked)
                 self._count_late([m.created_at for m in acked])
                 self.on_published(acked)
-            if not failures:
-                self._refusals_over()
-                continue
-            self.publish_failures += 1
-            self._report_refused([f for f in failures if isinstance(f, PublishRefused)])
-            lost = next((f for f in failures if not isinstance(f, PublishRefused)), None)
+                if self._refused_seqs:
+                    self._refused_seqs.difference_update(m.seq for m in acked)
+                    if not self._refused_seqs:
+                        self._refusals_over()
+            if refused:
+                # kept in the outbox and set aside: the rest of the outbox goes on, these are retried
+                # after a growing pause (a topic the ACL denies must not hold up every other rule)
+                self.publish_failures += 1
+                self._report_refused([r for _, r in refused])
+                self._refused_seqs.update(m.seq for m, _ in refused)
+                self._retry_refused_at = time.monotonic() + self._refusal_backoff.next_delay()
+            lost = next(
+                (r for r in results if isinstance(r, BaseException) and not isinstance(r, PublishRefused)), None
+            )
             if lost is not None:
+                self.publish_failures += 1
                 raise lost
-            # refused alerts stay in the outbox and are retried after a growing pause, on the same connection
-            await self._sleep_unless_stopped(self._refusal_backoff.next_delay())
+
+    def _next_batch(self, skip: frozenset[int]) -> list[PendingMessage]:
+        """The oldest waiting messages, passing over those set aside as refused (on the store thread)."""
+        batch: list[PendingMessage] = []
+        after = 0
+        while len(batch) < BATCH:
+            page = self.store.store.pending(BATCH, after_seq=after)
+            if not page:
+                break
+            batch.extend(m for m in page if m.seq not in skip)
+            after = page[-1].seq
+        return batch[:BATCH]
 
     def _report_refused(self, refusals: list[PublishRefused]) -> None:
         """Each refusal (topic and reason) is logged once, not on every retry."""

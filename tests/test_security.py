@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -556,3 +557,40 @@ def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_alerts_refused_on_one_topic_do_not_hold_up_the_other_rules(
+    tmp_path: Path, brokers: list[SecureBroker]
+) -> None:
+    agreement_only = (
+        f"topic read newsmon/#\n\nuser {USER}\ntopic readwrite newsmon/status\n"
+        "topic readwrite newsmon/errors\ntopic readwrite newsmon/alerts/russia-dprk-agreement\n"
+    )
+    broker = secure_broker(tmp_path / "b", acl=agreement_only)
+    brokers.append(broker)
+    collector = Collector(broker.server.port, "newsmon/alerts/#").start()
+    daemon = daemon_for(tmp_path / "d", broker.server.port)
+    count = 260  # more refused alerts than one publish batch holds
+    for index in range(count):
+        daemon.drop(
+            f"summit-{index}.txt",
+            f"Summit {index}\n\nPutin met Kim Jong Un in Moscow on day {index} and they signed a new treaty.\n",
+        )
+    daemon.start()
+    try:
+        wait_until(
+            lambda: (
+                len([a for a in collector.payloads("newsmon/alerts/") if a["rule"]["id"] == "russia-dprk-agreement"])
+                >= count
+            ),
+            60,
+            what="every agreement alert past the refused meeting alerts",
+        )
+        wait_until(lambda: outbox_depth(daemon) == count, 10, what="only the refused meeting alerts kept")
+        broker.set_acl(ALLOW_ALL)
+        wait_until(lambda: outbox_depth(daemon) == 0, 60, what="the refused alerts once allowed")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    rules = Counter(a["rule"]["id"] for a in collector.payloads("newsmon/alerts/"))
+    assert rules["russia-dprk-meeting"] >= count
