@@ -59,6 +59,8 @@ class Daemon:
         self.watcher = WatchlistWatcher(settings.watchlists.paths)
         self.reload_state: dict[str, Any] = {}
         self._reload_lock = asyncio.Lock()
+        self._reloads: set[asyncio.Future[bool]] = set()
+        self._batch: tuple[list[Path], asyncio.Future[list[Outcome]]] | None = None
         self._stop = asyncio.Event()
 
     def status_fields(self) -> dict[str, Any]:
@@ -81,11 +83,13 @@ class Daemon:
             "broker_connected": self.publisher.connected.is_set(),
         }
 
-    async def run(self) -> None:
+    async def run(self) -> int:
+        """Run until stopped: 0 after a requested stop, 1 when a part failed on its own (so that
+        systemd's Restart=on-failure restarts it)."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, sig.name)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload_on_signal()))
+        loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
         log.info(
             "daemon starting",
             version=__version__,
@@ -109,18 +113,24 @@ class Daemon:
         if interval is not None and self.notifier.enabled:
             helpers.append(asyncio.create_task(watchdog_loop(self.notifier, interval), name="watchdog"))
         await asyncio.wait({source, processor, publisher, stop}, return_when=asyncio.FIRST_COMPLETED)
+        loop.remove_signal_handler(signal.SIGHUP)  # no reload while stopping
+        failed = [task for task in (source, processor, publisher) if task.done() and not self._stop.is_set()]
+        for task in failed:
+            error = None if task.cancelled() else task.exception()
+            log.error("task failed; stopping", task=task.get_name(), error=repr(error) if error else "ended")
         self.notifier.stopping()
         for task in helpers:
             task.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
-        for task in (source, processor):
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                log.error("task failed; stopping", task=task.get_name(), error=repr(task.exception()))
+        await asyncio.gather(*helpers, *self._reloads, return_exceptions=True)
         # stop taking new files, finish the article batch in hand, flush the outbox for a bounded time
         source.cancel()
         processor.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(source, processor, return_exceptions=True)
+        if self._batch is not None:
+            paths, batch = self._batch
+            with contextlib.suppress(Exception):
+                self._after_batch(paths, await batch)
         self.publisher.stop(FLUSH_TIMEOUT_S)
         await asyncio.gather(publisher, return_exceptions=True)
         stop.cancel()
@@ -130,6 +140,12 @@ class Daemon:
         self.outbox.close()
         self.notifier.close()
         log.info("daemon stopped", processed=self.processed, pending=pending)
+        return 1 if failed else 0
+
+    def _reload_in_background(self) -> None:
+        task = asyncio.ensure_future(self.reload_on_signal())
+        self._reloads.add(task)  # a reference, until it is done
+        task.add_done_callback(self._reloads.discard)
 
     def request_stop(self, why: str = "request") -> None:
         if not self._stop.is_set():
@@ -239,17 +255,26 @@ class Daemon:
             paths = [await self.queue.get()]
             while len(paths) < BATCH_MAX and not self.queue.empty():
                 paths.append(self.queue.get_nowait())
+            batch = asyncio.ensure_future(self.store.run(self.processor.process, paths))
+            self._batch = (paths, batch)  # a stop waits for it: the batch in hand is finished, not dropped
             try:
-                outcomes = await self.store.run(self.processor.process, paths)
+                outcomes = await asyncio.shield(batch)
             except Exception:
                 log.exception("processing batch failed; files will be retried by the next rescan")
                 self.source.forget(paths)
+                self.latency.processed(map(str, paths), {})
                 continue
-            for outcome in outcomes:
-                self._log_outcome(outcome)
-            self.latency.processed(map(str, paths), {o.path: o.alert_ids for o in outcomes if o.alert_ids})
-            if outcomes:
-                self.publisher.wakeup.set()
+            finally:
+                if batch.done():
+                    self._batch = None
+            self._after_batch(paths, outcomes)
+
+    def _after_batch(self, paths: list[Path], outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            self._log_outcome(outcome)
+        self.latency.processed(map(str, paths), {o.path: o.alert_ids for o in outcomes if o.alert_ids})
+        if outcomes:
+            self.publisher.wakeup.set()
 
     def _log_outcome(self, outcome: Outcome) -> None:
         self.results[outcome.result] += 1
@@ -270,8 +295,13 @@ class Daemon:
 
 
 def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path: Path | None = None) -> int:
-    """Entry point of ``monitor run``: exit code 0 on a clean stop, 2 on unusable watchlists or credentials."""
+    """Entry point of ``monitor run``: exit code 0 on a clean stop, 1 when a part failed, 2 on unusable
+    watchlists or credentials."""
     from monitor.brokercheck import check_broker_settings
+
+    # until the loop handles it, a SIGHUP (an eager `systemctl reload`) must not kill the daemon: the
+    # watchlists are being loaded fresh anyway
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     findings = [] if embedded_broker or settings.mqtt.embedded else check_broker_settings(settings.mqtt)
     for finding in findings:
@@ -305,8 +335,7 @@ async def _main(settings: Settings, engine: Engine, embedded_broker: bool, confi
         started = time.monotonic()
         daemon = Daemon(settings, engine, config_path)
         log.debug("daemon built", took_s=round(time.monotonic() - started, 3))
-        await daemon.run()
+        return await daemon.run()
     finally:
         if broker is not None:
             await broker.shutdown()
-    return 0

@@ -157,3 +157,16 @@ def test_a_bad_file_is_reported_and_the_next_good_file_still_alerts(tmp_path: Pa
     assert error["path"].endswith("broken.json")
     assert error["reason"] == "malformed-json"
     collector.stop()
+
+
+def test_a_part_that_fails_on_its_own_stops_the_daemon_with_a_non_zero_code(tmp_path: Path, broker: Mosquitto) -> None:
+    not_a_folder = tmp_path / "inbox-is-a-file"
+    not_a_folder.write_text("x")
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__PATHS": f'["{not_a_folder}"]'})
+    daemon.start()
+    assert daemon.proc is not None
+    code = daemon.proc.wait(30)
+    daemon.proc = None
+    assert code == 1, "systemd restarts a unit only when it fails"
+    [failure] = [e for e in daemon.log_events() if e.get("event") == "task failed; stopping"]
+    assert failure["task"] == "source"
