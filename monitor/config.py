@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_LOCATIONS = (Path("config/monitor.toml"), Path("/etc/monitor/monitor.toml"))
@@ -168,6 +168,10 @@ def load_settings(explicit: Path | None = None) -> tuple[Settings, Path | None]:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError([_problem(label, err) for err in exc.errors()]) from exc
+    except SettingsError as exc:  # an environment variable that is not valid JSON where a list is due
+        raise ConfigError(
+            [ConfigProblem("<environment>", "MONITOR_*", f"{exc}: {exc.__cause__ or ''}".rstrip(": "))]
+        ) from exc
     return settings, path
 
 

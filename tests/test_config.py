@@ -95,3 +95,12 @@ def test_check_command_reports_broken_yaml_with_file_and_line(tmp_path: Path) ->
     assert result.returncode == 1
     assert str(bad) in result.stdout
     assert f"{bad}:" in result.stdout and any(ch.isdigit() for ch in result.stdout.split(str(bad), 1)[1][:8])
+
+
+def test_an_environment_value_that_is_not_json_is_one_clear_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_WATCH__PATHS", "/srv/news/in")  # a list is due: '["/srv/news/in"]'
+    with pytest.raises(ConfigError) as err:
+        load_settings(None)
+    [problem] = err.value.problems
+    assert problem.file == "<environment>"
+    assert '"watch"' in problem.message
