@@ -24,7 +24,7 @@ from monitor.engine import Engine
 from monitor.processing import Processor
 from monitor.publisher import Publisher
 from monitor.sources.files import NameFilter
-from monitor.store import Store, StoreThread
+from monitor.store import StateLock, Store, StoreThread
 
 BATCH = 64
 
@@ -154,7 +154,17 @@ def run_backfill(settings: Settings, engine: Engine, folder: Path, *, publish_mo
             print(f"would alert  {severity:<8}  {rule}  {path}  {short}", flush=True)
         console.print(summary(report, len(files), published=False))
         return 0
-    report = asyncio.run(publish(settings, engine, folder, files, console, flush_timeout))
+    lock = StateLock(settings.state.dir)
+    if not lock.acquire():
+        console.print(
+            f"backfill: a daemon (pid {lock.holder()}) is running on {settings.state.dir}; stop it, or drop "
+            "the files into its watched folder instead (two publishers on one outbox would send everything twice)"
+        )
+        return 1
+    try:
+        report = asyncio.run(publish(settings, engine, folder, files, console, flush_timeout))
+    finally:
+        lock.release()
     console.print(summary(report, len(files), published=True))
     if report.pending:
         console.print(

@@ -24,7 +24,7 @@ from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.sources.files import FolderSource
-from monitor.store import PendingMessage, Store, StoreThread
+from monitor.store import PendingMessage, StateLock, Store, StoreThread
 from monitor.systemd import Notifier, status_line, watchdog_interval, watchdog_loop
 
 log = structlog.get_logger("monitor.daemon")
@@ -316,11 +316,17 @@ def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path
         return 2
     from monitor.embedded_broker import EmbeddedBrokerError
 
+    lock = StateLock(settings.state.dir)
+    if not lock.acquire():
+        log.error("another monitor process uses this state folder", state=str(settings.state.dir), pid=lock.holder())
+        return 2
     try:
         return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded, config_path))
     except EmbeddedBrokerError as exc:
         log.error("embedded broker failed", problem=str(exc))
         return 2
+    finally:
+        lock.release()
 
 
 async def _main(settings: Settings, engine: Engine, embedded_broker: bool, config_path: Path | None = None) -> int:

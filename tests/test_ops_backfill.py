@@ -101,3 +101,24 @@ def test_publish_with_the_broker_down_leaves_the_alerts_for_the_daemon(tmp_path:
     collector.stop()
     names = sorted(Path(a["article"]["path"]).name for a in collector.payloads("newsmon/alerts/"))
     assert names == ["copy-of-pact-2.txt", "pact-1.txt"]
+
+
+def test_one_state_folder_has_one_publisher_at_a_time(tmp_path: Path, broker: Mosquitto) -> None:
+    folder = archive(tmp_path / "archive")
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    conf = config(tmp_path / "monitor.toml", broker.port, daemon.state)
+    daemon.start()
+    try:
+        wait_until(lambda: "daemon ready" in {e.get("event") for e in daemon.log_events()}, 30, what="ready")
+        backfill = monitor_cli("backfill", "--publish", "--config", str(conf), str(folder))
+        assert backfill.returncode == 1
+        assert "a daemon (pid" in backfill.stderr
+        second = DaemonProcess(tmp_path / "d", broker.port)
+        second.start()
+        assert second.proc is not None
+        assert second.proc.wait(30) == 2
+        second.proc = None
+        assert any(e.get("event") == "another monitor process uses this state folder" for e in second.log_events())
+    finally:
+        assert daemon.stop() == 0
+    assert monitor_cli("backfill", "--config", str(conf), str(folder)).returncode == 0  # a dry run never locks
