@@ -10,6 +10,8 @@ import signal
 import socket
 import time
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from monitor.alerts import now_iso
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.engine import Engine, WatchlistError, load_engine
 from monitor.metrics import LatencyTracker, Metrics
-from monitor.processing import Outcome, Processor
+from monitor.processing import Analysis, Outcome, Prepared, Processor
 from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.sources.files import FolderSource
@@ -28,6 +30,14 @@ from monitor.store import PendingMessage, StateLock, Store, StoreThread
 from monitor.systemd import Notifier, status_line, watchdog_interval, watchdog_loop
 
 log = structlog.get_logger("monitor.daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    paths: list[Path]
+    prepared: Prepared
+    tagging: asyncio.Future[list[Analysis]]
+
 
 QUEUE_SIZE = 1000
 BATCH_MAX = 64
@@ -60,7 +70,9 @@ class Daemon:
         self.reload_state: dict[str, Any] = {}
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Future[bool]] = set()
-        self._batch: tuple[list[Path], asyncio.Future[list[Outcome]]] | None = None
+        #: batches read and being tagged, committed in this order by the commit loop (two in flight:
+        #: the next batch is read while the workers tag this one)
+        self._tagging: asyncio.Queue[_InFlight] = asyncio.Queue(maxsize=2)
         self._stop = asyncio.Event()
 
     def status_fields(self) -> dict[str, Any]:
@@ -103,6 +115,7 @@ class Daemon:
         publisher = asyncio.create_task(self.publisher.run(), name="publisher")
         source = asyncio.create_task(self.source.run(self._picked_up), name="source")
         processor = asyncio.create_task(self._process_loop(), name="processor")
+        committer = asyncio.create_task(self._commit_loop(), name="committer")
         stop = asyncio.create_task(self._stop.wait(), name="stop")
         helpers = [
             asyncio.create_task(self.watcher.run(self.reload), name="watchlist-watcher"),
@@ -112,9 +125,9 @@ class Daemon:
         interval = watchdog_interval(os.environ)
         if interval is not None and self.notifier.enabled:
             helpers.append(asyncio.create_task(watchdog_loop(self.notifier, interval), name="watchdog"))
-        await asyncio.wait({source, processor, publisher, stop}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({source, processor, committer, publisher, stop}, return_when=asyncio.FIRST_COMPLETED)
         loop.remove_signal_handler(signal.SIGHUP)  # no reload while stopping
-        failed = [task for task in (source, processor, publisher) if task.done() and not self._stop.is_set()]
+        failed = [task for task in (source, processor, committer, publisher) if task.done() and not self._stop.is_set()]
         for task in failed:
             error = None if task.cancelled() else task.exception()
             log.error("task failed; stopping", task=task.get_name(), error=repr(error) if error else "ended")
@@ -127,10 +140,12 @@ class Daemon:
         processor.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(source, processor, return_exceptions=True)
-        if self._batch is not None:
-            paths, batch = self._batch
-            with contextlib.suppress(Exception):
-                self._after_batch(paths, await batch)
+        # the batches in hand are finished, not dropped: commit what is being tagged
+        drained = asyncio.ensure_future(self._tagging.join())
+        await asyncio.wait({drained, committer}, return_when=asyncio.FIRST_COMPLETED)
+        drained.cancel()
+        committer.cancel()
+        await asyncio.gather(committer, return_exceptions=True)
         self.publisher.stop(FLUSH_TIMEOUT_S)
         await asyncio.gather(publisher, return_exceptions=True)
         stop.cancel()
@@ -251,23 +266,53 @@ class Daemon:
         return self.outbox.store.outbox_depth(), self.outbox.store.oldest_pending_at()
 
     async def _process_loop(self) -> None:
+        """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
         while True:
             paths = [await self.queue.get()]
             while len(paths) < BATCH_MAX and not self.queue.empty():
                 paths.append(self.queue.get_nowait())
-            batch = asyncio.ensure_future(self.store.run(self.processor.process, paths))
-            self._batch = (paths, batch)  # a stop waits for it: the batch in hand is finished, not dropped
             try:
-                outcomes = await asyncio.shield(batch)
+                prepared = await self.store.run(self.processor.prepare, paths)
+            except Exception:
+                log.exception("reading a batch failed; files will be retried by the next rescan")
+                self._given_up(paths)
+                continue
+            await self._tagging.put(_InFlight(paths, prepared, asyncio.ensure_future(self._tag(prepared))))
+
+    async def _commit_loop(self) -> None:
+        """Commit batches in the order they were read (the order alerts leave in)."""
+        while True:
+            batch = await self._tagging.get()
+            try:
+                outcomes = await self.store.run(self.processor.finish, batch.prepared, await batch.tagging)
             except Exception:
                 log.exception("processing batch failed; files will be retried by the next rescan")
-                self.source.forget(paths)
-                self.latency.processed(map(str, paths), {})
+                self._given_up(batch.paths)
                 continue
             finally:
-                if batch.done():
-                    self._batch = None
-            self._after_batch(paths, outcomes)
+                self._tagging.task_done()
+            self._after_batch(batch.paths, outcomes)
+            for path in batch.prepared.deferred:  # seen again while an earlier version was in flight
+                try:
+                    self.queue.put_nowait(path)
+                except asyncio.QueueFull:
+                    self.source.forget([path])
+
+    async def _tag(self, prepared: Prepared) -> list[Analysis]:
+        tagger = self.processor.tagger
+        jobs = prepared.jobs
+        futures = await self.store.run(tagger.submit, prepared.engine, jobs)
+        if futures is None:
+            return await self.store.run(tagger.run_here, prepared.engine, jobs)
+        try:
+            chunks = await asyncio.gather(*(asyncio.wrap_future(future) for future in futures))
+        except BrokenProcessPool:
+            return await self.store.run(tagger.recover, prepared.engine, jobs)
+        return [analysis for chunk in chunks for analysis in chunk]
+
+    def _given_up(self, paths: list[Path]) -> None:
+        self.source.forget(paths)
+        self.latency.processed(map(str, paths), {})
 
     def _after_batch(self, paths: list[Path], outcomes: list[Outcome]) -> None:
         for outcome in outcomes:

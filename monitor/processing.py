@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,9 +119,9 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _analyse_in_worker(job: Job) -> Analysis:
+def _analyse_chunk(jobs: list[Job]) -> list[Analysis]:
     assert _worker is not None, "worker started without an engine"
-    return analyse(job, *_worker)
+    return [analyse(job, *_worker) for job in jobs]
 
 
 class Tagger:
@@ -137,16 +137,31 @@ class Tagger:
         self._pool_engine: Engine | None = None
 
     def run(self, engine: Engine, jobs: Sequence[Job]) -> list[Analysis]:
-        if not self.workers or len(jobs) < 2:
-            return [analyse(job, engine, self.prefix, self.max_payload_bytes) for job in jobs]
-        pool = self.pool_for(engine)
-        chunk = max(1, len(jobs) // (self.workers * 4))
+        """Tag a batch and wait for it."""
+        futures = self.submit(engine, jobs)
+        if futures is None:
+            return self.run_here(engine, jobs)
         try:
-            return list(pool.map(_analyse_in_worker, jobs, chunksize=chunk))
+            return [analysis for future in futures for analysis in future.result()]
         except BrokenProcessPool:
-            log.error("a tagging worker died; this batch is tagged in the daemon, the workers are restarted")
-            self.close()
-            return [analyse(job, engine, self.prefix, self.max_payload_bytes) for job in jobs]
+            return self.recover(engine, jobs)
+
+    def submit(self, engine: Engine, jobs: Sequence[Job]) -> list[Future[list[Analysis]]] | None:
+        """Start tagging a batch in the workers (None: no workers, or too small a batch to share)."""
+        if not self.workers or len(jobs) < 2:
+            return None
+        pool = self.pool_for(engine)
+        size = -(-len(jobs) // (self.workers * 2))  # two chunks a worker: both stay busy to the end
+        return [pool.submit(_analyse_chunk, list(jobs[i : i + size])) for i in range(0, len(jobs), size)]
+
+    def run_here(self, engine: Engine, jobs: Sequence[Job]) -> list[Analysis]:
+        return [analyse(job, engine, self.prefix, self.max_payload_bytes) for job in jobs]
+
+    def recover(self, engine: Engine, jobs: Sequence[Job]) -> list[Analysis]:
+        """A worker died: tag this batch here; the workers start again with the next one."""
+        log.error("a tagging worker died; this batch is tagged in the daemon, the workers are restarted")
+        self.close()
+        return self.run_here(engine, jobs)
 
     def pool_for(self, engine: Engine) -> ProcessPoolExecutor:
         """The pool whose workers hold ``engine`` (started now, or restarted after a reload)."""
@@ -185,7 +200,27 @@ class _Read:
     job: Job | None
 
 
+@dataclass
+class Prepared:
+    """A batch read and deduplicated, whose jobs are being tagged; ``finish`` commits it."""
+
+    engine: Engine
+    reads: list[_Read] = field(default_factory=list)
+    batch: Batch = field(default_factory=Batch)
+    #: paths of a batch still in flight: handed on again once it is committed
+    deferred: list[Path] = field(default_factory=list)
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [read.job for read in self.reads if read.job is not None]
+
+
 class Processor:
+    """Turns batches of paths into committed outcomes, in three steps so that the daemon can read the
+    next batch while the workers tag this one: ``prepare`` (read, hash, deduplicate), tagging
+    (``tagger``), ``finish`` (record, commit). ``process`` does all three in a row. The steps that
+    touch the store run on the store thread."""
+
     def __init__(self, settings: Settings, store: Store, engine: Callable[[], Engine]) -> None:
         self.settings = settings
         self.store = store
@@ -193,34 +228,52 @@ class Processor:
         self.roots = [p.absolute() for p in settings.watch.paths]
         self.prefix = settings.mqtt.topic_prefix
         self.tagger = Tagger(settings.processing.workers, self.prefix, settings.mqtt.max_payload_bytes)
+        #: contents and paths prepared but not yet committed (batches overlap in the daemon)
+        self._shas_in_flight: set[str] = set()
+        self._paths_in_flight: set[Path] = set()
 
     def close(self) -> None:
         self.tagger.close()
 
     def process(self, paths: Sequence[Path]) -> list[Outcome]:
         """Handle a batch of candidate paths; unchanged files are skipped without reading them."""
-        batch = Batch()
-        engine = self.engine()  # one engine for the whole batch, even if a reload lands meanwhile
-        reads: list[_Read] = []
+        prepared = self.prepare(paths)
+        return self.finish(prepared, self.tagger.run(prepared.engine, prepared.jobs))
+
+    def prepare(self, paths: Sequence[Path]) -> Prepared:
+        prepared = Prepared(self.engine())  # one engine for the whole batch, even if a reload lands meanwhile
         shas: set[str] = set()
         for path in dict.fromkeys(paths):
+            if path in self._paths_in_flight:
+                prepared.deferred.append(path)  # its earlier version is still being tagged
+                continue
             stamp = stamp_of(path)
             if stamp is not None and self.store.is_unchanged(stamp):
                 continue
-            read = self._read(path, stamp, shas, batch)
+            read = self._read(path, stamp, shas, prepared.batch)
             if read is not None:
-                reads.append(read)
-        analyses = iter(self.tagger.run(engine, [r.job for r in reads if r.job is not None]))
-        for read in reads:  # in path order: the first file with some content is the one that alerts
-            with structlog.contextvars.bound_contextvars(article=str(read.path)):  # on every log line about it
-                if read.job is None:
-                    batch.processed.append(ProcessedArticle(read.stamp, read.sha, (), ()))
-                    batch.outcomes.append(Outcome(str(read.path), "duplicate"))
-                else:
-                    self._record(read, next(analyses), batch)
-        if batch.processed or batch.failed:
-            self.store.commit(batch.processed, batch.failed)
-            self._quarantine(batch.failed)
+                prepared.reads.append(read)
+        self._shas_in_flight.update(shas)
+        self._paths_in_flight.update(read.path for read in prepared.reads)
+        return prepared
+
+    def finish(self, prepared: Prepared, analyses: Sequence[Analysis]) -> list[Outcome]:
+        batch = prepared.batch
+        try:
+            results = iter(analyses)
+            for read in prepared.reads:  # in path order: the first file with some content is the one that alerts
+                with structlog.contextvars.bound_contextvars(article=str(read.path)):  # on every line about it
+                    if read.job is None:
+                        batch.processed.append(ProcessedArticle(read.stamp, read.sha, (), ()))
+                        batch.outcomes.append(Outcome(str(read.path), "duplicate"))
+                    else:
+                        self._record(read, next(results), batch)
+            if batch.processed or batch.failed:
+                self.store.commit(batch.processed, batch.failed)
+                self._quarantine(batch.failed)
+        finally:
+            self._shas_in_flight.difference_update(read.sha for read in prepared.reads if read.job is not None)
+            self._paths_in_flight.difference_update(read.path for read in prepared.reads)
         return batch.outcomes
 
     def _read(self, path: Path, stamp: FileStamp | None, shas: set[str], batch: Batch) -> _Read | None:
@@ -234,7 +287,7 @@ class Processor:
             self._fail(path, stamp, exc.reason, exc.message, batch)
             return None
         sha = content_hash(data)
-        if sha in shas or self.store.content_seen(sha):
+        if sha in shas or sha in self._shas_in_flight or self.store.content_seen(sha):
             return _Read(path, stamp, sha, None)
         shas.add(sha)
         return _Read(path, stamp, sha, Job(str(path), data, self.store.previous_alerts(str(path))))

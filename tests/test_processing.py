@@ -89,3 +89,19 @@ def test_a_reloaded_engine_replaces_the_workers(tmp_path: Path) -> None:
         assert proc.tagger._pool is not pool
     finally:
         proc.close()
+
+
+def test_overlapping_batches_tag_a_content_once_and_defer_a_path_in_flight(tmp_path: Path) -> None:
+    engine = load_engine([WATCHLISTS])
+    proc, store, inbox = processor(tmp_path, engine)
+    (inbox / "a.txt").write_text(GOOD)
+    (inbox / "copy.txt").write_text(GOOD)
+    first = proc.prepare([inbox / "a.txt"])
+    second = proc.prepare([inbox / "copy.txt", inbox / "a.txt"])  # read while the first is being tagged
+    assert second.deferred == [inbox / "a.txt"]
+    assert second.jobs == [], "the same content in flight is not tagged twice"
+    outcomes = proc.finish(first, proc.tagger.run(engine, first.jobs))
+    outcomes += proc.finish(second, proc.tagger.run(engine, second.jobs))
+    assert [(Path(o.path).name, o.result) for o in outcomes] == [("a.txt", "alerted"), ("copy.txt", "duplicate")]
+    assert store.outbox_depth() == 1
+    assert proc.prepare(second.deferred).reads == [], "handed on again after the commit: unchanged, skipped"
