@@ -31,6 +31,10 @@ class Explanation:
     dropped: tuple[str, ...]
 
 
+#: at most this many entity hits are kept for reuse (a few MB)
+_CACHED_ENTITY_HITS = 50_000
+
+
 class Engine:
     """Tags article text with the compiled watchlists; build it with `load_engine`."""
 
@@ -39,6 +43,12 @@ class Engine:
         self._dropped_pattern = dropped_lines_pattern(compiled.read_also)
         self.version: str = compiled.version
         self.rule_ids: frozenset[str] = frozenset(rule.id for rule in compiled.rules)
+        #: entity hits are immutable and recur (same entity, same count): built once, not per article
+        self._entity_hits: dict[tuple[str, int], EntityHit] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled for the workers without the cache of entity hits."""
+        return {**self.__dict__, "_entity_hits": {}}
 
     def automaton_keys(self) -> list[str]:
         """Every key of the automata (lower-case aliases and terms, folded where they fold), for benchmarks."""
@@ -52,11 +62,20 @@ class Engine:
 
     def _entities(self, hits: Hits) -> tuple[EntityHit, ...]:
         entities = self._compiled.entities
-        return tuple(
-            EntityHit(target, entities[target].name, entities[target].kind, count)
-            for target, count in Counter(chain.from_iterable(hits.targets)).items()
-            if target in entities
-        )
+        cache = self._entity_hits
+        found: list[EntityHit] = []
+        for key in Counter(chain.from_iterable(hits.targets)).items():
+            entity_hit = cache.get(key)
+            if entity_hit is None:
+                target, count = key
+                info = entities.get(target)
+                if info is None:
+                    continue
+                entity_hit = EntityHit(target, info.name, info.kind, count)
+                if len(cache) < _CACHED_ENTITY_HITS:
+                    cache[key] = entity_hit
+            found.append(entity_hit)
+        return tuple(found)
 
     def _notes(self, normalized: NormalizedText, dropped: list[Range]) -> tuple[str, ...]:
         return tuple(f"dropped line: {line}" for line in _dropped_text(normalized, dropped))

@@ -69,9 +69,27 @@ class Hits:
         return map(Hit, self.starts, self.ends, self.targets)
 
 
+#: distinct characters looked for one search at a time before one `findall` takes the rest
+_SEARCHES = 32
+
+
 def scan_text(lowered: str) -> str:
-    """`lowered` with every non-word character replaced by the separator (same length)."""
-    for char in set(_MAYBE_SEPARATOR.findall(lowered)):
+    """`lowered` with every non-word character replaced by the separator (same length).
+
+    A text has a handful of distinct separators but hundreds of them: each search resumes where the
+    last stopped and finds the next character not yet replaced, so no match object is made per comma.
+    """
+    position = 0
+    search = _MAYBE_SEPARATOR.search
+    for _ in range(_SEARCHES):
+        found = search(lowered, position)
+        if found is None:
+            return lowered
+        char = found.group()
+        position = found.end()
+        if not is_word_char(char):
+            lowered = lowered.replace(char, SEPARATOR)
+    for char in set(_MAYBE_SEPARATOR.findall(lowered, position)):
         if not is_word_char(char):
             lowered = lowered.replace(char, SEPARATOR)
     return lowered
@@ -119,7 +137,6 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
     ends: list[int] = []
     targets: list[tuple[str, ...]] = []
     excluded: list[tuple[int, int, str]] = []
-    merge = False
     lowered = normalized.lowered
     for last, (back, length, fast, spaces, checks) in compiled.exact_automaton.iter(SEPARATOR + blank + SEPARATOR):
         start = last - back
@@ -155,11 +172,16 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
                     continue
                 fast = tuple(dict.fromkeys((*fast, *accepted)))
             raw.append((start, end, fast))
-    if raw or excluded or any(map(lt, islice(starts, 1, None), ends)):
-        merge = True
-    if not merge:
+    if not raw and not excluded and not any(map(lt, islice(starts, 1, None), ends)):
         return Hits(starts, ends, targets, scan)
-    return _leftmost_longest([*zip(starts, ends, targets, strict=True), *raw], excluded, scan)
+    merged = [*zip(starts, ends, targets, strict=True), *raw]
+    if not excluded:
+        # usually the fold pass found other words than the exact one: a C-level sort, and when
+        # nothing overlaps (so no two hits start together) that is the leftmost-longest order
+        merged_starts, merged_ends, merged_targets = map(list, zip(*sorted(merged), strict=True))
+        if not any(map(lt, islice(merged_starts, 1, None), merged_ends)):
+            return Hits(merged_starts, merged_ends, merged_targets, scan)
+    return _leftmost_longest(merged, excluded, scan)
 
 
 def _leftmost_longest(

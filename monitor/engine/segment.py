@@ -10,9 +10,13 @@ from monitor.engine.normalize import normalize_phrase
 
 _MARKS = "\u0300-\u036f\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
 #: a word: letters, digits and combining marks (Python's \w alone misses Devanagari vowel signs)
-WORD = f"(?:[^\\W_]|[{_MARKS}])+"
+_WORD_CHAR = f"(?:[^\\W_]|[{_MARKS}])"
+WORD = _WORD_CHAR + "+"
 _WORDS = re.compile(WORD)
-_TAG_ITEM = f" *{WORD}(?: {WORD}){{0,2}} *"
+#: possessive: what follows a word in a tag line is never a word character, so giving characters
+#: back cannot help; without it each ordinary line is retried once per letter of its first words
+_TAG_WORD = _WORD_CHAR + "++"
+_TAG_ITEM = f" *{_TAG_WORD}(?: {_TAG_WORD}){{0,2}} *"
 #: tag lines: three or more short comma-separated items and nothing else (`TRUMP, US, DONALD`)
 _TAG_LINE = f"{_TAG_ITEM}(?:,{_TAG_ITEM}){{2,}}(?=\\n|\\Z)"
 #: where sentences end: line breaks, runs of ।॥?! or of two or more full stops, and a single full stop
