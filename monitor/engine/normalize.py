@@ -129,16 +129,19 @@ def _delete_invisible(text: str) -> tuple[str, OffsetMap]:
     present = [char for char in _INVISIBLE_CHARS if char in text]
     if len(present) > 1:
         return _record_edits(_INVISIBLE, text, "")
-    pieces = text.split(present[0])
-    edits: list[tuple[int, int, int]] = []
+    (char,) = present
+    pieces = text.split(char)
+    starts: list[int] = []
+    ends: list[int] = []
     position = -1
     for piece in pieces[:-1]:
         position += len(piece) + 1
-        if not piece and edits and edits[-1][1] == position:
-            edits[-1] = (edits[-1][0], position + 1, 0)
+        if not piece and ends and ends[-1] == position:
+            ends[-1] = position + 1
         else:
-            edits.append((position, position + 1, 0))
-    return "".join(pieces), OffsetMap(text, edits)
+            starts.append(position)
+            ends.append(position + 1)
+    return "".join(pieces), OffsetMap.of_deleted_runs(starts, ends, unicodedata.category(char).startswith("M"))
 
 
 def _lower(text: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate
+from operator import sub
 
 
 def _is_mark(char: str) -> bool:
@@ -53,6 +55,18 @@ class OffsetMap:
         offset_map._new_starts = offset_map._new_ends = [position - index for index, position in enumerate(positions)]
         offset_map._shifts = list(range(1, len(positions) + 1))
         offset_map._attached_marks = [True] * len(positions)
+        return offset_map
+
+    @classmethod
+    def of_deleted_runs(cls, starts: list[int], ends: list[int], marks: bool) -> OffsetMap:
+        """Fast path for deleting runs of one character at sorted source `[starts[i], ends[i])`
+        (nuktas); `marks` when that character is a combining mark."""
+        offset_map = cls.__new__(cls)
+        offset_map._source_starts = starts
+        offset_map._source_ends = ends
+        offset_map._shifts = list(accumulate(map(sub, ends, starts)))
+        offset_map._new_starts = offset_map._new_ends = list(map(sub, starts, [0, *offset_map._shifts[:-1]]))
+        offset_map._attached_marks = [marks] * len(starts)
         return offset_map
 
     def start(self, position: int) -> int:
