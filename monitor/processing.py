@@ -1,5 +1,6 @@
 """From a file path to a committed outcome: read, deduplicate, parse, tag, build alerts, and commit the
-whole batch in one durable transaction. Runs on the store thread (it is synchronous)."""
+whole batch in one durable transaction. Reading and committing run on the store thread; parsing,
+tagging and encoding (pure CPU work) run there too, or in worker processes."""
 
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ _worker: tuple[Engine, str, int] | None = None
 def _start_worker(engine: Engine, prefix: str, max_payload_bytes: int, daemon_pid: int) -> None:
     global _worker
     # the daemon decides when work stops: a Ctrl-C or a SIGTERM sent to the whole group must not kill a
-    # worker mid-batch (the pool is shut down on stop; a dead parent ends the workers' queue)
+    # worker mid-batch (the daemon shuts the pool down on stop; the thread below ends a worker whose
+    # daemon died)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(daemon_pid,), daemon=True).start()
