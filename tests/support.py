@@ -232,6 +232,14 @@ format = "json"
                 continue
         return events
 
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The log events with this name, in order."""
+        return [e for e in self.log_events() if e.get("event") == name]
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        """Until the daemon watches its folders and is connected or queuing (its READY point)."""
+        wait_until(lambda: bool(self.events("daemon ready")), timeout, what="daemon ready")
+
     def drop(self, name: str, content: str | bytes) -> Path:
         """Write a file beside the inbox and rename it into place, as well-behaved writers do."""
         self.inbox.mkdir(parents=True, exist_ok=True)

@@ -115,7 +115,7 @@ def test_alerts_queue_while_the_broker_is_down_and_arrive_when_it_returns(tmp_pa
     try:
         daemon.drop("pact.txt", PAKT)
         wait_until(
-            lambda: any(e.get("event") == "article processed" for e in daemon.log_events()),
+            lambda: bool(daemon.events("article processed")),
             30,
             what="article processed offline",
         )
@@ -129,16 +129,16 @@ def test_alerts_queue_while_the_broker_is_down_and_arrive_when_it_returns(tmp_pa
             what="late alert",
         )
         wait_until(
-            lambda: any(e.get("event") == "backlog delivered after outage" for e in daemon.log_events()),
+            lambda: bool(daemon.events("backlog delivered after outage")),
             10,
             what="end of outage logged",
         )
     finally:
         assert daemon.stop() == 0
     collector.stop()
-    [back] = [e for e in daemon.log_events() if e.get("event") == "broker reachable again"]
+    [back] = daemon.events("broker reachable again")
     assert back["outage_s"] > 0
-    [late] = [e for e in daemon.log_events() if e.get("event") == "backlog delivered after outage"]
+    [late] = daemon.events("backlog delivered after outage")
     assert late["delivered_late"] == 1
 
 
@@ -168,5 +168,5 @@ def test_a_part_that_fails_on_its_own_stops_the_daemon_with_a_non_zero_code(tmp_
     code = daemon.proc.wait(30)
     daemon.proc = None
     assert code == 1, "systemd restarts a unit only when it fails"
-    [failure] = [e for e in daemon.log_events() if e.get("event") == "task failed; stopping"]
+    [failure] = daemon.events("task failed; stopping")
     assert failure["task"] == "source"

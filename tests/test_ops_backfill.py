@@ -66,7 +66,7 @@ def test_publish_goes_through_the_outbox_once_and_the_daemon_does_not_repeat_it(
     shutil.copy(folder / "2023" / "pact-2.txt", daemon.inbox / "pact-2-again.txt")
     daemon.start()
     try:
-        wait_until(lambda: any(e.get("event") == "article processed" for e in daemon.log_events()), 30, what="daemon")
+        wait_until(lambda: bool(daemon.events("article processed")), 30, what="daemon")
     finally:
         assert daemon.stop() == 0
     collector.stop()
@@ -109,7 +109,7 @@ def test_one_state_folder_has_one_publisher_at_a_time(tmp_path: Path, broker: Mo
     conf = config(tmp_path / "monitor.toml", broker.port, daemon.state)
     daemon.start()
     try:
-        wait_until(lambda: "daemon ready" in {e.get("event") for e in daemon.log_events()}, 30, what="ready")
+        daemon.wait_ready()
         backfill = monitor_cli("backfill", "--publish", "--config", str(conf), str(folder))
         assert backfill.returncode == 1
         assert "a daemon (pid" in backfill.stderr
@@ -118,7 +118,7 @@ def test_one_state_folder_has_one_publisher_at_a_time(tmp_path: Path, broker: Mo
         assert second.proc is not None
         assert second.proc.wait(30) == 2
         second.proc = None
-        assert any(e.get("event") == "another monitor process uses this state folder" for e in second.log_events())
+        assert bool(second.events("another monitor process uses this state folder"))
     finally:
         assert daemon.stop() == 0
     assert monitor_cli("backfill", "--config", str(conf), str(folder)).returncode == 0  # a dry run never locks

@@ -40,7 +40,7 @@ def test_metrics_endpoint_counts_articles_alerts_publishes_and_reloads(tmp_path:
     )
     daemon.start()
     try:
-        wait_until(lambda: any(e.get("event") == "daemon ready" for e in daemon.log_events()), 30, what="ready")
+        daemon.wait_ready()
         daemon.drop("pact-1.txt", PACT.format(n=1))
         daemon.drop("pact-2.txt", PACT.format(n=2))
         daemon.drop("quiet.txt", QUIET)
@@ -80,7 +80,7 @@ def test_metrics_stay_off_unless_enabled(tmp_path: Path, broker: Mosquitto) -> N
     daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_METRICS__PORT": str(port)})
     daemon.start()
     try:
-        wait_until(lambda: any(e.get("event") == "daemon ready" for e in daemon.log_events()), 30, what="ready")
+        daemon.wait_ready()
         try:
             scrape(port)
             reachable = True
@@ -89,7 +89,7 @@ def test_metrics_stay_off_unless_enabled(tmp_path: Path, broker: Mosquitto) -> N
     finally:
         assert daemon.stop() == 0
     assert not reachable
-    assert not any(e.get("event") == "metrics endpoint listening" for e in daemon.log_events())
+    assert not bool(daemon.events("metrics endpoint listening"))
 
 
 def test_publisher_totals_become_counter_increments_and_the_connection_a_gauge() -> None:
@@ -132,7 +132,7 @@ def test_status_topic_carries_version_start_time_and_periodic_counters(tmp_path:
         return dict(with_counters[-1]["counters"]) if with_counters else {}
 
     try:
-        wait_until(lambda: any(e.get("event") == "daemon ready" for e in daemon.log_events()), 30, what="ready")
+        daemon.wait_ready()
         daemon.drop("pact-1.txt", PACT.format(n=1))
         wait_until(lambda: latest_counters().get("published") == 1, 30, what="counters after one alert")
     finally:

@@ -63,7 +63,7 @@ def start(tmp_path: Path, broker: Mosquitto, watchlists: Path) -> tuple[DaemonPr
     )
     daemon.start()
     wait_until(lambda: any(s["state"] == "online" for s in statuses(collector)), 30, what="online status")
-    wait_until(lambda: any(e.get("event") == "daemon ready" for e in daemon.log_events()), 30, what="daemon ready")
+    daemon.wait_ready()
     return daemon, collector
 
 
@@ -87,7 +87,7 @@ def test_sighup_swaps_in_a_valid_watchlist_and_keeps_the_old_one_when_broken(tmp
     try:
         first_version = statuses(collector)[0]["watchlist_version"]
         daemon.drop("one.txt", article(1, "Gammaland"))
-        wait_until(lambda: any(e.get("event") == "article processed" for e in daemon.log_events()), 30, what="one")
+        wait_until(lambda: bool(daemon.events("article processed")), 30, what="one")
         assert rules_for(collector, "one.txt") == []
 
         point_to("v2")
@@ -139,7 +139,7 @@ def test_editing_a_watchlist_file_reloads_it_without_losing_or_repeating_an_arti
         assert daemon.stop() == 0
     busy = [a["article"]["path"] for a in collector.payloads("newsmon/alerts/alpha-beta")]
     assert sorted(Path(p).name for p in busy) == [f"busy-{n:02d}.txt" for n in range(20)]  # each once
-    reloads = [e for e in daemon.log_events() if e.get("event") == "watchlists reloaded"]
+    reloads = daemon.events("watchlists reloaded")
     assert reloads and all(e["why"].startswith("watchlist file changed") for e in reloads)
     collector.stop()
 

@@ -146,9 +146,7 @@ def test_readme_documents_every_alert_field() -> None:
 
 def test_tail_with_an_unreadable_password_file_says_so_and_exits(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-password"
-    result = monitor_cli(
-        "tail", env={"MONITOR_MQTT__USERNAME": "reader", "MONITOR_MQTT__PASSWORD_FILE": str(missing)}
-    )
+    result = monitor_cli("tail", env={"MONITOR_MQTT__USERNAME": "reader", "MONITOR_MQTT__PASSWORD_FILE": str(missing)})
     assert result.returncode == 1
     assert str(missing) in result.stderr
     assert "Traceback" not in result.stderr

@@ -97,7 +97,7 @@ def test_broker_down_at_start_then_everything_arrives_in_order_per_rule(tmp_path
             daemon.drop(name, text)
 
         def processed() -> list[dict[str, Any]]:
-            return [e for e in daemon.log_events() if e.get("event") == "article processed"]
+            return daemon.events("article processed")
 
         wait_until(lambda: len(processed()) >= len(articles), 60, what="all articles processed offline")
         time.sleep(2.0)
@@ -118,7 +118,7 @@ def test_broker_down_at_start_then_everything_arrives_in_order_per_rule(tmp_path
 def test_five_thousand_files_in_nested_folders_are_each_processed_once(tmp_path: Path, broker: Mosquitto) -> None:
     daemon = DaemonProcess(tmp_path / "d", broker.port)
     daemon.start()
-    wait_until(lambda: any(e.get("event") == "daemon starting" for e in daemon.log_events()), 30, what="start")
+    wait_until(lambda: bool(daemon.events("daemon starting")), 30, what="start")
     articles = stream_articles(5000, seed=4)
     for index, (name, text) in enumerate(articles):
         folder = daemon.inbox / f"batch{index % 10}" / f"part{index % 7}"
@@ -153,7 +153,7 @@ def test_daemon_killed_while_writing_its_database_restarts_cleanly(tmp_path: Pat
     daemon.start()
     db = daemon.state / "monitor.sqlite3"
     wait_until(lambda: db.exists() and db.stat().st_size > 0, 30, what="database created")
-    wait_until(lambda: any(e.get("event") == "article processed" for e in daemon.log_events()), 30, what="commits")
+    wait_until(lambda: bool(daemon.events("article processed")), 30, what="commits")
     daemon.kill()  # mid catch-up: batches are being committed
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -221,7 +221,7 @@ def test_bad_input_is_reported_and_the_next_good_file_alerts(tmp_path: Path, bro
     [error] = collector.payloads("newsmon/errors")
     assert error["reason"] == EXPECTED_REASON.get(case, case)
     assert error["message"]
-    logged = [e for e in daemon.log_events() if e.get("event") == "bad input file"]
+    logged = daemon.events("bad input file")
     assert len(logged) == 1, "logged once, even across rescans"
     with sqlite3.connect(daemon.state / "monitor.sqlite3") as conn:
         reasons = [r for (r,) in conn.execute("SELECT reason FROM errors")]

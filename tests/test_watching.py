@@ -19,7 +19,7 @@ def test_a_file_written_in_place_slowly_is_read_once_complete(tmp_path: Path, br
     collector = Collector(broker.port, "newsmon/alerts/#", client_id="slow").start()
     daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__SETTLE_MS": "1000"})
     daemon.start()
-    wait_until(lambda: "daemon ready" in {e.get("event") for e in daemon.log_events()}, 30, what="ready")
+    daemon.wait_ready()
     try:
         with (daemon.inbox / "slow.txt").open("w", encoding="utf-8") as handle:
             handle.write("Pact signed\n\nRussia and North Korea ")
@@ -100,7 +100,7 @@ def test_a_folder_moved_in_already_filled_is_scanned(tmp_path: Path, broker: Mos
     (staging / "a.txt").write_text(GOOD)
     (staging / "deeper" / "b.txt").write_text(GOOD.replace("today", "yesterday"))
     try:
-        wait_until(lambda: "daemon ready" in {e.get("event") for e in daemon.log_events()}, 30, what="ready")
+        daemon.wait_ready()
         staging.rename(daemon.inbox / "batch")
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 2, 30, what="both alerts without rescans")
     finally:
@@ -112,7 +112,7 @@ def test_editor_temp_and_hidden_files_are_ignored(tmp_path: Path, broker: Mosqui
     daemon = DaemonProcess(tmp_path / "d", broker.port)
     daemon.start()
     try:
-        wait_until(lambda: "daemon ready" in {e.get("event") for e in daemon.log_events()}, 30, what="ready")
+        daemon.wait_ready()
         for name in (".hidden.txt", "draft.txt~", "upload.txt.part", "x.tmp", ".x.swp", "notes.pdf"):
             (daemon.inbox / name).write_text(GOOD)
         daemon.drop("real.txt", GOOD)
@@ -160,7 +160,7 @@ def test_a_watched_folder_renamed_within_the_inbox_keeps_delivering_under_its_ne
     assert collector.payloads("newsmon/alerts/")[1]["article"]["path"] == str(
         daemon.inbox / "archive/deeper/second.txt"
     )
-    assert not [e for e in daemon.log_events() if e.get("event") == "bad input file"]
+    assert not daemon.events("bad input file")
 
 
 def test_a_folder_swapped_for_a_symlink_never_leads_outside(tmp_path: Path, broker: Mosquitto) -> None:
@@ -171,7 +171,7 @@ def test_a_folder_swapped_for_a_symlink_never_leads_outside(tmp_path: Path, brok
     (daemon.inbox / "sub").mkdir(parents=True)
     daemon.start()
     try:
-        wait_until(lambda: "daemon ready" in {e.get("event") for e in daemon.log_events()}, 30, what="ready")
+        daemon.wait_ready()
         (daemon.inbox / "sub").rename(tmp_path / "moved-out")  # the watched folder leaves the tree
         (daemon.inbox / "sub").symlink_to(secret)  # and a symlink to elsewhere takes its name
         (tmp_path / "moved-out" / "leak.txt").write_text("SECRET TITLE\n\n" + GOOD)
