@@ -69,7 +69,6 @@ _FOLD_STEPS: tuple[tuple[str, str], ...] = (
     ("ञ", "न"),
     ("ण", "न"),
 )
-_FOLD_DELETED = re.compile("[ा्]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,11 +219,6 @@ def fold_with_deletions(lowered: str) -> tuple[str, list[int]]:
     return folded, deletions
 
 
-def fold_map(lowered: str) -> OffsetMap:
-    """Offsets of `fold(lowered)` back to `lowered`; built only when a text has hits."""
-    return OffsetMap.of_deleted_marks([match.start() for match in _FOLD_DELETED.finditer(lowered)])
-
-
 _WORD_CHARS: dict[str, bool] = {}
 
 
@@ -249,4 +243,3 @@ class ScanTable(dict[int, str]):
         char = chr(code)
         self[code] = value = char if is_word_char(char) else self._separator
         return value
-

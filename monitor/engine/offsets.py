@@ -47,17 +47,6 @@ class OffsetMap:
         return bool(self._new_starts)
 
     @classmethod
-    def of_deleted_marks(cls, positions: list[int]) -> OffsetMap:
-        """Fast path for deleting single combining marks at sorted source `positions` (folding)."""
-        offset_map = cls.__new__(cls)
-        offset_map._source_starts = positions
-        offset_map._source_ends = [position + 1 for position in positions]
-        offset_map._new_starts = offset_map._new_ends = [position - index for index, position in enumerate(positions)]
-        offset_map._shifts = list(range(1, len(positions) + 1))
-        offset_map._attached_marks = [True] * len(positions)
-        return offset_map
-
-    @classmethod
     def of_deleted_runs(cls, starts: list[int], ends: list[int], marks: bool) -> OffsetMap:
         """Fast path for deleting runs of one character at sorted source `[starts[i], ends[i])`
         (nuktas); `marks` when that character is a combining mark."""
@@ -87,11 +76,7 @@ class OffsetMap:
             index += 1
         else:
             end = last + (self._shifts[index - 1] if index else 0) + 1
-        while (
-            index < len(self._new_starts)
-            and self._source_starts[index] == end
-            and self._attached_marks[index]
-        ):
+        while index < len(self._new_starts) and self._source_starts[index] == end and self._attached_marks[index]:
             end = self._source_ends[index]
             index += 1
         return end

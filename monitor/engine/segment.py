@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 
 from monitor.engine.normalize import normalize_phrase
@@ -95,14 +94,6 @@ def paragraphs(text: str) -> list[Range]:
             found.append(paragraph)
         start = end
     return found
-
-
-def unit_of(units: Sequence[Range], starts: Sequence[int], position: int) -> int | None:
-    """Index of the unit containing `position`, given the units' sorted starts."""
-    index = bisect_right(starts, position) - 1
-    if index >= 0 and position < units[index][1]:
-        return index
-    return None
 
 
 def word_numbers(lowered: str, positions: Sequence[int]) -> list[int]:
