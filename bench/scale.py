@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import monitor.daemon  # noqa: F401  (counted in the RSS, as in a running daemon)
+import monitor.launch  # noqa: F401  (counted in the RSS, as in a running daemon)
 from bench.corpus import CorpusGenerator
 from bench.watchlists import write_watchlist
 from monitor.engine import load_engine

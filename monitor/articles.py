@@ -1,20 +1,16 @@
 """Article model and parsing: bytes in, a titled text out, or an ArticleError saying why not.
 
-Parsing is pure (bytes -> Article); reading a file safely is the file source's job.
+Parsing is pure (bytes -> Article); reading a file safely is ``reading.py``'s job.
 """
 
 from __future__ import annotations
 
 import codecs
-import errno
 import hashlib
 import json
-import os
 import re
-import stat
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 FORMATS = (".txt", ".md", ".json", ".html", ".htm")
@@ -42,86 +38,8 @@ class Article:
     language: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FileStamp:
-    """Identity of a file version without reading it: the rescan's cheap "seen already?" key."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    #: changes with permissions and ownership too: a file made readable after a failed read is retried
-    ctime_ns: int
-
-
-def stamp_of(path: Path) -> FileStamp | None:
-    try:
-        st = path.lstat()
-    except OSError:
-        return None
-    return FileStamp(str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def read_file(path: Path, roots: Sequence[Path], max_bytes: int) -> bytes:
-    """The bytes of a regular file under ``roots``, or an ArticleError saying why not.
-
-    A symlink is read only if it resolves inside the watched folders: a watched folder must not
-    become a way to read other files. FIFOs and devices are refused without opening them (an open
-    FIFO would block), and the file is opened with O_NOFOLLOW so a link swapped in meanwhile is refused.
-    What was opened is checked last, by the descriptor itself: a folder on the way that was swapped
-    for a symlink (a rename race) cannot lead outside either.
-    """
-    real = path
-    resolved_roots = [root.resolve() for root in roots]
-    try:
-        st = path.lstat()
-        if stat.S_ISLNK(st.st_mode):
-            try:
-                real = path.resolve(strict=True)
-            except RuntimeError as exc:  # Python reports symlink loops this way
-                raise ArticleError("symlink-loop", "the symlink points at itself (loop)") from exc
-            if not any(real.is_relative_to(root) for root in resolved_roots):
-                raise ArticleError("symlink-outside", "the symlink points outside the watched folders")
-            st = real.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise ArticleError("not-a-regular-file", f"not a regular file ({_file_kind(st.st_mode)})")
-        if st.st_size > max_bytes:
-            raise ArticleError("too-large", f"{st.st_size} bytes is over the limit of {max_bytes}")
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise ArticleError("not-a-regular-file", "not a regular file")
-            opened = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
-            if not any(opened.is_relative_to(root) for root in resolved_roots):
-                raise ArticleError("symlink-outside", "the path leads outside the watched folders (a symlinked folder)")
-            data = handle.read(max_bytes + 1)
-    except ArticleError:
-        raise
-    except FileNotFoundError as exc:
-        raise ArticleError("vanished", "the file disappeared before it could be read") from exc
-    except PermissionError as exc:
-        raise ArticleError("unreadable", "no permission to read the file") from exc
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise ArticleError("symlink-loop", "too many levels of symbolic links") from exc
-        raise ArticleError("unreadable", exc.strerror or str(exc)) from exc
-    if len(data) > max_bytes:
-        raise ArticleError("too-large", f"the file grew over the limit of {max_bytes} bytes")
-    return data
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device node"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "a special file"
-
-
 def content_hash(data: bytes) -> str:
+    """An article's identity: the same bytes under any name or from any source are the same article."""
     return hashlib.sha256(data).hexdigest()
 
 

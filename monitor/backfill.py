@@ -1,9 +1,10 @@
 """``monitor backfill FOLDER``: tag an archive of articles that was never watched.
 
-Dry run (the default) prints what would alert and writes nothing. ``--publish`` goes through the
-daemon's own parts, the Processor, the SQLite store and outbox, and the Publisher, on the same state
-folder: an article already processed (by the daemon or an earlier backfill, under any name) is not
-alerted again, and alerts the broker does not take now stay in the outbox for the daemon to deliver.
+Both modes run the archive through the daemon's own pipeline (reader, dedup, worker pool, batches), on
+the same state folder. A dry run (the default) does not commit: it prints what would alert and writes
+nothing. ``--publish`` commits to the SQLite store and outbox and delivers through the Publisher: an
+article already processed (by the daemon or an earlier backfill, under any name) is not alerted again,
+and alerts the broker does not take now stay in the outbox for the daemon to deliver.
 """
 
 from __future__ import annotations
@@ -11,22 +12,22 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from monitor.articles import ArticleError, content_hash, parse_article, read_file, stamp_of
+from monitor.analysis import Publishing
 from monitor.config import Settings
 from monitor.engine import Engine
-from monitor.processing import Processor
+from monitor.pipeline import Pipeline
+from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
-from monitor.sources.files import NameFilter
-from monitor.store import StateLock, Store, StoreThread
-
-BATCH = 64
+from monitor.sources.folders import ArchiveSource
+from monitor.store import DB_NAME, StateLock, Store, StoreThread
+from monitor.workers import TaggingPool
 
 
 @dataclass
@@ -36,17 +37,12 @@ class Report:
     alerts: list[tuple[str, str, str, str]] = field(default_factory=list)
     pending: int = 0
 
-
-def archive_files(folder: Path, settings: Settings) -> list[Path]:
-    """The article files below ``folder`` that the daemon would take (same include/ignore names)."""
-    names = NameFilter(tuple(settings.watch.include), tuple(settings.watch.ignore))
-    return sorted(_walk(folder.absolute(), names))
-
-
-def _walk(top: Path, names: NameFilter) -> Iterator[Path]:
-    for folder, dirnames, filenames in os.walk(top, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not names.ignores(d)]
-        yield from (Path(folder, f) for f in filenames if names.accepts_file(f))
+    def add(self, keys: Sequence[str], outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            self.results[outcome.result] += 1
+            self.alerts.extend((outcome.key, rule, severity, outcome.title) for rule, severity in outcome.rules)
+        # articles handled before at this exact version are skipped without an outcome
+        self.results["duplicate"] += len(set(keys)) - len(outcomes)
 
 
 def for_archive(settings: Settings, folder: Path) -> Settings:
@@ -65,76 +61,77 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def dry_run(settings: Settings, engine: Engine, folder: Path, files: Sequence[Path], console: Console) -> Report:
-    """Tag every file; skip what the state folder says was processed already. Writes nothing."""
-    db = Store.in_dir(settings.state.dir).path if (settings.state.dir / "monitor.sqlite3").is_file() else None
-    store = Store(db) if db is not None else None
-    report = Report()
-    seen: set[str] = set()
-    try:
-        with _progress(console) as progress:
-            task = progress.add_task("tagging", total=len(files))
-            for path in files:
-                report.results[_dry_one(settings, engine, folder, path, store, seen, report)] += 1
-                progress.advance(task)
-    finally:
-        if store is not None:
-            store.close()
-    return report
+def _store_for(settings: Settings, publish: bool) -> Store:
+    """The state folder's store; a dry run on a state folder that does not exist yet creates none."""
+    if publish or (settings.state.dir / DB_NAME).is_file():
+        return Store.in_dir(settings.state.dir)
+    return Store(None)
 
 
-def _dry_one(
-    settings: Settings, engine: Engine, folder: Path, path: Path, store: Store | None, seen: set[str], report: Report
-) -> str:
-    stamp = stamp_of(path)
-    if store is not None and stamp is not None and store.is_unchanged(stamp):
-        return "duplicate"
-    try:
-        data = read_file(path, [folder.absolute()], settings.watch.max_bytes)
-        sha = content_hash(data)
-        if sha in seen or (store is not None and store.content_seen(sha)):
-            return "duplicate"
-        seen.add(sha)
-        article = parse_article(str(path), data)
-    except ArticleError:
-        return "error"
-    result = engine.tag(article.text)
-    report.alerts.extend((str(path), hit.rule, hit.severity, article.title) for hit in result.rules)
-    return "alerted" if result.rules else "clean"
-
-
-async def publish(
-    settings: Settings, engine: Engine, folder: Path, files: Sequence[Path], console: Console, flush_timeout: float
+async def backfill(
+    settings: Settings, engine: Engine, source: ArchiveSource, console: Console, *, publish: bool, flush_timeout: float
 ) -> Report:
-    """Process through the store and outbox like the daemon, then deliver for up to ``flush_timeout`` s."""
-    settings = for_archive(settings, folder)
-    store = StoreThread(Store.in_dir(settings.state.dir))
-    processor = Processor(settings, store.store, lambda: engine)
-    # not the daemon: it must not touch the daemon's retained status or Last Will
-    publisher = Publisher(settings.mqtt, store, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}")
-    delivery = asyncio.create_task(publisher.run(), name="publisher")
+    """Run the archive through the pipeline; with ``publish``, commit and deliver for up to ``flush_timeout`` s."""
     report = Report()
+    store = _store_for(settings, publish)
+    thread = StoreThread(store)
+    publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
+    # not the daemon: it must not touch the daemon's retained status or Last Will
+    publisher = (
+        Publisher(settings.mqtt, thread, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}")
+        if publish
+        else None
+    )
+    delivery = asyncio.create_task(publisher.run(), name="publisher") if publisher is not None else None
     try:
         with _progress(console) as progress:
-            task = progress.add_task("tagging", total=len(files))
-            for start in range(0, len(files), BATCH):
-                chunk = files[start : start + BATCH]
-                outcomes = await store.run(processor.process, chunk)
-                for outcome in outcomes:
-                    report.results[outcome.result] += 1
-                    report.alerts.extend((outcome.path, rule, severity, "") for rule, severity in outcome.rules)
-                # files processed before with this exact size and mtime are skipped without an outcome
-                report.results["duplicate"] += len(set(chunk)) - len(outcomes)
-                publisher.wakeup.set()
-                progress.advance(task, len(chunk))
-        console.print(f"delivering (up to {flush_timeout:g} s)…")
+            task = progress.add_task("tagging", total=len(source.files))
+
+            def committed(keys: Sequence[str], outcomes: list[Outcome]) -> None:
+                report.add(keys, outcomes)
+                progress.advance(task, len(keys))
+                if publisher is not None:
+                    publisher.wakeup.set()
+
+            def given_up(keys: Sequence[str]) -> None:
+                report.results["error"] += len(keys)
+                progress.advance(task, len(keys))
+
+            pool = TaggingPool(settings.processing.workers, publishing)
+            processor = Processor(store, source, publishing, commit=publish)
+            pipeline = Pipeline(source, thread, processor, pool, engine, on_committed=committed, on_given_up=given_up)
+            try:
+                await _through(pipeline, source)
+            finally:
+                await pipeline.close()
+        if publisher is not None:
+            console.print(f"delivering (up to {flush_timeout:g} s)…")
     finally:
-        publisher.stop(flush_timeout)
-        await asyncio.gather(delivery, return_exceptions=True)
-        report.pending = await store.run(store.store.outbox_depth)
-        await store.run(processor.close)
-        store.close()
+        if publisher is not None and delivery is not None:
+            publisher.stop(flush_timeout)
+            await asyncio.gather(delivery, return_exceptions=True)
+            report.pending = await thread.call(Store.outbox_depth)
+        thread.close()
     return report
+
+
+async def _through(pipeline: Pipeline, source: ArchiveSource) -> None:
+    """Emit every file, wait until each is committed (or given up), then stop the pipeline."""
+    running = asyncio.create_task(pipeline.run(), name="pipeline")
+    feeding = asyncio.create_task(source.run(pipeline.put), name="source")
+    try:
+        await asyncio.wait({feeding, running}, return_when=asyncio.FIRST_COMPLETED)  # a failed pipeline stops it
+        if feeding.done():
+            drained = asyncio.ensure_future(pipeline.drained())
+            await asyncio.wait({drained, running}, return_when=asyncio.FIRST_COMPLETED)
+            drained.cancel()
+    finally:
+        feeding.cancel()
+        await pipeline.finish()
+        await asyncio.gather(running, feeding, return_exceptions=True)
+    error = running.exception() if running.done() and not running.cancelled() else None
+    if error is not None:
+        raise error
 
 
 def summary(report: Report, files: int, published: bool) -> str:
@@ -146,13 +143,14 @@ def summary(report: Report, files: int, published: bool) -> str:
 def run_backfill(settings: Settings, engine: Engine, folder: Path, *, publish_mode: bool, flush_timeout: float) -> int:
     """Entry point of ``monitor backfill``: progress and summary on stderr, dry-run findings on stdout."""
     console = Console(stderr=True, highlight=False)
-    files = archive_files(folder, settings)
+    settings = for_archive(settings, folder)
+    source = ArchiveSource(settings.watch)
     if not publish_mode:
-        report = dry_run(settings, engine, folder, files, console)
+        report = asyncio.run(backfill(settings, engine, source, console, publish=False, flush_timeout=0))
         for path, rule, severity, title in report.alerts:
             short = title if len(title) <= 80 else title[:79] + "…"
             print(f"would alert  {severity:<8}  {rule}  {path}  {short}", flush=True)
-        console.print(summary(report, len(files), published=False))
+        console.print(summary(report, len(source.files), published=False))
         return 0
     lock = StateLock(settings.state.dir)
     if not lock.acquire():
@@ -162,10 +160,10 @@ def run_backfill(settings: Settings, engine: Engine, folder: Path, *, publish_mo
         )
         return 1
     try:
-        report = asyncio.run(publish(settings, engine, folder, files, console, flush_timeout))
+        report = asyncio.run(backfill(settings, engine, source, console, publish=True, flush_timeout=flush_timeout))
     finally:
         lock.release()
-    console.print(summary(report, len(files), published=True))
+    console.print(summary(report, len(source.files), published=True))
     if report.pending:
         console.print(
             f"{report.pending} messages not yet acknowledged stay in the outbox in {settings.state.dir}: "

@@ -39,7 +39,7 @@ def _engine_or_exit(settings: Settings) -> Engine:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor import logs
-    from monitor.daemon import run_daemon
+    from monitor.launch import run_daemon
 
     settings, path = _settings_or_exit(args.config)
     logs.configure(settings.log.level, settings.log.format)
@@ -48,7 +48,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     from monitor.articles import ArticleError, parse_article
-    from monitor.tagging import tag_json
+    from monitor.reading import read_file
+    from monitor.report import result_json
 
     settings, _path = _settings_or_exit(args.config)
     engine = _engine_or_exit(settings)
@@ -58,9 +59,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
     status = 0
     for name in args.files:
         try:
-            article = parse_article(name, Path(name).read_bytes())
-        except (OSError, ArticleError) as exc:
-            reason = exc.message if isinstance(exc, ArticleError) else (exc.strerror or str(exc))
+            # no containment (the files are named on the command line), but the size and FIFO guards hold
+            article = parse_article(name, read_file(Path(name), None, settings.watch.max_bytes))
+        except ArticleError as exc:
+            reason = exc.message
             if args.json:
                 print(json.dumps({"path": name, "error": reason}, ensure_ascii=False))
             else:
@@ -74,7 +76,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
             continue
         result = engine.tag(article.text)
         if args.json:
-            print(json.dumps(tag_json(article, result, engine.version), ensure_ascii=False))
+            print(json.dumps(result_json(article, result, engine.version), ensure_ascii=False))
         else:
             from monitor.report import render_result
 

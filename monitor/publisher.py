@@ -25,7 +25,7 @@ from aiomqtt.exceptions import MqttConnectError
 
 from monitor.config import MqttSettings, read_password
 from monitor.mqtt_client import AckCheckingClient, PublishRefused, reason_text
-from monitor.store import PendingMessage, StoreThread
+from monitor.store import PendingMessage, Store, StoreThread
 
 log = structlog.get_logger("monitor.publisher")
 
@@ -227,7 +227,7 @@ class Publisher:
             self.wakeup.clear()
             retry_refused = bool(self._refused_seqs) and time.monotonic() >= self._retry_refused_at
             skip = frozenset() if retry_refused else frozenset(self._refused_seqs)
-            batch = await self.store.run(self._next_batch, skip)
+            batch = await self.store.call(_next_batch, skip)
             if not batch:
                 if self._stopping:
                     return  # refused alerts stay in the outbox for the next run
@@ -246,7 +246,7 @@ class Publisher:
             acked = [m for m, result in zip(batch, results, strict=True) if result is None]
             refused = [(m, r) for m, r in zip(batch, results, strict=True) if isinstance(r, PublishRefused)]
             if acked:
-                await self.store.run(self.store.store.acknowledge, [m.seq for m in acked])
+                await self.store.call(Store.acknowledge, [m.seq for m in acked])
                 self.published += len(acked)
                 self._count_late([m.created_at for m in acked])
                 self.on_published(acked)
@@ -267,18 +267,6 @@ class Publisher:
             if lost is not None:
                 self.publish_failures += 1
                 raise lost
-
-    def _next_batch(self, skip: frozenset[int]) -> list[PendingMessage]:
-        """The oldest waiting messages, passing over those set aside as refused (on the store thread)."""
-        batch: list[PendingMessage] = []
-        after = 0
-        while len(batch) < BATCH:
-            page = self.store.store.pending(BATCH, after_seq=after)
-            if not page:
-                break
-            batch.extend(m for m in page if m.seq not in skip)
-            after = page[-1].seq
-        return batch[:BATCH]
 
     def _report_refused(self, refusals: list[PublishRefused]) -> None:
         """Each refusal (topic and reason) is logged once, not on every retry."""
@@ -339,3 +327,16 @@ class Publisher:
         )
         self._down_since = self._down_since or time.time()
         self._down_reason = reason
+
+
+def _next_batch(store: Store, skip: frozenset[int]) -> list[PendingMessage]:
+    """The oldest waiting messages, passing over those set aside as refused (on the store thread)."""
+    batch: list[PendingMessage] = []
+    after = 0
+    while len(batch) < BATCH:
+        page = store.pending(BATCH, after_seq=after)
+        if not page:
+            break
+        batch.extend(m for m in page if m.seq not in skip)
+        after = page[-1].seq
+    return batch[:BATCH]

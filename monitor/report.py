@@ -1,12 +1,16 @@
-"""Human-readable rendering of tagging results and explanations, with the matched words highlighted."""
+"""What ``monitor tag`` prints: a readable result or explanation (matched words highlighted), or one JSON
+object per article."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from monitor.alerts import alert_id
+from monitor.articles import Article
 from monitor.engine import Explanation
 from monitor.engine.result import Span, TagResult
 
@@ -95,3 +99,34 @@ def render_explanation(path: str, text: str, explanation: Explanation) -> Render
                 )
             )
     return Group(*parts)
+
+
+def result_json(article: Article, result: TagResult, watchlist_version: str) -> dict[str, Any]:
+    """The JSON object ``monitor tag --json`` prints for one article."""
+    return {
+        "path": article.path,
+        "sha256": article.sha256,
+        "title": article.title,
+        "entities": [{"id": e.id, "name": e.name, "kind": e.kind, "count": e.count} for e in result.entities],
+        "rules": [
+            {
+                "rule": hit.rule,
+                "title": hit.title,
+                "severity": hit.severity,
+                "alert_id": alert_id(article.sha256, hit.rule),
+                "evidence": [
+                    {
+                        "start": ev.start,
+                        "end": ev.end,
+                        "text": ev.text,
+                        "spans": [
+                            {"start": s.start, "end": s.end, "text": s.text, "source": s.source} for s in ev.spans
+                        ],
+                    }
+                    for ev in hit.evidence
+                ],
+            }
+            for hit in result.rules
+        ],
+        "watchlist_version": watchlist_version,
+    }

@@ -17,49 +17,68 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
-from monitor.articles import FileStamp
+#: the database file in ``state.dir``
+DB_NAME = "monitor.sqlite3"
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+#: the current layout; ``user_version`` says which layout a database has (0: the first, keyed by file path)
+SCHEMA_VERSION = 2
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS contents (
+CREATE TABLE contents (
     sha256 TEXT PRIMARY KEY,
-    first_path TEXT NOT NULL,
+    first_key TEXT NOT NULL,
     processed_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    ctime_ns INTEGER NOT NULL,
+-- one row per article key (a folder's key is the file's path): the version last handled and how
+CREATE TABLE articles (
+    article_key TEXT PRIMARY KEY,
+    version TEXT NOT NULL,         -- the source's cheap identity of a version (a file: size:mtime:ctime)
     sha256 TEXT,
     status TEXT NOT NULL,          -- 'done', 'duplicate' or 'error'
     seen_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS alerts (
+CREATE TABLE alerts (
     alert_id TEXT PRIMARY KEY,
-    path TEXT NOT NULL,
+    article_key TEXT NOT NULL,
     rule TEXT NOT NULL,
     created_at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS alerts_by_path_rule ON alerts (path, rule);
-CREATE TABLE IF NOT EXISTS outbox (
+CREATE INDEX alerts_by_path_rule ON alerts (article_key, rule);
+CREATE TABLE outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id TEXT NOT NULL,
     topic TEXT NOT NULL,
     payload BLOB NOT NULL,
     created_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS errors (
+CREATE TABLE errors (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    path TEXT NOT NULL,
+    article_key TEXT NOT NULL,
     reason TEXT NOT NULL,
     message TEXT NOT NULL,
     at REAL NOT NULL
 );
+"""
+
+#: layout 0 (files keyed by path, with size/mtime/ctime columns) to layout 2 (source-neutral keys)
+MIGRATE_FROM_0 = """
+ALTER TABLE contents RENAME COLUMN first_path TO first_key;
+CREATE TABLE articles (
+    article_key TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    sha256 TEXT,
+    status TEXT NOT NULL,
+    seen_at REAL NOT NULL
+);
+INSERT INTO articles (article_key, version, sha256, status, seen_at)
+    SELECT path, size || ':' || mtime_ns || ':' || ctime_ns, sha256, status, seen_at FROM files;
+DROP TABLE files;
+ALTER TABLE alerts RENAME COLUMN path TO article_key;
+ALTER TABLE errors RENAME COLUMN path TO article_key;
 """
 
 
@@ -83,89 +102,116 @@ class PendingMessage:
 class ProcessedArticle:
     """One article's outcome, committed atomically with its outbox messages."""
 
-    stamp: FileStamp
+    key: str
+    version: str
     sha256: str
     alerts: Sequence[tuple[str, str]]  # (alert_id, rule)
     messages: Sequence[OutboxMessage]
 
 
 @dataclass(frozen=True, slots=True)
-class FailedFile:
-    stamp: FileStamp
+class FailedArticle:
+    """An input that could not be an article, with the error record that reports it."""
+
+    key: str
+    #: empty when the source could not say (it vanished before its version was taken)
+    version: str
     reason: str
     message: str
     messages: Sequence[OutboxMessage]
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path | None) -> None:
+        """``path`` None: a private in-memory store (a dry run with no state folder yet)."""
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db = sqlite3.connect(
+            ":memory:" if path is None else path, isolation_level=None, check_same_thread=False, timeout=30
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._migrate()
 
     @classmethod
     def in_dir(cls, state_dir: Path) -> Store:
-        return cls(state_dir / "monitor.sqlite3")
+        return cls(state_dir / DB_NAME)
 
     def close(self) -> None:
         self._db.close()
 
+    def _migrate(self) -> None:
+        """Bring any earlier layout up to this one, in one transaction (a state database never loses what
+        it knew: files handled before are still skipped, corrections still supersede)."""
+        with self._transaction():
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version == SCHEMA_VERSION:
+                return
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if version == 0 and "files" in tables:
+                for statement in MIGRATE_FROM_0.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            elif version == 0 and not tables:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            else:
+                raise sqlite3.DatabaseError(f"state database layout {version} is newer than this monitor knows")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
     # -- what was processed -------------------------------------------------------------------
 
-    def is_unchanged(self, stamp: FileStamp) -> bool:
-        """True when this path was handled with this exact size and mtime (no need to read it)."""
+    def is_unchanged(self, key: str, version: str) -> bool:
+        """True when this article key was handled at this exact version (no need to read it again)."""
         row = self._db.execute(
-            "SELECT 1 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND ctime_ns = ?",
-            (stamp.path, stamp.size, stamp.mtime_ns, stamp.ctime_ns),
+            "SELECT 1 FROM articles WHERE article_key = ? AND version = ?", (key, version)
         ).fetchone()
         return row is not None
 
     def content_seen(self, sha256: str) -> bool:
         return self._db.execute("SELECT 1 FROM contents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def previous_alerts(self, path: str) -> dict[str, str]:
-        """The latest alert id per rule for an earlier version of this path (what a correction supersedes)."""
+    def previous_alerts(self, key: str) -> dict[str, str]:
+        """The latest alert id per rule for an earlier version of this article (what a correction supersedes)."""
         rows = self._db.execute(
-            "SELECT rule, alert_id FROM alerts WHERE path = ? ORDER BY created_at, rowid", (path,)
+            "SELECT rule, alert_id FROM alerts WHERE article_key = ? ORDER BY created_at, rowid", (key,)
         ).fetchall()
         return {rule: alert_id for rule, alert_id in rows}
 
-    def commit(self, processed: Iterable[ProcessedArticle], failed: Iterable[FailedFile]) -> None:
+    def commit(self, processed: Iterable[ProcessedArticle], failed: Iterable[FailedArticle]) -> None:
         """One durable transaction for a batch of outcomes (group commit: one fsync for many articles)."""
         now = time.time()
         with self._transaction():
             for art in processed:
                 fresh = (
                     self._db.execute(
-                        "INSERT OR IGNORE INTO contents (sha256, first_path, processed_at) VALUES (?, ?, ?)",
-                        (art.sha256, art.stamp.path, now),
+                        "INSERT OR IGNORE INTO contents (sha256, first_key, processed_at) VALUES (?, ?, ?)",
+                        (art.sha256, art.key, now),
                     ).rowcount
                     == 1
                 )
-                self._mark_file(art.stamp, art.sha256, "done" if fresh else "duplicate", now)
+                self._mark(art.key, art.version, art.sha256, "done" if fresh else "duplicate", now)
                 if not fresh:
                     continue  # the same content under another name, or twice in one batch
                 self._db.executemany(
-                    "INSERT OR IGNORE INTO alerts (alert_id, path, rule, created_at) VALUES (?, ?, ?, ?)",
-                    [(alert_id, art.stamp.path, rule, now) for alert_id, rule in art.alerts],
+                    "INSERT OR IGNORE INTO alerts (alert_id, article_key, rule, created_at) VALUES (?, ?, ?, ?)",
+                    [(alert_id, art.key, rule, now) for alert_id, rule in art.alerts],
                 )
                 self._enqueue(art.messages, now)
             for bad in failed:
-                self._mark_file(bad.stamp, None, "error", now)
+                self._mark(bad.key, bad.version, None, "error", now)
                 self._db.execute(
-                    "INSERT INTO errors (path, reason, message, at) VALUES (?, ?, ?, ?)",
-                    (bad.stamp.path, bad.reason, bad.message, now),
+                    "INSERT INTO errors (article_key, reason, message, at) VALUES (?, ?, ?, ?)",
+                    (bad.key, bad.reason, bad.message, now),
                 )
                 self._enqueue(bad.messages, now)
 
-    def _mark_file(self, stamp: FileStamp, sha256: str | None, status: str, now: float) -> None:
+    def _mark(self, key: str, version: str, sha256: str | None, status: str, now: float) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO files (path, size, mtime_ns, ctime_ns, sha256, status, seen_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (stamp.path, stamp.size, stamp.mtime_ns, stamp.ctime_ns, sha256, status, now),
+            "INSERT OR REPLACE INTO articles (article_key, version, sha256, status, seen_at) VALUES (?, ?, ?, ?, ?)",
+            (key, version, sha256, status, now),
         )
 
     def _enqueue(self, messages: Iterable[OutboxMessage], now: float) -> None:
@@ -201,16 +247,16 @@ class Store:
         return None if row[0] is None else float(row[0])
 
     def counts(self) -> dict[str, int]:
-        """Totals for status lines and tests: files by status, errors and pending messages."""
-        result = {status: n for status, n in self._db.execute("SELECT status, count(*) FROM files GROUP BY status")}
+        """Totals for status lines and tests: articles by status, errors and pending messages."""
+        result = {status: n for status, n in self._db.execute("SELECT status, count(*) FROM articles GROUP BY status")}
         result["errors"] = int(self._db.execute("SELECT count(*) FROM errors").fetchone()[0])
         result["pending"] = self.outbox_depth()
         return result
 
     def errors(self) -> list[tuple[str, str, str]]:
         return [
-            (path, reason, message)
-            for path, reason, message in self._db.execute("SELECT path, reason, message FROM errors ORDER BY id")
+            (key, reason, message)
+            for key, reason, message in self._db.execute("SELECT article_key, reason, message FROM errors ORDER BY id")
         ]
 
 
@@ -228,12 +274,21 @@ class _Transaction:
 
 
 class StoreThread:
-    """Runs every store call (and the processing that commits to it) on one dedicated thread:
-    SQLite work never blocks the event loop, and calls are serialised without locks."""
+    """A store used from one dedicated thread: SQLite work never blocks the event loop, and calls are
+    serialised without locks. ``call`` runs a store method there; ``run`` runs other work that uses the
+    store (the batch steps that read and commit) on the same thread."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        self._store = store
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+    @property
+    def path(self) -> Path | None:
+        return self._store.path
+
+    async def call(self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``await thread.call(Store.outbox_depth)``: a store method, on the store's thread."""
+        return await self.run(method, self._store, *args, **kwargs)
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -241,7 +296,7 @@ class StoreThread:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-        self.store.close()
+        self._store.close()
 
 
 class StateLock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -18,6 +19,14 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+
+from monitor.analysis import Analysis, Job, Publishing
+from monitor.config import WatchSettings
+from monitor.engine import Engine
+from monitor.processing import Outcome, Processor
+from monitor.sources.folders import FolderFiles
+from monitor.store import Store
+from monitor.workers import TaggingPool
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -304,3 +313,38 @@ def tagged_alerts(files: list[Path]) -> dict[str, tuple[str, str]]:
             for rule in doc["rules"]:
                 expected[rule["alert_id"]] = (rule["rule"], Path(doc["path"]).name)
     return expected
+
+
+class BatchRunner:
+    """The daemon's batch steps in-process, without its event loop: a folder of real files, a real
+    store, the worker pool, and ``process`` doing prepare, tag and finish in a row."""
+
+    def __init__(self, workdir: Path, engine: Engine, workers: int = 0, *, commit: bool = True) -> None:
+        self.inbox = workdir / "inbox"
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        self.engine = engine
+        watch = WatchSettings(paths=[self.inbox])
+        self.source = FolderFiles(watch)
+        self.store = Store.in_dir(workdir / "state")
+        publishing = Publishing("newsmon", 262144)
+        self.processor = Processor(self.store, self.source, publishing, commit=commit)
+        self.pool = TaggingPool(workers, publishing)
+        self._loop = asyncio.new_event_loop()
+
+    def __enter__(self) -> BatchRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.run_until_complete(self.pool.close())
+        self._loop.close()
+        self.store.close()
+
+    def all_keys(self) -> list[str]:
+        return [str(path) for path in sorted(self.inbox.iterdir())]
+
+    def tag(self, jobs: list[Job]) -> list[Analysis]:
+        return self._loop.run_until_complete(self.pool.tag(self.engine, jobs))
+
+    def process(self, keys: list[str]) -> list[Outcome]:
+        prepared = self.processor.prepare(keys, self.engine)
+        return self.processor.finish(prepared, self.tag(prepared.jobs))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.articles import ArticleError, parse_article, read_file, strip_markdown
+from monitor.articles import ArticleError, parse_article, strip_markdown
+from monitor.reading import read_file
 
 
 def test_text_title_is_the_first_non_empty_line() -> None:

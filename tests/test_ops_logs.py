@@ -13,11 +13,8 @@ import pytest
 import structlog
 
 from monitor import logs
-from monitor.config import Settings, WatchSettings
 from monitor.engine import load_engine
-from monitor.processing import Processor
-from monitor.store import Store
-from tests.support import WATCHLISTS
+from tests.support import WATCHLISTS, BatchRunner
 
 PACT = "Russia and North Korea sign a pact\n\nRussia and North Korea signed a new agreement on Friday.\n"
 
@@ -58,11 +55,8 @@ def test_lines_about_an_article_carry_its_path_and_alert_id(captured: io.StringI
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "pact.txt").write_text(PACT)
-    settings = Settings(watch=WatchSettings(paths=[inbox]))
-    store = Store.in_dir(tmp_path / "state")
-    engine = load_engine([WATCHLISTS])
-    [outcome] = Processor(settings, store, lambda: engine).process([inbox / "pact.txt"])
-    store.close()
+    with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
+        [outcome] = run.process([str(inbox / "pact.txt")])
     assert outcome.result == "alerted"
     queued = [e for e in events(captured) if e["event"] == "alert queued"]
     assert queued and all(e["article"] == str(inbox / "pact.txt") for e in queued)

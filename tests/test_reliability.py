@@ -128,7 +128,7 @@ def test_five_thousand_files_in_nested_folders_are_each_processed_once(tmp_path:
 
     def done() -> int:
         with sqlite3.connect(db) as conn:
-            return int(conn.execute("SELECT count(*) FROM files WHERE status = 'done'").fetchone()[0])
+            return int(conn.execute("SELECT count(*) FROM articles WHERE status = 'done'").fetchone()[0])
 
     try:
         wait_until(lambda: done() >= 5000, 240, interval=0.5, what="5,000 files processed")

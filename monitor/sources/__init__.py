@@ -1,14 +1,63 @@
-"""Where articles come from. A source emits paths of complete article files; the daemon reads them."""
+"""Where articles come from: the interface every source gives the pipeline.
+
+A source hands on *article keys* (source-neutral: a folder's key is the file's path; a queue's would
+be its message id). The pipeline asks the source for a key's version (cheap: is it the version already
+handled?) and its bytes, tags and commits, and then tells the source how each key ended, so that the
+source can forget, acknowledge or quarantine it. The pipeline, the store and the alert payload never
+need to know which kind of source an article came from.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-Emit = Callable[[Path], Awaitable[None]]
+#: how a source hands on the key of an article that is ready to be read
+Emit = Callable[[str], Awaitable[None]]
 
 
-class Source(Protocol):
+@dataclass(frozen=True, slots=True)
+class RawArticle:
+    """An article's bytes as its source holds them."""
+
+    #: what the article is called where it came from (a folder: the path); its extension says the format,
+    #: and it is the ``article.path`` of its alerts
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An article key that was committed as bad input, and why (a stable reason code)."""
+
+    key: str
+    reason: str
+
+
+class ArticleStore(Protocol):
+    """What the batch steps need of a source: versions and bytes of keys, and word of what was committed."""
+
+    def version(self, key: str) -> str | None:
+        """The cheap identity of the key's current version, without reading it (None: gone). Called on
+        the store thread."""
+
+    def read(self, key: str) -> RawArticle:
+        """The article's name and bytes, or ``ArticleError`` saying why not. Called on the store thread."""
+
+    def settled(self, rejected: Sequence[Rejected]) -> None:
+        """A batch was committed durably; ``rejected`` are its bad inputs (a folder may move them aside).
+        Called on the store thread, right after the commit."""
+
+
+class Source(ArticleStore, Protocol):
+    #: set once the source hands on everything new (a folder: watched and caught up)
+    ready: asyncio.Event
+
     async def run(self, emit: Emit) -> None:
-        """Emit candidate paths until cancelled; the same path may be emitted more than once."""
+        """Emit keys until cancelled (or, for a finite source, until all are emitted); the same key may be
+        emitted more than once: the pipeline skips a version it has handled."""
+
+    def retry(self, keys: Sequence[str]) -> None:
+        """These keys were not processed (the batch failed, or had no room): hand them on again later."""

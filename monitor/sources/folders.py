@@ -5,7 +5,9 @@ watchfiles folds away: a file *moved into place* (IN_MOVED_TO) is complete and r
 created or written in place is read once its size and mtime stayed unchanged for the settle time.
 The watcher is not trusted alone: a catch-up scan at start, a rescan after an inotify queue overflow,
 and a periodic rescan reconcile anything missed (folders created and filled at once, a watched folder
-deleted and recreated). Symlinks are never followed here; the reader judges them.
+deleted and recreated). Symlinks are never followed here; the reader (``reading.py``) judges them.
+
+Keys are the files' paths (as strings): the folder source is one implementation of ``sources.Source``.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import structlog
 from asyncinotify import Inotify, Mask, Watch
 
 from monitor.config import WatchSettings
-from monitor.sources import Emit
+from monitor.reading import read_file, version_from, version_of
+from monitor.sources import Emit, RawArticle, Rejected
+from monitor.sources.tree import NameFilter, files_below, folders_below
 
 log = structlog.get_logger("monitor.sources.files")
 
@@ -39,18 +43,6 @@ DIR_MASK = (
 )
 
 
-@dataclass(frozen=True)
-class NameFilter:
-    include: tuple[str, ...]
-    ignore: tuple[str, ...]
-
-    def accepts_file(self, name: str) -> bool:
-        return any(fnmatchcase(name, p) for p in self.include) and not self.ignores(name)
-
-    def ignores(self, name: str) -> bool:
-        return any(fnmatchcase(name, p) for p in self.ignore)
-
-
 @dataclass
 class _Settling:
     size: int
@@ -58,38 +50,86 @@ class _Settling:
     since: float
 
 
-#: (size, mtime, ctime) of a file: ctime changes with permissions too, so a file made readable is retried
-Stamp = tuple[int, int, int]
+#: bad inputs that are not the folder's to move: gone, or not files of the folder at all
+NOT_MOVED = frozenset({"vanished", "symlink-outside", "not-a-regular-file"})
 
 
-class FolderSource:
+class FolderFiles:
+    """Article files under some folders, as a source sees them: keys are paths, versions their stamps,
+    reads go through the safe reader, bad files may be moved to the quarantine folder."""
+
+    def __init__(self, settings: WatchSettings) -> None:
+        self.roots = [p.absolute() for p in settings.paths]
+        self.max_bytes = settings.max_bytes
+        self.quarantine = settings.quarantine
+        skip = frozenset({settings.quarantine.absolute()} if settings.quarantine else ())
+        self.names = NameFilter(tuple(settings.include), tuple(settings.ignore), skip)
+        self.ready = asyncio.Event()
+
+    def version(self, key: str) -> str | None:
+        return version_of(Path(key))
+
+    def read(self, key: str) -> RawArticle:
+        return RawArticle(key, read_file(Path(key), self.roots, self.max_bytes))
+
+    def settled(self, rejected: Sequence[Rejected]) -> None:
+        """Move bad files aside when configured; never files that are gone or not ours to move."""
+        if self.quarantine is None:
+            return
+        for bad in rejected:
+            if bad.reason in NOT_MOVED:
+                continue
+            source = Path(bad.key)
+            target = self.quarantine / f"{int(time.time())}-{source.name}"
+            try:
+                self.quarantine.mkdir(parents=True, exist_ok=True)
+                shutil.move(source, target)
+            except OSError as exc:
+                log.warning("could not quarantine file", path=str(source), error=exc.strerror or str(exc))
+
+
+class ArchiveSource(FolderFiles):
+    """The article files under a folder that was never watched (``monitor backfill``), emitted once in
+    path order. What a failed batch leaves is not emitted again: a later backfill takes it."""
+
+    def __init__(self, settings: WatchSettings) -> None:
+        super().__init__(settings)
+        self.files = sorted(path for root in self.roots for path in files_below(root, self.names))
+
+    async def run(self, emit: Emit) -> None:
+        self.ready.set()
+        for path in self.files:
+            await emit(str(path))
+
+    def retry(self, keys: Sequence[str]) -> None:
+        """Nothing to do: the walk is not repeated."""
+
+
+class FolderSource(FolderFiles):
     """Emits the path of every complete article file under the watched folders (possibly more than
-    once: the consumer deduplicates against the store).
+    once: the pipeline skips a version it has handled).
 
     Folder walks run on a thread, so a large inbox never blocks the event loop (nor the watchdog)."""
 
     def __init__(self, settings: WatchSettings) -> None:
-        self.roots = [p.absolute() for p in settings.paths]
-        self.names = NameFilter(tuple(settings.include), tuple(settings.ignore))
+        super().__init__(settings)
         self.settle_s = settings.settle_ms / 1000
         self.rescan_s = settings.rescan_seconds
-        self.skip_dirs = {settings.quarantine.absolute()} if settings.quarantine else set()
         self._settling: dict[Path, _Settling] = {}
         self._settle_wakeup = asyncio.Event()
         self._watches: dict[Path, Watch] = {}
         self._inodes: dict[int, int] = {}  # watch descriptor -> inode of the folder it was added for
-        #: stamp of each path when last handed on: rescans skip what has not changed since
-        self._emitted: dict[Path, Stamp | None] = {}
-        self.ready = asyncio.Event()
+        #: version of each path when last handed on: rescans skip what has not changed since
+        self._emitted: dict[Path, str | None] = {}
 
-    def forget(self, paths: Iterable[Path]) -> None:
-        """The consumer could not process these: let the next rescan hand them on again."""
-        for path in paths:
-            self._emitted.pop(path, None)
+    def retry(self, keys: Sequence[str]) -> None:
+        """The pipeline could not process these: let the next rescan hand them on again."""
+        for key in keys:
+            self._emitted.pop(Path(key), None)
 
-    async def _emit(self, path: Path, emit: Emit, stamp: Stamp | None = None) -> None:
-        self._emitted[path] = stamp or _stamp(path)
-        await emit(path)
+    async def _emit(self, path: Path, emit: Emit, version: str | None = None) -> None:
+        self._emitted[path] = version or version_of(path)
+        await emit(str(path))
 
     async def run(self, emit: Emit) -> None:
         for root in self.roots:
@@ -121,7 +161,7 @@ class FolderSource:
             if path is None or mask & Mask.DELETE_SELF:
                 continue
             if mask & Mask.ISDIR:
-                if mask & (Mask.CREATE | Mask.MOVED_TO) and not self._skips_dir(path):
+                if mask & (Mask.CREATE | Mask.MOVED_TO) and not self.names.skips_dir(path):
                     # a folder created, or moved in, already filled: watch it, then scan what is there
                     if mask & Mask.MOVED_TO:
                         self._repath(inotify, path)
@@ -209,7 +249,7 @@ class FolderSource:
                     self._settling[path] = _Settling(st.st_size, st.st_mtime_ns, now)
                 elif now - state.since >= self.settle_s:
                     del self._settling[path]
-                    await self._emit(path, emit, (st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+                    await self._emit(path, emit, version_from(st))
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -242,48 +282,27 @@ class FolderSource:
     ) -> int:
         """Watch the folders below ``top`` (first, so nothing slips between) and hand on its files.
         A file still being written (fresh mtime, or settling already) is left to the settle loop."""
-        folders = await asyncio.to_thread(lambda: list(self._folders(top)))
+        folders = await asyncio.to_thread(lambda: list(folders_below(top, self.names)))
         self._watch(inotify, folders)
-        files = await asyncio.to_thread(lambda: [(path, _stamp(path)) for path in self._files(top)])
+        files = await asyncio.to_thread(lambda: [(path, _lstat(path)) for path in files_below(top, self.names)])
         fresh_after = time.time_ns() - int(self.settle_s * 1e9)
         emitted = 0
-        for path, stamp in files:
+        for path, st in files:
             if present is not None:
                 present.add(path)
-            if path in self._settling or (skip_known and stamp is not None and self._emitted.get(path) == stamp):
+            version = None if st is None else version_from(st)
+            if path in self._settling or (skip_known and version is not None and self._emitted.get(path) == version):
                 continue
-            if stamp is not None and stamp[1] > fresh_after:
+            if st is not None and st.st_mtime_ns > fresh_after:
                 self._start_settling(path)
                 continue
-            await self._emit(path, emit, stamp)
+            await self._emit(path, emit, version)
             emitted += 1
         return emitted
 
-    def _skips_dir(self, path: Path) -> bool:
-        return self.names.ignores(path.name) or path in self.skip_dirs
 
-    def _folders(self, top: Path) -> Iterator[Path]:
-        with contextlib.suppress(OSError):
-            if not top.is_dir() or top.is_symlink():
-                return
-        for folder, dirnames, _files in os.walk(top, followlinks=False):
-            dirnames[:] = [d for d in dirnames if not self._skips_dir(Path(folder, d))]
-            yield Path(folder)
-
-    def _files(self, top: Path) -> Iterator[Path]:
-        """Accepted names below ``top``; symlinks (to files or folders) are listed, never followed."""
-        for folder, dirnames, filenames in os.walk(top, followlinks=False):
-            base = Path(folder)
-            links = [d for d in dirnames if (base / d).is_symlink()]
-            dirnames[:] = [d for d in dirnames if d not in links and not self._skips_dir(base / d)]
-            for name in sorted(filenames + links):
-                if self.names.accepts_file(name):
-                    yield base / name
-
-
-def _stamp(path: Path) -> Stamp | None:
+def _lstat(path: Path) -> os.stat_result | None:
     try:
-        st = path.lstat()
+        return path.lstat()
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns

@@ -1,0 +1,75 @@
+"""One article's analysis: parse, tag, build and encode its alerts. Pure CPU work with no I/O and no
+shared state, so that it runs the same in the daemon's thread or in a worker process."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+
+from monitor.alerts import alert_topic, build_alert, encode_alert
+from monitor.articles import ArticleError, parse_article
+from monitor.engine import Engine
+from monitor.store import OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What tagging one article needs: picklable, so it can cross into a worker process."""
+
+    #: the article's name at its source (a folder: the path): its extension says the format
+    name: str
+    data: bytes
+    #: rule -> id of the alert for an earlier version of this article (what a new alert supersedes)
+    previous: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    alerts: tuple[tuple[str, str], ...] = ()  # (alert id, rule)
+    messages: tuple[OutboxMessage, ...] = ()
+    rules: tuple[tuple[str, str], ...] = ()  # (rule, severity)
+    title: str = ""
+    #: (reason, message) when the article could not be tagged
+    error: tuple[str, str] | None = None
+    #: traceback of an unexpected failure (a bug), for the daemon to log
+    crash: str = ""
+    took_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Publishing:
+    """How alerts are addressed and sized: the same for every article of a run."""
+
+    topic_prefix: str
+    max_payload_bytes: int
+
+
+def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
+    """An unexpected failure (a bug, ours or a library's) costs this article, never its batch."""
+    started = time.perf_counter()
+    try:
+        article = parse_article(job.name, job.data)
+    except ArticleError as exc:
+        return Analysis(error=(exc.reason, exc.message))
+    except Exception as exc:
+        return Analysis(error=("read-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
+    try:
+        result = engine.tag(article.text)
+    except Exception as exc:
+        return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
+    alerts, messages = [], []
+    for hit in result.rules:
+        alert = build_alert(
+            article, result, hit, watchlist_version=engine.version, supersedes=job.previous.get(hit.rule)
+        )
+        alerts.append((alert.id, hit.rule))
+        payload = encode_alert(alert, publishing.max_payload_bytes)
+        messages.append(OutboxMessage(alert.id, alert_topic(publishing.topic_prefix, hit), payload))
+    return Analysis(
+        alerts=tuple(alerts),
+        messages=tuple(messages),
+        rules=tuple((hit.rule, hit.severity) for hit in result.rules),
+        title=article.title,
+        took_s=time.perf_counter() - started,
+    )

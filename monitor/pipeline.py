@@ -1,0 +1,162 @@
+"""The pipeline: keys from a source -> bounded queue -> batches, each read and deduplicated (store
+thread), tagged (worker pool) and committed with its alerts in one durable transaction (store thread).
+
+While the workers tag one batch, the next is read: two batches are in flight, committed strictly in the
+order they were read (the order alerts leave in). A key seen again while its earlier version is in flight
+is handed on again after that commit. The daemon and ``monitor backfill`` both run articles through it;
+a dry run is a pipeline whose processor does not commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from monitor.analysis import Analysis
+from monitor.engine import Engine
+from monitor.processing import Outcome, Prepared, Processor
+from monitor.sources import Source
+from monitor.store import StoreThread
+from monitor.workers import TaggingPool
+
+log = structlog.get_logger("monitor.pipeline")
+
+QUEUE_SIZE = 1000
+BATCH_MAX = 64
+
+#: told of every committed batch: its keys (unchanged ones have no outcome) and the outcomes
+OnCommitted = Callable[[Sequence[str], list[Outcome]], None]
+#: told of keys that were not processed (a failed batch): the source hands them on again later
+OnGivenUp = Callable[[Sequence[str]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    keys: list[str]
+    prepared: Prepared
+    tagging: asyncio.Future[list[Analysis]]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        source: Source,
+        store: StoreThread,
+        processor: Processor,
+        pool: TaggingPool,
+        engine: Engine,
+        *,
+        on_committed: OnCommitted = lambda keys, outcomes: None,
+        on_given_up: OnGivenUp = lambda keys: None,
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.processor = processor
+        self.pool = pool
+        #: read once per batch: a reload lands between batches
+        self.engine = engine
+        self.on_committed = on_committed
+        self.on_given_up = on_given_up
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._in_flight: asyncio.Queue[_InFlight] = asyncio.Queue(maxsize=2)
+        self._reader: asyncio.Task[None] | None = None
+        self._committer: asyncio.Task[None] | None = None
+        self._finishing = False
+        self._finished = asyncio.Event()
+
+    async def put(self, key: str) -> None:
+        """The source's ``emit``: waits while the queue is full (a backlog stays in the source)."""
+        await self.queue.put(key)
+
+    async def use(self, engine: Engine) -> None:
+        """Tag the next batches with ``engine``; its workers are started before the next batch."""
+        self.engine = engine
+        await self.pool.start(engine)
+
+    async def run(self) -> None:
+        """Process until ``finish`` (then return) or until a step fails (then raise its error)."""
+        await self.pool.start(self.engine)
+        self._reader = asyncio.create_task(self._read_loop(), name="pipeline-read")
+        self._committer = asyncio.create_task(self._commit_loop(), name="pipeline-commit")
+        await asyncio.wait({self._reader, self._committer}, return_when=asyncio.FIRST_COMPLETED)
+        if self._finishing:
+            await self._finished.wait()
+            return
+        for task in (self._reader, self._committer):
+            task.cancel()
+        for task in (self._reader, self._committer):
+            error = task.exception() if task.done() and not task.cancelled() else None
+            if error is not None:
+                raise error
+        raise RuntimeError("a pipeline step ended on its own")
+
+    async def finish(self) -> None:
+        """Stop taking keys and commit the batches in hand (what is still queued is left to the source)."""
+        self._finishing = True
+        if self._reader is not None and self._committer is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+            drained = asyncio.ensure_future(self._in_flight.join())
+            await asyncio.wait({drained, self._committer}, return_when=asyncio.FIRST_COMPLETED)
+            drained.cancel()
+            self._committer.cancel()
+            await asyncio.gather(self._committer, return_exceptions=True)
+        self._finished.set()
+
+    async def drained(self) -> None:
+        """Wait until every key put so far is committed or given up (a finite source is done)."""
+        await self.queue.join()
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def _read_loop(self) -> None:
+        """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
+        while True:
+            keys = [await self.queue.get()]
+            while len(keys) < BATCH_MAX and not self.queue.empty():
+                keys.append(self.queue.get_nowait())
+            try:
+                prepared = await self.store.run(self.processor.prepare, keys, self.engine)
+            except Exception:
+                log.exception("reading a batch failed; files will be retried by the next rescan")
+                self._give_up(keys)
+                continue
+            tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs))
+            await self._in_flight.put(_InFlight(keys, prepared, tagging))
+
+    async def _commit_loop(self) -> None:
+        """Commit batches in the order they were read."""
+        while True:
+            batch = await self._in_flight.get()
+            try:
+                outcomes = await self.store.run(self.processor.finish, batch.prepared, await batch.tagging)
+            except Exception:
+                log.exception("processing batch failed; files will be retried by the next rescan")
+                self._give_up(batch.keys)
+                continue
+            finally:
+                self._in_flight.task_done()
+            self.on_committed(batch.keys, outcomes)
+            self._hand_on_again(batch.prepared.deferred)
+            self._done(len(batch.keys))
+
+    def _hand_on_again(self, keys: Sequence[str]) -> None:
+        """Keys seen again while an earlier version was in flight: their turn now."""
+        for key in keys:
+            try:
+                self.queue.put_nowait(key)
+            except asyncio.QueueFull:
+                self.source.retry([key])
+
+    def _give_up(self, keys: list[str]) -> None:
+        self.source.retry(keys)
+        self.on_given_up(keys)
+        self._done(len(keys))
+
+    def _done(self, count: int) -> None:
+        for _ in range(count):
+            self.queue.task_done()

@@ -1,0 +1,102 @@
+"""Reading article files safely: what a watched folder may make the daemon open, and how much of it.
+
+The one place that opens article files (the folder source, ``monitor tag`` and backfill all come here):
+symlinks are read only when they resolve inside the watched folders, FIFOs and devices are refused
+without being opened (an open FIFO would block), sizes are capped before and while reading, and what
+was opened is checked by its descriptor (a folder swapped for a symlink cannot lead outside). Parsing
+the bytes is ``articles.py``'s job, not this module's.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor.articles import ArticleError
+
+
+def version_of(path: Path) -> str | None:
+    """A file version's identity without reading it: size, mtime and ctime (ctime changes with
+    permissions and ownership too, so a file made readable after a failed read is retried).
+    None when the file is gone."""
+    try:
+        return version_from(path.lstat())
+    except OSError:
+        return None
+
+
+def version_from(st: os.stat_result) -> str:
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int) -> bytes:
+    """The bytes of a regular file under ``roots``, or an ArticleError saying why not.
+
+    ``roots`` None: no containment (a file named on the command line is trusted to be where it is),
+    the other guards still apply.
+    """
+    real = path
+    resolved_roots = None if roots is None else [root.resolve() for root in roots]
+    try:
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                real = path.resolve(strict=True)
+            except RuntimeError as exc:  # Python reports symlink loops this way
+                raise ArticleError("symlink-loop", "the symlink points at itself (loop)") from exc
+            if not _inside(real, resolved_roots):
+                raise ArticleError("symlink-outside", "the symlink points outside the watched folders")
+            st = real.stat()
+        _check_kind_and_size(st, max_bytes)
+        data = _read_opened(real, resolved_roots, max_bytes)
+    except ArticleError:
+        raise
+    except FileNotFoundError as exc:
+        raise ArticleError("vanished", "the file disappeared before it could be read") from exc
+    except PermissionError as exc:
+        raise ArticleError("unreadable", "no permission to read the file") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ArticleError("symlink-loop", "too many levels of symbolic links") from exc
+        raise ArticleError("unreadable", exc.strerror or str(exc)) from exc
+    if len(data) > max_bytes:
+        raise ArticleError("too-large", f"the file grew over the limit of {max_bytes} bytes")
+    return data
+
+
+def _inside(path: Path, roots: Sequence[Path] | None) -> bool:
+    return roots is None or any(path.is_relative_to(root) for root in roots)
+
+
+def _check_kind_and_size(st: os.stat_result, max_bytes: int) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise ArticleError("not-a-regular-file", f"not a regular file ({_file_kind(st.st_mode)})")
+    if st.st_size > max_bytes:
+        raise ArticleError("too-large", f"{st.st_size} bytes is over the limit of {max_bytes}")
+
+
+def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int) -> bytes:
+    """Open without following a link swapped in meanwhile, then judge the descriptor itself."""
+    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ArticleError("not-a-regular-file", "not a regular file")
+        opened = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
+        if not _inside(opened, roots):
+            raise ArticleError("symlink-outside", "the path leads outside the watched folders (a symlinked folder)")
+        return handle.read(max_bytes + 1)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device node"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file"

@@ -1,0 +1,50 @@
+"""Which files under a watched folder are articles: the name filter and the one directory walker,
+shared by the folder source and ``monitor backfill`` so that both take exactly the same files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class NameFilter:
+    include: tuple[str, ...]
+    ignore: tuple[str, ...]
+    #: folders never entered (the quarantine folder, when it sits inside a watched one)
+    skip_dirs: frozenset[Path] = field(default_factory=frozenset)
+
+    def accepts_file(self, name: str) -> bool:
+        return any(fnmatchcase(name, p) for p in self.include) and not self.ignores(name)
+
+    def ignores(self, name: str) -> bool:
+        return any(fnmatchcase(name, p) for p in self.ignore)
+
+    def skips_dir(self, path: Path) -> bool:
+        return self.ignores(path.name) or path in self.skip_dirs
+
+
+def folders_below(top: Path, names: NameFilter) -> Iterator[Path]:
+    """``top`` and every folder below it that is not skipped; symlinked folders are never entered."""
+    with contextlib.suppress(OSError):
+        if not top.is_dir() or top.is_symlink():
+            return
+    for folder, dirnames, _files in os.walk(top, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not names.skips_dir(Path(folder, d))]
+        yield Path(folder)
+
+
+def files_below(top: Path, names: NameFilter) -> Iterator[Path]:
+    """Accepted names below ``top``, in name order per folder; symlinks (to files or folders) are listed,
+    never followed: the reader judges where they lead."""
+    for folder, dirnames, filenames in os.walk(top, followlinks=False):
+        base = Path(folder)
+        links = [d for d in dirnames if (base / d).is_symlink()]
+        dirnames[:] = [d for d in dirnames if d not in links and not names.skips_dir(base / d)]
+        for name in sorted(filenames + links):
+            if names.accepts_file(name):
+                yield base / name
