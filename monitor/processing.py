@@ -20,11 +20,12 @@ from pathlib import Path
 
 import structlog
 
-from monitor.alerts import ErrorRecord, alert_topic, build_alert, encode, encode_alert, now_iso
+from monitor.alerts import ErrorRecord, build_alert, encode, encode_alert, now_iso
 from monitor.articles import ArticleError, FileStamp, content_hash, parse_article, read_file, stamp_of
 from monitor.config import Settings
 from monitor.engine import Engine
 from monitor.store import FailedFile, OutboxMessage, ProcessedArticle, Store
+from monitor.topics import alert_topic, error_topic
 
 log = structlog.get_logger("monitor.processing")
 
@@ -90,7 +91,8 @@ def analyse(job: Job, engine: Engine, prefix: str, max_payload_bytes: int) -> An
             article, result, hit, watchlist_version=engine.version, supersedes=job.previous.get(hit.rule)
         )
         alerts.append((alert.id, hit.rule))
-        messages.append(OutboxMessage(alert.id, alert_topic(prefix, hit), encode_alert(alert, max_payload_bytes)))
+        topic = alert_topic(prefix, hit.rule, hit.topic_suffix)
+        messages.append(OutboxMessage(alert.id, topic, encode_alert(alert, max_payload_bytes)))
     return Analysis(
         alerts=tuple(alerts),
         messages=tuple(messages),
@@ -322,7 +324,7 @@ class Processor:
             message=message,
             time=now_iso(),
         )
-        message_out = OutboxMessage(record.id, f"{self.prefix}/errors", encode(record))
+        message_out = OutboxMessage(record.id, error_topic(self.prefix), encode(record))
         batch.failed.append(FailedFile(file_stamp, reason, message, [message_out]))
         batch.outcomes.append(Outcome(str(path), "error", reason=reason, message=message))
 

@@ -20,6 +20,7 @@ import structlog
 from monitor.config import MqttSettings
 from monitor.mqtt import Backoff, PublishRefused, default_client_id, describe_error, make_client, reason_text
 from monitor.store import PendingMessage, StoreThread
+from monitor.topics import status_topic
 
 log = structlog.get_logger("monitor.publisher")
 
@@ -42,7 +43,7 @@ class Publisher:
         self.announce = announce
         self.store = store
         self.status_fields = status_fields
-        self.status_topic = f"{settings.topic_prefix}/status"
+        self.status_topic = status_topic(settings.topic_prefix)
         self.client_id = client_id or settings.client_id or default_client_id()
         self.wakeup = asyncio.Event()
         self.connected = asyncio.Event()
