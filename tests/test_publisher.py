@@ -43,12 +43,12 @@ STATUS = status_topic(PREFIX)
 
 
 class Outbox:
-    """The store the publisher drains, as the daemon hands it over (through the store thread)."""
+    """The store the publisher drains, as the daemon hands it over: its own connection on its own thread."""
 
     def __init__(self, state: Path) -> None:
         self.thread = StoreThread(Store.in_dir(state))
-        #: a second connection, as another process would read the database: what is committed on disk
-        self._reader = Store.in_dir(state)
+        #: the processor's side, a second connection as in the daemon: it queues, and sees what is on disk
+        self._processor = Store.in_dir(state)
         self._articles = itertools.count()
 
     def queue(self, messages: Sequence[tuple[str, int]]) -> None:
@@ -59,14 +59,14 @@ class Outbox:
             for i, (topic, n) in enumerate(messages)
         ]
         stamp = FileStamp(f"article-{article}.txt", 1, 1, 1)
-        self.thread.store.commit([ProcessedArticle(stamp, f"sha-{article}", (), outbox)], [])
+        self._processor.commit([ProcessedArticle(stamp, f"sha-{article}", (), outbox)], [])
 
     def depth(self) -> int:
-        return self._reader.outbox_depth()
+        return self._processor.outbox_depth()
 
     def close(self) -> None:
         self.thread.close()
-        self._reader.close()
+        self._processor.close()
 
 
 @pytest.fixture
