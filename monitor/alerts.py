@@ -157,10 +157,5 @@ def encode_alert(alert: Alert, max_bytes: int) -> bytes:
     return encode(trimmed.model_copy(update={"article": article, "evidence": short, "entities": trimmed.entities[:20]}))
 
 
-def alert_topic(prefix: str, hit: RuleHit) -> str:
-    topic = f"{prefix}/alerts/{hit.rule}"
-    return f"{topic}/{hit.topic_suffix}" if hit.topic_suffix else topic
-
-
 def alert_json_schema() -> dict[str, object]:
     return Alert.model_json_schema(by_alias=True)

@@ -7,10 +7,11 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from monitor.alerts import alert_topic, build_alert, encode_alert
+from monitor.alerts import build_alert, encode_alert
 from monitor.articles import ArticleError, parse_article
 from monitor.engine import Engine
 from monitor.store import OutboxMessage
+from monitor.topics import alert_topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,9 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
         )
         alerts.append((alert.id, hit.rule))
         payload = encode_alert(alert, publishing.max_payload_bytes)
-        messages.append(OutboxMessage(alert.id, alert_topic(publishing.topic_prefix, hit), payload))
+        messages.append(
+            OutboxMessage(alert.id, alert_topic(publishing.topic_prefix, hit.rule, hit.topic_suffix), payload)
+        )
     return Analysis(
         alerts=tuple(alerts),
         messages=tuple(messages),

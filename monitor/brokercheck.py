@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from monitor.config import MqttSettings, PasswordFileError, read_password
-from monitor.publisher import tls_context
+from monitor.mqtt import tls_context
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
+from monitor import topics
+
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_LOCATIONS = (Path("config/monitor.toml"), Path("/etc/monitor/monitor.toml"))
 
@@ -65,9 +67,7 @@ class MqttSettings(Section):
     @field_validator("topic_prefix")
     @classmethod
     def _plain_topic_levels(cls, value: str) -> str:
-        if not value or any(c in value for c in "+#\0") or value.startswith("/") or value.endswith("/"):
-            raise ValueError("must be non-empty topic levels without '+', '#', NUL or a leading/trailing '/'")
-        return value
+        return topics.check_prefix(value)
 
 
 class StateSettings(Section):

@@ -20,6 +20,7 @@ from monitor.articles import ArticleError, content_hash
 from monitor.engine import Engine
 from monitor.sources import ArticleStore, Rejected
 from monitor.store import FailedArticle, OutboxMessage, ProcessedArticle, Store
+from monitor.topics import error_topic
 
 log = structlog.get_logger("monitor.processing")
 
@@ -168,6 +169,6 @@ class Processor:
             message=message,
             time=now_iso(),
         )
-        message_out = OutboxMessage(record.id, f"{self.publishing.topic_prefix}/errors", encode(record))
+        message_out = OutboxMessage(record.id, error_topic(self.publishing.topic_prefix), encode(record))
         prepared.failed.append(FailedArticle(key, version, reason, message, [message_out]))
         prepared.outcomes.append(Outcome(key, "error", reason=reason, message=message))

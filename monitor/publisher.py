@@ -10,112 +10,80 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import random
-import socket
-import ssl
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import aiomqtt
 import structlog
-from aiomqtt.exceptions import MqttConnectError
 
-from monitor.config import MqttSettings, read_password
-from monitor.mqtt_client import AckCheckingClient, PublishRefused, reason_text
+from monitor.config import MqttSettings
+from monitor.mqtt import Backoff, PublishRefused, default_client_id, describe_error, make_client, reason_text
 from monitor.store import PendingMessage, Store, StoreThread
+from monitor.topics import status_topic
 
 log = structlog.get_logger("monitor.publisher")
 
 BATCH = 200
 PUBLISH_TIMEOUT_S = 15.0
+#: how long an empty outbox waits for a wakeup before looking again
+IDLE_WAIT_S = 5.0
 
 
-@dataclass
-class Backoff:
-    """Exponential backoff with full jitter, capped: a dead broker costs a few connects a minute."""
+class RefusedAlerts:
+    """Alerts the broker refused (ACL, quota), set aside so that the rest of the outbox goes on.
 
-    initial: float = 0.5
-    cap: float = 30.0
-    attempt: int = 0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def next_delay(self) -> float:
-        ceiling = min(self.cap, self.initial * 2**self.attempt)
-        self.attempt += 1
-        return self.rng.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
-def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
-    """Verifying TLS context (CA file or the system store, hostname checked, TLS 1.2+), or None."""
-    if settings.tls is None:
-        return None
-    ctx = ssl.create_default_context(cafile=str(settings.tls.ca_file) if settings.tls.ca_file else None)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    if settings.tls.cert_file is not None:
-        key = str(settings.tls.key_file) if settings.tls.key_file else None
-        ctx.load_cert_chain(str(settings.tls.cert_file), key, password=_no_passphrase)
-    return ctx
-
-
-def _no_passphrase() -> str:
-    """A daemon cannot answer OpenSSL's passphrase prompt: an encrypted key is a clear error instead."""
-    raise ValueError("the client key is encrypted; the daemon needs an unencrypted key readable only by its user")
-
-
-def default_client_id(prefix: str) -> str:
-    return f"{prefix}-{socket.gethostname()}-{os.getpid()}"
-
-
-def make_client(
-    settings: MqttSettings,
-    *,
-    client_id: str,
-    will: aiomqtt.Will | None = None,
-    client_cls: type[aiomqtt.Client] | None = None,
-    **kwargs: Any,
-) -> aiomqtt.Client:
-    """One configured client (credentials, TLS, will); shared by the daemon and ``monitor tail``.
-
-    By default an MQTT v5 client that sees refused publishes (``mqtt.protocol = "5"``); a subscriber
-    that needs ``clean_session`` passes ``client_cls=aiomqtt.Client`` (MQTT 3.1.1).
+    A topic the ACL denies must not hold up every other rule: its alerts stay in the outbox, are
+    passed over, and are retried together after a growing pause. Each refusal (topic and reason)
+    is logged once, not on every retry.
     """
-    if client_cls is None:
-        client_cls = AckCheckingClient if settings.protocol == "5" else aiomqtt.Client
-    return client_cls(
-        settings.host,
-        settings.port,
-        identifier=client_id,
-        username=settings.username,
-        password=read_password(settings),
-        tls_context=tls_context(settings),
-        keepalive=settings.keepalive,
-        will=will,
-        timeout=10,
-        **kwargs,
-    )
 
+    def __init__(self) -> None:
+        self._seqs: set[int] = set()
+        self._reported: set[str] = set()
+        self._retry_at = 0.0
+        self._backoff = Backoff()
 
-def describe_error(exc: BaseException) -> str:
-    """A one-line reason for an MQTT failure, with the broker's reason code when there is one."""
-    if isinstance(exc, PublishRefused):
-        return str(exc)
-    if isinstance(exc, MqttConnectError):
-        return f"broker refused the connection: {reason_text(exc.rc)}"
-    if isinstance(exc, aiomqtt.MqttCodeError):
-        return f"{exc} ({reason_text(exc.rc)})"
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError) or "[SSL" in str(exc):
-        # aiomqtt re-raises TLS failures as a plain MqttError carrying only the ssl message
-        return f"TLS handshake failed (no fallback to plain TCP): {exc}"
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None and str(cause) and str(cause) not in str(exc):
-        return f"{exc}: {cause}"
-    return str(exc) or type(exc).__name__
+    def to_skip(self) -> frozenset[int]:
+        """The outbox entries the next batch passes over: none once the retry pause is over."""
+        if self._seqs and time.monotonic() >= self._retry_at:
+            return frozenset()
+        return frozenset(self._seqs)
+
+    def idle_wait(self, longest: float) -> float:
+        """How long an outbox with nothing else to send may wait: no later than the next retry."""
+        if not self._seqs:
+            return longest
+        return min(longest, max(0.05, self._retry_at - time.monotonic()))
+
+    def set_aside(self, refusals: Iterable[tuple[PendingMessage, PublishRefused]]) -> None:
+        for message, exc in refusals:
+            self._seqs.add(message.seq)
+            self._report(exc)
+        self._retry_at = time.monotonic() + self._backoff.next_delay()
+
+    def delivered(self, seqs: Iterable[int]) -> None:
+        """Forget delivered alerts; when none is left refused, the pause starts short again."""
+        if not self._seqs:
+            return
+        self._seqs.difference_update(seqs)
+        if self._seqs:
+            return
+        self._backoff.reset()
+        if self._reported:
+            log.warning("broker accepts the refused alerts again", refusals=len(self._reported))
+            self._reported.clear()
+
+    def _report(self, exc: PublishRefused) -> None:
+        if str(exc) in self._reported:
+            return
+        self._reported.add(str(exc))
+        log.error(
+            "broker refused an alert; it stays queued in the outbox and is retried",
+            topic=exc.topic,
+            reason=reason_text(exc.rc),
+            hint="check the broker's ACL for this client's user",
+        )
 
 
 class Publisher:
@@ -133,8 +101,8 @@ class Publisher:
         self.announce = announce
         self.store = store
         self.status_fields = status_fields
-        self.status_topic = f"{settings.topic_prefix}/status"
-        self.client_id = client_id or settings.client_id or default_client_id("newsmon")
+        self.status_topic = status_topic(settings.topic_prefix)
+        self.client_id = client_id or settings.client_id or default_client_id()
         self.wakeup = asyncio.Event()
         self.connected = asyncio.Event()
         #: set after the first connection attempt, whatever its result (the daemon is then connected or queuing)
@@ -150,10 +118,7 @@ class Publisher:
         self._client: aiomqtt.Client | None = None
         self._late_cutoff = 0.0
         self._late = 0
-        self._refused: set[str] = set()
-        self._refused_seqs: set[int] = set()
-        self._retry_refused_at = 0.0
-        self._refusal_backoff = Backoff()
+        self._refused = RefusedAlerts()
 
     def status_payload(self, state: str, **extra: Any) -> bytes:
         return json.dumps({"state": state, **self.status_fields(), **extra}, ensure_ascii=False).encode()
@@ -174,14 +139,12 @@ class Publisher:
                 async with client:
                     self._client = client
                     if self.announce:
-                        await client.publish(self.status_topic, self.status_payload("online"), qos=1, retain=True)
+                        await self._publish_state(client, "online")
                     self._mark_up()
                     backoff.reset()
                     await self._drain(client)
                     if self.announce:
-                        await client.publish(
-                            self.status_topic, self.status_payload("offline", reason="stopped"), qos=1, retain=True
-                        )
+                        await self._publish_state(client, "offline", reason="stopped")
                     return
             except aiomqtt.MqttError as exc:
                 self._mark_down(describe_error(exc))
@@ -190,12 +153,9 @@ class Publisher:
             finally:
                 self._client = None
                 self.connected.clear()
-            if self._stopping and time.monotonic() >= self._flush_deadline:
+            if self._flush_expired():
                 return
-            delay = backoff.next_delay()
-            if self._stopping:
-                delay = min(delay, max(0.0, self._flush_deadline - time.monotonic()))
-            await self._sleep_unless_stopped(delay)
+            await self._sleep_unless_stopped(backoff.next_delay())
 
     async def publish_status(self, state: str = "online", **extra: Any) -> None:
         """Refresh the retained status (reload results, counters); skipped while disconnected."""
@@ -203,9 +163,12 @@ class Publisher:
         if client is None or not self.announce:
             return
         try:
-            await client.publish(self.status_topic, self.status_payload(state, **extra), qos=1, retain=True)
+            await self._publish_state(client, state, **extra)
         except aiomqtt.MqttError as exc:
             log.debug("status publish failed", error=describe_error(exc))
+
+    async def _publish_state(self, client: aiomqtt.Client, state: str, **extra: Any) -> None:
+        await client.publish(self.status_topic, self.status_payload(state, **extra), qos=1, retain=True)
 
     def stop(self, flush_timeout: float) -> None:
         """Finish: keep delivering for up to ``flush_timeout`` seconds, then say offline and return."""
@@ -214,78 +177,65 @@ class Publisher:
         self._stop_event.set()
         self.wakeup.set()
 
+    def _flush_left(self) -> float | None:
+        """Seconds a stop still leaves for delivery (None: not stopping); the one reading of the deadline."""
+        if not self._stopping:
+            return None
+        return max(0.0, self._flush_deadline - time.monotonic())
+
+    def _flush_expired(self) -> bool:
+        left = self._flush_left()
+        return left is not None and left <= 0.0
+
     async def _sleep_unless_stopped(self, delay: float) -> None:
         """Back off; a stop request cuts the pause short, but once stopping, pauses are real (else retries spin)."""
-        if self._stopping:
-            await asyncio.sleep(max(0.0, min(delay, self._flush_deadline - time.monotonic())))
+        left = self._flush_left()
+        if left is not None:
+            await asyncio.sleep(min(delay, left))
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop_event.wait(), timeout=delay)
 
     async def _drain(self, client: aiomqtt.Client) -> None:
+        """Publish the outbox batch by batch until a stop; returns when stopped, raises when the connection is lost."""
         while True:
             self.wakeup.clear()
-            retry_refused = bool(self._refused_seqs) and time.monotonic() >= self._retry_refused_at
-            skip = frozenset() if retry_refused else frozenset(self._refused_seqs)
-            batch = await self.store.call(_next_batch, skip)
+            batch = await self.store.call(_next_batch, self._refused.to_skip())
             if not batch:
                 if self._stopping:
                     return  # refused alerts stay in the outbox for the next run
-                wait = 5.0
-                if self._refused_seqs:
-                    wait = min(wait, max(0.05, self._retry_refused_at - time.monotonic()))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=wait)
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=self._refused.idle_wait(IDLE_WAIT_S))
                 continue
-            if self._stopping and time.monotonic() >= self._flush_deadline:
+            if self._flush_expired():
                 return
-            results = await asyncio.gather(
-                *(client.publish(m.topic, m.payload, qos=self.settings.qos, timeout=PUBLISH_TIMEOUT_S) for m in batch),
-                return_exceptions=True,
-            )
-            acked = [m for m, result in zip(batch, results, strict=True) if result is None]
-            refused = [(m, r) for m, r in zip(batch, results, strict=True) if isinstance(r, PublishRefused)]
-            if acked:
-                await self.store.call(Store.acknowledge, [m.seq for m in acked])
-                self.published += len(acked)
-                self._count_late([m.created_at for m in acked])
-                self.on_published(acked)
-                if self._refused_seqs:
-                    self._refused_seqs.difference_update(m.seq for m in acked)
-                    if not self._refused_seqs:
-                        self._refusals_over()
-            if refused:
-                # kept in the outbox and set aside: the rest of the outbox goes on, these are retried
-                # after a growing pause (a topic the ACL denies must not hold up every other rule)
-                self.publish_failures += 1
-                self._report_refused([r for _, r in refused])
-                self._refused_seqs.update(m.seq for m, _ in refused)
-                self._retry_refused_at = time.monotonic() + self._refusal_backoff.next_delay()
-            lost = next(
-                (r for r in results if isinstance(r, BaseException) and not isinstance(r, PublishRefused)), None
-            )
-            if lost is not None:
-                self.publish_failures += 1
-                raise lost
+            await self._publish_batch(client, batch)
 
-    def _report_refused(self, refusals: list[PublishRefused]) -> None:
-        """Each refusal (topic and reason) is logged once, not on every retry."""
-        for exc in refusals:
-            if str(exc) in self._refused:
-                continue
-            self._refused.add(str(exc))
-            log.error(
-                "broker refused an alert; it stays queued in the outbox and is retried",
-                topic=exc.topic,
-                reason=reason_text(exc.rc),
-                hint="check the broker's ACL for this client's user",
-            )
+    async def _publish_batch(self, client: aiomqtt.Client, batch: list[PendingMessage]) -> None:
+        """Publish a batch at once, then sort the results: acknowledged, refused, or the connection lost (raised)."""
+        results = await asyncio.gather(
+            *(client.publish(m.topic, m.payload, qos=self.settings.qos, timeout=PUBLISH_TIMEOUT_S) for m in batch),
+            return_exceptions=True,
+        )
+        acked = [m for m, result in zip(batch, results, strict=True) if result is None]
+        refused = [(m, r) for m, r in zip(batch, results, strict=True) if isinstance(r, PublishRefused)]
+        if acked:
+            await self._acknowledge(acked)
+        if refused:
+            self.publish_failures += 1
+            self._refused.set_aside(refused)
+        lost = next((r for r in results if isinstance(r, BaseException) and not isinstance(r, PublishRefused)), None)
+        if lost is not None:
+            self.publish_failures += 1
+            raise lost
 
-    def _refusals_over(self) -> None:
-        self._refusal_backoff.reset()
-        if self._refused:
-            log.warning("broker accepts the refused alerts again", refusals=len(self._refused))
-            self._refused.clear()
+    async def _acknowledge(self, acked: list[PendingMessage]) -> None:
+        """Only now do they leave the outbox: the broker has them."""
+        await self.store.call(Store.acknowledge, [m.seq for m in acked])
+        self.published += len(acked)
+        self._count_late([m.created_at for m in acked])
+        self.on_published(acked)
+        self._refused.delivered(m.seq for m in acked)
 
     def _mark_up(self) -> None:
         self.connected.set()

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.text import Text
 
 from monitor.config import MqttSettings
-from monitor.publisher import Backoff, describe_error, make_client
+from monitor.mqtt import Backoff, describe_error, make_client
+from monitor.topics import alerts_filter
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
@@ -77,7 +78,7 @@ async def tail(
     backoff = Backoff()
     seen = 0
     announced_down = False
-    topic = f"{settings.topic_prefix}/alerts/#"
+    topic = alerts_filter(settings.topic_prefix)
     while True:
         try:
             async with make_client(

@@ -1,4 +1,5 @@
-"""Real parts for tests: a private Mosquitto broker, a daemon subprocess and an MQTT collector."""
+"""Real parts for tests: a private Mosquitto broker (plain, or with passwords and an ACL), a daemon subprocess
+and an MQTT collector."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from monitor.analysis import Analysis, Job, Publishing
@@ -27,6 +29,7 @@ from monitor.processing import Outcome, Processor
 from monitor.sources.folders import FolderFiles
 from monitor.store import Store
 from monitor.workers import TaggingPool
+from tests.certs import Issued, Pki
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -45,6 +48,21 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
         if predicate():
             return
         time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+async def wait_until_async(
+    predicate: Callable[[], bool],
+    timeout: float,  # noqa: ASYNC109 (wait_until's signature: a deadline for polling, not for one call)
+    interval: float = 0.02,
+    what: str = "condition",
+) -> None:
+    """``wait_until`` for tests whose code under test runs on the test's own event loop: it keeps running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
@@ -115,6 +133,67 @@ class Mosquitto:
         self.start()
 
 
+#: the broker user of a SecureBroker, and its password (tests check it never reaches a log)
+USER = "newsmon"
+PASSWORD = "pw-Zq7-never-in-logs"
+ALLOW_ALL = f"topic read newsmon/#\n\nuser {USER}\ntopic readwrite newsmon/#\n"
+
+
+@dataclass
+class SecureBroker:
+    """Mosquitto with a password file and an ACL file, optionally a TLS listener on ``tls_port``."""
+
+    server: Mosquitto
+    tls_port: int
+    password_file: Path
+    acl_file: Path
+
+    def set_acl(self, text: str) -> None:
+        """Rewrite the ACL and make Mosquitto re-read it (SIGHUP), as an operator would."""
+        self.acl_file.write_text(text)
+        assert self.server.proc is not None
+        self.server.proc.send_signal(signal.SIGHUP)
+
+    def log(self) -> str:
+        path = self.server.workdir / "mosquitto.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def secure_broker(
+    folder: Path,
+    *,
+    acl: str = ALLOW_ALL,
+    certs: Issued | None = None,
+    pki: Pki | None = None,
+    require_client_cert: bool = False,
+) -> SecureBroker:
+    if shutil.which("mosquitto_passwd") is None:
+        pytest.fail("mosquitto_passwd is not installed (it comes with the mosquitto package)")
+    folder.mkdir(parents=True, exist_ok=True)
+    password_file = folder / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(password_file), USER, PASSWORD], check=True)
+    acl_file = folder / "acl"
+    acl_file.write_text(acl)
+    tls_port = free_port()
+    # max_queued_messages 0 (the harness default) makes Mosquitto 2.0.11 drop a v5 client after an ACL refusal
+    conf = (
+        f"password_file {password_file}\nacl_file {acl_file}\n"
+        "log_type information\nlog_type debug\nmax_queued_messages 10000\n"
+    )
+    if certs is not None:
+        assert pki is not None
+        conf += (
+            f"\nlistener {tls_port} 127.0.0.1\n"
+            f"certfile {certs.cert}\nkeyfile {certs.key}\ncafile {pki.ca.cert_path}\n"
+            "tls_version tlsv1.2\n"
+        )
+        if require_client_cert:
+            conf += "require_certificate true\n"
+    server = Mosquitto(folder / "mosquitto", extra_conf=conf)
+    server.start()
+    return SecureBroker(server, tls_port, password_file, acl_file)
+
+
 class Collector:
     """A subscriber (persistent session, QoS 1) on a background thread, keeping every message."""
 
@@ -122,6 +201,8 @@ class Collector:
         self.port = port
         self.topics = [topics] if isinstance(topics, str) else topics
         self.messages: list[tuple[str, bytes, bool]] = []
+        #: the QoS each of ``messages`` arrived with (the lower of the publisher's and the subscription's 1)
+        self.qos: list[int] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
@@ -136,6 +217,7 @@ class Collector:
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         with self._lock:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.qos.append(msg.qos)
 
     def start(self) -> Collector:
         self.client.connect("127.0.0.1", self.port, keepalive=10)
@@ -145,8 +227,9 @@ class Collector:
         return self
 
     def stop(self) -> None:
-        self.client.loop_stop()
+        # disconnect first: it wakes the network thread, which loop_stop would otherwise wait on for up to 1 s
         self.client.disconnect()
+        self.client.loop_stop()
 
     def payloads(self, prefix: str) -> list[dict[str, Any]]:
         with self._lock:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,76 +21,31 @@ import pytest
 from monitor.alerts import Alert, ArticleInfo, EvidenceInfo, RuleInfo, SpanInfo, encode_alert
 from monitor.store import Store
 from tests.certs import Issued, Pki, make_pki
-from tests.support import REPO, Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, port_open, wait_until
+from tests.support import (
+    ALLOW_ALL,
+    PASSWORD,
+    REPO,
+    USER,
+    Collector,
+    DaemonProcess,
+    SecureBroker,
+    free_port,
+    monitor_cli,
+    port_open,
+    secure_broker,
+    wait_until,
+)
 
-USER = "newsmon"
-PASSWORD = "pw-Zq7-never-in-logs"
 WRONG_PASSWORD = "pw-Wr0ng-never-in-logs-either"
 PAKT = "Russia and North Korea sign a new pact\n\nRussia and North Korea signed a new agreement on Friday in Moscow.\n"
 TREATY = "Putin and Kim sign a treaty\n\nPutin met Kim Jong Un in Pyongyang; the two signed a defence treaty.\n"
 ALERTS = "newsmon/alerts/"
-ALLOW_ALL = f"topic read newsmon/#\n\nuser {USER}\ntopic readwrite newsmon/#\n"
 STATUS_ONLY = f"topic read newsmon/#\n\nuser {USER}\ntopic readwrite newsmon/status\n"
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@dataclass
-class SecureBroker:
-    """Mosquitto with a password file and an ACL file, optionally a TLS listener on ``tls_port``."""
-
-    server: Mosquitto
-    tls_port: int
-    password_file: Path
-    acl_file: Path
-
-    def set_acl(self, text: str) -> None:
-        """Rewrite the ACL and make Mosquitto re-read it (SIGHUP), as an operator would."""
-        self.acl_file.write_text(text)
-        assert self.server.proc is not None
-        self.server.proc.send_signal(signal.SIGHUP)
-
-    def log(self) -> str:
-        path = self.server.workdir / "mosquitto.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-
-def secure_broker(
-    folder: Path,
-    *,
-    acl: str = ALLOW_ALL,
-    certs: Issued | None = None,
-    pki: Pki | None = None,
-    require_client_cert: bool = False,
-) -> SecureBroker:
-    if shutil.which("mosquitto_passwd") is None:
-        pytest.fail("mosquitto_passwd is not installed (it comes with the mosquitto package)")
-    folder.mkdir(parents=True, exist_ok=True)
-    password_file = folder / "passwd"
-    subprocess.run(["mosquitto_passwd", "-b", "-c", str(password_file), USER, PASSWORD], check=True)
-    acl_file = folder / "acl"
-    acl_file.write_text(acl)
-    tls_port = free_port()
-    # max_queued_messages 0 (the harness default) makes Mosquitto 2.0.11 drop a v5 client after an ACL refusal
-    conf = (
-        f"password_file {password_file}\nacl_file {acl_file}\n"
-        "log_type information\nlog_type debug\nmax_queued_messages 10000\n"
-    )
-    if certs is not None:
-        assert pki is not None
-        conf += (
-            f"\nlistener {tls_port} 127.0.0.1\n"
-            f"certfile {certs.cert}\nkeyfile {certs.key}\ncafile {pki.ca.cert_path}\n"
-            "tls_version tlsv1.2\n"
-        )
-        if require_client_cert:
-            conf += "require_certificate true\n"
-    server = Mosquitto(folder / "mosquitto", extra_conf=conf)
-    server.start()
-    return SecureBroker(server, tls_port, password_file, acl_file)
 
 
 @pytest.fixture

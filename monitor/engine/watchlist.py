@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from monitor.engine.problems import Problem
+from monitor.topics import SUFFIX_PATTERN
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
@@ -103,7 +104,7 @@ class Rule(_Strict):
     #: fire only when at least this many passages qualify
     min_mentions: Annotated[int, Field(ge=1)] = 1
     #: extra MQTT topic level under the rule's topic
-    topic: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]*(/[A-Za-z0-9_-]+)*$")] = ""
+    topic: Annotated[str, Field(pattern=SUFFIX_PATTERN)] = ""
 
 
 class WatchlistFile(_Strict):
