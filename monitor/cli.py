@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.engine.result import SEVERITIES
 
 if TYPE_CHECKING:
     from monitor.engine import Engine
@@ -172,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail_cmd.add_argument("--json", action="store_true", help="raw JSON, one alert per line")
     tail_cmd.add_argument("--rule", action="append", help="only this rule (repeatable)")
     tail_cmd.add_argument(
-        "--severity", choices=["info", "low", "medium", "high", "critical"], help="at least this severity"
+        "--severity", choices=SEVERITIES, help="at least this severity"
     )
     tail_cmd.add_argument("--watchlist", help="only alerts produced by this watchlist version")
     tail_cmd.add_argument(

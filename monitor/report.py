@@ -8,9 +8,9 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from monitor.engine import Explanation
-from monitor.engine.result import Span, TagResult
+from monitor.engine.result import Severity, Span, TagResult
 
-_SEVERITY_STYLE = {
+_SEVERITY_STYLE: dict[Severity, str] = {
     "info": "dim",
     "low": "cyan",
     "medium": "yellow",

@@ -17,6 +17,7 @@ import ahocorasick
 
 from monitor.engine.normalize import ScanTable, fold, is_word_char, normalize_phrase
 from monitor.engine.problems import Problem
+from monitor.engine.result import Severity
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
 
 TERMS_PREFIX = "terms:"
@@ -40,7 +41,7 @@ class Candidate:
 class CompiledRule:
     id: str
     title: str
-    severity: Literal["info", "low", "medium", "high", "critical"]
+    severity: Severity
     unit: Literal["sentence", "paragraph", "article", "near"]
     near_words: int
     groups: tuple[frozenset[str], ...]

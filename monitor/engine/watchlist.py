@@ -20,10 +20,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from monitor.engine.problems import Problem
+from monitor.engine.result import Severity
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
-Severity = Literal["info", "low", "medium", "high", "critical"]
 
 
 class _Strict(BaseModel):
