@@ -16,9 +16,9 @@ from typing import Any, Literal
 import ahocorasick
 
 from monitor.engine.normalize import ScanTable, fold, is_word_char, normalize_phrase
-from monitor.engine.problems import Problem
 from monitor.engine.result import Severity
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
+from monitor.problems import Problem
 
 TERMS_PREFIX = "terms:"
 #: what every non-word character of the text becomes in the scan text
@@ -99,7 +99,7 @@ class _Located:
 
     def problem(self, message: str, *more_keys: str | int) -> Problem:
         keys = (*self.keys, *more_keys)
-        return Problem(self.file.path, self.file.line_of(*keys), dotted(keys), message)
+        return Problem(self.file.path, dotted(keys), message, self.file.line_of(*keys))
 
 
 def _forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
