@@ -1,4 +1,4 @@
-"""Validated watchlists -> one Aho-Corasick automaton and compiled rules; cross-file checks.
+"""Validated watchlists -> one Aho-Corasick automaton and compiled rules (`compiled.py`); cross-file checks.
 
 Every alias and term of every file becomes keys of a single automaton over *folded* text. A key's
 candidates say what a hit means and how to verify it: exact aliases compare the normalized text,
@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import ahocorasick
 
+from monitor.engine.compiled import Candidate, Compiled, CompiledRule, EntityInfo, KeyValue
 from monitor.engine.normalize import ScanTable, fold, is_word_char, normalize_phrase
-from monitor.engine.result import Severity
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
 from monitor.problems import Problem
 
@@ -24,70 +24,6 @@ TERMS_PREFIX = "terms:"
 #: what every non-word character of the text becomes in the scan text
 SEPARATOR = " "
 MIN_ALIAS_LENGTH = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """What a key means: an entity or term group (`target`), verified against the normalized text."""
-
-    target: str
-    role: Literal["match", "exclude"]
-    #: normalized form the text must equal (lowered unless case-sensitive); None: folded match suffices
-    exact: str | None
-    case_sensitive: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    id: str
-    title: str
-    severity: Severity
-    unit: Literal["sentence", "paragraph", "article", "near"]
-    near_words: int
-    groups: tuple[frozenset[str], ...]
-    group_labels: tuple[str, ...]
-    vetoes: frozenset[str]
-    min_mentions: int
-    topic_suffix: str
-    #: every entity and term group in `groups`
-    targets: frozenset[str]
-    #: target -> bit k for each group k it is in, and bit len(groups) for a veto (near windows)
-    target_masks: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class EntityInfo:
-    id: str
-    name: str
-    kind: str
-
-
-#: what an automaton key stands for: (start back from the hit's last character, length in the text,
-#: targets that need no further check, how many spaces the text must have there (0: any), and
-#: (key to verify or None, its length, candidate) for the candidates that need a check)
-KeyValue = tuple[int, int, tuple[str, ...], int, tuple[tuple[str | None, int, Candidate], ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    #: keys over the lower-cased scan text (aliases matched exactly, and terms), `KeyValue`s
-    exact_automaton: Any
-    #: keys over the folded scan text (aliases that fold spelling variants); None when there are none
-    fold_automaton: Any
-    entities: dict[str, EntityInfo]
-    rules: tuple[CompiledRule, ...]
-    #: target -> indexes of the rules anchored on a group holding it. Each rule is anchored on its two
-    #: groups with the fewest keys: it can be complete only when a target of each was seen, and two
-    #: sets of rules intersected in C leave few to check (one anchor leaves every rule of a name)
-    rules_by_anchor: dict[str, tuple[int, ...]]
-    #: the same for each rule's second anchor (rules with one `all` group have none)
-    rules_by_second: dict[str, tuple[int, ...]]
-    #: rules with a single `all` group: complete when their anchor is seen
-    single_group: frozenset[int]
-    #: per rule, its `all` groups other than the anchors: what is left to check once they are seen
-    unanchored: tuple[tuple[frozenset[str], ...], ...]
-    read_also: tuple[str, ...]
-    version: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from monitor.engine.compile import SEPARATOR, Compiled, check_and_compile
+from monitor.engine.compile import SEPARATOR, check_and_compile
+from monitor.engine.compiled import Compiled
 from monitor.engine.match import Hits, find_hits
 from monitor.engine.normalize import NormalizedText, normalize
 from monitor.engine.result import EntityHit, Span, TagResult

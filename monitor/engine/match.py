@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, lt
 
-from monitor.engine.compile import SEPARATOR, Candidate, Compiled
+from monitor.engine.compile import SEPARATOR
+from monitor.engine.compiled import Candidate, Compiled
 from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions, is_word_char
 from monitor.engine.segment import Range
 

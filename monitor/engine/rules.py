@@ -9,7 +9,7 @@ from functools import cached_property, reduce
 from itertools import chain, repeat
 from operator import or_
 
-from monitor.engine.compile import Compiled, CompiledRule
+from monitor.engine.compiled import Compiled, CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Evidence, RuleHit, Severity, Span
