@@ -91,12 +91,12 @@ class Engine:
 
     def tag(self, text: str) -> TagResult:
         normalized, dropped, hits = self._scan(text)
-        rules, _ = evaluate(self._compiled, normalized, hits, dropped, explain=False)
+        rules, _ = evaluate(self._compiled, normalized, hits, explain=False)
         return TagResult(self._entities(hits), rules, self._notes(normalized, dropped))
 
     def explain(self, text: str) -> Explanation:
         normalized, dropped, hits = self._scan(text)
-        rules, explanations = evaluate(self._compiled, normalized, hits, dropped, explain=True)
+        rules, explanations = evaluate(self._compiled, normalized, hits, explain=True)
         spans: list[Span] = []
         for hit in hits:
             start, end = normalized.to_original.start(hit.start), normalized.to_original.end(hit.end)

@@ -63,9 +63,6 @@ class Hits:
     #: the scan text (not blanked): words are the runs between separators
     scan: str
 
-    def __len__(self) -> int:
-        return len(self.starts)
-
     def __iter__(self) -> Iterator[Hit]:
         return map(Hit, self.starts, self.ends, self.targets)
 

@@ -13,7 +13,7 @@ from monitor.engine.compiled import Compiled, CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Evidence, RuleHit, Severity, Span
-from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, sentences, trimmed_unit
+from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +52,13 @@ class _Article:
     as indexes into the parallel lists of `Hits`, never as objects.
     """
 
-    def __init__(self, normalized: NormalizedText, hits: Hits, dropped: list[Range]) -> None:
+    def __init__(self, normalized: NormalizedText, hits: Hits) -> None:
         self.normalized = normalized
         self.hits = hits
-        self.dropped = dropped
         self._unit_of_hit: dict[str, list[int]] = {}
         self._original: dict[int, tuple[int, int]] = {}
         self._spans: dict[tuple[int, str], Span] = {}
         self._ranges: dict[Range, tuple[int, int, str]] = {}
-
-    @cached_property
-    def sentences(self) -> list[Range]:
-        return sentences(self.normalized.text, self.dropped)
 
     def bounds(self, unit: str) -> list[int]:
         if unit == "sentence":
@@ -290,7 +285,6 @@ def evaluate(
     compiled: Compiled,
     normalized: NormalizedText,
     hits: Hits,
-    dropped: list[Range],
     explain: bool,
 ) -> tuple[tuple[RuleHit, ...], tuple[RuleExplanation, ...]]:
     """Rules whose every `all` group was seen somewhere are checked passage by passage.
@@ -305,7 +299,7 @@ def evaluate(
         seconds = set(chain.from_iterable(by_second[target] for target in by_second.keys() & seen))
         candidates = (candidates & seconds) | (candidates & compiled.single_group)
     complete_rules = {index for index in candidates if not any(map(seen.isdisjoint, unanchored[index]))}
-    article = _Article(normalized, hits, dropped)
+    article = _Article(normalized, hits)
     fired: list[RuleHit] = []
     explanations: list[RuleExplanation] = []
     for index in range(len(compiled.rules)) if explain else sorted(complete_rules):

@@ -10,8 +10,6 @@ from monitor.engine.normalize import normalize_phrase
 _MARKS = "\u0300-\u036f\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
 #: a word: letters, digits and combining marks (Python's \w alone misses Devanagari vowel signs)
 _WORD_CHAR = f"(?:[^\\W_]|[{_MARKS}])"
-WORD = _WORD_CHAR + "+"
-_WORDS = re.compile(WORD)
 #: possessive: what follows a word in a tag line is never a word character, so giving characters
 #: back cannot help; without it each ordinary line is retried once per letter of its first words
 _TAG_WORD = _WORD_CHAR + "++"
@@ -72,37 +70,3 @@ def _trimmed(text: str, start: int, end: int) -> Range | None:
     return (start, end) if start < end else None
 
 
-def sentences(text: str, dropped: Sequence[Range]) -> list[Range]:
-    """Sentence ranges: ends at danda, double danda, ?, !, a full stop, and every line break."""
-    found: list[Range] = []
-    start = 0
-    for end in bounds(text, SENTENCE_END):
-        if (sentence := _trimmed(text, start, end)) is not None and not any(
-            drop_start <= start < drop_end for drop_start, drop_end in dropped
-        ):
-            found.append(sentence)
-        start = end
-    return found
-
-
-def paragraphs(text: str) -> list[Range]:
-    """Paragraph ranges: blocks between blank lines."""
-    found = []
-    start = 0
-    for end in bounds(text, PARAGRAPH_END):
-        if (paragraph := _trimmed(text, start, end)) is not None:
-            found.append(paragraph)
-        start = end
-    return found
-
-
-def word_numbers(lowered: str, positions: Sequence[int]) -> list[int]:
-    """For each sorted position, how many words start before it (for `near: N` scopes)."""
-    numbers = []
-    count = 0
-    previous = 0
-    for position in positions:
-        count += len(_WORDS.findall(lowered, previous, position))
-        numbers.append(count)
-        previous = position
-    return numbers
