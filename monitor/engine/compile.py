@@ -16,13 +16,12 @@ from typing import Any, Literal
 import ahocorasick
 
 from monitor.engine.compiled import Candidate, Compiled, CompiledRule, EntityInfo, KeyValue
-from monitor.engine.normalize import ScanTable, fold, is_word_char, normalize_phrase
+from monitor.engine.normalize import fold, lower, normalize_phrase
+from monitor.engine.segment import SEPARATOR, is_word_char, scan_text
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
 from monitor.problems import Problem
 
 TERMS_PREFIX = "terms:"
-#: what every non-word character of the text becomes in the scan text
-SEPARATOR = " "
 MIN_ALIAS_LENGTH = 3
 
 
@@ -38,7 +37,7 @@ class _Located:
         return Problem(self.file.path, dotted(keys), message, self.file.line_of(*keys))
 
 
-def _forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
+def alias_forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
     """The alias and its allowed inflections, normalized."""
     base = normalize_phrase(alias.text)
     if alias.forms is not None:
@@ -86,23 +85,15 @@ def _collide(first: Candidate, second: Candidate) -> bool:
 def _key_candidates(
     alias: AliasSpec, target: str, role: Literal["match", "exclude"], folds: bool, paradigms: dict[str, Paradigm]
 ) -> Iterator[tuple[str, Candidate]]:
-    for form in _forms(alias, paradigms):
-        lowered = form.lower()
+    for form in alias_forms(alias, paradigms):
+        lowered = lower(form)
         exact = None if folds else (form if alias.case else lowered)
         yield fold(lowered), Candidate(target, role, exact, alias.case)
 
 
-_SCAN_TABLE = ScanTable(SEPARATOR)
-
-
-def scan_form(text: str) -> str:
-    """Every character that is not a letter, digit or combining mark becomes the separator."""
-    return text.translate(_SCAN_TABLE)
-
-
 def _spaces_only(key: str) -> bool:
     """Whether the key's only non-word characters are single spaces (the separator is a space)."""
-    return scan_form(key) == key and "  " not in key
+    return scan_text(key) == key and "  " not in key
 
 
 def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int]]:
@@ -118,14 +109,14 @@ def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int
     for folded_key, candidates in keys.items():
         for candidate in dict.fromkeys(candidates):
             folds = candidate.exact is None
-            key = folded_key if candidate.exact is None else candidate.exact.lower()
+            key = folded_key if candidate.exact is None else lower(candidate.exact)
             entries.setdefault((folds, key), []).append((key, candidate))
             key_counts[candidate.target] = key_counts.get(candidate.target, 0) + 1
     automata: dict[bool, Any] = {}
     grouped: dict[tuple[bool, str], list[tuple[int, str, Candidate]]] = {}
     for (folds, key), pairs in entries.items():
         lead = 1 if is_word_char(key[0]) else 0
-        wrapped = SEPARATOR * lead + scan_form(key) + SEPARATOR * (1 if is_word_char(key[-1]) else 0)
+        wrapped = SEPARATOR * lead + scan_text(key) + SEPARATOR * (1 if is_word_char(key[-1]) else 0)
         for _, candidate in pairs:
             grouped.setdefault((folds, wrapped), []).append((len(wrapped) - lead, key, candidate))
     for (folds, wrapped), found in grouped.items():
@@ -138,7 +129,7 @@ def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int
         fast: list[str] = []
         checks: list[tuple[str | None, int, Candidate]] = []
         for _, key, candidate in found:
-            verify = None if spaces is not None or SEPARATOR not in scan_form(key) else key
+            verify = None if spaces is not None or SEPARATOR not in scan_text(key) else key
             if verify is None and candidate.role == "match" and not candidate.case_sensitive:
                 fast.append(candidate.target)
             else:

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from monitor.engine.compile import SEPARATOR, check_and_compile
+from monitor.engine.compile import check_and_compile
 from monitor.engine.compiled import Compiled
 from monitor.engine.match import Hits, find_hits
 from monitor.engine.normalize import NormalizedText, normalize
 from monitor.engine.result import EntityHit, Span, TagResult
 from monitor.engine.rules import RuleExplanation, evaluate
-from monitor.engine.segment import Range, dropped_lines, dropped_lines_pattern
+from monitor.engine.segment import SEPARATOR, Range, dropped_lines, dropped_lines_pattern
 from monitor.engine.watchlist import LoadedFile, load_file, watchlist_files
 from monitor.problems import Problem
 

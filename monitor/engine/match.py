@@ -11,37 +11,15 @@ the scan text, so they are never matched.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, lt
 
-from monitor.engine.compile import SEPARATOR
 from monitor.engine.compiled import Candidate, Compiled
-from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions, is_word_char
-from monitor.engine.segment import Range
-
-
-def _ranges(chars: list[str]) -> str:
-    """A character-class body for sorted `chars`, consecutive runs written as ranges."""
-    parts: list[str] = []
-    index = 0
-    while index < len(chars):
-        last = index
-        while last + 1 < len(chars) and ord(chars[last + 1]) == ord(chars[last]) + 1:
-            last += 1
-        parts.append(re.escape(chars[index]) + ("-" + re.escape(chars[last]) if last > index else ""))
-        index = last + 1
-    return "".join(parts)
-
-
-#: characters that may not be word characters: everything but the space and the ASCII and Devanagari
-#: word characters; the few distinct ones found are checked with `is_word_char`. Explicit ranges, not
-#: `\w`: a class with `\w` looks up Unicode categories and scans three times slower.
-_KNOWN_WORD = [chr(code) for code in [*range(0x30, 0x3A), *range(0x61, 0x7B), *range(0x0900, 0x0980)]]
-_MAYBE_SEPARATOR = re.compile("[^ " + _ranges([char for char in _KNOWN_WORD if is_word_char(char)]) + "]")
+from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions
+from monitor.engine.segment import SEPARATOR, Range, scan_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,32 +43,6 @@ class Hits:
 
     def __iter__(self) -> Iterator[Hit]:
         return map(Hit, self.starts, self.ends, self.targets)
-
-
-#: distinct characters looked for one search at a time before one `findall` takes the rest
-_SEARCHES = 32
-
-
-def scan_text(lowered: str) -> str:
-    """`lowered` with every non-word character replaced by the separator (same length).
-
-    A text has a handful of distinct separators but hundreds of them: each search resumes where the
-    last stopped and finds the next character not yet replaced, so no match object is made per comma.
-    """
-    position = 0
-    search = _MAYBE_SEPARATOR.search
-    for _ in range(_SEARCHES):
-        found = search(lowered, position)
-        if found is None:
-            return lowered
-        char = found.group()
-        position = found.end()
-        if not is_word_char(char):
-            lowered = lowered.replace(char, SEPARATOR)
-    for char in set(_MAYBE_SEPARATOR.findall(lowered, position)):
-        if not is_word_char(char):
-            lowered = lowered.replace(char, SEPARATOR)
-    return lowered
 
 
 def _blanked(scan: str, dropped: list[Range]) -> str:
