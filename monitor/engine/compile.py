@@ -142,10 +142,7 @@ def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int
         automaton.add_word(wrapped, value)
     for automaton in automata.values():
         automaton.make_automaton()
-    exact = automata.get(False)
-    if exact is None:
-        exact = ahocorasick.Automaton()
-    return exact, automata.get(True), key_counts
+    return automata.get(False), automata.get(True), key_counts
 
 
 def _target_masks(groups: Sequence[frozenset[str]], vetoes: frozenset[str]) -> dict[str, int]:

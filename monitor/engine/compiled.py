@@ -56,7 +56,8 @@ KeyValue = tuple[int, int, tuple[str, ...], int, tuple[tuple[str | None, int, Ca
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    #: keys over the lower-cased scan text (aliases matched exactly, and terms), `KeyValue`s
+    #: keys over the lower-cased scan text (aliases matched exactly, and terms), `KeyValue`s; None when
+    #: there are none (pyahocorasick cannot search with an empty automaton)
     exact_automaton: Any
     #: keys over the folded scan text (aliases that fold spelling variants); None when there are none
     fold_automaton: Any

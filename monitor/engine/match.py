@@ -88,7 +88,9 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
     targets: list[tuple[str, ...]] = []
     excluded: list[tuple[int, int, str]] = []
     lowered = normalized.lowered
-    for last, (back, length, fast, spaces, checks) in compiled.exact_automaton.iter(SEPARATOR + blank + SEPARATOR):
+    exact_keys = compiled.exact_automaton
+    exact_pass = exact_keys.iter(SEPARATOR + blank + SEPARATOR) if exact_keys is not None else ()
+    for last, (back, length, fast, spaces, checks) in exact_pass:
         start = last - back
         if spaces and lowered.count(" ", start, start + length) != spaces:
             continue
