@@ -171,9 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail_cmd = with_config(commands.add_parser("tail", help="print alerts as they arrive"))
     tail_cmd.add_argument("--json", action="store_true", help="raw JSON, one alert per line")
     tail_cmd.add_argument("--rule", action="append", help="only this rule (repeatable)")
-    tail_cmd.add_argument(
-        "--severity", choices=SEVERITIES, help="at least this severity"
-    )
+    tail_cmd.add_argument("--severity", choices=SEVERITIES, help="at least this severity")
     tail_cmd.add_argument("--watchlist", help="only alerts produced by this watchlist version")
     tail_cmd.add_argument(
         "--client-id", help="persistent session under this id: alerts sent while away are delivered on return"

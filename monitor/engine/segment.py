@@ -156,5 +156,3 @@ def _trimmed(text: str, start: int, end: int) -> Range | None:
     while end > start and text[end - 1].isspace():
         end -= 1
     return (start, end) if start < end else None
-
-
