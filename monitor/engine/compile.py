@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import ahocorasick
 
-from monitor.engine.compiled import Candidate, Compiled, CompiledRule, EntityInfo, KeyValue
+from monitor.engine.compiled import Candidate, Compiled, CompiledRule, EntityInfo, KeyCheck, KeyValue
 from monitor.engine.normalize import fold, lower, normalize_phrase
 from monitor.engine.segment import SEPARATOR, is_word_char, scan_text
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
@@ -131,15 +131,15 @@ def _key_value(found: list[tuple[int, str, Candidate]]) -> KeyValue:
     # spaces of the text there (a comma or a line break is a separator too, but not a space)
     spaces = only_key.count(" ") if only_key is not None and _spaces_only(only_key) else None
     fast: list[str] = []
-    checks: list[tuple[str | None, int, Candidate]] = []
+    checks: list[KeyCheck] = []
     for _, key, candidate in found:
         verify = None if spaces is not None or SEPARATOR not in scan_text(key) else key
         if verify is None and candidate.role == "match" and not candidate.case_sensitive:
             fast.append(candidate.target)
         else:
-            checks.append((verify, len(key), candidate))
+            checks.append(KeyCheck(verify, len(key), candidate))
     length = len(only_key) if only_key is not None else min(len(key) for key in keys_here)
-    return (back, length, tuple(dict.fromkeys(fast)), spaces or 0, tuple(checks))
+    return KeyValue(back, length, tuple(dict.fromkeys(fast)), spaces or 0, tuple(checks))
 
 
 def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int]]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, lt
 
-from monitor.engine.compiled import Candidate, Compiled
+from monitor.engine.compiled import Compiled, KeyCheck
 from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions
 from monitor.engine.segment import SEPARATOR, Range, scan_text
 
@@ -52,7 +52,7 @@ def _blanked(scan: str, dropped: list[Range]) -> str:
 
 
 def _checked(
-    checks: tuple[tuple[str | None, int, Candidate], ...],
+    checks: tuple[KeyCheck, ...],
     normalized: NormalizedText,
     start: int,
     end_of: Callable[[int], int],
