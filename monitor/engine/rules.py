@@ -43,8 +43,9 @@ class RuleExplanation:
     passages: tuple[PassageCheck, ...]
 
 
-class _Article:
-    """Lazily computed views of one article, shared by all rules evaluated on it.
+class _ArticleIndex:
+    """One article's hits indexed for evaluation (by unit, by target, by word number) and mapped to
+    the original text, computed lazily and shared by all rules evaluated on it.
 
     Each hit's unit (sentence, paragraph, article) is found once per unit kind, in one C-level map
     of bisects; a rule's qualifying units are then set intersections over the hits of its targets,
@@ -195,7 +196,7 @@ class _Article:
         )
 
 
-def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
+def _unit_passages(article: _ArticleIndex, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Passages (units with any of the rule's words); without `explain`, only the qualifying ones."""
     unit = rule.unit
     if explain:
@@ -217,7 +218,7 @@ def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
     return passages
 
 
-def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
+def _near_passages(article: _ArticleIndex, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Windows of at most `near` words, each starting at a hit of one of the rule's groups.
 
     Each hit is a bit mask of the groups it satisfies (and a veto bit), so a window qualifies when
@@ -256,7 +257,7 @@ def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
     return passages
 
 
-def _evidence(article: _Article, rule: CompiledRule, passage: PassageCheck) -> tuple[Evidence, ...]:
+def _evidence(article: _ArticleIndex, rule: CompiledRule, passage: PassageCheck) -> tuple[Evidence, ...]:
     """A passage as evidence; for article scope, the sentences holding the matched words."""
     if rule.unit != "article":
         return (Evidence(passage.start, passage.end, passage.text, passage.spans),)
@@ -299,7 +300,7 @@ def evaluate(
         seconds = set(chain.from_iterable(by_second[target] for target in by_second.keys() & seen))
         candidates = (candidates & seconds) | (candidates & compiled.single_group)
     complete_rules = {index for index in candidates if not any(map(seen.isdisjoint, unanchored[index]))}
-    article = _Article(normalized, hits)
+    article = _ArticleIndex(normalized, hits)
     fired: list[RuleHit] = []
     explanations: list[RuleExplanation] = []
     for index in range(len(compiled.rules)) if explain else sorted(complete_rules):
