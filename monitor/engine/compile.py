@@ -41,14 +41,15 @@ class _Located:
 
 
 def alias_forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
-    """The alias and its allowed inflections, normalized."""
+    """The alias and its allowed inflections, each normalized as a whole, like the text it must
+    match (`हिन्` + `दी` is `हिंदी`, as the text's `हिन्दी` becomes)."""
     base = normalize_phrase(alias.text)
     if alias.forms is not None:
         paradigm = paradigms[alias.forms]
         stem = base.removesuffix(normalize_phrase(paradigm.stem)) if paradigm.stem else base
-        return [stem + normalize_phrase(ending) for ending in paradigm.endings]
+        return [normalize_phrase(stem + ending) for ending in paradigm.endings]
     if alias.suffixes is not None:
-        return [base + normalize_phrase(suffix) for suffix in alias.suffixes]
+        return [normalize_phrase(base + suffix) for suffix in alias.suffixes]
     return [base]
 
 
