@@ -1,12 +1,13 @@
 """Finding aliases and terms: whole-word automaton passes over scan text; Python work only per real hit.
 
-The scan text is the lower-cased normalized text with every non-word character (anything but a
-letter, digit or combining mark) turned into a separator, padded with one at each end; the keys are
-wrapped in separators. So the automaton reports only matches of whole words, with no boundary check,
-and the common hit costs one tuple unpacking and three appends. Aliases that fold spelling variants
-are found by a second pass over the folded scan text (folding deletes the aa-matra and the virama)
-and mapped back with a bisect on the deletion positions. Related-article lines are blanked out of
-the scan text, so they are never matched.
+The scan text (`segment.scan_text`, which makes the keys too) is the lower-cased normalized text
+with every non-word character (anything but a letter, digit or combining mark) turned into a
+separator, padded with one at each end; the keys are wrapped in separators. So the automaton
+reports only matches of whole words, with no boundary check, and the common hit costs one tuple
+unpacking and three appends. Aliases that fold spelling variants are found by a second pass over
+the folded scan text (folding deletes the aa-matra and the virama) and mapped back with a bisect
+on the deletion positions. Related-article lines are blanked out of the scan text, so they are
+never matched.
 """
 
 from __future__ import annotations
