@@ -33,6 +33,7 @@ import ahocorasick
 
 from monitor.engine import Engine, load_engine
 from monitor.engine.normalize import fold, normalize
+from monitor.engine.result import SEVERITIES
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "config" / "watchlists"
@@ -162,7 +163,7 @@ def synthetic_watchlist(articles: Sequence[str], aliases: int, rules: int, seed:
         rule: dict[str, Any] = {
             "id": f"syn-rule-{index}",
             "title": f"Synthetic rule {index}",
-            "severity": rng.choice(["info", "low", "medium", "high", "critical"]),
+            "severity": rng.choice(SEVERITIES),
             "scope": scope,
             "all": groups,
         }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.engine.result import SEVERITIES
 
 if TYPE_CHECKING:
     from monitor.engine import Engine
@@ -94,15 +95,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     from monitor.brokercheck import check_broker_settings
 
-    findings = check_broker_settings(settings.mqtt)
-    problems = problems_of(settings.watchlists.paths)
-    for warning in (f for f in findings if f.level == "warning"):
-        print(f"{path or '<defaults>'}: {warning}", file=sys.stderr)
-    errors = [f"{path or '<defaults>'}: {f.key}: {f.message}" for f in findings if f.level == "error"]
-    if problems or errors:
-        print("\n".join([*errors, *map(str, problems)]))
+    label = str(path or "<defaults>")
+    problems = [*check_broker_settings(settings.mqtt, label), *problems_of(settings.watchlists.paths)]
+    for warning in (problem for problem in problems if problem.level == "warning"):
+        print(warning, file=sys.stderr)
+    if errors := [problem for problem in problems if problem.level == "error"]:
+        print("\n".join(map(str, errors)))
         return 1
-    print(f"ok: {path or '<defaults>'} and watchlists {', '.join(map(str, settings.watchlists.paths))}")
+    print(f"ok: {label} and watchlists {', '.join(map(str, settings.watchlists.paths))}")
     return 0
 
 
@@ -111,10 +111,10 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
     from monitor.tail import TailFilter, tail
 
-    settings, _path = _settings_or_exit(args.config)
+    settings, path = _settings_or_exit(args.config)
     from monitor.brokercheck import check_broker_settings
 
-    problems = [f for f in check_broker_settings(settings.mqtt) if f.level == "error"]
+    problems = [f for f in check_broker_settings(settings.mqtt, str(path or "<defaults>")) if f.level == "error"]
     if problems:
         print("\n".join(f"broker settings: {f}" for f in problems), file=sys.stderr)
         return 1
@@ -173,9 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail_cmd = with_config(commands.add_parser("tail", help="print alerts as they arrive"))
     tail_cmd.add_argument("--json", action="store_true", help="raw JSON, one alert per line")
     tail_cmd.add_argument("--rule", action="append", help="only this rule (repeatable)")
-    tail_cmd.add_argument(
-        "--severity", choices=["info", "low", "medium", "high", "critical"], help="at least this severity"
-    )
+    tail_cmd.add_argument("--severity", choices=SEVERITIES, help="at least this severity")
     tail_cmd.add_argument("--watchlist", help="only alerts produced by this watchlist version")
     tail_cmd.add_argument(
         "--client-id", help="persistent session under this id: alerts sent while away are delivered on return"

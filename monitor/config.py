@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from monitor import topics
+from monitor.problems import Problem
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_LOCATIONS = (Path("config/monitor.toml"), Path("/etc/monitor/monitor.toml"))
@@ -124,20 +124,10 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    file: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}"
-
-
 class ConfigError(Exception):
     """The daemon config is unusable; ``problems`` says where, one line each."""
 
-    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+    def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
@@ -161,26 +151,26 @@ def load_settings(explicit: Path | None = None) -> tuple[Settings, Path | None]:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError([ConfigProblem(label, "-", f"cannot read: {exc.strerror or exc}")]) from exc
+            raise ConfigError([Problem(label, "-", f"cannot read: {exc.strerror or exc}")]) from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([ConfigProblem(label, "-", f"invalid TOML: {exc}")]) from exc
+            raise ConfigError([Problem(label, "-", f"invalid TOML: {exc}")]) from exc
     try:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError([_problem(label, err) for err in exc.errors()]) from exc
     except SettingsError as exc:  # an environment variable that is not valid JSON where a list is due
         raise ConfigError(
-            [ConfigProblem("<environment>", "MONITOR_*", f"{exc}: {exc.__cause__ or ''}".rstrip(": "))]
+            [Problem("<environment>", "MONITOR_*", f"{exc}: {exc.__cause__ or ''}".rstrip(": "))]
         ) from exc
     return settings, path
 
 
-def _problem(label: str, err: Any) -> ConfigProblem:
+def _problem(label: str, err: Any) -> Problem:
     key = ".".join(str(part) for part in err["loc"]) or "-"
     message = str(err["msg"])
     if err["type"] == "extra_forbidden":
         message = "unknown key"
-    return ConfigProblem(label, key, message)
+    return Problem(label, key, message)
 
 
 class PasswordFileError(ValueError):

@@ -28,7 +28,8 @@ def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path
     # watchlists are being loaded fresh anyway
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
-    findings = [] if embedded_broker or settings.mqtt.embedded else check_broker_settings(settings.mqtt)
+    label = str(config_path or "<defaults>")
+    findings = [] if embedded_broker or settings.mqtt.embedded else check_broker_settings(settings.mqtt, label)
     for finding in findings:
         (log.error if finding.level == "error" else log.warning)("broker settings", problem=str(finding))
     if any(f.level == "error" for f in findings):

@@ -12,9 +12,9 @@ from rich.text import Text
 from monitor.alerts import alert_id
 from monitor.articles import Article
 from monitor.engine import Explanation
-from monitor.engine.result import Span, TagResult
+from monitor.engine.result import Severity, Span, TagResult
 
-_SEVERITY_STYLE = {
+_SEVERITY_STYLE: dict[Severity, str] = {
     "info": "dim",
     "low": "cyan",
     "medium": "yellow",

@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.text import Text
 
 from monitor.config import MqttSettings
+from monitor.engine.result import SEVERITIES
 from monitor.mqtt import Backoff, describe_error, make_client
 from monitor.topics import alerts_filter
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
 STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
 
 

@@ -1,4 +1,4 @@
-"""Validated watchlists -> one Aho-Corasick automaton and compiled rules; cross-file checks.
+"""Validated watchlists -> one Aho-Corasick automaton and compiled rules (`compiled.py`); cross-file checks.
 
 Every alias and term of every file becomes keys of a single automaton over *folded* text. A key's
 candidates say what a hit means and how to verify it: exact aliases compare the normalized text,
@@ -15,78 +15,14 @@ from typing import Any, Literal
 
 import ahocorasick
 
-from monitor.engine.normalize import ScanTable, fold, is_word_char, normalize_phrase
-from monitor.engine.problems import Problem
+from monitor.engine.compiled import Candidate, Compiled, CompiledRule, EntityInfo, KeyCheck, KeyValue
+from monitor.engine.normalize import fold, lower, normalize_phrase
+from monitor.engine.segment import SEPARATOR, is_word_char, scan_text
 from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
+from monitor.problems import Problem
 
 TERMS_PREFIX = "terms:"
-#: what every non-word character of the text becomes in the scan text
-SEPARATOR = " "
 MIN_ALIAS_LENGTH = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """What a key means: an entity or term group (`target`), verified against the normalized text."""
-
-    target: str
-    role: Literal["match", "exclude"]
-    #: normalized form the text must equal (lowered unless case-sensitive); None: folded match suffices
-    exact: str | None
-    case_sensitive: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    id: str
-    title: str
-    severity: Literal["info", "low", "medium", "high", "critical"]
-    unit: Literal["sentence", "paragraph", "article", "near"]
-    near_words: int
-    groups: tuple[frozenset[str], ...]
-    group_labels: tuple[str, ...]
-    vetoes: frozenset[str]
-    min_mentions: int
-    topic_suffix: str
-    #: every entity and term group in `groups`
-    targets: frozenset[str]
-    #: target -> bit k for each group k it is in, and bit len(groups) for a veto (near windows)
-    target_masks: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class EntityInfo:
-    id: str
-    name: str
-    kind: str
-
-
-#: what an automaton key stands for: (start back from the hit's last character, length in the text,
-#: targets that need no further check, how many spaces the text must have there (0: any), and
-#: (key to verify or None, its length, candidate) for the candidates that need a check)
-KeyValue = tuple[int, int, tuple[str, ...], int, tuple[tuple[str | None, int, Candidate], ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    #: keys over the lower-cased scan text (aliases matched exactly, and terms), `KeyValue`s
-    exact_automaton: Any
-    #: keys over the folded scan text (aliases that fold spelling variants); None when there are none
-    fold_automaton: Any
-    entities: dict[str, EntityInfo]
-    rules: tuple[CompiledRule, ...]
-    #: target -> indexes of the rules anchored on a group holding it. Each rule is anchored on its two
-    #: groups with the fewest keys: it can be complete only when a target of each was seen, and two
-    #: sets of rules intersected in C leave few to check (one anchor leaves every rule of a name)
-    rules_by_anchor: dict[str, tuple[int, ...]]
-    #: the same for each rule's second anchor (rules with one `all` group have none)
-    rules_by_second: dict[str, tuple[int, ...]]
-    #: rules with a single `all` group: complete when their anchor is seen
-    single_group: frozenset[int]
-    #: per rule, its `all` groups other than the anchors: what is left to check once they are seen
-    unanchored: tuple[tuple[frozenset[str], ...], ...]
-    read_also: tuple[str, ...]
-    version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,27 +32,31 @@ class _Located:
     file: LoadedFile
     keys: tuple[str | int, ...]
 
+    def more(self, *more_keys: str | int) -> _Located:
+        return _Located(self.file, (*self.keys, *more_keys))
+
     def problem(self, message: str, *more_keys: str | int) -> Problem:
         keys = (*self.keys, *more_keys)
-        return Problem(self.file.path, self.file.line_of(*keys), dotted(keys), message)
+        return Problem(self.file.path, dotted(keys), message, self.file.line_of(*keys))
 
 
-def _forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
-    """The alias and its allowed inflections, normalized."""
+def alias_forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
+    """The alias and its allowed inflections, each normalized as a whole, like the text it must
+    match (`हिन्` + `दी` is `हिंदी`, as the text's `हिन्दी` becomes)."""
     base = normalize_phrase(alias.text)
     if alias.forms is not None:
         paradigm = paradigms[alias.forms]
         stem = base.removesuffix(normalize_phrase(paradigm.stem)) if paradigm.stem else base
-        return [stem + normalize_phrase(ending) for ending in paradigm.endings]
+        return [normalize_phrase(stem + ending) for ending in paradigm.endings]
     if alias.suffixes is not None:
-        return [base + normalize_phrase(suffix) for suffix in alias.suffixes]
+        return [normalize_phrase(base + suffix) for suffix in alias.suffixes]
     return [base]
 
 
 def _entity_aliases(entity: Entity, where: _Located) -> Iterator[tuple[AliasSpec, _Located]]:
     for language, aliases in entity.aliases.items():
         for index, alias in enumerate(aliases):
-            yield alias, _Located(where.file, (*where.keys, "aliases", language, index))
+            yield alias, where.more("aliases", language, index)
 
 
 def _check_alias(alias: AliasSpec, where: _Located, paradigms: dict[str, Paradigm]) -> list[Problem]:
@@ -149,75 +89,79 @@ def _collide(first: Candidate, second: Candidate) -> bool:
 def _key_candidates(
     alias: AliasSpec, target: str, role: Literal["match", "exclude"], folds: bool, paradigms: dict[str, Paradigm]
 ) -> Iterator[tuple[str, Candidate]]:
-    for form in _forms(alias, paradigms):
-        lowered = form.lower()
+    for form in alias_forms(alias, paradigms):
+        lowered = lower(form)
         exact = None if folds else (form if alias.case else lowered)
         yield fold(lowered), Candidate(target, role, exact, alias.case)
 
 
-_SCAN_TABLE = ScanTable(SEPARATOR)
-
-
-def scan_form(text: str) -> str:
-    """Every character that is not a letter, digit or combining mark becomes the separator."""
-    return text.translate(_SCAN_TABLE)
-
-
 def _spaces_only(key: str) -> bool:
     """Whether the key's only non-word characters are single spaces (the separator is a space)."""
-    return scan_form(key) == key and "  " not in key
+    return scan_text(key) == key and "  " not in key
+
+
+def _grouped_keys(
+    keys: dict[str, list[Candidate]],
+) -> tuple[dict[tuple[bool, str], list[tuple[int, str, Candidate]]], dict[str, int]]:
+    """Candidates by (folding automaton?, wrapped scan key), each with how far back from the hit's
+    last character its key starts and the key; and how many keys each target has."""
+    entries: dict[tuple[bool, str], list[tuple[str, Candidate]]] = {}
+    key_counts: dict[str, int] = {}
+    for folded_key, candidates in keys.items():
+        for candidate in dict.fromkeys(candidates):
+            folds = candidate.exact is None
+            key = folded_key if candidate.exact is None else lower(candidate.exact)
+            entries.setdefault((folds, key), []).append((key, candidate))
+            key_counts[candidate.target] = key_counts.get(candidate.target, 0) + 1
+    grouped: dict[tuple[bool, str], list[tuple[int, str, Candidate]]] = {}
+    for (folds, key), pairs in entries.items():
+        lead = 1 if is_word_char(key[0]) else 0
+        wrapped = SEPARATOR * lead + scan_text(key) + SEPARATOR * (1 if is_word_char(key[-1]) else 0)
+        for _, candidate in pairs:
+            grouped.setdefault((folds, wrapped), []).append((len(wrapped) - lead, key, candidate))
+    return grouped, key_counts
+
+
+def _key_value(found: list[tuple[int, str, Candidate]]) -> KeyValue:
+    """What the automaton reports for one wrapped key: the candidates that need no check, the
+    checks of the others."""
+    back = found[0][0]
+    keys_here = {key for _, key, _ in found}
+    only_key = next(iter(keys_here)) if len(keys_here) == 1 else None
+    # a key whose only non-word characters are single spaces is verified by counting the
+    # spaces of the text there (a comma or a line break is a separator too, but not a space)
+    spaces = only_key.count(" ") if only_key is not None and _spaces_only(only_key) else None
+    fast: list[str] = []
+    checks: list[KeyCheck] = []
+    for _, key, candidate in found:
+        verify = None if spaces is not None or SEPARATOR not in scan_text(key) else key
+        if verify is None and candidate.role == "match" and not candidate.case_sensitive:
+            fast.append(candidate.target)
+        else:
+            checks.append(KeyCheck(verify, len(key), candidate))
+    length = len(only_key) if only_key is not None else min(len(key) for key in keys_here)
+    return KeyValue(back, length, tuple(dict.fromkeys(fast)), spaces or 0, tuple(checks))
 
 
 def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int]]:
-    """The exact and the folding automaton over scan text, and how many keys each target has.
+    """The exact and the folding automaton over scan text (None without keys), and how many keys
+    each target has.
 
     A key is wrapped in separators where it starts or ends with a letter, so it matches only whole
     words of the scan text (where every non-word character is a separator): no boundary checks per
     hit. Keys with inner separators are verified against the real text (a line break or a comma is
     not the space the alias has); case-sensitive and exclusion candidates always are.
     """
-    entries: dict[tuple[bool, str], list[tuple[str, Candidate]]] = {}
-    key_counts: dict[str, int] = {}
-    for folded_key, candidates in keys.items():
-        for candidate in dict.fromkeys(candidates):
-            folds = candidate.exact is None
-            key = folded_key if candidate.exact is None else candidate.exact.lower()
-            entries.setdefault((folds, key), []).append((key, candidate))
-            key_counts[candidate.target] = key_counts.get(candidate.target, 0) + 1
+    grouped, key_counts = _grouped_keys(keys)
     automata: dict[bool, Any] = {}
-    grouped: dict[tuple[bool, str], list[tuple[int, str, Candidate]]] = {}
-    for (folds, key), pairs in entries.items():
-        lead = 1 if is_word_char(key[0]) else 0
-        wrapped = SEPARATOR * lead + scan_form(key) + SEPARATOR * (1 if is_word_char(key[-1]) else 0)
-        for _, candidate in pairs:
-            grouped.setdefault((folds, wrapped), []).append((len(wrapped) - lead, key, candidate))
     for (folds, wrapped), found in grouped.items():
-        back = found[0][0]
-        keys_here = {key for _, key, _ in found}
-        only_key = next(iter(keys_here)) if len(keys_here) == 1 else None
-        # a key whose only non-word characters are single spaces is verified by counting the
-        # spaces of the text there (a comma or a line break is a separator too, but not a space)
-        spaces = only_key.count(" ") if only_key is not None and _spaces_only(only_key) else None
-        fast: list[str] = []
-        checks: list[tuple[str | None, int, Candidate]] = []
-        for _, key, candidate in found:
-            verify = None if spaces is not None or SEPARATOR not in scan_form(key) else key
-            if verify is None and candidate.role == "match" and not candidate.case_sensitive:
-                fast.append(candidate.target)
-            else:
-                checks.append((verify, len(key), candidate))
         automaton = automata.get(folds)
         if automaton is None:
             automaton = automata[folds] = ahocorasick.Automaton()
-        length = len(only_key) if only_key is not None else min(len(key) for key in keys_here)
-        value: KeyValue = (back, length, tuple(dict.fromkeys(fast)), spaces or 0, tuple(checks))
-        automaton.add_word(wrapped, value)
+        automaton.add_word(wrapped, _key_value(found))
     for automaton in automata.values():
         automaton.make_automaton()
-    exact = automata.get(False)
-    if exact is None:
-        exact = ahocorasick.Automaton()
-    return exact, automata.get(True), key_counts
+    return automata.get(False), automata.get(True), key_counts
 
 
 def _target_masks(groups: Sequence[frozenset[str]], vetoes: frozenset[str]) -> dict[str, int]:
@@ -228,165 +172,225 @@ def _target_masks(groups: Sequence[frozenset[str]], vetoes: frozenset[str]) -> d
     return masks
 
 
-def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, list[Problem]]:
-    """Cross-file validation (references, duplicates, shared and short aliases), then compilation."""
-    problems: list[Problem] = []
-    paradigms: dict[str, Paradigm] = {}
-    entities: dict[str, tuple[Entity, _Located]] = {}
-    term_groups: dict[str, tuple[dict[str, list[AliasSpec]], _Located]] = {}
-    rules: dict[str, tuple[Rule, _Located]] = {}
-    read_also: list[str] = []
+@dataclass(frozen=True, slots=True)
+class _Definitions:
+    """What the files define, by name: the first definition of each, with where it is."""
 
-    def first_definition(kind: str, name: str, seen: dict[str, Any], where: _Located) -> bool:
-        if name in seen:
-            earlier = seen[name][1] if isinstance(seen[name], tuple) else None
-            place = f" (first in {earlier.file.path}:{earlier.file.line_of(*earlier.keys)})" if earlier else ""
-            problems.append(where.problem(f"duplicate {kind} {name!r}{place}"))
-            return False
+    paradigms: dict[str, Paradigm]
+    entities: dict[str, tuple[Entity, _Located]]
+    term_groups: dict[str, tuple[dict[str, list[AliasSpec]], _Located]]
+    rules: dict[str, tuple[Rule, _Located]]
+    read_also: tuple[str, ...]
+
+
+def _is_first(kind: str, name: str, seen: dict[str, Any], where: _Located, problems: list[Problem]) -> bool:
+    """Whether `name` is not in `seen` yet; a duplicate is a problem (saying where the first is)."""
+    if name not in seen:
         return True
+    earlier = seen[name][1] if isinstance(seen[name], tuple) else None
+    place = f" (first in {earlier.file.path}:{earlier.file.line_of(*earlier.keys)})" if earlier else ""
+    problems.append(where.problem(f"duplicate {kind} {name!r}{place}"))
+    return False
 
+
+def _collect_definitions(files: Sequence[LoadedFile]) -> tuple[_Definitions, list[Problem]]:
+    """Step 1: paradigms, entities, term groups and rules of all files; duplicates are problems."""
+    problems: list[Problem] = []
+    found = _Definitions({}, {}, {}, {}, tuple(dict.fromkeys(m for file in files for m in file.content.read_also)))
     for file in files:
         content = file.content
-        read_also.extend(content.read_also)
         for name, paradigm in content.paradigms.items():
-            if first_definition("paradigm", name, paradigms, _Located(file, ("paradigms", name))):
-                paradigms[name] = paradigm
+            if _is_first("paradigm", name, found.paradigms, _Located(file, ("paradigms", name)), problems):
+                found.paradigms[name] = paradigm
         for index, entity in enumerate(content.entities):
-            where = _Located(file, ("entities", index))
-            if first_definition("entity id", entity.id, entities, _Located(file, ("entities", index, "id"))):
-                entities[entity.id] = (entity, where)
+            id_where = _Located(file, ("entities", index, "id"))
+            if _is_first("entity id", entity.id, found.entities, id_where, problems):
+                found.entities[entity.id] = (entity, _Located(file, ("entities", index)))
         for name, by_language in content.terms.items():
             where = _Located(file, ("terms", name))
-            if first_definition("term group", name, term_groups, where):
-                term_groups[name] = (by_language, where)
+            if _is_first("term group", name, found.term_groups, where, problems):
+                found.term_groups[name] = (by_language, where)
         for index, rule in enumerate(content.rules):
-            where = _Located(file, ("rules", index))
-            if first_definition("rule id", rule.id, rules, _Located(file, ("rules", index, "id"))):
-                rules[rule.id] = (rule, where)
+            id_where = _Located(file, ("rules", index, "id"))
+            if _is_first("rule id", rule.id, found.rules, id_where, problems):
+                found.rules[rule.id] = (rule, _Located(file, ("rules", index)))
+    return found, problems
 
-    keys: dict[str, list[Candidate]] = {}
-    for entity, where in entities.values():
-        if not any(entity.aliases.values()):
-            problems.append(where.problem(f"entity {entity.id!r} has no aliases", "aliases"))
-        for language, aliases in entity.aliases.items():
-            if not aliases:
-                problems.append(where.problem("empty alias list", "aliases", language))
-        for alias, alias_where in _entity_aliases(entity, where):
-            problems.extend(_check_alias(alias, alias_where, paradigms))
-            if alias.forms is not None and alias.forms not in paradigms:
-                continue
-            folds = entity.fold if alias.fold is None else alias.fold
-            for key, candidate in _key_candidates(alias, entity.id, "match", folds, paradigms):
-                for other in keys.get(key, ()):
-                    if other.target != entity.id and other.role == "match" and _collide(other, candidate):
-                        problems.append(
-                            alias_where.problem(f"alias {alias.text!r} also belongs to entity {other.target!r}")
-                        )
-                        break
-                keys.setdefault(key, []).append(candidate)
-        for index, alias in enumerate(entity.exclude):
-            exclude_where = _Located(where.file, (*where.keys, "exclude", index))
-            problems.extend(_check_alias(alias, exclude_where, paradigms))
-            if alias.forms is not None and alias.forms not in paradigms:
-                continue
-            for key, candidate in _key_candidates(alias, entity.id, "exclude", alias.fold or False, paradigms):
-                keys.setdefault(key, []).append(candidate)
-    for name, (by_language, where) in term_groups.items():
-        if not any(by_language.values()):
-            problems.append(where.problem(f"term group {name!r} has no terms"))
-        for language, terms in by_language.items():
-            for index, term in enumerate(terms):
-                term_where = _Located(where.file, (*where.keys, language, index))
-                problems.extend(_check_alias(term, term_where, paradigms))
-                if term.forms is not None and term.forms not in paradigms:
-                    continue
-                for key, candidate in _key_candidates(
-                    term, TERMS_PREFIX + name, "match", term.fold or False, paradigms
-                ):
-                    keys.setdefault(key, []).append(candidate)
 
-    compiled_rules: list[CompiledRule] = []
-    for rule, where in rules.values():
-        groups: list[frozenset[str]] = []
-        labels: list[str] = []
-        for section in ("all", "none"):
-            for index, group in enumerate(getattr(rule, section)):
-                if not group.entities and not group.terms:
-                    problems.append(where.problem("a group needs entities or terms", section, index))
-                for position, entity_id in enumerate(group.entities):
-                    if entity_id not in entities:
-                        problems.append(
-                            where.problem(f"unknown entity {entity_id!r}", section, index, "entities", position)
-                        )
-                for position, term_name in enumerate(group.terms):
-                    if term_name not in term_groups:
-                        problems.append(
-                            where.problem(f"unknown term group {term_name!r}", section, index, "terms", position)
-                        )
-        for group in rule.all:
-            groups.append(frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms})
-            labels.append(group.label or " | ".join([*group.entities, *(TERMS_PREFIX + t for t in group.terms)]))
-        vetoes = frozenset(
-            target
-            for group in rule.none
-            for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
-        )
-        if rule.scope.unit == "near" and rule.scope.near is None:
-            problems.append(where.problem("`near` needs a number of words", "scope"))
-        compiled_rules.append(
-            CompiledRule(
-                id=rule.id,
-                title=rule.title,
-                severity=rule.severity,
-                unit=rule.scope.unit,
-                near_words=rule.scope.near or 0,
-                groups=tuple(groups),
-                group_labels=tuple(labels),
-                vetoes=vetoes,
-                min_mentions=rule.min_mentions,
-                topic_suffix=rule.topic,
-                targets=frozenset().union(*groups),
-                target_masks=_target_masks(groups, vetoes),
-            )
-        )
-    if problems:
-        return None, problems
+class _AliasKeys:
+    """Folded key -> candidates, for every alias, look-alike and term added; their problems."""
 
-    exact_automaton, fold_automaton, key_counts = _automata(keys)
-    rules_by_anchor: dict[str, list[int]] = {}
-    rules_by_second: dict[str, list[int]] = {}
+    def __init__(self, paradigms: dict[str, Paradigm]) -> None:
+        self.paradigms = paradigms
+        self.keys: dict[str, list[Candidate]] = {}
+        self.problems: list[Problem] = []
+
+    def add(
+        self, alias: AliasSpec, where: _Located, target: str, role: Literal["match", "exclude"], folds: bool
+    ) -> None:
+        """The alias's keys (none when its paradigm is unknown); an entity alias (`match` of an
+        entity) that matches another entity's is a problem."""
+        self.problems.extend(_check_alias(alias, where, self.paradigms))
+        if alias.forms is not None and alias.forms not in self.paradigms:
+            return
+        unique = role == "match" and not target.startswith(TERMS_PREFIX)
+        for key, candidate in _key_candidates(alias, target, role, folds, self.paradigms):
+            if unique and (other := _shared_with(self.keys.get(key, ()), candidate)) is not None:
+                self.problems.append(where.problem(f"alias {alias.text!r} also belongs to entity {other!r}"))
+            self.keys.setdefault(key, []).append(candidate)
+
+
+def _shared_with(others: Sequence[Candidate], candidate: Candidate) -> str | None:
+    """Another entity that an alias key of `candidate`'s entity matches too, if any."""
+    for other in others:
+        if other.target != candidate.target and other.role == "match" and _collide(other, candidate):
+            return other.target
+    return None
+
+
+def _add_entity(entity: Entity, where: _Located, keys: _AliasKeys) -> None:
+    if not any(entity.aliases.values()):
+        keys.problems.append(where.problem(f"entity {entity.id!r} has no aliases", "aliases"))
+    for language, aliases in entity.aliases.items():
+        if not aliases:
+            keys.problems.append(where.problem("empty alias list", "aliases", language))
+    for alias, alias_where in _entity_aliases(entity, where):
+        keys.add(alias, alias_where, entity.id, "match", entity.fold if alias.fold is None else alias.fold)
+    for index, alias in enumerate(entity.exclude):
+        keys.add(alias, where.more("exclude", index), entity.id, "exclude", alias.fold or False)
+
+
+def _add_term_group(name: str, by_language: dict[str, list[AliasSpec]], where: _Located, keys: _AliasKeys) -> None:
+    if not any(by_language.values()):
+        keys.problems.append(where.problem(f"term group {name!r} has no terms"))
+    for language, terms in by_language.items():
+        for index, term in enumerate(terms):
+            keys.add(term, where.more(language, index), TERMS_PREFIX + name, "match", term.fold or False)
+
+
+def _alias_keys(definitions: _Definitions) -> _AliasKeys:
+    """Step 2: the keys of every alias, look-alike and term, and the problems of the aliases."""
+    keys = _AliasKeys(definitions.paradigms)
+    for entity, where in definitions.entities.values():
+        _add_entity(entity, where, keys)
+    for name, (by_language, where) in definitions.term_groups.items():
+        _add_term_group(name, by_language, where, keys)
+    return keys
+
+
+def _rule_problems(rule: Rule, where: _Located, definitions: _Definitions) -> list[Problem]:
+    """Empty groups, unknown entities and term groups, a `near` scope without its number."""
+    problems = []
+    for section in ("all", "none"):
+        for index, group in enumerate(getattr(rule, section)):
+            if not group.entities and not group.terms:
+                problems.append(where.problem("a group needs entities or terms", section, index))
+            for position, entity_id in enumerate(group.entities):
+                if entity_id not in definitions.entities:
+                    problems.append(
+                        where.problem(f"unknown entity {entity_id!r}", section, index, "entities", position)
+                    )
+            for position, term_name in enumerate(group.terms):
+                if term_name not in definitions.term_groups:
+                    problems.append(
+                        where.problem(f"unknown term group {term_name!r}", section, index, "terms", position)
+                    )
+    if rule.scope.unit == "near" and rule.scope.near is None:
+        problems.append(where.problem("`near` needs a number of words", "scope"))
+    return problems
+
+
+def _compile_rule(rule: Rule) -> CompiledRule:
+    groups = [frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms} for group in rule.all]
+    labels = [
+        group.label or " | ".join([*group.entities, *(TERMS_PREFIX + t for t in group.terms)]) for group in rule.all
+    ]
+    vetoes = frozenset(
+        target for group in rule.none for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
+    )
+    return CompiledRule(
+        id=rule.id,
+        title=rule.title,
+        severity=rule.severity,
+        unit=rule.scope.unit,
+        near_words=rule.scope.near or 0,
+        groups=tuple(groups),
+        group_labels=tuple(labels),
+        vetoes=vetoes,
+        min_mentions=rule.min_mentions,
+        topic_suffix=rule.topic,
+        targets=frozenset().union(*groups),
+        target_masks=_target_masks(groups, vetoes),
+    )
+
+
+def _compile_rules(definitions: _Definitions) -> tuple[list[CompiledRule], list[Problem]]:
+    """Step 3: every rule compiled, and the problems of its references."""
+    problems: list[Problem] = []
+    compiled: list[CompiledRule] = []
+    for rule, where in definitions.rules.values():
+        problems.extend(_rule_problems(rule, where, definitions))
+        compiled.append(_compile_rule(rule))
+    return compiled, problems
+
+
+def _choose_anchors(
+    rules: Sequence[CompiledRule], key_counts: dict[str, int]
+) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]], tuple[tuple[frozenset[str], ...], ...]]:
+    """Step 4: each rule's two groups with the fewest keys (see `Compiled.rules_by_anchor`): rules by
+    a target of their first and of their second anchor, and each rule's other groups."""
+    by_anchor: dict[str, list[int]] = {}
+    by_second: dict[str, list[int]] = {}
     unanchored: list[tuple[frozenset[str], ...]] = []
-    for index, compiled_rule in enumerate(compiled_rules):
+    for index, rule in enumerate(rules):
         # terms are common words and names are rare: anchor on names when the rule has them
         weights = [
             sum(key_counts.get(target, 0) * (10 if target.startswith(TERMS_PREFIX) else 1) for target in group)
-            for group in compiled_rule.groups
+            for group in rule.groups
         ]
         anchors = sorted(range(len(weights)), key=weights.__getitem__)[:2]
-        for by_target, anchor in zip((rules_by_anchor, rules_by_second), anchors, strict=False):
-            for target in compiled_rule.groups[anchor]:
+        for by_target, anchor in zip((by_anchor, by_second), anchors, strict=False):
+            for target in rule.groups[anchor]:
                 by_target.setdefault(target, []).append(index)
-        unanchored.append(
-            tuple(group for position, group in enumerate(compiled_rule.groups) if position not in anchors)
-        )
-    # the validated content, not the text: comments and layout do not change the version
+        unanchored.append(tuple(group for position, group in enumerate(rule.groups) if position not in anchors))
+    return (
+        {target: tuple(indexes) for target, indexes in by_anchor.items()},
+        {target: tuple(indexes) for target, indexes in by_second.items()},
+        tuple(unanchored),
+    )
+
+
+def _version(files: Sequence[LoadedFile]) -> str:
+    """Step 5: a hash of the validated content, not the text: comments and layout do not change it."""
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.content.model_dump_json().encode())
-    return (
-        Compiled(
-            exact_automaton=exact_automaton,
-            fold_automaton=fold_automaton,
-            entities={
-                entity.id: EntityInfo(entity.id, entity.name, entity.kind) for entity, _ in entities.values()
-            },
-            rules=tuple(compiled_rules),
-            rules_by_anchor={target: tuple(indexes) for target, indexes in rules_by_anchor.items()},
-            rules_by_second={target: tuple(indexes) for target, indexes in rules_by_second.items()},
-            single_group=frozenset(index for index, rule in enumerate(compiled_rules) if len(rule.groups) == 1),
-            unanchored=tuple(unanchored),
-            read_also=tuple(dict.fromkeys(read_also)),
-            version=digest.hexdigest()[:12],
-        ),
-        [],
+    return digest.hexdigest()[:12]
+
+
+def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, list[Problem]]:
+    """Cross-file validation (references, duplicates, shared and short aliases), then compilation."""
+    definitions, problems = _collect_definitions(files)
+    alias_keys = _alias_keys(definitions)
+    rules, rule_problems = _compile_rules(definitions)
+    problems += alias_keys.problems + rule_problems
+    if problems:
+        return None, problems
+    exact_automaton, fold_automaton, key_counts = _automata(alias_keys.keys)
+    rules_by_anchor, rules_by_second, unanchored = _choose_anchors(rules, key_counts)
+    entities = {
+        entity.id: EntityInfo(entity.id, entity.name, entity.kind) for entity, _ in definitions.entities.values()
+    }
+    compiled = Compiled(
+        exact_automaton=exact_automaton,
+        fold_automaton=fold_automaton,
+        entities=entities,
+        rules=tuple(rules),
+        rules_by_anchor=rules_by_anchor,
+        rules_by_second=rules_by_second,
+        single_group=frozenset(index for index, rule in enumerate(rules) if len(rule.groups) == 1),
+        unanchored=unanchored,
+        read_also=definitions.read_also,
+        version=_version(files),
     )
+    return compiled, []

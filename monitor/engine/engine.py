@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from monitor.engine.compile import SEPARATOR, Compiled, check_and_compile
+from monitor.engine.compile import check_and_compile
+from monitor.engine.compiled import Compiled
 from monitor.engine.match import Hits, find_hits
 from monitor.engine.normalize import NormalizedText, normalize
-from monitor.engine.problems import Problem, WatchlistError
 from monitor.engine.result import EntityHit, Span, TagResult
 from monitor.engine.rules import RuleExplanation, evaluate
-from monitor.engine.segment import Range, dropped_lines, dropped_lines_pattern
+from monitor.engine.segment import SEPARATOR, Range, dropped_lines, dropped_lines_pattern
 from monitor.engine.watchlist import LoadedFile, load_file, watchlist_files
+from monitor.problems import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,14 @@ class Explanation:
     spans: tuple[Span, ...]
     #: related-article and tag lines left out of tagging, as they appear in the original
     dropped: tuple[str, ...]
+
+
+class WatchlistError(Exception):
+    """Raised by `load_engine` with every problem found, so an analyst can fix them all in one go."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
 
 
 #: at most this many entity hits are kept for reuse (a few MB)
@@ -82,12 +91,12 @@ class Engine:
 
     def tag(self, text: str) -> TagResult:
         normalized, dropped, hits = self._scan(text)
-        rules, _ = evaluate(self._compiled, normalized, hits, dropped, explain=False)
+        rules, _ = evaluate(self._compiled, normalized, hits, explain=False)
         return TagResult(self._entities(hits), rules, self._notes(normalized, dropped))
 
     def explain(self, text: str) -> Explanation:
         normalized, dropped, hits = self._scan(text)
-        rules, explanations = evaluate(self._compiled, normalized, hits, dropped, explain=True)
+        rules, explanations = evaluate(self._compiled, normalized, hits, explain=True)
         spans: list[Span] = []
         for hit in hits:
             start, end = normalized.to_original.start(hit.start), normalized.to_original.end(hit.end)
@@ -129,7 +138,7 @@ def _load_files(paths: Sequence[Path]) -> tuple[Engine | None, list[Problem]]:
     files = list(watchlist_files(paths))
     if not files:
         named = ", ".join(str(path) for path in paths) or "(none)"
-        return None, [Problem(named, None, "(paths)", "no watchlist files found")]
+        return None, [Problem(named, "(paths)", "no watchlist files found")]
     for path in files:
         file, file_problems = load_file(path)
         problems.extend(file_problems)

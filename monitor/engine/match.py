@@ -1,46 +1,26 @@
 """Finding aliases and terms: whole-word automaton passes over scan text; Python work only per real hit.
 
-The scan text is the lower-cased normalized text with every non-word character (anything but a
-letter, digit or combining mark) turned into a separator, padded with one at each end; the keys are
-wrapped in separators. So the automaton reports only matches of whole words, with no boundary check,
-and the common hit costs one tuple unpacking and three appends. Aliases that fold spelling variants
-are found by a second pass over the folded scan text (folding deletes the aa-matra and the virama)
-and mapped back with a bisect on the deletion positions. Related-article lines are blanked out of
-the scan text, so they are never matched.
+The scan text (`segment.scan_text`, which makes the keys too) is the lower-cased normalized text
+with every non-word character (anything but a letter, digit or combining mark) turned into a
+separator, padded with one at each end; the keys are wrapped in separators. So the automaton
+reports only matches of whole words, with no boundary check, and the common hit costs one tuple
+unpacking and three appends. Aliases that fold spelling variants are found by a second pass over
+the folded scan text (folding deletes the aa-matra and the virama) and mapped back with a bisect
+on the deletion positions. Related-article lines are blanked out of the scan text, so they are
+never matched.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, lt
 
-from monitor.engine.compile import SEPARATOR, Candidate, Compiled
-from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions, is_word_char
-from monitor.engine.segment import Range
-
-
-def _ranges(chars: list[str]) -> str:
-    """A character-class body for sorted `chars`, consecutive runs written as ranges."""
-    parts: list[str] = []
-    index = 0
-    while index < len(chars):
-        last = index
-        while last + 1 < len(chars) and ord(chars[last + 1]) == ord(chars[last]) + 1:
-            last += 1
-        parts.append(re.escape(chars[index]) + ("-" + re.escape(chars[last]) if last > index else ""))
-        index = last + 1
-    return "".join(parts)
-
-
-#: characters that may not be word characters: everything but the space and the ASCII and Devanagari
-#: word characters; the few distinct ones found are checked with `is_word_char`. Explicit ranges, not
-#: `\w`: a class with `\w` looks up Unicode categories and scans three times slower.
-_KNOWN_WORD = [chr(code) for code in [*range(0x30, 0x3A), *range(0x61, 0x7B), *range(0x0900, 0x0980)]]
-_MAYBE_SEPARATOR = re.compile("[^ " + _ranges([char for char in _KNOWN_WORD if is_word_char(char)]) + "]")
+from monitor.engine.compiled import Compiled, KeyCheck
+from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions
+from monitor.engine.segment import SEPARATOR, Range, scan_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,37 +42,8 @@ class Hits:
     #: the scan text (not blanked): words are the runs between separators
     scan: str
 
-    def __len__(self) -> int:
-        return len(self.starts)
-
     def __iter__(self) -> Iterator[Hit]:
         return map(Hit, self.starts, self.ends, self.targets)
-
-
-#: distinct characters looked for one search at a time before one `findall` takes the rest
-_SEARCHES = 32
-
-
-def scan_text(lowered: str) -> str:
-    """`lowered` with every non-word character replaced by the separator (same length).
-
-    A text has a handful of distinct separators but hundreds of them: each search resumes where the
-    last stopped and finds the next character not yet replaced, so no match object is made per comma.
-    """
-    position = 0
-    search = _MAYBE_SEPARATOR.search
-    for _ in range(_SEARCHES):
-        found = search(lowered, position)
-        if found is None:
-            return lowered
-        char = found.group()
-        position = found.end()
-        if not is_word_char(char):
-            lowered = lowered.replace(char, SEPARATOR)
-    for char in set(_MAYBE_SEPARATOR.findall(lowered, position)):
-        if not is_word_char(char):
-            lowered = lowered.replace(char, SEPARATOR)
-    return lowered
 
 
 def _blanked(scan: str, dropped: list[Range]) -> str:
@@ -102,7 +53,7 @@ def _blanked(scan: str, dropped: list[Range]) -> str:
 
 
 def _checked(
-    checks: tuple[tuple[str | None, int, Candidate], ...],
+    checks: tuple[KeyCheck, ...],
     normalized: NormalizedText,
     start: int,
     end_of: Callable[[int], int],
@@ -138,7 +89,9 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
     targets: list[tuple[str, ...]] = []
     excluded: list[tuple[int, int, str]] = []
     lowered = normalized.lowered
-    for last, (back, length, fast, spaces, checks) in compiled.exact_automaton.iter(SEPARATOR + blank + SEPARATOR):
+    exact_keys = compiled.exact_automaton
+    exact_pass = exact_keys.iter(SEPARATOR + blank + SEPARATOR) if exact_keys is not None else ()
+    for last, (back, length, fast, spaces, checks) in exact_pass:
         start = last - back
         if spaces and lowered.count(" ", start, start + length) != spaces:
             continue

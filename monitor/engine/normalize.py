@@ -143,7 +143,8 @@ def _delete_invisible(text: str) -> tuple[str, OffsetMap]:
     return "".join(pieces), OffsetMap.of_deleted_runs(starts, ends, unicodedata.category(char).startswith("M"))
 
 
-def _lower(text: str) -> str:
+def lower(text: str) -> str:
+    """Lower case, except for the characters whose lower case is longer (offsets stay valid)."""
     lowered = text.lower()
     if len(lowered) == len(text):
         return lowered
@@ -184,7 +185,7 @@ def normalize(original: str) -> NormalizedText:
     if not unicodedata.is_normalized("NFC", text):
         text, nfc_map = _compose_nfc(text)
         maps.append(nfc_map)
-    return NormalizedText(original, text, _lower(text), ChainedOffsetMap(maps))
+    return NormalizedText(original, text, lower(text), ChainedOffsetMap(maps))
 
 
 @lru_cache(maxsize=4096)
@@ -217,29 +218,3 @@ def fold_with_deletions(lowered: str) -> tuple[str, list[int]]:
     for old, new in _FOLD_STEPS[2:]:
         folded = folded.replace(old, new)
     return folded, deletions
-
-
-_WORD_CHARS: dict[str, bool] = {}
-
-
-def is_word_char(char: str) -> bool:
-    """Letters, digits and combining marks: a match never starts or ends next to one of these."""
-    known = _WORD_CHARS.get(char)
-    if known is None:
-        known = char.isalnum() or unicodedata.category(char).startswith("M")
-        _WORD_CHARS[char] = known
-    return known
-
-
-class ScanTable(dict[int, str]):
-    """`str.translate` table: a non-word character -> `separator`, a word character -> itself;
-    filled on first sight of each character, so translating is one C-level pass."""
-
-    def __init__(self, separator: str) -> None:
-        super().__init__()
-        self._separator = separator
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        self[code] = value = char if is_word_char(char) else self._separator
-        return value

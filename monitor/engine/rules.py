@@ -9,11 +9,11 @@ from functools import cached_property, reduce
 from itertools import chain, repeat
 from operator import or_
 
-from monitor.engine.compile import Compiled, CompiledRule
+from monitor.engine.compiled import Compiled, CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Evidence, RuleHit, Severity, Span
-from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, sentences, trimmed_unit
+from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +43,9 @@ class RuleExplanation:
     passages: tuple[PassageCheck, ...]
 
 
-class _Article:
-    """Lazily computed views of one article, shared by all rules evaluated on it.
+class _ArticleIndex:
+    """One article's hits indexed for evaluation (by unit, by target, by word number) and mapped to
+    the original text, computed lazily and shared by all rules evaluated on it.
 
     Each hit's unit (sentence, paragraph, article) is found once per unit kind, in one C-level map
     of bisects; a rule's qualifying units are then set intersections over the hits of its targets,
@@ -52,18 +53,13 @@ class _Article:
     as indexes into the parallel lists of `Hits`, never as objects.
     """
 
-    def __init__(self, normalized: NormalizedText, hits: Hits, dropped: list[Range]) -> None:
+    def __init__(self, normalized: NormalizedText, hits: Hits) -> None:
         self.normalized = normalized
         self.hits = hits
-        self.dropped = dropped
         self._unit_of_hit: dict[str, list[int]] = {}
         self._original: dict[int, tuple[int, int]] = {}
         self._spans: dict[tuple[int, str], Span] = {}
         self._ranges: dict[Range, tuple[int, int, str]] = {}
-
-    @cached_property
-    def sentences(self) -> list[Range]:
-        return sentences(self.normalized.text, self.dropped)
 
     def bounds(self, unit: str) -> list[int]:
         if unit == "sentence":
@@ -200,7 +196,7 @@ class _Article:
         )
 
 
-def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
+def _unit_passages(article: _ArticleIndex, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Passages (units with any of the rule's words); without `explain`, only the qualifying ones."""
     unit = rule.unit
     if explain:
@@ -222,7 +218,7 @@ def _unit_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
     return passages
 
 
-def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
+def _near_passages(article: _ArticleIndex, rule: CompiledRule, explain: bool) -> list[PassageCheck]:
     """Windows of at most `near` words, each starting at a hit of one of the rule's groups.
 
     Each hit is a bit mask of the groups it satisfies (and a veto bit), so a window qualifies when
@@ -261,7 +257,7 @@ def _near_passages(article: _Article, rule: CompiledRule, explain: bool) -> list
     return passages
 
 
-def _evidence(article: _Article, rule: CompiledRule, passage: PassageCheck) -> tuple[Evidence, ...]:
+def _evidence(article: _ArticleIndex, rule: CompiledRule, passage: PassageCheck) -> tuple[Evidence, ...]:
     """A passage as evidence; for article scope, the sentences holding the matched words."""
     if rule.unit != "article":
         return (Evidence(passage.start, passage.end, passage.text, passage.spans),)
@@ -290,7 +286,6 @@ def evaluate(
     compiled: Compiled,
     normalized: NormalizedText,
     hits: Hits,
-    dropped: list[Range],
     explain: bool,
 ) -> tuple[tuple[RuleHit, ...], tuple[RuleExplanation, ...]]:
     """Rules whose every `all` group was seen somewhere are checked passage by passage.
@@ -305,7 +300,7 @@ def evaluate(
         seconds = set(chain.from_iterable(by_second[target] for target in by_second.keys() & seen))
         candidates = (candidates & seconds) | (candidates & compiled.single_group)
     complete_rules = {index for index in candidates if not any(map(seen.isdisjoint, unanchored[index]))}
-    article = _Article(normalized, hits, dropped)
+    article = _ArticleIndex(normalized, hits)
     fired: list[RuleHit] = []
     explanations: list[RuleExplanation] = []
     for index in range(len(compiled.rules)) if explain else sorted(complete_rules):

@@ -19,12 +19,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from monitor.engine.problems import Problem
+from monitor.engine.result import Severity
+from monitor.problems import Problem
 from monitor.topics import SUFFIX_PATTERN
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
-Severity = Literal["info", "low", "medium", "high", "critical"]
 
 
 class _Strict(BaseModel):
@@ -253,9 +253,9 @@ def load_file(path: Path) -> tuple[LoadedFile | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
-        return None, [Problem(name, None, "(file)", f"cannot read: {error.strerror or error}")]
+        return None, [Problem(name, "(file)", f"cannot read: {error.strerror or error}")]
     except UnicodeDecodeError as error:
-        return None, [Problem(name, None, "(file)", f"not UTF-8: {error.reason}")]
+        return None, [Problem(name, "(file)", f"not UTF-8: {error.reason}")]
     content = _fast_load(text)
     if content is not None:
         return LoadedFile(name, content, text), []
@@ -264,17 +264,17 @@ def load_file(path: Path) -> tuple[LoadedFile | None, list[Problem]]:
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
-        return None, [Problem(name, line, "(yaml)", str(error.problem or error.context or error))]
+        return None, [Problem(name, "(yaml)", str(error.problem or error.context or error), line)]
     if tree is None:
         tree = CommentedMap()
     if not isinstance(tree, CommentedMap):
-        return None, [Problem(name, 1, "(file)", "a watchlist file is a mapping of sections")]
+        return None, [Problem(name, "(file)", "a watchlist file is a mapping of sections", 1)]
     try:
         content = WatchlistFile.model_validate(_plain(tree))
     except ValidationError as error:
         problems = []
         for detail in error.errors():
             keys = [key for key in detail["loc"] if isinstance(key, str | int)]
-            problems.append(Problem(name, line_of(tree, keys), dotted(keys), detail["msg"]))
+            problems.append(Problem(name, dotted(keys), detail["msg"], line_of(tree, keys)))
         return None, problems
     return LoadedFile(name, content, text), []

@@ -88,6 +88,23 @@ def test_min_mentions_and_topic(tmp_path: Path) -> None:
     assert len(rule.evidence) == 2
 
 
+def test_a_watchlist_whose_every_alias_folds_tags_text(tmp_path: Path) -> None:
+    """No key for the exact automaton at all: the fold automaton alone finds the name."""
+    wonsan = "{id: wonsan, name: Wonsan, kind: place, fold: true, aliases: {hi: [वॉनसन]}}"
+    write(tmp_path, "a.yaml", f"entities:\n  - {wonsan}\n")
+    result = load_engine([tmp_path]).tag("किम वोनसान पहुंचे।")
+    assert [(entity.id, entity.count) for entity in result.entities] == [("wonsan", 1)]
+
+
+def test_an_inflected_form_is_normalized_as_a_whole_like_the_text(tmp_path: Path) -> None:
+    """`हिन्` + `दी` meets at a nasal before its own class: the form is `हिंदी`, as the text becomes."""
+    hindi = '{id: hindi, name: Hindi, kind: organisation, aliases: {hi: [{text: "हिन्", suffixes: ["दी", "दू"]}]}}'
+    write(tmp_path, "a.yaml", f"entities:\n  - {hindi}\n")
+    engine = load_engine([tmp_path])
+    for text in ("हिन्दी में", "हिंदी में", "हिन्दू"):
+        assert [entity.id for entity in engine.tag(text).entities] == ["hindi"], text
+
+
 def test_version_changes_with_content(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", ENTITIES + rule_file("sentence"))
     before = load_engine([tmp_path]).version
