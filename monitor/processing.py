@@ -9,6 +9,7 @@ Keys are whatever the source uses (a folder: paths); the source reads and settle
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from monitor.alerts import ErrorRecord, encode, now_iso
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.articles import ArticleError, content_hash
 from monitor.engine import Engine
+from monitor.keys import as_bytes, shown
 from monitor.sources import ArticleStore, Rejected
 from monitor.store import FailedArticle, OutboxMessage, ProcessedArticle, Store
 from monitor.topics import error_topic
@@ -88,10 +90,18 @@ class Processor:
             if key in self._keys_in_flight:
                 prepared.deferred.append(key)  # its earlier version is still being tagged
                 continue
-            version = self.source.version(key)
-            if version is not None and self.store.is_unchanged(key, version):
+            version: str | None = None
+            try:
+                version = self.source.version(key)
+                if version is not None and self.store.is_unchanged(key, version):
+                    continue
+                read = self._read(key, version, shas, prepared)
+            except sqlite3.Error:
+                raise  # the store failed, not this article: the batch is given up and retried
+            except Exception as exc:  # a bug, ours or a library's, on this key: it costs this key only
+                log.exception("preparing an article failed unexpectedly", path=key)
+                self._fail(key, version or "", "internal-error", f"{type(exc).__name__}: {exc}", prepared)
                 continue
-            read = self._read(key, version, shas, prepared)
             if read is not None:
                 prepared.reads.append(read)
         self._shas_in_flight.update(shas)
@@ -163,8 +173,8 @@ class Processor:
 
     def _fail(self, key: str, version: str, reason: str, message: str, prepared: Prepared) -> None:
         record = ErrorRecord(
-            id=hashlib.sha256(f"{key}\0{version}\0{reason}".encode()).hexdigest()[:32],
-            path=key,
+            id=hashlib.sha256(b"\0".join((as_bytes(key), version.encode(), reason.encode()))).hexdigest()[:32],
+            path=shown(key),
             reason=reason,
             message=message,
             time=now_iso(),

@@ -25,6 +25,7 @@ import structlog
 from asyncinotify import Inotify, Mask, Watch
 
 from monitor.config import WatchSettings
+from monitor.keys import shown
 from monitor.reading import read_file, version_from, version_of
 from monitor.sources import Emit, RawArticle, Rejected
 from monitor.sources.tree import NameFilter, files_below, folders_below
@@ -70,7 +71,7 @@ class FolderFiles:
         return version_of(Path(key))
 
     def read(self, key: str) -> RawArticle:
-        return RawArticle(key, read_file(Path(key), self.roots, self.max_bytes))
+        return RawArticle(shown(key), read_file(Path(key), self.roots, self.max_bytes))
 
     def settled(self, rejected: Sequence[Rejected]) -> None:
         """Move bad files aside when configured; never files that are gone or not ours to move."""

@@ -1,0 +1,93 @@
+"""What the inbox can throw at intake: names that are not UTF-8, one key that fails, hard links, a huge
+article, folders renamed or the inbox deleted under the daemon. Each costs the file concerned only."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monitor.config import WatchSettings
+from monitor.engine import load_engine
+from monitor.sources import RawArticle
+from monitor.sources.folders import FolderFiles
+from tests.support import (
+    WATCHLISTS,
+    BatchRunner,
+    Collector,
+    DaemonProcess,
+    Mosquitto,
+    stream_articles,
+    tagged_alerts,
+    wait_until,
+    write_articles,
+)
+
+GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+
+
+def raw_name(folder: Path, name: bytes) -> Path:
+    """A path whose last part is ``name``, bytes as Linux allows them (Python holds it with surrogates)."""
+    return Path(os.fsdecode(os.fsencode(folder) + b"/" + name))
+
+
+@pytest.mark.e2e
+def test_a_file_name_that_is_not_utf8_costs_nothing_and_is_shown_escaped(tmp_path: Path, broker: Mosquitto) -> None:
+    articles = stream_articles(30, seed=21)
+    expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
+    collector = Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id="names").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    write_articles(daemon.inbox, articles)
+    raw_name(daemon.inbox, b"h\xffbad.txt").write_bytes(b"x\n\ny\n")  # the issue's poison file
+    raw_name(daemon.inbox, b"good-\xe9.txt").write_text(GOOD.replace("today", "in Paris"))
+    raw_name(daemon.inbox, b"empty-\xfe.txt").write_bytes(b"")
+    daemon.start()
+    try:
+        wait_until(lambda: len(collector.payloads("newsmon/alerts/")) >= len(expected) + 1, 60, what="every alert")
+        wait_until(lambda: bool(collector.payloads("newsmon/errors")), 30, what="the error record")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    alerts = collector.payloads("newsmon/alerts/")
+    assert expected <= {a["id"] for a in alerts}
+    assert str(daemon.inbox / "good-\\xe9.txt") in {a["article"]["path"] for a in alerts}
+    [error] = collector.payloads("newsmon/errors")
+    assert (error["path"], error["reason"]) == (str(daemon.inbox / "empty-\\xfe.txt"), "empty")
+    assert not daemon.events("reading a batch failed; files will be retried by the next rescan")
+    logged = {e["path"] for e in daemon.events("article processed")}
+    assert str(daemon.inbox / "h\\xffbad.txt") in logged
+    with sqlite3.connect(daemon.state / "monitor.sqlite3") as db:
+        keys = {key for (key,) in db.execute("SELECT article_key FROM articles WHERE typeof(article_key) = 'blob'")}
+    assert os.fsencode(daemon.inbox) + b"/h\xffbad.txt" in keys, "the name is stored as the bytes it is"
+
+
+class FilesWithABug(FolderFiles):
+    """The folder source, except that reading one name fails unexpectedly: stands in for a bug we do not
+    know yet (ours or a library's) on one key."""
+
+    def read(self, key: str) -> RawArticle:
+        if key.endswith("bug.txt"):
+            raise RuntimeError("simulated reader bug")
+        return super().read(key)
+
+
+def test_an_unexpected_failure_on_one_key_costs_that_key_only_with_an_error_record(tmp_path: Path) -> None:
+    with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
+        run.processor.source = FilesWithABug(WatchSettings(paths=[run.inbox]))
+        (run.inbox / "before.txt").write_text(GOOD)
+        (run.inbox / "bug.txt").write_text(GOOD.replace("today", "at noon"))
+        (run.inbox / "after.txt").write_text(GOOD.replace("today", "on Friday"))
+        outcomes = run.process(run.all_keys())
+        assert {Path(o.key).name: o.result for o in outcomes} == {
+            "after.txt": "alerted",
+            "before.txt": "alerted",
+            "bug.txt": "error",
+        }
+        assert run.store.errors() == [
+            (str(run.inbox / "bug.txt"), "internal-error", "RuntimeError: simulated reader bug")
+        ]
+        topics = [m.topic for m in run.store.pending(10)]
+        assert topics.count("newsmon/errors") == 1, "the failure is published like any bad input"
+        assert run.process(run.all_keys()) == [], "and it is not retried until the file changes"
