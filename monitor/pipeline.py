@@ -64,6 +64,7 @@ class Pipeline:
         self._in_flight: asyncio.Queue[_InFlight] = asyncio.Queue(maxsize=2)
         self._reader: asyncio.Task[None] | None = None
         self._committer: asyncio.Task[None] | None = None
+        self._aside: set[asyncio.Task[None]] = set()
         self._finishing = False
         self._finished = asyncio.Event()
 
@@ -85,7 +86,7 @@ class Pipeline:
         if self._finishing:
             await self._finished.wait()
             return
-        for task in (self._reader, self._committer):
+        for task in (self._reader, self._committer, *self._aside):
             task.cancel()
         for task in (self._reader, self._committer):
             error = task.exception() if task.done() and not task.cancelled() else None
@@ -103,7 +104,7 @@ class Pipeline:
             await asyncio.wait({drained, self._committer}, return_when=asyncio.FIRST_COMPLETED)
             drained.cancel()
             self._committer.cancel()
-            await asyncio.gather(self._committer, return_exceptions=True)
+            await asyncio.gather(self._committer, *self._aside, return_exceptions=True)
         self._finished.set()
 
     async def drained(self) -> None:
@@ -125,6 +126,9 @@ class Pipeline:
                 log.exception("reading a batch failed; files will be retried by the next rescan")
                 self._give_up(keys)
                 continue
+            for alone in prepared.aside:
+                keys.remove(alone.reads[0].key)
+                self._set_aside(alone)
             tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs))
             await self._in_flight.put(_InFlight(keys, prepared, tagging))
 
@@ -133,16 +137,29 @@ class Pipeline:
         while True:
             batch = await self._in_flight.get()
             try:
-                outcomes = await self.store.run(self.processor.finish, batch.prepared, await batch.tagging)
-            except Exception:
-                log.exception("processing batch failed; files will be retried by the next rescan")
-                self._give_up(batch.keys)
-                continue
+                await self._commit(batch.keys, batch.prepared, batch.tagging)
             finally:
                 self._in_flight.task_done()
-            self.on_committed(batch.keys, outcomes)
-            self._hand_on_again(batch.prepared.deferred)
-            self._done(len(batch.keys))
+
+    def _set_aside(self, prepared: Prepared) -> None:
+        """A large article: tagged on its own (a worker process, or a thread of its own) and committed when
+        done, while the batches behind it go on."""
+        tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs, alone=True))
+        task = asyncio.create_task(self._commit([read.key for read in prepared.reads], prepared, tagging))
+        self._aside.add(task)  # a reference, until it is done
+        task.add_done_callback(self._aside.discard)
+
+    async def _commit(self, keys: list[str], prepared: Prepared, tagging: asyncio.Future[list[Analysis]]) -> None:
+        try:
+            outcomes = await self.store.run(self.processor.finish, prepared, await tagging)
+        except Exception:
+            log.exception("processing batch failed; files will be retried by the next rescan")
+            self.source.retry(prepared.deferred)
+            self._give_up(keys)
+            return
+        self.on_committed(keys, outcomes)
+        self._hand_on_again(prepared.deferred)
+        self._done(len(keys))
 
     def _hand_on_again(self, keys: Sequence[str]) -> None:
         """Keys seen again while an earlier version was in flight: their turn now."""

@@ -91,3 +91,21 @@ def test_an_unexpected_failure_on_one_key_costs_that_key_only_with_an_error_reco
         topics = [m.topic for m in run.store.pending(10)]
         assert topics.count("newsmon/errors") == 1, "the failure is published like any bad input"
         assert run.process(run.all_keys()) == [], "and it is not retried until the file changes"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("workers", [0, 2])
+def test_small_articles_dropped_after_a_huge_one_are_committed_before_it(
+    tmp_path: Path, broker: Mosquitto, workers: int
+) -> None:
+    huge = "Pact after pact\n\n" + "Russia and North Korea signed a new agreement in Moscow today. " * 10_000
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_PROCESSING__WORKERS": str(workers)})
+    daemon.start()
+    try:
+        daemon.wait_ready()
+        daemon.drop("huge.txt", huge)  # tens of thousands of passages of evidence: seconds of tagging
+        daemon.drop("small.txt", GOOD)
+        wait_until(lambda: len(daemon.events("article processed")) == 2, 60, what="both articles")
+    finally:
+        assert daemon.stop() == 0
+    assert [Path(e["path"]).name for e in daemon.events("article processed")] == ["small.txt", "huge.txt"]
