@@ -148,6 +148,8 @@ class Processor:
                 raise ArticleError("vanished", "the file disappeared before it could be read")
             raw = self.source.read(key)
         except ArticleError as exc:
+            if exc.reason == "vanished" and self.source.moved(key):
+                return  # its folder was renamed within the watched tree: the source hands on its new key
             self._fail(key, version or "", exc.reason, exc.message, prepared)
             return
         sha = content_hash(raw.data)

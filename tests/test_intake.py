@@ -3,16 +3,23 @@ article, folders renamed or the inbox deleted under the daemon. Each costs the f
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
+from monitor.analysis import Publishing
 from monitor.config import WatchSettings
 from monitor.engine import load_engine
+from monitor.processing import Processor
 from monitor.sources import RawArticle
-from monitor.sources.folders import FolderFiles
+from monitor.sources.folders import FolderFiles, FolderSource
+from monitor.store import Store
+from monitor.workers import TaggingPool
 from tests.support import (
     WATCHLISTS,
     BatchRunner,
@@ -22,6 +29,7 @@ from tests.support import (
     stream_articles,
     tagged_alerts,
     wait_until,
+    wait_until_async,
     write_articles,
 )
 
@@ -109,3 +117,64 @@ def test_small_articles_dropped_after_a_huge_one_are_committed_before_it(
     finally:
         assert daemon.stop() == 0
     assert [Path(e["path"]).name for e in daemon.events("article processed")] == ["small.txt", "huge.txt"]
+
+
+async def test_files_of_a_folder_renamed_before_they_are_read_are_no_error_and_arrive_under_the_new_name(
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox"
+    write_articles(inbox / "desk", [(f"{i}.txt", GOOD.replace("today", f"on day {i}")) for i in range(3)])
+    source = FolderSource(WatchSettings(paths=[inbox], settle_ms=0, rescan_seconds=0))
+    keys: list[str] = []
+
+    async def emit(key: str) -> None:
+        keys.append(key)
+
+    watching = asyncio.create_task(source.run(emit))
+    store = Store.in_dir(tmp_path / "state")
+    pool = TaggingPool(0, Publishing("newsmon", 262144))
+    try:
+        await asyncio.wait_for(source.ready.wait(), 10)
+        (inbox / "desk").rename(inbox / "archive")  # queued, not read yet: the pipeline is behind
+        await wait_until_async(lambda: len(keys) == 6, 10, what="the new paths handed on")
+        engine = load_engine([WATCHLISTS])
+        processor = Processor(store, source, Publishing("newsmon", 262144))
+        prepared = processor.prepare(keys, engine)
+        outcomes = processor.finish(prepared, await pool.tag(engine, prepared.jobs))
+    finally:
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
+        await pool.close()
+    assert store.errors() == [], "no false 'vanished' records for the old paths"
+    assert sorted(Path(o.key).relative_to(inbox).as_posix() for o in outcomes) == [
+        "archive/0.txt",
+        "archive/1.txt",
+        "archive/2.txt",
+    ]
+    assert {o.result for o in outcomes} == {"alerted"}
+    store.close()
+
+
+@pytest.mark.e2e
+def test_a_deleted_and_recreated_inbox_is_watched_again_at_once_without_rescans(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="recreate-now").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__RESCAN_SECONDS": "0"})
+    daemon.start()
+    try:
+        daemon.drop("first.txt", GOOD)
+        wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 1, 30, what="first alert")
+        shutil.rmtree(daemon.inbox)
+        time.sleep(0.3)  # the daemon sees the inbox gone before it is back
+        daemon.inbox.mkdir()
+        daemon.drop("second.txt", GOOD.replace("today", "again"))
+        wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 2, 30, what="alert in the recreated inbox")
+        daemon.inbox.rename(tmp_path / "old-inbox")  # moved away, and a filled one moved into its place
+        (tmp_path / "staging").mkdir()
+        (tmp_path / "staging" / "third.txt").write_text(GOOD.replace("today", "a third time"))
+        (tmp_path / "staging").rename(daemon.inbox)
+        wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 3, 30, what="alert in the moved-in inbox")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
