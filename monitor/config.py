@@ -36,6 +36,8 @@ class WatchSettings(Section):
     max_bytes: int = Field(default=5_000_000, gt=0)
     #: bad files are moved here (off by default: the daemon never writes into watched folders)
     quarantine: Path | None = None
+    #: read files with more than one hard link (off: another link may be a file outside the watched folders)
+    hardlinks: bool = False
 
 
 class TlsSettings(Section):

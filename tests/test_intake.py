@@ -178,3 +178,35 @@ def test_a_deleted_and_recreated_inbox_is_watched_again_at_once_without_rescans(
     finally:
         assert daemon.stop() == 0
         collector.stop()
+
+
+@pytest.mark.e2e
+def test_a_hard_link_to_a_file_outside_the_inbox_is_refused_without_reading_it(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET TITLE\n\n" + GOOD)  # same file system as the inbox, not under it
+    collector = Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id="hardlink").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    daemon.inbox.mkdir(parents=True)
+    os.link(secret, daemon.inbox / "linked.txt")
+    daemon.start()
+    try:
+        daemon.drop("good.txt", GOOD.replace("today", "later"))
+        wait_until(lambda: bool(collector.payloads("newsmon/alerts/")), 30, what="the good file's alert")
+        wait_until(lambda: bool(collector.payloads("newsmon/errors")), 30, what="the error record")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert [a["article"]["title"] for a in collector.payloads("newsmon/alerts/")] == ["Pact signed"]
+    [error] = collector.payloads("newsmon/errors")
+    assert (Path(error["path"]).name, error["reason"]) == ("linked.txt", "hard-link")
+    assert "SECRET" not in daemon.log_path.read_text()
+
+
+def test_hard_links_are_read_when_the_operator_allows_them(tmp_path: Path) -> None:
+    with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
+        (tmp_path / "staging.txt").write_text(GOOD)
+        os.link(tmp_path / "staging.txt", run.inbox / "published.txt")  # a writer that publishes by link
+        run.processor.source = FolderFiles(WatchSettings(paths=[run.inbox], hardlinks=True))
+        assert [o.result for o in run.process(run.all_keys())] == ["alerted"]

@@ -55,7 +55,7 @@ class _Settling:
 
 
 #: bad inputs that are not the folder's to move: gone, or not files of the folder at all
-NOT_MOVED = frozenset({"vanished", "symlink-outside", "not-a-regular-file"})
+NOT_MOVED = frozenset({"vanished", "symlink-outside", "not-a-regular-file", "hard-link"})
 
 
 class FolderFiles:
@@ -65,6 +65,7 @@ class FolderFiles:
     def __init__(self, settings: WatchSettings) -> None:
         self.roots = [p.absolute() for p in settings.paths]
         self.max_bytes = settings.max_bytes
+        self.hardlinks = settings.hardlinks
         self.quarantine = settings.quarantine
         skip = frozenset({settings.quarantine.absolute()} if settings.quarantine else ())
         self.names = NameFilter(tuple(settings.include), tuple(settings.ignore), skip)
@@ -74,7 +75,7 @@ class FolderFiles:
         return version_of(Path(key))
 
     def read(self, key: str) -> RawArticle:
-        return RawArticle(shown(key), read_file(Path(key), self.roots, self.max_bytes))
+        return RawArticle(shown(key), read_file(Path(key), self.roots, self.max_bytes, hardlinks=self.hardlinks))
 
     def moved(self, key: str) -> bool:
         """Files of a folder that is not watched are not followed when their folder moves."""
