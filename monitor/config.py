@@ -74,6 +74,10 @@ class MqttSettings(Section):
 
 class StateSettings(Section):
     dir: Path = Path("./state")
+    #: history (articles handled, contents, alerts, error records) older than this is pruned by itself
+    retention_days: float = Field(default=90.0, gt=0)
+    #: intake pauses while the outbox holds this many messages (the broker is away): nothing is dropped
+    outbox_max: int = Field(default=100_000, ge=1)
 
 
 class ProcessingSettings(Section):

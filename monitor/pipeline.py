@@ -10,7 +10,7 @@ a dry run is a pipeline whose processor does not commit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -51,6 +51,7 @@ class Pipeline:
         *,
         on_committed: OnCommitted = lambda keys, outcomes: None,
         on_given_up: OnGivenUp = lambda keys: None,
+        room: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -60,6 +61,8 @@ class Pipeline:
         self.engine = engine
         self.on_committed = on_committed
         self.on_given_up = on_given_up
+        #: waited for before each batch: intake pauses while it waits (the outbox cap)
+        self.room = room
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._in_flight: asyncio.Queue[_InFlight] = asyncio.Queue(maxsize=2)
         self._reader: asyncio.Task[None] | None = None
@@ -117,6 +120,8 @@ class Pipeline:
     async def _read_loop(self) -> None:
         """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
         while True:
+            if self.room is not None:
+                await self.room()
             keys = [await self.queue.get()]
             while len(keys) < BATCH_MAX and not self.queue.empty():
                 keys.append(self.queue.get_nowait())

@@ -97,23 +97,6 @@ class FolderFiles:
                 log.warning("could not quarantine file", path=str(source), error=exc.strerror or str(exc))
 
 
-class ArchiveSource(FolderFiles):
-    """The article files under a folder that was never watched (``monitor backfill``), emitted once in
-    path order. What a failed batch leaves is not emitted again: a later backfill takes it."""
-
-    def __init__(self, settings: WatchSettings) -> None:
-        super().__init__(settings)
-        self.files = sorted(path for root in self.roots for path in files_below(root, self.names))
-
-    async def run(self, emit: Emit) -> None:
-        self.ready.set()
-        for path in self.files:
-            await emit(str(path))
-
-    def retry(self, keys: Sequence[str]) -> None:
-        """Nothing to do: the walk is not repeated."""
-
-
 class FolderSource(FolderFiles):
     """Emits the path of every complete article file under the watched folders (possibly more than
     once: the pipeline skips a version it has handled).
@@ -133,8 +116,9 @@ class FolderSource(FolderFiles):
         #: watch descriptor on the nearest existing parent of a watched root that is gone -> those roots
         self._lookouts: dict[int, set[Path]] = {}
         self._last_move: tuple[Path, int, bool] | None = None
-        #: version of each path when last handed on: rescans skip what has not changed since
-        self._emitted: dict[Path, str | None] = {}
+        #: version of each path when last handed on, both as hashes (``_memo``): rescans skip what has not
+        #: changed since. Two small ints a file, not a path and a string: an inbox of a million files
+        self._emitted: dict[int, int] = {}
 
     def moved(self, key: str) -> bool:
         """Gone because a folder above it is gone, and that folder (by its inode) is still in the watched
@@ -158,10 +142,10 @@ class FolderSource(FolderFiles):
     def retry(self, keys: Sequence[str]) -> None:
         """The pipeline could not process these: let the next rescan hand them on again."""
         for key in keys:
-            self._emitted.pop(Path(key), None)
+            self._emitted.pop(_memo(key), None)
 
     async def _emit(self, path: Path, emit: Emit, version: str | None = None) -> None:
-        self._emitted[path] = version or version_of(path)
+        self._emitted[_memo(str(path))] = _memo(version or version_of(path))
         await emit(str(path))
 
     async def run(self, emit: Emit) -> None:
@@ -340,7 +324,7 @@ class FolderSource(FolderFiles):
     async def _scan_all(self, inotify: Inotify, emit: Emit, why: str, *, skip_known: bool) -> None:
         """Walk every root (re-arming a watched folder deleted and recreated) and hand on its files."""
         started = time.monotonic()
-        present: set[Path] = set()
+        present: set[int] = set()
         emitted = 0
         for root in self.roots:
             emitted += await self._scan(inotify, root, emit, skip_known=skip_known, present=present)
@@ -355,27 +339,47 @@ class FolderSource(FolderFiles):
         )
 
     async def _scan(
-        self, inotify: Inotify, top: Path, emit: Emit, *, skip_known: bool, present: set[Path] | None = None
+        self, inotify: Inotify, top: Path, emit: Emit, *, skip_known: bool, present: set[int] | None = None
     ) -> int:
         """Watch the folders below ``top`` (first, so nothing slips between) and hand on its files.
         A file still being written (fresh mtime, or settling already) is left to the settle loop."""
         folders = await asyncio.to_thread(lambda: list(folders_below(top, self.names)))
         self._watch(inotify, folders)
-        files = await asyncio.to_thread(lambda: [(path, _lstat(path)) for path in files_below(top, self.names)])
         fresh_after = time.time_ns() - int(self.settle_s * 1e9)
+        due = await asyncio.to_thread(self._due, top, fresh_after, skip_known, present)
         emitted = 0
-        for path, st in files:
-            if present is not None:
-                present.add(path)
-            version = None if st is None else version_from(st)
-            if path in self._settling or (skip_known and version is not None and self._emitted.get(path) == version):
+        for path, version, fresh in due:
+            if path in self._settling:
                 continue
-            if st is not None and st.st_mtime_ns > fresh_after:
+            if fresh:
                 self._start_settling(path)
                 continue
             await self._emit(path, emit, version)
             emitted += 1
         return emitted
+
+    def _due(
+        self, top: Path, fresh_after: int, skip_known: bool, present: set[int] | None
+    ) -> list[tuple[Path, str | None, bool]]:
+        """On a thread: the files below ``top`` to hand on (version, still fresh?), only those, so that a
+        rescan of a large inbox holds no object per file that did not change."""
+        due = []
+        for path in files_below(top, self.names):
+            st = _lstat(path)
+            version = None if st is None else version_from(st)
+            memo = _memo(str(path))
+            if present is not None:
+                present.add(memo)
+            if skip_known and version is not None and self._emitted.get(memo) == _memo(version):
+                continue
+            due.append((path, version, st is not None and st.st_mtime_ns > fresh_after))
+        return due
+
+
+def _memo(text: str | None) -> int:
+    """A path or version as the rescan memory keeps it (64 bits: a clash among a million files has odds
+    of one in ten million million, and would only leave a change to the watcher)."""
+    return 0 if text is None else hash(text)
 
 
 def _nearest_folder(path: Path) -> Path:
