@@ -57,7 +57,7 @@ def test_history_older_than_the_retention_is_pruned_by_itself_and_the_database_s
     assert db.stat().st_size < size_full * 0.75, "the database file shrank"
     daemon.start()  # the hundred kept files are not read, nor alerted, again
     try:
-        daemon.wait_ready()
+        wait_until(lambda: len(daemon.events("daemon ready")) == 2, 30, what="the second run ready")
         time.sleep(1.0)
     finally:
         assert daemon.stop() == 0
