@@ -25,7 +25,7 @@ from monitor.engine import Engine
 from monitor.pipeline import Pipeline
 from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
-from monitor.sources.folders import ArchiveSource
+from monitor.sources.archive import ArchiveSource
 from monitor.store import DB_NAME, StateLock, Store, StoreThread
 from monitor.workers import TaggingPool
 

@@ -36,6 +36,8 @@ class WatchSettings(Section):
     max_bytes: int = Field(default=5_000_000, gt=0)
     #: bad files are moved here (off by default: the daemon never writes into watched folders)
     quarantine: Path | None = None
+    #: read files with more than one hard link (off: another link may be a file outside the watched folders)
+    hardlinks: bool = False
 
 
 class TlsSettings(Section):
@@ -72,6 +74,10 @@ class MqttSettings(Section):
 
 class StateSettings(Section):
     dir: Path = Path("./state")
+    #: history (articles handled, contents, alerts, error records) older than this is pruned by itself
+    retention_days: float = Field(default=90.0, gt=0)
+    #: intake pauses while the outbox holds this many messages (the broker is away): nothing is dropped
+    outbox_max: int = Field(default=100_000, ge=1)
 
 
 class ProcessingSettings(Section):

@@ -23,6 +23,7 @@ from monitor.pipeline import Pipeline
 from monitor.processing import Processor
 from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
+from monitor.retention import OutboxCap, prune_loop
 from monitor.sources.folders import FolderSource
 from monitor.store import Store, StoreThread
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
@@ -56,10 +57,12 @@ class Daemon:
             engine,
             on_committed=lambda keys, outcomes: self.activity.committed(keys, outcomes),
             on_given_up=lambda keys: self.activity.given_up(keys),
+            room=lambda: self.cap.room(),
         )
         self.publisher = Publisher(settings.mqtt, self.outbox, self.status_fields)
         self.notifier = Notifier.from_env()
         self.activity = Activity(self.publisher, self.outbox, self.notifier, settings.mqtt.status_interval_seconds)
+        self.cap = OutboxCap(self.store, settings.state.outbox_max, self.activity.metrics)
         self.watcher = WatchlistWatcher(settings.watchlists.paths)
         self.reload_state: dict[str, Any] = {}
         self._reload_lock = asyncio.Lock()
@@ -123,6 +126,7 @@ class Daemon:
             asyncio.create_task(self.watcher.run(self.reload), name="watchlist-watcher"),
             asyncio.create_task(self.activity.run(), name="stats"),
             asyncio.create_task(self._ready_when_started(), name="ready"),
+            asyncio.create_task(prune_loop(self.store, self.source, self.settings.state.retention_days), name="prune"),
         ]
         interval = watchdog_interval(os.environ)
         if interval is not None and self.notifier.enabled:

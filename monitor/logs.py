@@ -11,6 +11,8 @@ from typing import Any
 
 import structlog
 
+from monitor.keys import shown
+
 SECRET_KEYS = re.compile(r"pass(word)?|secret|token|key$|credential", re.I)
 
 
@@ -19,6 +21,16 @@ def _mask_secrets(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> 
     for key in list(event):
         if key != "event" and SECRET_KEYS.search(key) and event[key] is not None:
             event[key] = "***"
+    return event
+
+
+def _show_undecodable(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A file name that is not UTF-8 (lone surrogates in a ``str``) is logged escaped, as everywhere else."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = shown(value)
+        elif isinstance(value, list | tuple) and any(isinstance(item, str) for item in value):
+            event[key] = [shown(item) if isinstance(item, str) else item for item in value]
     return event
 
 
@@ -31,6 +43,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _mask_secrets,
+        _show_undecodable,
     ]
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=stream.isatty())

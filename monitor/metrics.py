@@ -39,6 +39,9 @@ class Metrics:
             "newsmon_outbox_oldest_age_seconds", "Age of the oldest outbox message (0: empty)", registry=r
         )
         self.broker_connected = Gauge("newsmon_broker_connected", "1 while connected to the broker", registry=r)
+        self.intake_paused = Gauge(
+            "newsmon_intake_paused", "1 while intake waits for room in the outbox (state.outbox_max)", registry=r
+        )
         self.reloads = Counter("newsmon_reloads", "Watchlist reloads, by result", ["result"], registry=r)
         self.processing = Histogram(
             "newsmon_processing_seconds", "Time to read, tag and build alerts for one article",

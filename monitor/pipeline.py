@@ -10,7 +10,7 @@ a dry run is a pipeline whose processor does not commit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -51,6 +51,7 @@ class Pipeline:
         *,
         on_committed: OnCommitted = lambda keys, outcomes: None,
         on_given_up: OnGivenUp = lambda keys: None,
+        room: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -60,10 +61,13 @@ class Pipeline:
         self.engine = engine
         self.on_committed = on_committed
         self.on_given_up = on_given_up
+        #: waited for before each batch: intake pauses while it waits (the outbox cap)
+        self.room = room
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._in_flight: asyncio.Queue[_InFlight] = asyncio.Queue(maxsize=2)
         self._reader: asyncio.Task[None] | None = None
         self._committer: asyncio.Task[None] | None = None
+        self._aside: set[asyncio.Task[None]] = set()
         self._finishing = False
         self._finished = asyncio.Event()
 
@@ -85,7 +89,7 @@ class Pipeline:
         if self._finishing:
             await self._finished.wait()
             return
-        for task in (self._reader, self._committer):
+        for task in (self._reader, self._committer, *self._aside):
             task.cancel()
         for task in (self._reader, self._committer):
             error = task.exception() if task.done() and not task.cancelled() else None
@@ -103,7 +107,7 @@ class Pipeline:
             await asyncio.wait({drained, self._committer}, return_when=asyncio.FIRST_COMPLETED)
             drained.cancel()
             self._committer.cancel()
-            await asyncio.gather(self._committer, return_exceptions=True)
+            await asyncio.gather(self._committer, *self._aside, return_exceptions=True)
         self._finished.set()
 
     async def drained(self) -> None:
@@ -116,6 +120,8 @@ class Pipeline:
     async def _read_loop(self) -> None:
         """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
         while True:
+            if self.room is not None:
+                await self.room()
             keys = [await self.queue.get()]
             while len(keys) < BATCH_MAX and not self.queue.empty():
                 keys.append(self.queue.get_nowait())
@@ -125,6 +131,9 @@ class Pipeline:
                 log.exception("reading a batch failed; files will be retried by the next rescan")
                 self._give_up(keys)
                 continue
+            for alone in prepared.aside:
+                keys.remove(alone.reads[0].key)
+                self._set_aside(alone)
             tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs))
             await self._in_flight.put(_InFlight(keys, prepared, tagging))
 
@@ -133,16 +142,29 @@ class Pipeline:
         while True:
             batch = await self._in_flight.get()
             try:
-                outcomes = await self.store.run(self.processor.finish, batch.prepared, await batch.tagging)
-            except Exception:
-                log.exception("processing batch failed; files will be retried by the next rescan")
-                self._give_up(batch.keys)
-                continue
+                await self._commit(batch.keys, batch.prepared, batch.tagging)
             finally:
                 self._in_flight.task_done()
-            self.on_committed(batch.keys, outcomes)
-            self._hand_on_again(batch.prepared.deferred)
-            self._done(len(batch.keys))
+
+    def _set_aside(self, prepared: Prepared) -> None:
+        """A large article: tagged on its own (a worker process, or a thread of its own) and committed when
+        done, while the batches behind it go on."""
+        tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs, alone=True))
+        task = asyncio.create_task(self._commit([read.key for read in prepared.reads], prepared, tagging))
+        self._aside.add(task)  # a reference, until it is done
+        task.add_done_callback(self._aside.discard)
+
+    async def _commit(self, keys: list[str], prepared: Prepared, tagging: asyncio.Future[list[Analysis]]) -> None:
+        try:
+            outcomes = await self.store.run(self.processor.finish, prepared, await tagging)
+        except Exception:
+            log.exception("processing batch failed; files will be retried by the next rescan")
+            self.source.retry(prepared.deferred)
+            self._give_up(keys)
+            return
+        self.on_committed(keys, outcomes)
+        self._hand_on_again(prepared.deferred)
+        self._done(len(keys))
 
     def _hand_on_again(self, keys: Sequence[str]) -> None:
         """Keys seen again while an earlier version was in flight: their turn now."""

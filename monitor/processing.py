@@ -9,6 +9,7 @@ Keys are whatever the source uses (a folder: paths); the source reads and settle
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from monitor.alerts import ErrorRecord, encode, now_iso
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.articles import ArticleError, content_hash
 from monitor.engine import Engine
+from monitor.keys import as_bytes, shown
 from monitor.sources import ArticleStore, Rejected
 from monitor.store import FailedArticle, OutboxMessage, ProcessedArticle, Store
 from monitor.topics import error_topic
@@ -57,12 +59,20 @@ class Prepared:
     processed: list[ProcessedArticle] = field(default_factory=list)
     failed: list[FailedArticle] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
-    #: keys of a batch still in flight: handed on again once it is committed
+    #: keys (or copies of contents) this batch holds in flight, seen again meanwhile: handed on again once
+    #: it is committed
     deferred: list[str] = field(default_factory=list)
+    #: large articles of this batch, each a batch of its own: tagged apart, committed when done, so that
+    #: they never hold up the articles behind them
+    aside: list[Prepared] = field(default_factory=list)
 
     @property
     def jobs(self) -> list[Job]:
         return [read.job for read in self.reads if read.job is not None]
+
+
+#: articles larger than this are tagged apart from their batch (a 5 MB article takes seconds)
+ALONE_BYTES = 256 * 1024
 
 
 class Processor:
@@ -74,28 +84,32 @@ class Processor:
         self.source = source
         self.publishing = publishing
         self.commit = commit
-        #: contents and keys prepared but not yet committed (batches overlap in the pipeline)
-        self._shas_in_flight: set[str] = set()
-        self._keys_in_flight: set[str] = set()
+        #: keys and contents prepared but not yet committed, and the batch that holds each (batches
+        #: overlap in the pipeline, and a batch set aside may be committed after later ones)
+        self._keys_in_flight: dict[str, Prepared] = {}
+        self._shas_in_flight: dict[str, Prepared] = {}
         #: a dry run's own memory of contents it decided (nothing is committed)
         self._shas_decided: set[str] = set()
 
     def prepare(self, keys: Sequence[str], engine: Engine) -> Prepared:
         """Which of ``keys`` need tagging; an unchanged version is skipped without reading it."""
         prepared = Prepared(engine)  # one engine for the whole batch, even if a reload lands meanwhile
-        shas: set[str] = set()
         for key in dict.fromkeys(keys):
-            if key in self._keys_in_flight:
-                prepared.deferred.append(key)  # its earlier version is still being tagged
+            holder = self._keys_in_flight.get(key)
+            if holder is not None:
+                holder.deferred.append(key)  # its earlier version is still being tagged: after that one
                 continue
-            version = self.source.version(key)
-            if version is not None and self.store.is_unchanged(key, version):
-                continue
-            read = self._read(key, version, shas, prepared)
-            if read is not None:
-                prepared.reads.append(read)
-        self._shas_in_flight.update(shas)
-        self._keys_in_flight.update(read.key for read in prepared.reads)
+            version: str | None = None
+            try:
+                version = self.source.version(key)
+                if version is not None and self.store.is_unchanged(key, version):
+                    continue
+                self._read(key, version, prepared)
+            except sqlite3.Error:
+                raise  # the store failed, not this article: the batch is given up and retried
+            except Exception as exc:  # a bug, ours or a library's, on this key: it costs this key only
+                log.exception("preparing an article failed unexpectedly", path=key)
+                self._fail(key, version or "", "internal-error", f"{type(exc).__name__}: {exc}", prepared)
         return prepared
 
     def finish(self, prepared: Prepared, analyses: Sequence[Analysis]) -> list[Outcome]:
@@ -110,8 +124,11 @@ class Processor:
                         self._record(read, next(results), prepared)
             self._commit(prepared)
         finally:
-            self._shas_in_flight.difference_update(read.sha for read in prepared.reads if read.job is not None)
-            self._keys_in_flight.difference_update(read.key for read in prepared.reads)
+            for read in prepared.reads:
+                if self._keys_in_flight.get(read.key) is prepared:
+                    del self._keys_in_flight[read.key]
+                if self._shas_in_flight.get(read.sha) is prepared:
+                    del self._shas_in_flight[read.sha]
         return prepared.outcomes
 
     def _commit(self, prepared: Prepared) -> None:
@@ -123,21 +140,37 @@ class Processor:
         self.store.commit(prepared.processed, prepared.failed)
         self.source.settled([Rejected(bad.key, bad.reason) for bad in prepared.failed])
 
-    def _read(self, key: str, version: str | None, shas: set[str], prepared: Prepared) -> _Read | None:
-        """Read and hash; content seen before (here or in this batch) needs no tagging.
+    def _read(self, key: str, version: str | None, prepared: Prepared) -> None:
+        """Read and hash; content seen before needs no tagging, content in flight elsewhere waits for it.
         ``version`` is taken before reading: if the article changes meanwhile, a rescan sees it changed."""
         try:
             if version is None:
                 raise ArticleError("vanished", "the file disappeared before it could be read")
             raw = self.source.read(key)
         except ArticleError as exc:
+            if exc.reason == "vanished" and self.source.moved(key):
+                return  # its folder was renamed within the watched tree: the source hands on its new key
             self._fail(key, version or "", exc.reason, exc.message, prepared)
-            return None
+            return
         sha = content_hash(raw.data)
-        if sha in shas or sha in self._shas_in_flight or sha in self._shas_decided or self.store.content_seen(sha):
-            return _Read(key, version, sha, None)
-        shas.add(sha)
-        return _Read(key, version, sha, Job(raw.name, raw.data, self.store.previous_alerts(key)))
+        holder = self._shas_in_flight.get(sha)
+        if holder is not None and holder is not prepared:
+            holder.deferred.append(key)  # a copy of an article in flight: a duplicate once that one is committed
+            return
+        if holder is not None or sha in self._shas_decided or self.store.content_seen(sha):
+            prepared.reads.append(_Read(key, version, sha, None))  # committed after the first copy, in key order
+            self._keys_in_flight[key] = prepared
+            return
+        read = _Read(key, version, sha, Job(raw.name, raw.data, self.store.previous_alerts(key)))
+        if len(raw.data) > ALONE_BYTES:
+            alone = Prepared(prepared.engine, reads=[read])
+            prepared.aside.append(alone)
+            holder = alone
+        else:
+            prepared.reads.append(read)
+            holder = prepared
+        self._keys_in_flight[key] = holder
+        self._shas_in_flight[sha] = holder
 
     def _record(self, read: _Read, analysis: Analysis, prepared: Prepared) -> None:
         if analysis.crash:
@@ -163,8 +196,8 @@ class Processor:
 
     def _fail(self, key: str, version: str, reason: str, message: str, prepared: Prepared) -> None:
         record = ErrorRecord(
-            id=hashlib.sha256(f"{key}\0{version}\0{reason}".encode()).hexdigest()[:32],
-            path=key,
+            id=hashlib.sha256(b"\0".join((as_bytes(key), version.encode(), reason.encode()))).hexdigest()[:32],
+            path=shown(key),
             reason=reason,
             message=message,
             time=now_iso(),

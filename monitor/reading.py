@@ -32,11 +32,13 @@ def version_from(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
-def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int) -> bytes:
+def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int, *, hardlinks: bool = False) -> bytes:
     """The bytes of a regular file under ``roots``, or an ArticleError saying why not.
 
     ``roots`` None: no containment (a file named on the command line is trusted to be where it is),
-    the other guards still apply.
+    the other guards still apply. Under ``roots``, a file with more than one hard link is refused unless
+    ``hardlinks``: its other name may be anywhere on the file system (a secret the writer cannot read),
+    and no check can tell where.
     """
     real = path
     resolved_roots = None if roots is None else [root.resolve() for root in roots]
@@ -51,7 +53,7 @@ def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int) -> bytes
                 raise ArticleError("symlink-outside", "the symlink points outside the watched folders")
             st = real.stat()
         _check_kind_and_size(st, max_bytes)
-        data = _read_opened(real, resolved_roots, max_bytes)
+        data = _read_opened(real, resolved_roots, max_bytes, hardlinks or roots is None)
     except ArticleError:
         raise
     except FileNotFoundError as exc:
@@ -78,12 +80,19 @@ def _check_kind_and_size(st: os.stat_result, max_bytes: int) -> None:
         raise ArticleError("too-large", f"{st.st_size} bytes is over the limit of {max_bytes}")
 
 
-def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int) -> bytes:
+def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int, hardlinks: bool) -> bytes:
     """Open without following a link swapped in meanwhile, then judge the descriptor itself."""
     fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode):
             raise ArticleError("not-a-regular-file", "not a regular file")
+        if st.st_nlink > 1 and not hardlinks:
+            raise ArticleError(
+                "hard-link",
+                f"the file has {st.st_nlink} hard links; another may be outside the watched folders "
+                "(copy or move articles in, or set watch.hardlinks = true)",
+            )
         opened = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
         if not _inside(opened, roots):
             raise ArticleError("symlink-outside", "the path leads outside the watched folders (a symlinked folder)")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from monitor.keys import loaded, stored
+
 #: the database file in ``state.dir``
 DB_NAME = "monitor.sqlite3"
 
@@ -166,7 +168,7 @@ class Store:
     def is_unchanged(self, key: str, version: str) -> bool:
         """True when this article key was handled at this exact version (no need to read it again)."""
         row = self._db.execute(
-            "SELECT 1 FROM articles WHERE article_key = ? AND version = ?", (key, version)
+            "SELECT 1 FROM articles WHERE article_key = ? AND version = ?", (stored(key), version)
         ).fetchone()
         return row is not None
 
@@ -176,7 +178,7 @@ class Store:
     def previous_alerts(self, key: str) -> dict[str, str]:
         """The latest alert id per rule for an earlier version of this article (what a correction supersedes)."""
         rows = self._db.execute(
-            "SELECT rule, alert_id FROM alerts WHERE article_key = ? ORDER BY created_at, rowid", (key,)
+            "SELECT rule, alert_id FROM alerts WHERE article_key = ? ORDER BY created_at, rowid", (stored(key),)
         ).fetchall()
         return {rule: alert_id for rule, alert_id in rows}
 
@@ -188,7 +190,7 @@ class Store:
                 fresh = (
                     self._db.execute(
                         "INSERT OR IGNORE INTO contents (sha256, first_key, processed_at) VALUES (?, ?, ?)",
-                        (art.sha256, art.key, now),
+                        (art.sha256, stored(art.key), now),
                     ).rowcount
                     == 1
                 )
@@ -197,21 +199,21 @@ class Store:
                     continue  # the same content under another name, or twice in one batch
                 self._db.executemany(
                     "INSERT OR IGNORE INTO alerts (alert_id, article_key, rule, created_at) VALUES (?, ?, ?, ?)",
-                    [(alert_id, art.key, rule, now) for alert_id, rule in art.alerts],
+                    [(alert_id, stored(art.key), rule, now) for alert_id, rule in art.alerts],
                 )
                 self._enqueue(art.messages, now)
             for bad in failed:
                 self._mark(bad.key, bad.version, None, "error", now)
                 self._db.execute(
                     "INSERT INTO errors (article_key, reason, message, at) VALUES (?, ?, ?, ?)",
-                    (bad.key, bad.reason, bad.message, now),
+                    (stored(bad.key), bad.reason, bad.message, now),
                 )
                 self._enqueue(bad.messages, now)
 
     def _mark(self, key: str, version: str, sha256: str | None, status: str, now: float) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO articles (article_key, version, sha256, status, seen_at) VALUES (?, ?, ?, ?, ?)",
-            (key, version, sha256, status, now),
+            (stored(key), version, sha256, status, now),
         )
 
     def _enqueue(self, messages: Iterable[OutboxMessage], now: float) -> None:
@@ -255,7 +257,7 @@ class Store:
 
     def errors(self) -> list[tuple[str, str, str]]:
         return [
-            (key, reason, message)
+            (loaded(key), reason, message)
             for key, reason, message in self._db.execute("SELECT article_key, reason, message FROM errors ORDER BY id")
         ]
 

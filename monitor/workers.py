@@ -66,18 +66,22 @@ class TaggingPool:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_engine: Engine | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagging")
+        #: large articles, when there are no workers: beside the batches, not in front of them
+        self._alone_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagging-alone")
 
-    async def tag(self, engine: Engine, jobs: Sequence[Job]) -> list[Analysis]:
-        """The analyses of ``jobs``, in their order."""
+    async def tag(self, engine: Engine, jobs: Sequence[Job], *, alone: bool = False) -> list[Analysis]:
+        """The analyses of ``jobs``, in their order. ``alone``: a large article, tagged in a worker process
+        however small its batch, or without workers on a thread of its own, so that it holds up no batch."""
+        here = self._alone_thread if alone else self._thread
         try:
-            futures = await self._on_thread(self._submit, engine, jobs)
+            futures = await self._on_thread(self._submit, engine, jobs, alone)
             if futures is None:
-                return await self._on_thread(self._analyse_here, engine, jobs)
+                return await self._on(here, self._analyse_here, engine, jobs)
             chunks = await asyncio.gather(*(asyncio.wrap_future(future) for future in futures))
         except BrokenProcessPool:  # found broken when submitting, or broken while tagging
             log.error("a tagging worker died; this batch is tagged in the daemon, the workers are restarted")
             await self._on_thread(self._shutdown)
-            return await self._on_thread(self._analyse_here, engine, jobs)
+            return await self._on(here, self._analyse_here, engine, jobs)
         return [analysis for chunk in chunks for analysis in chunk]
 
     async def start(self, engine: Engine) -> None:
@@ -89,6 +93,7 @@ class TaggingPool:
     async def close(self) -> None:
         await self._on_thread(self._shutdown)
         self._thread.shutdown(wait=True)
+        self._alone_thread.shutdown(wait=True)
 
     @property
     def uses_processes(self) -> bool:
@@ -96,12 +101,15 @@ class TaggingPool:
         return self._pool is not None
 
     async def _on_thread(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, functools.partial(func, *args, **kwargs))
+        return await self._on(self._thread, func, *args, **kwargs)
 
-    def _submit(self, engine: Engine, jobs: Sequence[Job]) -> list[Future[list[Analysis]]] | None:
+    async def _on(self, thread: ThreadPoolExecutor, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(thread, functools.partial(func, *args, **kwargs))
+
+    def _submit(self, engine: Engine, jobs: Sequence[Job], alone: bool = False) -> list[Future[list[Analysis]]] | None:
         """Start tagging a batch in the workers (None: no workers, or too small a batch to share)."""
-        if not self.workers or len(jobs) < 2:
+        if not self.workers or (len(jobs) < 2 and not alone):
             return None
         pool = self._pool_for(engine)
         size = -(-len(jobs) // (self.workers * 2))  # two chunks a worker: both stay busy to the end

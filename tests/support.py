@@ -430,4 +430,7 @@ class BatchRunner:
 
     def process(self, keys: list[str]) -> list[Outcome]:
         prepared = self.processor.prepare(keys, self.engine)
-        return self.processor.finish(prepared, self.tag(prepared.jobs))
+        outcomes = self.processor.finish(prepared, self.tag(prepared.jobs))
+        for alone in prepared.aside:  # large articles, committed after their batch
+            outcomes += self.processor.finish(alone, self.tag(alone.jobs))
+        return outcomes

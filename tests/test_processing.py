@@ -8,6 +8,7 @@ from pathlib import Path
 
 from monitor.engine import Engine, load_engine
 from monitor.engine.result import TagResult
+from monitor.processing import ALONE_BYTES
 from tests.support import WATCHLISTS, BatchRunner, stream_articles, write_articles
 
 GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
@@ -94,13 +95,32 @@ def test_overlapping_batches_tag_a_content_once_and_defer_a_path_in_flight(tmp_p
         copy.write_text(GOOD)
         first = run.processor.prepare(keys(a), engine)
         second = run.processor.prepare(keys(copy, a), engine)  # read while the first is being tagged
-        assert second.deferred == [str(a)]
-        assert second.jobs == [], "the same content in flight is not tagged twice"
+        assert first.deferred == [str(copy), str(a)], "both wait for the batch that holds them in flight"
+        assert second.reads == [], "the same content in flight is not tagged twice"
         outcomes = run.processor.finish(first, run.tag(first.jobs))
         outcomes += run.processor.finish(second, run.tag(second.jobs))
+        outcomes += run.process(first.deferred)  # handed on again once the first is committed
         assert [(Path(o.key).name, o.result) for o in outcomes] == [("a.txt", "alerted"), ("copy.txt", "duplicate")]
         assert run.store.outbox_depth() == 1
-        assert run.processor.prepare(second.deferred, engine).reads == [], "handed on again: unchanged, skipped"
+
+
+def test_a_copy_of_a_large_article_set_aside_waits_for_it_and_never_takes_its_alerts(tmp_path: Path) -> None:
+    engine = load_engine([WATCHLISTS])
+    large = GOOD + "Shares closed higher in a quiet session today.\n" * (ALONE_BYTES // 40)
+    with BatchRunner(tmp_path, engine) as run:
+        big, copy, small = run.inbox / "big.txt", run.inbox / "copy.txt", run.inbox / "small.txt"
+        big.write_text(large)
+        first = run.processor.prepare(keys(big), engine)
+        [alone] = first.aside
+        copy.write_text(large)
+        small.write_text(GOOD.replace("today", "at noon"))
+        second = run.processor.prepare(keys(copy, small), engine)  # while the large one is still tagged
+        outcomes = run.processor.finish(second, run.tag(second.jobs))
+        assert [(Path(o.key).name, o.result) for o in outcomes] == [("small.txt", "alerted")]
+        outcomes = run.processor.finish(alone, run.tag(alone.jobs))
+        assert [(Path(o.key).name, o.result) for o in outcomes] == [("big.txt", "alerted")]
+        assert [(Path(o.key).name, o.result) for o in run.process(alone.deferred)] == [("copy.txt", "duplicate")]
+        assert run.store.outbox_depth() == 2
 
 
 def test_a_dry_run_commits_nothing_yet_knows_a_second_copy_is_a_duplicate(tmp_path: Path) -> None:

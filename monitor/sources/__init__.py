@@ -46,6 +46,11 @@ class ArticleStore(Protocol):
     def read(self, key: str) -> RawArticle:
         """The article's name and bytes, or ``ArticleError`` saying why not. Called on the store thread."""
 
+    def moved(self, key: str) -> bool:
+        """True when ``key`` is gone because it lives on under another key that the source hands on (a
+        folder renamed within the watched tree): not an error, unlike a real vanish. Called on the store
+        thread."""
+
     def settled(self, rejected: Sequence[Rejected]) -> None:
         """A batch was committed durably; ``rejected`` are its bad inputs (a folder may move them aside).
         Called on the store thread, right after the commit."""

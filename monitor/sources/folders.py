@@ -25,9 +25,10 @@ import structlog
 from asyncinotify import Inotify, Mask, Watch
 
 from monitor.config import WatchSettings
+from monitor.keys import shown
 from monitor.reading import read_file, version_from, version_of
 from monitor.sources import Emit, RawArticle, Rejected
-from monitor.sources.tree import NameFilter, files_below, folders_below
+from monitor.sources.tree import NameFilter, files_below, folders_below, holds_folder
 
 log = structlog.get_logger("monitor.sources.files")
 
@@ -42,6 +43,9 @@ DIR_MASK = (
     | Mask.DONT_FOLLOW
 )
 
+#: on the parent of a watched root that is gone: its return
+LOOKOUT_MASK = Mask.CREATE | Mask.MOVED_TO | Mask.ONLYDIR | Mask.DONT_FOLLOW
+
 
 @dataclass
 class _Settling:
@@ -51,7 +55,7 @@ class _Settling:
 
 
 #: bad inputs that are not the folder's to move: gone, or not files of the folder at all
-NOT_MOVED = frozenset({"vanished", "symlink-outside", "not-a-regular-file"})
+NOT_MOVED = frozenset({"vanished", "symlink-outside", "not-a-regular-file", "hard-link"})
 
 
 class FolderFiles:
@@ -61,6 +65,7 @@ class FolderFiles:
     def __init__(self, settings: WatchSettings) -> None:
         self.roots = [p.absolute() for p in settings.paths]
         self.max_bytes = settings.max_bytes
+        self.hardlinks = settings.hardlinks
         self.quarantine = settings.quarantine
         skip = frozenset({settings.quarantine.absolute()} if settings.quarantine else ())
         self.names = NameFilter(tuple(settings.include), tuple(settings.ignore), skip)
@@ -70,7 +75,11 @@ class FolderFiles:
         return version_of(Path(key))
 
     def read(self, key: str) -> RawArticle:
-        return RawArticle(key, read_file(Path(key), self.roots, self.max_bytes))
+        return RawArticle(shown(key), read_file(Path(key), self.roots, self.max_bytes, hardlinks=self.hardlinks))
+
+    def moved(self, key: str) -> bool:
+        """Files of a folder that is not watched are not followed when their folder moves."""
+        return False
 
     def settled(self, rejected: Sequence[Rejected]) -> None:
         """Move bad files aside when configured; never files that are gone or not ours to move."""
@@ -88,23 +97,6 @@ class FolderFiles:
                 log.warning("could not quarantine file", path=str(source), error=exc.strerror or str(exc))
 
 
-class ArchiveSource(FolderFiles):
-    """The article files under a folder that was never watched (``monitor backfill``), emitted once in
-    path order. What a failed batch leaves is not emitted again: a later backfill takes it."""
-
-    def __init__(self, settings: WatchSettings) -> None:
-        super().__init__(settings)
-        self.files = sorted(path for root in self.roots for path in files_below(root, self.names))
-
-    async def run(self, emit: Emit) -> None:
-        self.ready.set()
-        for path in self.files:
-            await emit(str(path))
-
-    def retry(self, keys: Sequence[str]) -> None:
-        """Nothing to do: the walk is not repeated."""
-
-
 class FolderSource(FolderFiles):
     """Emits the path of every complete article file under the watched folders (possibly more than
     once: the pipeline skips a version it has handled).
@@ -119,16 +111,41 @@ class FolderSource(FolderFiles):
         self._settle_wakeup = asyncio.Event()
         self._watches: dict[Path, Watch] = {}
         self._inodes: dict[int, int] = {}  # watch descriptor -> inode of the folder it was added for
-        #: version of each path when last handed on: rescans skip what has not changed since
-        self._emitted: dict[Path, str | None] = {}
+        #: every path a watched folder was known by (a rename keeps the old one) -> the folder's inode
+        self._folder_inodes: dict[Path, int] = {}
+        #: watch descriptor on the nearest existing parent of a watched root that is gone -> those roots
+        self._lookouts: dict[int, set[Path]] = {}
+        self._last_move: tuple[Path, int, bool] | None = None
+        #: version of each path when last handed on, both as hashes (``_memo``): rescans skip what has not
+        #: changed since. Two small ints a file, not a path and a string: an inbox of a million files
+        self._emitted: dict[int, int] = {}
+
+    def moved(self, key: str) -> bool:
+        """Gone because a folder above it is gone, and that folder (by its inode) is still in the watched
+        tree under another name: the watcher hands its files on under their new paths."""
+        gone = None
+        for folder in Path(key).parents:
+            if folder in self.roots or not any(folder.is_relative_to(root) for root in self.roots):
+                break
+            if os.path.lexists(folder):
+                break
+            gone = folder
+        inode = None if gone is None else self._folder_inodes.get(gone)
+        if gone is None or inode is None:
+            return False
+        if self._last_move is not None and self._last_move[:2] == (gone, inode):
+            return self._last_move[2]  # the other files of the same renamed folder
+        found = any(holds_folder(root, self.names, inode) for root in self.roots)
+        self._last_move = (gone, inode, found)
+        return found
 
     def retry(self, keys: Sequence[str]) -> None:
         """The pipeline could not process these: let the next rescan hand them on again."""
         for key in keys:
-            self._emitted.pop(Path(key), None)
+            self._emitted.pop(_memo(key), None)
 
     async def _emit(self, path: Path, emit: Emit, version: str | None = None) -> None:
-        self._emitted[path] = version or version_of(path)
+        self._emitted[_memo(str(path))] = _memo(version or version_of(path))
         await emit(str(path))
 
     async def run(self, emit: Emit) -> None:
@@ -151,11 +168,14 @@ class FolderSource(FolderFiles):
                 log.warning("inotify queue overflowed; rescanning the watched folders")
                 await self._scan_all(inotify, emit, "overflow", skip_known=True)
                 continue
+            if event.watch is not None and event.watch.wd in self._lookouts:
+                await self._lookout_event(inotify, event.watch, mask, emit)
+                continue
             if mask & Mask.IGNORED and event.watch is not None:
-                self._forget_watch(event.watch)
+                await self._forget_watch(inotify, event.watch, emit)
                 continue
             if mask & Mask.MOVE_SELF and event.watch is not None:
-                self._moved_away(inotify, event.watch)
+                await self._moved_away(inotify, event.watch, emit)
                 continue
             path = event.path
             if path is None or mask & Mask.DELETE_SELF:
@@ -181,7 +201,7 @@ class FolderSource(FolderFiles):
                 continue
             try:
                 watch = inotify.add_watch(folder, DIR_MASK)
-                self._inodes[watch.wd] = folder.stat().st_ino
+                self._inodes[watch.wd] = self._folder_inodes[folder] = folder.stat().st_ino
             except OSError as exc:
                 log.error("cannot watch folder", folder=str(folder), error=exc.strerror or str(exc))
                 continue
@@ -203,8 +223,10 @@ class FolderSource(FolderFiles):
                 watch.path = folder / known.relative_to(old)
                 del self._watches[known]
                 self._watches[watch.path] = watch
+                if watch.wd in self._inodes:
+                    self._folder_inodes[watch.path] = self._inodes[watch.wd]
 
-    def _moved_away(self, inotify: Inotify, watch: Watch) -> None:
+    async def _moved_away(self, inotify: Inotify, watch: Watch, emit: Emit) -> None:
         """A watched folder moved out of the tree: stop watching it and what is below it."""
         try:
             still_here = watch.path.stat().st_ino == self._inodes.get(watch.wd)
@@ -217,12 +239,51 @@ class FolderSource(FolderFiles):
                 with contextlib.suppress(OSError):
                     inotify.rm_watch(other)
                 del self._watches[known]
+        if watch.path in self.roots:
+            await self._look_out(inotify, watch.path, emit)
 
-    def _forget_watch(self, watch: Watch) -> None:
-        self._inodes.pop(watch.wd, None)
+    async def _forget_watch(self, inotify: Inotify, watch: Watch, emit: Emit) -> None:
+        inode = self._inodes.pop(watch.wd, None)
         for folder, known in list(self._watches.items()):
             if known is watch:
                 del self._watches[folder]
+        for folder, known_inode in list(self._folder_inodes.items()):
+            if known_inode == inode and folder not in self._watches:
+                del self._folder_inodes[folder]
+        if watch.path in self.roots and watch.path not in self._watches:
+            await self._look_out(inotify, watch.path, emit)  # a watched root deleted: watch for its return
+
+    # -- a watched root deleted or moved away -------------------------------------------------
+
+    async def _look_out(self, inotify: Inotify, root: Path, emit: Emit) -> None:
+        """Watch the nearest existing parent of a root that is gone, to watch the root again the moment
+        it is back (recreated, or moved into place), not at the next rescan."""
+        try:
+            watch = inotify.add_watch(_nearest_folder(root.parent), LOOKOUT_MASK)
+        except OSError as exc:
+            log.error("cannot watch for a watched folder to return", folder=str(root), error=exc.strerror or str(exc))
+            return
+        self._lookouts.setdefault(watch.wd, set()).add(root)
+        await self._lookout_event(inotify, watch, Mask.CREATE, emit)  # back already, before the watch was in place?
+
+    async def _lookout_event(self, inotify: Inotify, watch: Watch, mask: Mask, emit: Emit) -> None:
+        """Something appeared in (or happened to) the parent a gone root is looked out for from."""
+        for root in list(self._lookouts.get(watch.wd, ())):
+            if _nearest_folder(root) == root:
+                self._drop_lookout(inotify, watch, root)
+                log.info("watched folder is back; watching it again", folder=str(root))
+                await self._scan(inotify, root, emit, skip_known=False)
+            elif mask & Mask.IGNORED or _nearest_folder(root.parent) != watch.path:
+                self._drop_lookout(inotify, watch, root)  # the parent went (further up), or a folder on the
+                await self._look_out(inotify, root, emit)  # way back appeared (closer)
+
+    def _drop_lookout(self, inotify: Inotify, watch: Watch, root: Path) -> None:
+        roots = self._lookouts.get(watch.wd, set())
+        roots.discard(root)
+        if not roots:
+            del self._lookouts[watch.wd]
+            with contextlib.suppress(OSError):
+                inotify.rm_watch(watch)
 
     # -- settling -----------------------------------------------------------------------------
 
@@ -263,7 +324,7 @@ class FolderSource(FolderFiles):
     async def _scan_all(self, inotify: Inotify, emit: Emit, why: str, *, skip_known: bool) -> None:
         """Walk every root (re-arming a watched folder deleted and recreated) and hand on its files."""
         started = time.monotonic()
-        present: set[Path] = set()
+        present: set[int] = set()
         emitted = 0
         for root in self.roots:
             emitted += await self._scan(inotify, root, emit, skip_known=skip_known, present=present)
@@ -278,27 +339,54 @@ class FolderSource(FolderFiles):
         )
 
     async def _scan(
-        self, inotify: Inotify, top: Path, emit: Emit, *, skip_known: bool, present: set[Path] | None = None
+        self, inotify: Inotify, top: Path, emit: Emit, *, skip_known: bool, present: set[int] | None = None
     ) -> int:
         """Watch the folders below ``top`` (first, so nothing slips between) and hand on its files.
         A file still being written (fresh mtime, or settling already) is left to the settle loop."""
         folders = await asyncio.to_thread(lambda: list(folders_below(top, self.names)))
         self._watch(inotify, folders)
-        files = await asyncio.to_thread(lambda: [(path, _lstat(path)) for path in files_below(top, self.names)])
         fresh_after = time.time_ns() - int(self.settle_s * 1e9)
+        due = await asyncio.to_thread(self._due, top, fresh_after, skip_known, present)
         emitted = 0
-        for path, st in files:
-            if present is not None:
-                present.add(path)
-            version = None if st is None else version_from(st)
-            if path in self._settling or (skip_known and version is not None and self._emitted.get(path) == version):
+        for path, version, fresh in due:
+            if path in self._settling:
                 continue
-            if st is not None and st.st_mtime_ns > fresh_after:
+            if fresh:
                 self._start_settling(path)
                 continue
             await self._emit(path, emit, version)
             emitted += 1
         return emitted
+
+    def _due(
+        self, top: Path, fresh_after: int, skip_known: bool, present: set[int] | None
+    ) -> list[tuple[Path, str | None, bool]]:
+        """On a thread: the files below ``top`` to hand on (version, still fresh?), only those, so that a
+        rescan of a large inbox holds no object per file that did not change."""
+        due = []
+        for path in files_below(top, self.names):
+            st = _lstat(path)
+            version = None if st is None else version_from(st)
+            memo = _memo(str(path))
+            if present is not None:
+                present.add(memo)
+            if skip_known and version is not None and self._emitted.get(memo) == _memo(version):
+                continue
+            due.append((path, version, st is not None and st.st_mtime_ns > fresh_after))
+        return due
+
+
+def _memo(text: str | None) -> int:
+    """A path or version as the rescan memory keeps it (64 bits: a clash among a million files has odds
+    of one in ten million million, and would only leave a change to the watcher)."""
+    return 0 if text is None else hash(text)
+
+
+def _nearest_folder(path: Path) -> Path:
+    """``path`` if it is a folder, else its nearest parent that is."""
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _lstat(path: Path) -> os.stat_result | None:

@@ -48,3 +48,12 @@ def files_below(top: Path, names: NameFilter) -> Iterator[Path]:
         for name in sorted(filenames + links):
             if names.accepts_file(name):
                 yield base / name
+
+
+def holds_folder(top: Path, names: NameFilter, inode: int) -> bool:
+    """Whether the folder with this inode is ``top`` or below it (where a renamed folder went)."""
+    for folder in folders_below(top, names):
+        with contextlib.suppress(OSError):
+            if folder.lstat().st_ino == inode:
+                return True
+    return False
