@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from monitor.engine.result import Severity
@@ -125,23 +126,44 @@ class LoadedFile:
 
     @cached_property
     def tree(self) -> Any:
-        return YAML(typ="rt").load(self.text)
+        return _round_trip().load(self.text)
 
     def line_of(self, *keys: str | int) -> int | None:
         return line_of(self.tree, keys)
 
 
+class _KnownTagsOnly(RoundTripConstructor):
+    """The round-trip constructor, refusing a tag it has no constructor for (`!foo`, `!!python/...`)
+    at its line, where the stock one builds a tagged value the models cannot place."""
+
+    def refuse_tag(self, node: Any) -> None:
+        raise ConstructorError(None, None, f"unknown tag {node.tag!r}: a watchlist is plain YAML", node.start_mark)
+
+
+_KnownTagsOnly.add_constructor(None, _KnownTagsOnly.refuse_tag)
+
+
+def _round_trip() -> YAML:
+    loader = YAML(typ="rt")
+    loader.Constructor = _KnownTagsOnly
+    return loader
+
+
 def line_of(tree: Any, keys: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest key of `keys` that exists in the round-trip YAML tree."""
+    """1-based line of the deepest key of `keys` that exists in the round-trip YAML tree (and has a
+    recorded position)."""
     line: int | None = None
     node = tree
     for key in keys:
         if isinstance(node, CommentedMap) and key in node:
-            line = node.lc.key(key)[0] + 1
+            position = node.lc.key(key)
         elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            line = node.lc.item(key)[0] + 1
+            position = node.lc.item(key)
         else:
             break
+        if not position:
+            break
+        line = position[0] + 1
         node = node[key]
     return line
 
@@ -260,7 +282,15 @@ def load_file(path: Path) -> tuple[LoadedFile | None, list[Problem]]:
     if content is not None:
         return LoadedFile(name, content, text), []
     try:
-        tree = YAML(typ="rt").load(text)
+        return _slow_load(name, text)
+    except (ValueError, TypeError, RecursionError) as error:  # a standard tag with a bad value: `!!int x`
+        return None, [Problem(name, "(yaml)", f"cannot be read: {error}")]
+
+
+def _slow_load(name: str, text: str) -> tuple[LoadedFile | None, list[Problem]]:
+    """The round-trip parse of a file the fast path refused, to say what is wrong and where."""
+    try:
+        tree = _round_trip().load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -199,3 +199,20 @@ def test_duplicate_key_is_a_problem(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", ENTITIES + "terms:\n  other:\n    en: [other]\n")
     problem = only_problem(tmp_path)
     assert problem.key == "(yaml)" and problem.line is not None and "duplicate" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("entities: !foo [1]\n", 1),
+        ("rules:\n  - id: x\n    title: !!python/object/apply:os.system ['echo pwned']\n", 3),
+        ("terms:\n  probe:\n    en: [!bar probe]\n", 3),
+        ("entities: [{id: mars, name: !x {a: 1}, kind: place, aliases: {en: [Mars]}}]\n", 1),
+        ("rules: !!int seven\n", None),  # a standard tag with a value it cannot take: no line, still one problem
+    ],
+)
+def test_a_yaml_tag_is_one_problem_with_file_and_line(tmp_path: Path, text: str, line: int | None) -> None:
+    write(tmp_path, "a.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.file == str(tmp_path / "a.yaml") and problem.line == line
+    assert problem.key == "(yaml)"
