@@ -51,12 +51,12 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from monitor.articles import ArticleError, parse_article
     from monitor.reading import read_file
     from monitor.report import result_json
+    from monitor.terminal import console as article_console
+    from monitor.terminal import json_line, safe_text
 
     settings, _path = _settings_or_exit(args.config)
     engine = _engine_or_exit(settings)
-    from rich.console import Console
-
-    console = Console(highlight=False)
+    console = article_console()
     status = 0
     for name in args.files:
         try:
@@ -65,9 +65,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
         except ArticleError as exc:
             reason = exc.message
             if args.json:
-                print(json.dumps({"path": name, "error": reason}, ensure_ascii=False))
+                print(json_line({"path": name, "error": reason}))
             else:
-                print(f"{name}: error: {reason}", file=sys.stderr)
+                print(safe_text(f"{name}: error: {reason}", one_line=True), file=sys.stderr)
             status = 1
             continue
         if args.explain:
@@ -77,7 +77,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
             continue
         result = engine.tag(article.text)
         if args.json:
-            print(json.dumps(result_json(article, result, engine.version), ensure_ascii=False))
+            print(json_line(result_json(article, result, engine.version)))
         else:
             from monitor.report import render_result
 
