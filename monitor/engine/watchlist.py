@@ -71,6 +71,14 @@ class Entity(_Strict):
     exclude: list[Alias] = []
 
 
+class Extension(_Strict):
+    """More aliases and look-alikes for an entity another file defines (a local spelling, a team's
+    own watchlist adding to a shared one), under `extend: {<entity id>: ...}`."""
+
+    aliases: dict[Language, list[Alias]] = {}
+    exclude: list[Alias] = []
+
+
 class Group(_Strict):
     """Present when any of its entities or term groups is found in the scope."""
 
@@ -112,6 +120,7 @@ class WatchlistFile(_Strict):
     read_also: list[Annotated[str, Field(min_length=1)]] = []
     paradigms: dict[Identifier, Paradigm] = {}
     entities: list[Entity] = []
+    extend: dict[Identifier, Extension] = {}
     terms: dict[Identifier, dict[Language, list[Alias]]] = {}
     rules: list[Rule] = []
 
@@ -123,6 +132,9 @@ class LoadedFile:
     path: str
     content: WatchlistFile
     text: str
+    #: names (entity ids, term groups, paradigms) the file defines in a part that failed validation:
+    #: the cross-file checks run on the rest (`salvage`) and do not call these unknown
+    broken: frozenset[str] = frozenset()
 
     @cached_property
     def tree(self) -> Any:
@@ -299,12 +311,40 @@ def _slow_load(name: str, text: str) -> tuple[LoadedFile | None, list[Problem]]:
         tree = CommentedMap()
     if not isinstance(tree, CommentedMap):
         return None, [Problem(name, "(file)", "a watchlist file is a mapping of sections", 1)]
+    data = _plain(tree)
     try:
-        content = WatchlistFile.model_validate(_plain(tree))
+        content = WatchlistFile.model_validate(data)
     except ValidationError as error:
         problems = []
         for detail in error.errors():
             keys = [key for key in detail["loc"] if isinstance(key, str | int)]
             problems.append(Problem(name, dotted(keys), detail["msg"], line_of(tree, keys)))
-        return None, problems
+        kept, broken = salvage(data)
+        return LoadedFile(name, kept, text, broken), problems
     return LoadedFile(name, content, text), []
+
+
+def salvage(data: dict[str, Any]) -> tuple[WatchlistFile, frozenset[str]]:
+    """The valid part of a file that failed validation (whole sections; the entries of a mapping
+    section one by one, since dropping one keeps the others' keys) and the names the dropped parts
+    define, so that the cross-file checks report their problems in the same run."""
+    kept: dict[str, Any] = {}
+    broken: set[str] = set()
+    for section, value in data.items():
+        if section not in WatchlistFile.model_fields or _valid({section: value}):
+            kept[section] = value
+        elif isinstance(value, dict):
+            kept[section] = {key: entry for key, entry in value.items() if _valid({section: {key: entry}})}
+            broken.update(str(key) for key in value if key not in kept[section])
+        elif isinstance(value, list):
+            broken.update(str(item["id"]) for item in value if isinstance(item, dict) and "id" in item)
+    kept = {section: value for section, value in kept.items() if section in WatchlistFile.model_fields}
+    return WatchlistFile.model_validate(kept), frozenset(broken)
+
+
+def _valid(data: dict[str, Any]) -> bool:
+    try:
+        WatchlistFile.model_validate(data)
+    except ValidationError:
+        return False
+    return True
