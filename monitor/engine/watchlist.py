@@ -21,7 +21,7 @@ from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from monitor.engine.result import Severity
-from monitor.problems import Problem
+from monitor.problems import Problem, validation_message
 from monitor.topics import SUFFIX_PATTERN
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -318,7 +318,8 @@ def _slow_load(name: str, text: str) -> tuple[LoadedFile | None, list[Problem]]:
         problems = []
         for detail in error.errors():
             keys = [key for key in detail["loc"] if isinstance(key, str | int)]
-            problems.append(Problem(name, dotted(keys), detail["msg"], line_of(tree, keys)))
+            message = validation_message(detail, WatchlistFile)
+            problems.append(Problem(name, dotted(keys), message, line_of(tree, keys)))
         kept, broken = salvage(data)
         return LoadedFile(name, kept, text, broken), problems
     return LoadedFile(name, content, text), []

@@ -264,3 +264,12 @@ entities:
     assert [entity.id for entity in load_engine([tmp_path]).tag("भारत और भारती").entities] == ["india"]
     write(tmp_path, "a.yaml", india.replace("forms: country", 'suffixes: ["", "ियों"]'))
     assert problems_of([tmp_path]) == []
+
+
+def test_a_mistyped_watchlist_key_or_value_gets_a_did_you_mean(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("sentense"))
+    problem = only_problem(tmp_path)
+    assert (problem.key, problem.line) == ("rules[0].scope.unit", 21)
+    assert problem.message.endswith("did you mean 'sentence'?")
+    write(tmp_path, "a.yaml", ENTITIES.replace("en: [Mars]", "en: [{text: Mars, form: country}]"))
+    assert only_problem(tmp_path).message == "unknown key; did you mean 'forms'?"
