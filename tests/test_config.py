@@ -117,7 +117,7 @@ def test_an_environment_value_that_is_not_json_is_one_clear_problem(monkeypatch:
 def test_a_wrong_environment_value_names_the_variable_not_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, fragment: str
 ) -> None:
-    conf = write(tmp_path / "m.toml", "[mqtt]\nport = 1883\n[log]\nlevel = \"info\"\n")
+    conf = write(tmp_path / "m.toml", '[mqtt]\nport = 1883\n[log]\nlevel = "info"\n')
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError) as err:
         load_settings(conf)
