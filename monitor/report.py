@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from monitor.alerts import alert_id
+from monitor.alerts import alert_id, evidence_info, span_info
 from monitor.articles import Article
 from monitor.engine import Explanation
 from monitor.engine.result import Severity, Span, TagResult
@@ -102,32 +102,67 @@ def render_explanation(path: str, text: str, explanation: Explanation) -> Render
     return Group(*parts)
 
 
+def _entities_json(result: TagResult) -> list[dict[str, Any]]:
+    return [{"id": e.id, "name": e.name, "kind": e.kind, "count": e.count} for e in result.entities]
+
+
 def result_json(article: Article, result: TagResult, watchlist_version: str) -> dict[str, Any]:
-    """The JSON object ``monitor tag --json`` prints for one article."""
+    """The JSON object ``monitor tag --json`` prints for one article. A rule object has the alert
+    payload's field names (`id` the alert id, `title`, `severity`, `evidence`), with `rule` the rule id."""
     return {
         "path": article.path,
         "sha256": article.sha256,
         "title": article.title,
-        "entities": [{"id": e.id, "name": e.name, "kind": e.kind, "count": e.count} for e in result.entities],
+        "entities": _entities_json(result),
         "rules": [
             {
                 "rule": hit.rule,
+                "id": alert_id(article.sha256, hit.rule),
                 "title": hit.title,
                 "severity": hit.severity,
-                "alert_id": alert_id(article.sha256, hit.rule),
-                "evidence": [
-                    {
-                        "start": ev.start,
-                        "end": ev.end,
-                        "text": ev.text,
-                        "spans": [
-                            {"start": s.start, "end": s.end, "text": s.text, "source": s.source} for s in ev.spans
-                        ],
-                    }
-                    for ev in hit.evidence
-                ],
+                "evidence": [ev.model_dump() for ev in evidence_info(hit.evidence)],
             }
             for hit in result.rules
         ],
+        "watchlist_version": watchlist_version,
+    }
+
+
+def explanation_json(article: Article, explanation: Explanation, watchlist_version: str) -> dict[str, Any]:
+    """``monitor tag --explain --json``: every rule, fired or not, with each passage it looked at."""
+    rules = []
+    for rule in explanation.rules:
+        passages = [
+            {
+                "start": passage.start,
+                "end": passage.end,
+                "text": passage.text,
+                "qualifies": passage.qualifies,
+                "present": list(passage.present),
+                "missing": list(passage.missing),
+                "vetoed_by": [span.model_dump() for span in span_info(passage.vetoed_by)],
+                "spans": [span.model_dump() for span in span_info(passage.spans)],
+            }
+            for passage in rule.passages
+        ]
+        fired = {"id": alert_id(article.sha256, rule.rule)} if rule.fired else {}
+        rules.append(
+            {
+                "rule": rule.rule,
+                **fired,
+                "title": rule.title,
+                "severity": rule.severity,
+                "fired": rule.fired,
+                "summary": rule.summary,
+                "passages": passages,
+            }
+        )
+    return {
+        "path": article.path,
+        "sha256": article.sha256,
+        "title": article.title,
+        "entities": _entities_json(explanation.result),
+        "rules": rules,
+        "dropped": list(explanation.dropped),
         "watchlist_version": watchlist_version,
     }

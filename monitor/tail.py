@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
-from rich.console import Console
 from rich.text import Text
 
 from monitor.config import MqttSettings
 from monitor.engine.result import SEVERITIES
 from monitor.mqtt import Backoff, describe_error, make_client
-from monitor.terminal import highlighted, json_line, safe_text
+from monitor.terminal import console, highlighted, json_line, safe_text
 from monitor.topics import alerts_filter
 
 STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
@@ -69,7 +68,7 @@ async def tail(
     client_id: str | None,
     count: int = 0,
 ) -> None:
-    console = Console(highlight=False)
+    out = console()
     backoff = Backoff()
     seen = 0
     announced_down = False
@@ -99,7 +98,7 @@ async def tail(
                     if as_json:
                         print(json_line(alert), flush=True)
                     else:
-                        console.print(render_alert(alert))
+                        out.print(render_alert(alert))
                     seen += 1
                     if count and seen >= count:
                         return
