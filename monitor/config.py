@@ -81,8 +81,19 @@ class ProcessingSettings(Section):
     workers: int = Field(default=0, ge=0, le=64)
 
 
+#: the default watchlist folder, relative to the working directory (a checkout, a deploy)
+DEFAULT_WATCHLISTS = Path("config/watchlists")
+#: the same watchlists shipped inside the package, for a working directory without that folder
+PACKAGED_WATCHLISTS = Path(__file__).resolve().parent / "watchlists"
+
+
+def _default_watchlists() -> list[Path]:
+    """`config/watchlists` where it exists, else the shipped copy: `monitor tag x.txt` works anywhere."""
+    return [DEFAULT_WATCHLISTS if DEFAULT_WATCHLISTS.is_dir() else PACKAGED_WATCHLISTS]
+
+
 class WatchlistSettings(Section):
-    paths: list[Path] = Field(default_factory=lambda: [Path("config/watchlists")])
+    paths: list[Path] = Field(default_factory=_default_watchlists)
 
 
 class LogSettings(Section):

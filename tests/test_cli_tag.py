@@ -141,3 +141,19 @@ def test_help_is_written_for_users() -> None:
     assert result.returncode == 0
     assert "Thin" not in result.stdout and "``" not in result.stdout
     assert "watchlists" in result.stdout and "MQTT" in result.stdout
+
+
+def test_tag_outside_the_checkout_falls_back_to_the_shipped_watchlists(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text(PACT, encoding="utf-8")
+    result = monitor_cli("tag", "--json", "x.txt", cwd=tmp_path)  # no config/, no config/watchlists here
+    assert result.returncode == 0, result.stderr
+    assert [rule["rule"] for rule in json.loads(result.stdout)["rules"]] == ["russia-dprk-agreement"]
+    checked = monitor_cli("check", cwd=tmp_path)
+    assert checked.returncode == 0 and "monitor/watchlists" in checked.stdout
+
+
+def test_the_shipped_watchlists_are_the_config_folders_files() -> None:
+    from monitor.config import PACKAGED_WATCHLISTS
+
+    shipped = {path.name: path.read_bytes() for path in PACKAGED_WATCHLISTS.glob("*.yaml")}
+    assert shipped and shipped == {path.name: path.read_bytes() for path in WATCHLISTS.glob("*.yaml")}
