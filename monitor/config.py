@@ -30,6 +30,8 @@ class WatchSettings(Section):
     paths: list[Path] = Field(default_factory=lambda: [Path("./inbox")])
     include: list[str] = Field(default_factory=lambda: ["*.txt", "*.md", "*.json", "*.html"])
     ignore: list[str] = Field(default_factory=lambda: [".*", "*~", "*.tmp", "*.part", "*.swp"])
+    #: include and ignore patterns match names regardless of case unless this is true
+    case_sensitive: bool = False
     #: a file written in place is read once its size and mtime stayed unchanged this long
     settle_ms: int = Field(default=300, ge=0)
     #: full rescan of the folders, to catch what the watcher missed (0: never)
