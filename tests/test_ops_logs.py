@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import structlog
 
 from monitor import logs
 from monitor.engine import load_engine
-from tests.support import WATCHLISTS, BatchRunner, DaemonProcess, free_port, wait_until
+from tests.support import REPO, WATCHLISTS, BatchRunner, DaemonProcess, free_port, wait_until
 
 PACT = "Russia and North Korea sign a pact\n\nRussia and North Korea signed a new agreement on Friday.\n"
 
@@ -51,7 +52,13 @@ def test_secrets_are_masked_whatever_the_caller_passes(captured: io.StringIO) ->
     assert event["host"] == "h"
 
 
-def test_lines_about_an_article_carry_its_path_and_alert_id(captured: io.StringIO, tmp_path: Path) -> None:
+def test_lines_about_an_article_carry_its_path_and_alert_id_as_the_readme_says(
+    captured: io.StringIO, tmp_path: Path
+) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [(path_key, alert_key)] = re.findall(
+        r"every line about an article carries its path \(`(\w+)`\), alert lines their `(\w+)`", readme
+    )
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "pact.txt").write_text(PACT)
@@ -59,10 +66,10 @@ def test_lines_about_an_article_carry_its_path_and_alert_id(captured: io.StringI
         [outcome] = run.process([str(inbox / "pact.txt")])
     assert outcome.result == "alerted"
     queued = [e for e in events(captured) if e["event"] == "alert queued"]
-    assert queued and all(e["article"] == str(inbox / "pact.txt") for e in queued)
-    assert all(len(e["alert_id"]) == 32 for e in queued)
+    assert queued and all(e[path_key] == str(inbox / "pact.txt") for e in queued)
+    assert all(len(e[alert_key]) == 32 for e in queued)
     structlog.get_logger("monitor.test").info("after")
-    assert "article" not in events(captured)[-1]  # unbound once the article is done
+    assert path_key not in events(captured)[-1]  # unbound once the article is done
 
 
 def journal_env(path: Path) -> dict[str, str]:
