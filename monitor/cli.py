@@ -113,6 +113,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return run_backfill(settings, engine, args.folder, publish_mode=args.publish, flush_timeout=args.flush_timeout)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.status import run_status
+
+    settings, _path = _settings_or_exit(args.config)
+    return run_status(settings, json_output=args.json, timeout=args.timeout, max_age=args.max_age)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from monitor.alerts import alert_json_schema
 
@@ -173,6 +180,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering after tagging (default 30)"
     )
     backfill.set_defaults(func=cmd_backfill)
+
+    status = with_config(
+        commands.add_parser(
+            "status",
+            help="is the daemon running and healthy (exit 0 ok, 1 degraded, 2 not running, 3 unknown)",
+            description="Reads the state folder (read-only) and the retained status topic. Exit codes: 0 ok; "
+            "1 degraded (broker not connected or unreachable, outbox older than --max-age, last reload failed); "
+            "2 not running; 3 unknown (the state folder cannot be read).",
+        )
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the status topic (default 3)")
+    status.add_argument(
+        "--max-age", type=float, default=300.0, help="an outbox message older than this is degraded (default 300 s)"
+    )
+    status.set_defaults(func=cmd_status)
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("what", choices=["alert"])
