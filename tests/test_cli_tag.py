@@ -82,6 +82,7 @@ LONG = PACT.replace(
 )
 
 
+@pytest.mark.e2e
 def test_tag_json_rule_objects_have_the_alert_payloads_field_names(tmp_path: Path) -> None:
     article_path = tmp_path / "pact.txt"
     article_path.write_text(PACT, encoding="utf-8")
@@ -97,6 +98,7 @@ def test_tag_json_rule_objects_have_the_alert_payloads_field_names(tmp_path: Pat
     assert (rule["title"], rule["severity"]) == (payload["rule"]["title"], payload["rule"]["severity"])
 
 
+@pytest.mark.e2e
 def test_tag_explain_json_prints_one_json_explanation_per_file(tmp_path: Path) -> None:
     (tmp_path / "pact.txt").write_text(PACT, encoding="utf-8")
     (tmp_path / "visit.txt").write_text("Visit\n\nRussia and North Korea held talks in Moscow.\n", encoding="utf-8")
@@ -114,6 +116,7 @@ def test_tag_explain_json_prints_one_json_explanation_per_file(tmp_path: Path) -
     assert {span["source"] for span in qualifying["spans"]} >= {"russia", "north-korea", "terms:agreement"}
 
 
+@pytest.mark.e2e
 def test_tag_with_watchlist_uses_that_file(tmp_path: Path) -> None:
     watchlist = tmp_path / "planets.yaml"
     watchlist.write_text(
@@ -127,6 +130,7 @@ def test_tag_with_watchlist_uses_that_file(tmp_path: Path) -> None:
     assert [e["id"] for e in doc["entities"]] == ["mars"] and [r["rule"] for r in doc["rules"]] == ["red"]
 
 
+@pytest.mark.e2e
 def test_piped_output_is_not_hard_wrapped(tmp_path: Path) -> None:
     (tmp_path / "long.txt").write_text(LONG, encoding="utf-8")
     sentence = LONG.split("\n\n")[1].strip()
@@ -136,6 +140,7 @@ def test_piped_output_is_not_hard_wrapped(tmp_path: Path) -> None:
         assert any(line.strip() == sentence for line in result.stdout.splitlines()), result.stdout
 
 
+@pytest.mark.e2e
 def test_help_is_written_for_users() -> None:
     result = monitor_cli("--help")
     assert result.returncode == 0
@@ -143,6 +148,7 @@ def test_help_is_written_for_users() -> None:
     assert "watchlists" in result.stdout and "MQTT" in result.stdout
 
 
+@pytest.mark.e2e
 def test_tag_outside_the_checkout_falls_back_to_the_shipped_watchlists(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text(PACT, encoding="utf-8")
     result = monitor_cli("tag", "--json", "x.txt", cwd=tmp_path)  # no config/, no config/watchlists here

@@ -130,3 +130,15 @@ def test_tail_rendering_on_a_terminal_is_inert() -> None:
     Console(file=out, force_terminal=True, width=200).print(render_alert(hostile_alert()))
     assert_inert(out.getvalue())
     assert "agreement" in out.getvalue()
+
+
+@pytest.mark.e2e
+def test_backfill_dry_run_prints_hostile_titles_inert(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    env = {"MONITOR_STATE__DIR": str(tmp_path / "state")}
+    result = monitor_cli("backfill", str(archive), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "would alert" in result.stdout and "russia-dprk-agreement" in result.stdout
+    assert_inert(result.stdout)
