@@ -53,7 +53,7 @@ def gather(settings: Settings, timeout: float) -> Findings:
         found.state = read_state(settings.state.dir)
     except (OSError, sqlite3.Error) as exc:
         found.state_error = str(exc)
-    if found.running is not False:  # a daemon that is not running has nothing to say on the broker
+    if found.running:  # only a running daemon's status on the broker says anything
         found.status, found.broker_error = asyncio.run(retained_status(settings, timeout))
     return found
 
