@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.articles import Article
-from monitor.engine.result import RuleHit, Severity, TagResult
+from monitor.engine.result import Evidence, RuleHit, Severity, Span, TagResult
 
 SCHEMA_VERSION = 1
 
@@ -113,19 +114,20 @@ def build_alert(
             url=article.url,
         ),
         entities=[EntityInfo(id=e.id, name=e.name, kind=e.kind, count=e.count) for e in result.entities],
-        evidence=[
-            EvidenceInfo(
-                start=ev.start,
-                end=ev.end,
-                text=ev.text,
-                spans=[SpanInfo(start=s.start, end=s.end, text=s.text, source=s.source) for s in ev.spans],
-            )
-            for ev in hit.evidence
-        ],
+        evidence=evidence_info(hit.evidence),
         watchlist_version=watchlist_version,
         produced_at=now_iso(),
         supersedes=supersedes,
     )
+
+
+def span_info(spans: Iterable[Span]) -> list[SpanInfo]:
+    return [SpanInfo(start=s.start, end=s.end, text=s.text, source=s.source) for s in spans]
+
+
+def evidence_info(evidence: Iterable[Evidence]) -> list[EvidenceInfo]:
+    """The payload's evidence, also what `monitor tag --json` prints: one shape for both."""
+    return [EvidenceInfo(start=ev.start, end=ev.end, text=ev.text, spans=span_info(ev.spans)) for ev in evidence]
 
 
 def encode(model: Payload) -> bytes:

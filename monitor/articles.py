@@ -77,14 +77,60 @@ def parse_article(path: str, data: bytes) -> Article:
         return _from_html(path, digest, text)
     if suffix == ".md":
         text = strip_markdown(text)
-    return Article(path=path, sha256=digest, title=first_line(text), text=text)
+    return Article(path=path, sha256=digest, title=title_of(text), text=text)
 
 
-def first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    raise ArticleError("empty", "the file has no text")
+#: a title longer than this is the first paragraph: cut at a sentence end before it
+TITLE_MAX = 200
+_MONTHS = (
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september "
+    "october november december जनवरी फरवरी फ़रवरी मार्च अप्रैल मई जून जुलाई अगस्त सितंबर सितम्बर अक्टूबर नवंबर नवम्बर दिसंबर दिसम्बर"
+)
+#: words a date or time line is made of, besides numbers (`12 Jan 2026`, `Jul 13, 2025 3 hours ago`)
+_DATE_WORDS = frozenset(
+    (
+        _MONTHS + " updated published posted last ago hour hours min mins minute minutes am pm ist gmt utc "
+        "monday tuesday wednesday thursday friday saturday sunday on at अपडेट प्रकाशित घंटे मिनट पहले"
+    ).split()
+)
+_BYLINE = re.compile(r"^(?:(?:written|edited|reported)\s+)?by\b|^(?:लेखक|रिपोर्ट|द्वारा)\s*[:ः-]", re.I)
+_SENTENCE_END = re.compile(r"[।॥?!](?=\s|$)|(?<=\w\w)\.(?=\s|$)")
+
+
+def _is_date(line: str) -> bool:
+    words = [word for word in re.split(r"[\s,.:;/|()-]+", line.lower()) if word]
+    return bool(words) and any(w.isdigit() for w in words) and all(w.isdigit() or w in _DATE_WORDS for w in words)
+
+
+def _is_name(line: str) -> bool:
+    """A short line of two or three capitalised words and nothing else: an author's name."""
+    words = line.split()
+    return 2 <= len(words) <= 3 and len(line) <= 40 and all(w[:1].isupper() and w.isalpha() for w in words)
+
+
+def title_of(text: str) -> str:
+    """The first line that is not a byline (`By: ...`, or a name right before a date) or a date line;
+    a first paragraph taken for a title is cut at a sentence end (`TITLE_MAX`)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ArticleError("empty", "the file has no text")
+    for index, line in enumerate(lines[:6]):
+        followed_by_date = index + 1 < len(lines) and _is_date(lines[index + 1])
+        if _BYLINE.search(line) or _is_date(line) or (_is_name(line) and followed_by_date):
+            continue
+        return _shortened(line)
+    return _shortened(lines[0])
+
+
+def _shortened(line: str) -> str:
+    if len(line) <= TITLE_MAX:
+        return line
+    # the first sentence, unless it is a dateline (`प्योंगयांग।`, `MOSCOW.`)
+    end = next((found.end() for found in _SENTENCE_END.finditer(line, 0, TITLE_MAX + 1) if found.end() >= 40), None)
+    if end is not None:
+        return line[:end].strip()
+    cut = line.rfind(" ", 0, TITLE_MAX)
+    return line[: cut if cut > 0 else TITLE_MAX].rstrip() + "…"
 
 
 def _field(doc: dict[str, Any], name: str) -> str | None:
@@ -131,7 +177,7 @@ def _from_html(path: str, digest: str, text: str) -> Article:
     title = (getattr(doc, "title", None) or "").strip()
     if title and body.startswith(title):
         body = body[len(title) :].lstrip()
-    title = title or first_line(body)
+    title = title or title_of(body)
     return Article(
         path=path,
         sha256=digest,

@@ -27,6 +27,7 @@ from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
 from monitor.sources.archive import ArchiveSource
 from monitor.store import DB_NAME, StateLock, Store, StoreThread
+from monitor.terminal import safe_text
 from monitor.workers import TaggingPool
 
 
@@ -149,7 +150,7 @@ def run_backfill(settings: Settings, engine: Engine, folder: Path, *, publish_mo
         report = asyncio.run(backfill(settings, engine, source, console, publish=False, flush_timeout=0))
         for path, rule, severity, title in report.alerts:
             short = title if len(title) <= 80 else title[:79] + "…"
-            print(f"would alert  {severity:<8}  {rule}  {path}  {short}", flush=True)
+            print(safe_text(f"would alert  {severity:<8}  {rule}  {path}  {short}", one_line=True), flush=True)
         console.print(summary(report, len(source.files), published=False))
         return 0
     lock = StateLock(settings.state.dir)

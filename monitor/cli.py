@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from monitor.engine import Engine
 
 
+DESCRIPTION = (
+    "newsmon: tag Hindi and English news articles with YAML watchlists and publish alerts over MQTT. "
+    "`monitor run` is the daemon; the other commands try watchlists, check settings and follow alerts."
+)
+
+
 def _settings_or_exit(config: Path | None) -> tuple[Settings, Path | None]:
     try:
         return load_settings(config)
@@ -27,11 +33,11 @@ def _settings_or_exit(config: Path | None) -> tuple[Settings, Path | None]:
         raise SystemExit(1) from exc
 
 
-def _engine_or_exit(settings: Settings) -> Engine:
+def _engine_or_exit(paths: Sequence[Path]) -> Engine:
     from monitor.engine import WatchlistError, load_engine
 
     try:
-        return load_engine(settings.watchlists.paths)
+        return load_engine(paths)
     except WatchlistError as exc:
         for problem in exc.problems:
             print(f"watchlist error: {problem}", file=sys.stderr)
@@ -48,41 +54,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from monitor.articles import ArticleError, parse_article
-    from monitor.reading import read_file
-    from monitor.report import result_json
+    from monitor.tagging import tag_files
 
     settings, _path = _settings_or_exit(args.config)
-    engine = _engine_or_exit(settings)
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    status = 0
-    for name in args.files:
-        try:
-            # no containment (the files are named on the command line), but the size and FIFO guards hold
-            article = parse_article(name, read_file(Path(name), None, settings.watch.max_bytes))
-        except ArticleError as exc:
-            reason = exc.message
-            if args.json:
-                print(json.dumps({"path": name, "error": reason}, ensure_ascii=False))
-            else:
-                print(f"{name}: error: {reason}", file=sys.stderr)
-            status = 1
-            continue
-        if args.explain:
-            from monitor.report import render_explanation
-
-            console.print(render_explanation(name, article.text, engine.explain(article.text)))
-            continue
-        result = engine.tag(article.text)
-        if args.json:
-            print(json.dumps(result_json(article, result, engine.version), ensure_ascii=False))
-        else:
-            from monitor.report import render_result
-
-            console.print(render_result(name, article.text, result))
-    return status
+    engine = _engine_or_exit(args.watchlist or settings.watchlists.paths)
+    return tag_files(engine, args.files, max_bytes=settings.watch.max_bytes, as_json=args.json, explain=args.explain)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -133,8 +109,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         print(f"backfill: {args.folder}: not a folder", file=sys.stderr)
         return 1
-    engine = _engine_or_exit(settings)
+    engine = _engine_or_exit(settings.watchlists.paths)
     return run_backfill(settings, engine, args.folder, publish_mode=args.publish, flush_timeout=args.flush_timeout)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.status import run_status
+
+    settings, _path = _settings_or_exit(args.config)
+    return run_status(settings, json_output=args.json, timeout=args.timeout, max_age=args.max_age)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -145,7 +128,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="monitor", description=__doc__)
+    parser = argparse.ArgumentParser(prog="monitor", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -162,9 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     tag = with_config(commands.add_parser("tag", help="tag files once and print the result (no broker needed)"))
-    tag.add_argument("--json", action="store_true", help="one JSON object per line per file")
+    tag.add_argument("--json", action="store_true", help="one JSON object per line per file (with --explain too)")
     tag.add_argument("--explain", action="store_true", help="why each rule fired or did not")
-    tag.add_argument("files", nargs="+")
+    tag.add_argument(
+        "--watchlist",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="tag with this watchlist file or folder instead of the configured ones (repeatable)",
+    )
+    tag.add_argument("files", nargs="+", metavar="FILE")
     tag.set_defaults(func=cmd_tag)
 
     check = with_config(commands.add_parser("check", help="validate the config and every watchlist"))
@@ -190,6 +180,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering after tagging (default 30)"
     )
     backfill.set_defaults(func=cmd_backfill)
+
+    status = with_config(
+        commands.add_parser(
+            "status",
+            help="is the daemon running and healthy (exit 0 ok, 1 degraded, 2 not running, 3 unknown)",
+            description="Reads the state folder (read-only) and the retained status topic. Exit codes: 0 ok; "
+            "1 degraded (broker not connected or unreachable, outbox older than --max-age, last reload failed); "
+            "2 not running; 3 unknown (the state folder cannot be read).",
+        )
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the status topic (default 3)")
+    status.add_argument(
+        "--max-age", type=float, default=300.0, help="an outbox message older than this is degraded (default 300 s)"
+    )
+    status.set_defaults(func=cmd_status)
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("what", choices=["alert"])

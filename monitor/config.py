@@ -6,8 +6,9 @@ Unknown keys are rejected so that a typo in the config is an error, not a silent
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from monitor import topics
-from monitor.problems import Problem
+from monitor.problems import Problem, validation_message
 
 CONFIG_ENV = "MONITOR_CONFIG"
 DEFAULT_CONFIG_LOCATIONS = (Path("config/monitor.toml"), Path("/etc/monitor/monitor.toml"))
@@ -29,6 +30,8 @@ class WatchSettings(Section):
     paths: list[Path] = Field(default_factory=lambda: [Path("./inbox")])
     include: list[str] = Field(default_factory=lambda: ["*.txt", "*.md", "*.json", "*.html"])
     ignore: list[str] = Field(default_factory=lambda: [".*", "*~", "*.tmp", "*.part", "*.swp"])
+    #: include and ignore patterns match names regardless of case unless this is true
+    case_sensitive: bool = False
     #: a file written in place is read once its size and mtime stayed unchanged this long
     settle_ms: int = Field(default=300, ge=0)
     #: full rescan of the folders, to catch what the watcher missed (0: never)
@@ -86,8 +89,19 @@ class ProcessingSettings(Section):
     workers: int = Field(default=0, ge=0, le=64)
 
 
+#: the default watchlist folder, relative to the working directory (a checkout, a deploy)
+DEFAULT_WATCHLISTS = Path("config/watchlists")
+#: the same watchlists shipped inside the package, for a working directory without that folder
+PACKAGED_WATCHLISTS = Path(__file__).resolve().parent / "watchlists"
+
+
+def _default_watchlists() -> list[Path]:
+    """`config/watchlists` where it exists, else the shipped copy: `monitor tag x.txt` works anywhere."""
+    return [DEFAULT_WATCHLISTS if DEFAULT_WATCHLISTS.is_dir() else PACKAGED_WATCHLISTS]
+
+
 class WatchlistSettings(Section):
-    paths: list[Path] = Field(default_factory=lambda: [Path("config/watchlists")])
+    paths: list[Path] = Field(default_factory=_default_watchlists)
 
 
 class LogSettings(Section):
@@ -160,23 +174,47 @@ def load_settings(explicit: Path | None = None) -> tuple[Settings, Path | None]:
             raise ConfigError([Problem(label, "-", f"cannot read: {exc.strerror or exc}")]) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([Problem(label, "-", f"invalid TOML: {exc}")]) from exc
+    from_env = environment_keys(os.environ)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError([_problem(label, err) for err in exc.errors()]) from exc
+        raise ConfigError([_problem(label, err, from_env) for err in exc.errors()]) from exc
     except SettingsError as exc:  # an environment variable that is not valid JSON where a list is due
+        section = re.search(r'field "(\w+)"', str(exc))
+        names = [name for name, keys in from_env.items() if section and keys[0] == section.group(1)]
         raise ConfigError(
-            [Problem("<environment>", "MONITOR_*", f"{exc}: {exc.__cause__ or ''}".rstrip(": "))]
+            [
+                Problem(
+                    ENVIRONMENT,
+                    " or ".join(names) or "MONITOR_*",
+                    f"not valid JSON: {exc.__cause__ or exc}",
+                )
+            ]
         ) from exc
     return settings, path
 
 
-def _problem(label: str, err: Any) -> Problem:
-    key = ".".join(str(part) for part in err["loc"]) or "-"
-    message = str(err["msg"])
-    if err["type"] == "extra_forbidden":
-        message = "unknown key"
-    return Problem(label, key, message)
+ENVIRONMENT = "<environment>"
+
+
+def environment_keys(environ: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """``MONITOR_<SECTION>__<KEY>`` variables -> the setting they set (``("mqtt", "port")``)."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    return {
+        name: tuple(name[len(prefix) :].lower().split("__"))
+        for name in environ
+        if name.upper().startswith(prefix) and name.upper() != CONFIG_ENV
+    }
+
+
+def _problem(label: str, err: Any, from_env: Mapping[str, tuple[str, ...]]) -> Problem:
+    """The problem, blamed on the environment variable that set the value when one did (it beats the file)."""
+    loc = tuple(str(part) for part in err["loc"])
+    message = validation_message(err, Settings)
+    variable = next((name for name, keys in from_env.items() if loc[: len(keys)] == keys), None)
+    if variable is not None:
+        return Problem(ENVIRONMENT, variable, f"{'.'.join(loc)}: {message}")
+    return Problem(label, ".".join(loc) or "-", message)
 
 
 class PasswordFileError(ValueError):

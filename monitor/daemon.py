@@ -196,16 +196,10 @@ class Daemon:
         try:
             engine = await asyncio.to_thread(load_engine, self.settings.watchlists.paths)
         except WatchlistError as exc:
-            reason = "; ".join(str(p) for p in exc.problems)
-            log.error(
-                "watchlist reload failed; keeping the previous watchlists",
-                why=why,
-                problems=[str(p) for p in exc.problems],
-            )
-            self.activity.metrics.reload(ok=False)
-            self.reload_state.update(reload="failed", reload_reason=reason, reloaded_at=now_iso())
-            await self.publisher.publish_status()
-            return False
+            return await self._reload_failed(why, [str(p) for p in exc.problems])
+        except Exception as exc:  # a fault in loading is a failed reload too, never the end of reloading
+            log.exception("watchlist reload raised", why=why)
+            return await self._reload_failed(why, [f"unexpected error while loading the watchlists: {exc!r}"])
         await self.pipeline.use(engine)  # the swap lands between batches, with workers holding it
         log.info("watchlists reloaded", why=why, watchlist_version=engine.version)
         self.activity.metrics.reload(ok=True)
@@ -213,6 +207,13 @@ class Daemon:
         self.reload_state.pop("reload_reason", None)
         await self.publisher.publish_status()
         return True
+
+    async def _reload_failed(self, why: str, problems: list[str]) -> bool:
+        log.error("watchlist reload failed; keeping the previous watchlists", why=why, problems=problems)
+        self.activity.metrics.reload(ok=False)
+        self.reload_state.update(reload="failed", reload_reason="; ".join(problems), reloaded_at=now_iso())
+        await self.publisher.publish_status()
+        return False
 
     async def _picked_up(self, key: str) -> None:
         self.activity.picked_up(key)

@@ -1,12 +1,14 @@
 """structlog set-up: JSON lines for journald, console rendering on a terminal, and the stdlib loggers of
-libraries (aiomqtt, asyncio) rendered the same way. Secrets are masked before rendering."""
+libraries (aiomqtt, asyncio) rendered the same way. Secrets are masked before rendering; on the journal
+each line carries its syslog priority, so that `journalctl -p warning` filters."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -32,6 +34,34 @@ def _show_undecodable(_logger: Any, _name: str, event: MutableMapping[str, Any])
         elif isinstance(value, list | tuple) and any(isinstance(item, str) for item in value):
             event[key] = [shown(item) if isinstance(item, str) else item for item in value]
     return event
+
+
+#: sd-daemon(3) priorities (SD_CRIT, SD_ERR, SD_WARNING, SD_INFO) from these logging levels up; SD_DEBUG below
+_PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
+
+
+def is_journal(stream: Any, environ: Mapping[str, str] = os.environ) -> bool:
+    """True when `stream` is the journal's stream: ``JOURNAL_STREAM`` (`device:inode`, set by systemd)
+    names it. A child with its stderr redirected inherits the variable, so the file itself is compared."""
+    device, _, inode = environ.get("JOURNAL_STREAM", "").partition(":")
+    try:
+        status = os.fstat(stream.fileno())
+        return (status.st_dev, status.st_ino) == (int(device), int(inode))
+    except (ValueError, OSError, AttributeError):  # unset or malformed, or a stream without a file
+        return False
+
+
+class _JournalPrefix(logging.Formatter):
+    """Prefixes every line of a record with its priority (`<3>` for an error): journald strips it and
+    files the line under that priority instead of the stream's default."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = next((number for level, number in _PRIORITIES if record.levelno >= level), 7)
+        return "\n".join(f"<{priority}>{line}" for line in self.inner.format(record).splitlines())
 
 
 def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
@@ -66,7 +96,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         ],
     )
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
+    handler.setFormatter(_JournalPrefix(formatter) if is_journal(stream) else formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

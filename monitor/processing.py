@@ -116,7 +116,7 @@ class Processor:
         try:
             results = iter(analyses)
             for read in prepared.reads:  # in key order: the first article with some content is the one that alerts
-                with structlog.contextvars.bound_contextvars(article=read.key):  # on every line about it
+                with structlog.contextvars.bound_contextvars(path=read.key):  # on every line about it, as elsewhere
                     if read.job is None:
                         prepared.processed.append(ProcessedArticle(read.key, read.version, read.sha, (), ()))
                         prepared.outcomes.append(Outcome(read.key, "duplicate"))

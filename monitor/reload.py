@@ -86,7 +86,10 @@ class WatchlistWatcher:
                         await asyncio.wait_for(self._next_relevant(inotify), timeout=self.debounce)
                     except TimeoutError:
                         break
-                await on_change(f"watchlist file changed: {first}")
+                try:
+                    await on_change(f"watchlist file changed: {first}")
+                except Exception:  # one failed attempt must not end the watching: the next edit reloads
+                    log.exception("watchlist reload attempt failed; still watching")
 
     async def _next_relevant(self, inotify: Inotify) -> str:
         while True:

@@ -330,7 +330,52 @@ class StateLock:
         except OSError:
             return "?"
 
+    def held(self) -> bool:
+        """Whether a process holds the lock, probed without taking it for more than an instant and
+        without writing (``monitor status``); raises OSError when the folder cannot be read."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the probe's own shared lock
+        return False
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateSummary:
+    """What a state database says about a daemon's work, read without writing (``monitor status``)."""
+
+    outbox_depth: int
+    #: when the oldest message waiting for the broker was queued (None: the outbox is empty)
+    oldest_pending_at: float | None
+    #: when an article was last handled (None: never)
+    last_article_at: float | None
+    #: articles by status (`done`, `duplicate`, `error`) and `errors`: the error records kept
+    counts: dict[str, int]
+
+
+def read_state(state_dir: Path) -> StateSummary | None:
+    """A read-only look at the state database (None when there is none yet); raises sqlite3.Error or
+    OSError when it cannot be read. Never creates, migrates or locks anything a daemon needs."""
+    path = state_dir / DB_NAME
+    if not path.is_file():
+        return None
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        depth, oldest = db.execute("SELECT count(*), min(created_at) FROM outbox").fetchone()
+        (last,) = db.execute("SELECT max(seen_at) FROM articles").fetchone()
+        counts = {status: int(n) for status, n in db.execute("SELECT status, count(*) FROM articles GROUP BY status")}
+        counts["errors"] = int(db.execute("SELECT count(*) FROM errors").fetchone()[0])
+    finally:
+        db.close()
+    return StateSummary(int(depth), oldest, last, counts)

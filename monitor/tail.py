@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
-from rich.console import Console
 from rich.text import Text
 
 from monitor.config import MqttSettings
 from monitor.engine.result import SEVERITIES
 from monitor.mqtt import Backoff, describe_error, make_client
+from monitor.terminal import console, highlighted, json_line, safe_text
 from monitor.topics import alerts_filter
 
 STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
@@ -36,32 +36,26 @@ class TailFilter:
         return not (self.watchlist and alert.get("watchlist_version") != self.watchlist)
 
 
+def _line(value: object) -> str:
+    return safe_text(str(value), one_line=True)
+
+
 def render_alert(alert: dict[str, Any]) -> Text:
-    """Severity, rule, article, and each evidence passage with its matched words highlighted."""
+    """Severity, rule, article, and each evidence passage with its matched words highlighted; article
+    text made safe for the terminal (`monitor.terminal`)."""
     rule = alert["rule"]
     article = alert["article"]
     out = Text()
     out.append(f"[{rule['severity'].upper()}]", style=STYLE.get(rule["severity"], ""))
-    out.append(f" {rule['id']}", style="bold")
-    out.append(f"  {article['title']}\n")
-    out.append(f"  {article['path']}  id={alert['id']}", style="dim")
+    out.append(f" {_line(rule['id'])}", style="bold")
+    out.append(f"  {_line(article['title'])}\n")
+    out.append(f"  {_line(article['path'])}  id={_line(alert['id'])}", style="dim")
     if alert.get("supersedes"):
-        out.append(f"  supersedes={alert['supersedes']}", style="dim")
+        out.append(f"  supersedes={_line(alert['supersedes'])}", style="dim")
     out.append("\n")
     for evidence in alert.get("evidence", []):
-        passage = Text("  > ")
-        base = evidence["start"]
-        cursor = 0
-        text = evidence["text"]
-        for span in sorted(evidence["spans"], key=lambda s: s["start"]):
-            start, end = span["start"] - base, span["end"] - base
-            if start < cursor or end > len(text):
-                continue
-            passage.append(text[cursor:start])
-            passage.append(text[start:end], style="bold reverse")
-            cursor = end
-        passage.append(text[cursor:])
-        out.append_text(passage)
+        spans = ((span["start"], span["end"], "bold reverse") for span in evidence["spans"])
+        out.append_text(Text("  > ").append_text(highlighted(evidence["text"], evidence["start"], spans)))
         out.append("\n")
     return out
 
@@ -74,7 +68,7 @@ async def tail(
     client_id: str | None,
     count: int = 0,
 ) -> None:
-    console = Console(highlight=False)
+    out = console()
     backoff = Backoff()
     seen = 0
     announced_down = False
@@ -102,9 +96,9 @@ async def tail(
                     if not isinstance(alert, dict) or not wanted.accepts(alert):
                         continue
                     if as_json:
-                        print(json.dumps(alert, ensure_ascii=False), flush=True)
+                        print(json_line(alert), flush=True)
                     else:
-                        console.print(render_alert(alert))
+                        out.print(render_alert(alert))
                     seen += 1
                     if count and seen >= count:
                         return

@@ -394,7 +394,7 @@ def tagged_alerts(files: list[Path]) -> dict[str, tuple[str, str]]:
         for line in result.stdout.splitlines():
             doc = json.loads(line)
             for rule in doc["rules"]:
-                expected[rule["alert_id"]] = (rule["rule"], Path(doc["path"]).name)
+                expected[rule["id"]] = (rule["rule"], Path(doc["path"]).name)
     return expected
 
 

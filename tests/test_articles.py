@@ -123,3 +123,34 @@ def test_read_file_rejects_oversized_files(tmp_path: Path) -> None:
     with pytest.raises(ArticleError) as err:
         read_file(tmp_path / "big.txt", [tmp_path], 1000)
     assert err.value.reason == "too-large"
+
+
+BODY = "Russia and North Korea signed a new agreement on defence in Moscow on Friday.\n"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "Asha Verma\n12 Jan 2026\n",  # a name, then a date
+        "By: Ravi Kumar\nJul 13, 2025 3 hours ago\n",  # a byline, then a date with junk
+        "Updated: 12 July 2025, 10:30 AM IST\n",
+        "लेखक: राम प्रसाद\n12 जुलाई 2025\n",
+    ],
+)
+def test_bylines_and_date_lines_are_not_the_title(head: str) -> None:
+    article = parse_article("a.txt", f"{head}Moscow and Pyongyang sign pact\n\n{BODY}".encode())
+    assert article.title == "Moscow and Pyongyang sign pact"
+    assert article.text.startswith(head)  # the text is tagged as written: offsets do not move
+
+
+def test_a_long_first_paragraph_taken_as_title_is_cut_at_a_sentence_end() -> None:
+    first = "मास्को। " + "रूस और उत्तर कोरिया ने शुक्रवार को रक्षा पर एक नए समझौते पर हस्ताक्षर किए। " + "दोनों देशों ने कहा " * 20
+    article = parse_article("a.txt", f"{first}\n\nMore.\n".encode())
+    assert article.title == "मास्को। रूस और उत्तर कोरिया ने शुक्रवार को रक्षा पर एक नए समझौते पर हस्ताक्षर किए।"
+    unbroken = "word " * 100
+    title = parse_article("b.txt", f"{unbroken}\n".encode()).title
+    assert len(title) <= 201 and title.endswith("word…")
+
+
+def test_a_short_title_case_headline_without_a_date_after_it_stays_the_title() -> None:
+    assert parse_article("a.txt", f"Putin Meets Kim\n\n{BODY}".encode()).title == "Putin Meets Kim"

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerts import build_alert
+from monitor.articles import parse_article
+from monitor.engine import load_engine
 from tests.engine.test_seeds import ENTITIES, RULES
-from tests.support import SEEDS, monitor_cli
+from tests.support import SEEDS, WATCHLISTS, monitor_cli
 
 PACT = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 
@@ -72,3 +75,91 @@ def test_tag_explain_says_which_group_is_missing(tmp_path: Path) -> None:
     line = next(line for line in result.stdout.splitlines() if "russia-dprk-agreement" in line)
     assert "not fired" in line
     assert "agreement word" in result.stdout.split("russia-dprk-agreement", 1)[1].split("russia-dprk-military")[0]
+
+
+LONG = PACT.replace(
+    "in Moscow today", "in Moscow today, in a ceremony that went on for hours in the great hall of the Kremlin"
+)
+
+
+@pytest.mark.e2e
+def test_tag_json_rule_objects_have_the_alert_payloads_field_names(tmp_path: Path) -> None:
+    article_path = tmp_path / "pact.txt"
+    article_path.write_text(PACT, encoding="utf-8")
+    result = monitor_cli("tag", "--json", str(article_path))
+    assert result.returncode == 0, result.stderr
+    [rule] = json.loads(result.stdout)["rules"]
+    article = parse_article(str(article_path), article_path.read_bytes())
+    tagged = load_engine([WATCHLISTS]).tag(article.text)
+    payload = build_alert(article, tagged, tagged.rules[0], watchlist_version="v").model_dump(mode="json")
+    assert set(rule) == {"rule", "id", "title", "severity", "evidence"}
+    assert rule["rule"] == payload["rule"]["id"]  # the contract: `rule` is the rule id
+    assert (rule["id"], rule["evidence"]) == (payload["id"], payload["evidence"])
+    assert (rule["title"], rule["severity"]) == (payload["rule"]["title"], payload["rule"]["severity"])
+
+
+@pytest.mark.e2e
+def test_tag_explain_json_prints_one_json_explanation_per_file(tmp_path: Path) -> None:
+    (tmp_path / "pact.txt").write_text(PACT, encoding="utf-8")
+    (tmp_path / "visit.txt").write_text("Visit\n\nRussia and North Korea held talks in Moscow.\n", encoding="utf-8")
+    result = monitor_cli("tag", "--explain", "--json", str(tmp_path / "pact.txt"), str(tmp_path / "visit.txt"))
+    assert result.returncode == 0, result.stderr
+    pact, visit = (json.loads(line) for line in result.stdout.splitlines())
+    fired = {rule["rule"]: rule["fired"] for rule in pact["rules"]}
+    assert fired["russia-dprk-agreement"] and not fired["russia-dprk-military"]
+    [agreement] = [rule for rule in visit["rules"] if rule["rule"] == "russia-dprk-agreement"]
+    assert not agreement["fired"] and "id" not in agreement
+    assert "agreement word" in agreement["summary"]
+    [qualifying] = [
+        p for r in pact["rules"] if r["rule"] == "russia-dprk-agreement" for p in r["passages"] if p["qualifies"]
+    ]
+    assert {span["source"] for span in qualifying["spans"]} >= {"russia", "north-korea", "terms:agreement"}
+
+
+@pytest.mark.e2e
+def test_tag_with_watchlist_uses_that_file(tmp_path: Path) -> None:
+    watchlist = tmp_path / "planets.yaml"
+    watchlist.write_text(
+        "entities:\n  - {id: mars, name: Mars, kind: place, aliases: {en: [Mars]}}\n"
+        "rules:\n  - {id: red, title: Red, severity: low, all: [{entities: [mars]}]}\n"
+    )
+    (tmp_path / "a.txt").write_text("Mars\n\nRussia and North Korea signed a pact about Mars.\n")
+    result = monitor_cli("tag", "--json", "--watchlist", str(watchlist), str(tmp_path / "a.txt"))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [e["id"] for e in doc["entities"]] == ["mars"] and [r["rule"] for r in doc["rules"]] == ["red"]
+
+
+@pytest.mark.e2e
+def test_piped_output_is_not_hard_wrapped(tmp_path: Path) -> None:
+    (tmp_path / "long.txt").write_text(LONG, encoding="utf-8")
+    sentence = LONG.split("\n\n")[1].strip()
+    for args in ([], ["--explain"]):
+        result = monitor_cli("tag", *args, str(tmp_path / "long.txt"), env={"COLUMNS": "80"})
+        assert result.returncode == 0, result.stderr
+        assert any(line.strip() == sentence for line in result.stdout.splitlines()), result.stdout
+
+
+@pytest.mark.e2e
+def test_help_is_written_for_users() -> None:
+    result = monitor_cli("--help")
+    assert result.returncode == 0
+    assert "Thin" not in result.stdout and "``" not in result.stdout
+    assert "watchlists" in result.stdout and "MQTT" in result.stdout
+
+
+@pytest.mark.e2e
+def test_tag_outside_the_checkout_falls_back_to_the_shipped_watchlists(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text(PACT, encoding="utf-8")
+    result = monitor_cli("tag", "--json", "x.txt", cwd=tmp_path)  # no config/, no config/watchlists here
+    assert result.returncode == 0, result.stderr
+    assert [rule["rule"] for rule in json.loads(result.stdout)["rules"]] == ["russia-dprk-agreement"]
+    checked = monitor_cli("check", cwd=tmp_path)
+    assert checked.returncode == 0 and "monitor/watchlists" in checked.stdout
+
+
+def test_the_shipped_watchlists_are_the_config_folders_files() -> None:
+    from monitor.config import PACKAGED_WATCHLISTS
+
+    shipped = {path.name: path.read_bytes() for path in PACKAGED_WATCHLISTS.glob("*.yaml")}
+    assert shipped and shipped == {path.name: path.read_bytes() for path in WATCHLISTS.glob("*.yaml")}

@@ -102,5 +102,42 @@ def test_an_environment_value_that_is_not_json_is_one_clear_problem(monkeypatch:
     with pytest.raises(ConfigError) as err:
         load_settings(None)
     [problem] = err.value.problems
-    assert problem.file == "<environment>"
-    assert '"watch"' in problem.message
+    assert (problem.file, problem.key) == ("<environment>", "MONITOR_WATCH__PATHS")
+    assert "not valid JSON" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("MONITOR_MQTT__PORT", "abc", "mqtt.port: Input should be a valid integer"),
+        ("MONITOR_MQTT__HOTS", "x", "mqtt.hots: unknown key; did you mean 'host'?"),
+        ("MONITOR_LOG__LEVEL", "debg", "did you mean 'debug'?"),
+    ],
+)
+def test_a_wrong_environment_value_names_the_variable_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, fragment: str
+) -> None:
+    conf = write(tmp_path / "m.toml", '[mqtt]\nport = 1883\n[log]\nlevel = "info"\n')
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings(conf)
+    [problem] = err.value.problems
+    assert (problem.file, problem.key) == ("<environment>", variable)
+    assert fragment in problem.message
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragment"),
+    [
+        ("[mqtt]\nhots = 'x'\n", "mqtt.hots: unknown key; did you mean 'host'?"),
+        ("[mqtt.tls]\nca_fiel = 'x'\n", "mqtt.tls.ca_fiel: unknown key; did you mean 'ca_file'?"),
+        ("[log]\nformat = 'jsno'\n", "did you mean 'json'?"),
+        ("[wach]\n", "wach: unknown key; did you mean 'watch'?"),
+    ],
+)
+def test_a_mistyped_key_or_value_gets_a_did_you_mean(tmp_path: Path, toml: str, fragment: str) -> None:
+    conf = write(tmp_path / "m.toml", toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(conf)
+    [problem] = err.value.problems
+    assert fragment in str(problem)

@@ -3,14 +3,26 @@ watchlist is rejected (log and status) while the old rules keep working; restart
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor.config import MqttSettings, Settings, WatchSettings
-from monitor.reload import concerns, restart_needed, watched_folders
-from tests.support import Collector, DaemonProcess, Mosquitto, wait_until
+from monitor.reload import WatchlistWatcher, concerns, restart_needed, watched_folders
+from tests.support import (
+    Collector,
+    DaemonProcess,
+    Mosquitto,
+    free_port,
+    monitor_cli,
+    wait_until,
+    wait_until_async,
+)
 
 ENTITIES = """
 entities:
@@ -179,3 +191,72 @@ def test_single_files_and_folders_are_watched_through_their_folder(tmp_path: Pat
     assert folders == {tmp_path / "lists": None, tmp_path: {"one.yaml"}}
     assert concerns(None, "x.yml") and not concerns(None, ".x.yaml.swp") and not concerns(None, ".x.yaml")
     assert concerns({"one.yaml"}, "one.yaml") and not concerns({"one.yaml"}, "two.yaml")
+
+
+TAGGED = "entities: !foo [1]\n"
+
+
+@pytest.mark.e2e
+def test_a_yaml_tag_is_one_problem_line_for_check_and_stops_run_with_exit_2(tmp_path: Path) -> None:
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "test.yaml").write_text(V1)
+    (folder / "tagged.yaml").write_text(TAGGED)
+    env = {"MONITOR_WATCHLISTS__PATHS": json.dumps([str(folder)])}
+    checked = monitor_cli("check", cwd=tmp_path, env=env)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    [line] = checked.stdout.splitlines()
+    assert line == f"{folder / 'tagged.yaml'}:1: (yaml): unknown tag '!foo': a watchlist is plain YAML"
+    daemon = DaemonProcess(tmp_path / "d", free_port(), extra_env=env)
+    daemon.start()
+    assert daemon.proc is not None and daemon.proc.wait(30) == 2
+    [invalid] = daemon.events("invalid watchlist")
+    assert invalid["problem"].startswith(f"{folder / 'tagged.yaml'}:1:")
+    assert "Traceback" not in daemon.log_path.read_text()
+
+
+@pytest.mark.e2e
+def test_a_yaml_tag_written_while_running_is_a_failed_reload_and_later_edits_still_reload(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "test.yaml").write_text(V1)
+    daemon, collector = start(tmp_path, broker, folder)
+    try:
+        (folder / "tagged.yaml").write_text(TAGGED)
+        wait_until(lambda: statuses(collector)[-1].get("reload") == "failed", 30, what="reload failed")
+        assert "unknown tag '!foo'" in statuses(collector)[-1]["reload_reason"]
+        (folder / "tagged.yaml").unlink()
+        (folder / "test.yaml").write_text(V2)
+        wait_until(lambda: statuses(collector)[-1].get("reload") == "ok", 30, what="a later edit reloaded")
+        daemon.drop("gamma.txt", article(1, "Gammaland"))
+        wait_until(lambda: rules_for(collector, "gamma.txt") == ["alpha-gamma"], 30, what="alert from the edit")
+    finally:
+        assert daemon.stop() == 0
+    [failed] = daemon.events("watchlist reload failed; keeping the previous watchlists")
+    assert any("tagged.yaml:1" in problem for problem in failed["problems"])
+    collector.stop()
+
+
+async def test_the_watchlist_watcher_survives_a_reload_attempt_that_raises(tmp_path: Path) -> None:
+    watcher = WatchlistWatcher([tmp_path], debounce=0.05)
+    calls: list[str] = []
+
+    async def on_change(why: str) -> None:
+        calls.append(why)
+        if len(calls) == 1:
+            raise RuntimeError("a fault in the first reload")
+
+    task = asyncio.create_task(watcher.run(on_change))
+    try:
+        await asyncio.wait_for(watcher.ready.wait(), 5)
+        (tmp_path / "a.yaml").write_text("rules: []\n")
+        await wait_until_async(lambda: len(calls) == 1, 10, what="first reload attempt")
+        (tmp_path / "b.yaml").write_text("rules: []\n")
+        await wait_until_async(lambda: len(calls) == 2, 10, what="a reload after the failed one")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert calls[1] == "watchlist file changed: b.yaml"

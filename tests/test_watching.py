@@ -6,7 +6,10 @@ import shutil
 import time
 from pathlib import Path
 
-from tests.support import Collector, DaemonProcess, Mosquitto, wait_until
+import pytest
+
+from monitor.sources.tree import NameFilter
+from tests.support import Collector, DaemonProcess, Mosquitto, free_port, wait_until
 
 GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 
@@ -184,3 +187,31 @@ def test_a_folder_swapped_for_a_symlink_never_leads_outside(tmp_path: Path, brok
         collector.stop()
     titles = [a["article"]["title"] for a in collector.payloads("newsmon/alerts/")]
     assert titles == ["Pact signed"]
+
+
+@pytest.mark.e2e
+def test_an_upper_case_name_is_taken_and_a_name_not_taken_is_one_debug_line(tmp_path: Path) -> None:
+    daemon = DaemonProcess(tmp_path / "d", free_port())  # no broker needed: alerts wait in the outbox
+    daemon.start()
+    daemon.wait_ready()
+    try:
+        daemon.drop("UPPER.TXT", GOOD)
+        (daemon.inbox / "report.pdf").write_bytes(b"%PDF-1.4 not an article")  # written in place
+        daemon.drop("notes.doc", b"a moved-in file that is not taken either")
+        wait_until(lambda: processed_paths(daemon) == ["UPPER.TXT"], 30, what="UPPER.TXT processed")
+        wait_until(lambda: len(daemon.events("file not taken")) >= 2, 30, what="the debug lines")
+        time.sleep(0.5)  # any late duplicate line would show by now
+    finally:
+        assert daemon.stop() == 0
+    not_taken = {Path(e["path"]).name: e["reason"] for e in daemon.events("file not taken")}
+    assert not_taken == {"report.pdf": "not matched by watch.include", "notes.doc": "not matched by watch.include"}
+    assert len(daemon.events("file not taken")) == 2  # one line per file, however many events it made
+
+
+def test_include_and_ignore_patterns_match_regardless_of_case_unless_configured() -> None:
+    names = NameFilter(("*.txt",), ("*.tmp",))
+    assert names.accepts_file("UPPER.TXT") and names.accepts_file("a.Txt")
+    assert names.why_not("X.TMP.TXT") is None and names.why_not("a.TXT.TMP") == "matched by watch.ignore"
+    assert names.why_not("report.pdf") == "not matched by watch.include"
+    strict = NameFilter(("*.txt",), ("*.tmp",), case_sensitive=True)
+    assert not strict.accepts_file("UPPER.TXT") and strict.accepts_file("lower.txt")

@@ -8,77 +8,26 @@ so folding widens only the aliases that opted into it.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import ahocorasick
 
+from monitor.engine.aliases import Located, alias_forms, check_alias
 from monitor.engine.compiled import Candidate, Compiled, CompiledRule, EntityInfo, KeyCheck, KeyValue
-from monitor.engine.normalize import fold, lower, normalize_phrase
+from monitor.engine.normalize import fold, lower
 from monitor.engine.segment import SEPARATOR, is_word_char, scan_text
-from monitor.engine.watchlist import AliasSpec, Entity, LoadedFile, Paradigm, Rule, dotted
+from monitor.engine.watchlist import AliasSpec, Entity, Extension, LoadedFile, Paradigm, Rule
 from monitor.problems import Problem
 
 TERMS_PREFIX = "terms:"
-MIN_ALIAS_LENGTH = 3
 
 
-@dataclass(frozen=True, slots=True)
-class _Located:
-    """An item of a loaded file with its key path, for problems that point at a line."""
-
-    file: LoadedFile
-    keys: tuple[str | int, ...]
-
-    def more(self, *more_keys: str | int) -> _Located:
-        return _Located(self.file, (*self.keys, *more_keys))
-
-    def problem(self, message: str, *more_keys: str | int) -> Problem:
-        keys = (*self.keys, *more_keys)
-        return Problem(self.file.path, dotted(keys), message, self.file.line_of(*keys))
-
-
-def alias_forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
-    """The alias and its allowed inflections, each normalized as a whole, like the text it must
-    match (`हिन्` + `दी` is `हिंदी`, as the text's `हिन्दी` becomes)."""
-    base = normalize_phrase(alias.text)
-    if alias.forms is not None:
-        paradigm = paradigms[alias.forms]
-        stem = base.removesuffix(normalize_phrase(paradigm.stem)) if paradigm.stem else base
-        return [normalize_phrase(stem + ending) for ending in paradigm.endings]
-    if alias.suffixes is not None:
-        return [normalize_phrase(base + suffix) for suffix in alias.suffixes]
-    return [base]
-
-
-def _entity_aliases(entity: Entity, where: _Located) -> Iterator[tuple[AliasSpec, _Located]]:
+def _entity_aliases(entity: Entity, where: Located) -> Iterator[tuple[AliasSpec, Located]]:
     for language, aliases in entity.aliases.items():
         for index, alias in enumerate(aliases):
             yield alias, where.more("aliases", language, index)
-
-
-def _check_alias(alias: AliasSpec, where: _Located, paradigms: dict[str, Paradigm]) -> list[Problem]:
-    problems = []
-    if alias.forms is not None and alias.suffixes is not None:
-        problems.append(where.problem("give either forms or suffixes, not both"))
-    if alias.forms is not None:
-        paradigm = paradigms.get(alias.forms)
-        if paradigm is None:
-            problems.append(where.problem(f"unknown paradigm {alias.forms!r}", "forms"))
-        elif paradigm.stem and not normalize_phrase(alias.text).endswith(normalize_phrase(paradigm.stem)):
-            problems.append(where.problem(f"paradigm {alias.forms!r} needs an alias ending in {paradigm.stem!r}"))
-    if alias.fold and alias.case:
-        problems.append(where.problem("a case-sensitive alias cannot also fold spelling variants"))
-    length = len(normalize_phrase(alias.text).replace(" ", ""))
-    if length < MIN_ALIAS_LENGTH and not alias.case:
-        problems.append(
-            where.problem(f"alias {alias.text!r} is too short ({length} letters); mark an acronym `case: true`")
-        )
-    if alias.case and not re.search("[A-Za-z]", alias.text):
-        problems.append(where.problem("`case: true` only makes sense for Latin letters"))
-    return problems
 
 
 def _collide(first: Candidate, second: Candidate) -> bool:
@@ -177,13 +126,17 @@ class _Definitions:
     """What the files define, by name: the first definition of each, with where it is."""
 
     paradigms: dict[str, Paradigm]
-    entities: dict[str, tuple[Entity, _Located]]
-    term_groups: dict[str, tuple[dict[str, list[AliasSpec]], _Located]]
-    rules: dict[str, tuple[Rule, _Located]]
+    entities: dict[str, tuple[Entity, Located]]
+    term_groups: dict[str, tuple[dict[str, list[AliasSpec]], Located]]
+    rules: dict[str, tuple[Rule, Located]]
     read_also: tuple[str, ...]
+    #: `extend:` entries of every file, in file order: (entity id, extension, where)
+    extensions: list[tuple[str, Extension, Located]]
+    #: names defined in parts of files that failed validation (reported there): not unknown
+    broken: frozenset[str]
 
 
-def _is_first(kind: str, name: str, seen: dict[str, Any], where: _Located, problems: list[Problem]) -> bool:
+def _is_first(kind: str, name: str, seen: dict[str, Any], where: Located, problems: list[Problem]) -> bool:
     """Whether `name` is not in `seen` yet; a duplicate is a problem (saying where the first is)."""
     if name not in seen:
         return True
@@ -196,24 +149,26 @@ def _is_first(kind: str, name: str, seen: dict[str, Any], where: _Located, probl
 def _collect_definitions(files: Sequence[LoadedFile]) -> tuple[_Definitions, list[Problem]]:
     """Step 1: paradigms, entities, term groups and rules of all files; duplicates are problems."""
     problems: list[Problem] = []
-    found = _Definitions({}, {}, {}, {}, tuple(dict.fromkeys(m for file in files for m in file.content.read_also)))
+    read_also = tuple(dict.fromkeys(marker for file in files for marker in file.content.read_also))
+    found = _Definitions({}, {}, {}, {}, read_also, [], frozenset().union(*(file.broken for file in files)))
     for file in files:
         content = file.content
         for name, paradigm in content.paradigms.items():
-            if _is_first("paradigm", name, found.paradigms, _Located(file, ("paradigms", name)), problems):
+            if _is_first("paradigm", name, found.paradigms, Located(file, ("paradigms", name)), problems):
                 found.paradigms[name] = paradigm
         for index, entity in enumerate(content.entities):
-            id_where = _Located(file, ("entities", index, "id"))
+            id_where = Located(file, ("entities", index, "id"))
             if _is_first("entity id", entity.id, found.entities, id_where, problems):
-                found.entities[entity.id] = (entity, _Located(file, ("entities", index)))
+                found.entities[entity.id] = (entity, Located(file, ("entities", index)))
+        found.extensions.extend((name, more, Located(file, ("extend", name))) for name, more in content.extend.items())
         for name, by_language in content.terms.items():
-            where = _Located(file, ("terms", name))
+            where = Located(file, ("terms", name))
             if _is_first("term group", name, found.term_groups, where, problems):
                 found.term_groups[name] = (by_language, where)
         for index, rule in enumerate(content.rules):
-            id_where = _Located(file, ("rules", index, "id"))
+            id_where = Located(file, ("rules", index, "id"))
             if _is_first("rule id", rule.id, found.rules, id_where, problems):
-                found.rules[rule.id] = (rule, _Located(file, ("rules", index)))
+                found.rules[rule.id] = (rule, Located(file, ("rules", index)))
     return found, problems
 
 
@@ -226,11 +181,11 @@ class _AliasKeys:
         self.problems: list[Problem] = []
 
     def add(
-        self, alias: AliasSpec, where: _Located, target: str, role: Literal["match", "exclude"], folds: bool
+        self, alias: AliasSpec, where: Located, target: str, role: Literal["match", "exclude"], folds: bool
     ) -> None:
         """The alias's keys (none when its paradigm is unknown); an entity alias (`match` of an
         entity) that matches another entity's is a problem."""
-        self.problems.extend(_check_alias(alias, where, self.paradigms))
+        self.problems.extend(check_alias(alias, where, self.paradigms))
         if alias.forms is not None and alias.forms not in self.paradigms:
             return
         unique = role == "match" and not target.startswith(TERMS_PREFIX)
@@ -248,7 +203,7 @@ def _shared_with(others: Sequence[Candidate], candidate: Candidate) -> str | Non
     return None
 
 
-def _add_entity(entity: Entity, where: _Located, keys: _AliasKeys) -> None:
+def _add_entity(entity: Entity, where: Located, keys: _AliasKeys) -> None:
     if not any(entity.aliases.values()):
         keys.problems.append(where.problem(f"entity {entity.id!r} has no aliases", "aliases"))
     for language, aliases in entity.aliases.items():
@@ -260,7 +215,26 @@ def _add_entity(entity: Entity, where: _Located, keys: _AliasKeys) -> None:
         keys.add(alias, where.more("exclude", index), entity.id, "exclude", alias.fold or False)
 
 
-def _add_term_group(name: str, by_language: dict[str, list[AliasSpec]], where: _Located, keys: _AliasKeys) -> None:
+def _add_extension(
+    entity_id: str, more: Extension, where: Located, definitions: _Definitions, keys: _AliasKeys
+) -> None:
+    if entity_id not in definitions.entities:
+        if entity_id in definitions.broken:
+            return
+        keys.problems.append(
+            where.problem(f"unknown entity {entity_id!r}: `extend` adds to an entity defined elsewhere")
+        )
+        return
+    entity = definitions.entities[entity_id][0]
+    for language, aliases in more.aliases.items():
+        for index, alias in enumerate(aliases):
+            folds = entity.fold if alias.fold is None else alias.fold
+            keys.add(alias, where.more("aliases", language, index), entity_id, "match", folds)
+    for index, alias in enumerate(more.exclude):
+        keys.add(alias, where.more("exclude", index), entity_id, "exclude", alias.fold or False)
+
+
+def _add_term_group(name: str, by_language: dict[str, list[AliasSpec]], where: Located, keys: _AliasKeys) -> None:
     if not any(by_language.values()):
         keys.problems.append(where.problem(f"term group {name!r} has no terms"))
     for language, terms in by_language.items():
@@ -273,12 +247,14 @@ def _alias_keys(definitions: _Definitions) -> _AliasKeys:
     keys = _AliasKeys(definitions.paradigms)
     for entity, where in definitions.entities.values():
         _add_entity(entity, where, keys)
+    for entity_id, more, where in definitions.extensions:
+        _add_extension(entity_id, more, where, definitions, keys)
     for name, (by_language, where) in definitions.term_groups.items():
         _add_term_group(name, by_language, where, keys)
     return keys
 
 
-def _rule_problems(rule: Rule, where: _Located, definitions: _Definitions) -> list[Problem]:
+def _rule_problems(rule: Rule, where: Located, definitions: _Definitions) -> list[Problem]:
     """Empty groups, unknown entities and term groups, a `near` scope without its number."""
     problems = []
     for section in ("all", "none"):
@@ -286,12 +262,12 @@ def _rule_problems(rule: Rule, where: _Located, definitions: _Definitions) -> li
             if not group.entities and not group.terms:
                 problems.append(where.problem("a group needs entities or terms", section, index))
             for position, entity_id in enumerate(group.entities):
-                if entity_id not in definitions.entities:
+                if entity_id not in definitions.entities and entity_id not in definitions.broken:
                     problems.append(
                         where.problem(f"unknown entity {entity_id!r}", section, index, "entities", position)
                     )
             for position, term_name in enumerate(group.terms):
-                if term_name not in definitions.term_groups:
+                if term_name not in definitions.term_groups and term_name not in definitions.broken:
                     problems.append(
                         where.problem(f"unknown term group {term_name!r}", section, index, "terms", position)
                     )
@@ -374,7 +350,7 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
     alias_keys = _alias_keys(definitions)
     rules, rule_problems = _compile_rules(definitions)
     problems += alias_keys.problems + rule_problems
-    if problems:
+    if any(problem.level == "error" for problem in problems):
         return None, problems
     exact_automaton, fold_automaton, key_counts = _automata(alias_keys.keys)
     rules_by_anchor, rules_by_second, unanchored = _choose_anchors(rules, key_counts)
@@ -393,4 +369,4 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
         read_also=definitions.read_also,
         version=_version(files),
     )
-    return compiled, []
+    return compiled, problems  # warnings only

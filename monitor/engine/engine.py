@@ -142,18 +142,18 @@ def _load_files(paths: Sequence[Path]) -> tuple[Engine | None, list[Problem]]:
     for path in files:
         file, file_problems = load_file(path)
         problems.extend(file_problems)
-        if file is not None:
+        if file is not None:  # a file with problems too: the cross-file checks report theirs in the same run
             loaded.append(file)
-    if problems:
+    compiled, more_problems = check_and_compile(loaded)
+    problems.extend(more_problems)
+    if compiled is None or any(problem.level == "error" for problem in problems):
         return None, problems
-    compiled, problems = check_and_compile(loaded)
-    if compiled is None:
-        return None, problems
-    return Engine(compiled), []
+    return Engine(compiled), problems
 
 
 def load_engine(paths: Sequence[Path]) -> Engine:
-    """Load, validate and compile watchlist files and folders; raises WatchlistError with every problem."""
+    """Load, validate and compile watchlist files and folders; raises WatchlistError with every problem
+    (warnings alone do not stop it: `monitor check` shows them)."""
     engine, problems = _load(paths)
     if engine is None:
         raise WatchlistError(problems)
@@ -161,5 +161,5 @@ def load_engine(paths: Sequence[Path]) -> Engine:
 
 
 def problems_of(paths: Sequence[Path]) -> list[Problem]:
-    """Every problem in the watchlists (empty when they load), for `monitor check`."""
+    """Every problem in the watchlists, errors and warnings (empty when they are clean), for `monitor check`."""
     return _load(paths)[1]

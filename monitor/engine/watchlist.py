@@ -17,10 +17,11 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from monitor.engine.result import Severity
-from monitor.problems import Problem
+from monitor.problems import Problem, validation_message
 from monitor.topics import SUFFIX_PATTERN
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -70,6 +71,14 @@ class Entity(_Strict):
     exclude: list[Alias] = []
 
 
+class Extension(_Strict):
+    """More aliases and look-alikes for an entity another file defines (a local spelling, a team's
+    own watchlist adding to a shared one), under `extend: {<entity id>: ...}`."""
+
+    aliases: dict[Language, list[Alias]] = {}
+    exclude: list[Alias] = []
+
+
 class Group(_Strict):
     """Present when any of its entities or term groups is found in the scope."""
 
@@ -111,6 +120,7 @@ class WatchlistFile(_Strict):
     read_also: list[Annotated[str, Field(min_length=1)]] = []
     paradigms: dict[Identifier, Paradigm] = {}
     entities: list[Entity] = []
+    extend: dict[Identifier, Extension] = {}
     terms: dict[Identifier, dict[Language, list[Alias]]] = {}
     rules: list[Rule] = []
 
@@ -122,26 +132,50 @@ class LoadedFile:
     path: str
     content: WatchlistFile
     text: str
+    #: names (entity ids, term groups, paradigms) the file defines in a part that failed validation:
+    #: the cross-file checks run on the rest (`salvage`) and do not call these unknown
+    broken: frozenset[str] = frozenset()
 
     @cached_property
     def tree(self) -> Any:
-        return YAML(typ="rt").load(self.text)
+        return _round_trip().load(self.text)
 
     def line_of(self, *keys: str | int) -> int | None:
         return line_of(self.tree, keys)
 
 
+class _KnownTagsOnly(RoundTripConstructor):
+    """The round-trip constructor, refusing a tag it has no constructor for (`!foo`, `!!python/...`)
+    at its line, where the stock one builds a tagged value the models cannot place."""
+
+    def refuse_tag(self, node: Any) -> None:
+        raise ConstructorError(None, None, f"unknown tag {node.tag!r}: a watchlist is plain YAML", node.start_mark)
+
+
+_KnownTagsOnly.add_constructor(None, _KnownTagsOnly.refuse_tag)
+
+
+def _round_trip() -> YAML:
+    loader = YAML(typ="rt")
+    loader.Constructor = _KnownTagsOnly
+    return loader
+
+
 def line_of(tree: Any, keys: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest key of `keys` that exists in the round-trip YAML tree."""
+    """1-based line of the deepest key of `keys` that exists in the round-trip YAML tree (and has a
+    recorded position)."""
     line: int | None = None
     node = tree
     for key in keys:
         if isinstance(node, CommentedMap) and key in node:
-            line = node.lc.key(key)[0] + 1
+            position = node.lc.key(key)
         elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            line = node.lc.item(key)[0] + 1
+            position = node.lc.item(key)
         else:
             break
+        if not position:
+            break
+        line = position[0] + 1
         node = node[key]
     return line
 
@@ -260,7 +294,15 @@ def load_file(path: Path) -> tuple[LoadedFile | None, list[Problem]]:
     if content is not None:
         return LoadedFile(name, content, text), []
     try:
-        tree = YAML(typ="rt").load(text)
+        return _slow_load(name, text)
+    except (ValueError, TypeError, RecursionError) as error:  # a standard tag with a bad value: `!!int x`
+        return None, [Problem(name, "(yaml)", f"cannot be read: {error}")]
+
+
+def _slow_load(name: str, text: str) -> tuple[LoadedFile | None, list[Problem]]:
+    """The round-trip parse of a file the fast path refused, to say what is wrong and where."""
+    try:
+        tree = _round_trip().load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -269,12 +311,41 @@ def load_file(path: Path) -> tuple[LoadedFile | None, list[Problem]]:
         tree = CommentedMap()
     if not isinstance(tree, CommentedMap):
         return None, [Problem(name, "(file)", "a watchlist file is a mapping of sections", 1)]
+    data = _plain(tree)
     try:
-        content = WatchlistFile.model_validate(_plain(tree))
+        content = WatchlistFile.model_validate(data)
     except ValidationError as error:
         problems = []
         for detail in error.errors():
             keys = [key for key in detail["loc"] if isinstance(key, str | int)]
-            problems.append(Problem(name, dotted(keys), detail["msg"], line_of(tree, keys)))
-        return None, problems
+            message = validation_message(detail, WatchlistFile)
+            problems.append(Problem(name, dotted(keys), message, line_of(tree, keys)))
+        kept, broken = salvage(data)
+        return LoadedFile(name, kept, text, broken), problems
     return LoadedFile(name, content, text), []
+
+
+def salvage(data: dict[str, Any]) -> tuple[WatchlistFile, frozenset[str]]:
+    """The valid part of a file that failed validation (whole sections; the entries of a mapping
+    section one by one, since dropping one keeps the others' keys) and the names the dropped parts
+    define, so that the cross-file checks report their problems in the same run."""
+    kept: dict[str, Any] = {}
+    broken: set[str] = set()
+    for section, value in data.items():
+        if section not in WatchlistFile.model_fields or _valid({section: value}):
+            kept[section] = value
+        elif isinstance(value, dict):
+            kept[section] = {key: entry for key, entry in value.items() if _valid({section: {key: entry}})}
+            broken.update(str(key) for key in value if key not in kept[section])
+        elif isinstance(value, list):
+            broken.update(str(item["id"]) for item in value if isinstance(item, dict) and "id" in item)
+    kept = {section: value for section, value in kept.items() if section in WatchlistFile.model_fields}
+    return WatchlistFile.model_validate(kept), frozenset(broken)
+
+
+def _valid(data: dict[str, Any]) -> bool:
+    try:
+        WatchlistFile.model_validate(data)
+    except ValidationError:
+        return False
+    return True

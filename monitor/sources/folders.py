@@ -68,7 +68,7 @@ class FolderFiles:
         self.hardlinks = settings.hardlinks
         self.quarantine = settings.quarantine
         skip = frozenset({settings.quarantine.absolute()} if settings.quarantine else ())
-        self.names = NameFilter(tuple(settings.include), tuple(settings.ignore), skip)
+        self.names = NameFilter(tuple(settings.include), tuple(settings.ignore), skip, settings.case_sensitive)
         self.ready = asyncio.Event()
 
     def version(self, key: str) -> str | None:
@@ -187,7 +187,10 @@ class FolderSource(FolderFiles):
                         self._repath(inotify, path)
                     await self._scan(inotify, path, emit, skip_known=False)
                 continue
-            if not self.names.accepts_file(path.name):
+            if (why_not := self.names.why_not(path.name)) is not None:
+                # once per file (its last event), and not for what watch.ignore skips on purpose (temp files)
+                if mask & (Mask.MOVED_TO | Mask.CLOSE_WRITE) and not self.names.ignores(path.name):
+                    log.debug("file not taken", path=str(path), reason=why_not)
                 continue
             if mask & Mask.MOVED_TO:
                 self._settling.pop(path, None)

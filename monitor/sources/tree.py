@@ -17,12 +17,28 @@ class NameFilter:
     ignore: tuple[str, ...]
     #: folders never entered (the quarantine folder, when it sits inside a watched one)
     skip_dirs: frozenset[Path] = field(default_factory=frozenset)
+    #: False: `*.txt` takes `UPPER.TXT` too (and `*.tmp` skips `X.TMP`), as people name files
+    case_sensitive: bool = False
 
     def accepts_file(self, name: str) -> bool:
-        return any(fnmatchcase(name, p) for p in self.include) and not self.ignores(name)
+        return self.why_not(name) is None
+
+    def why_not(self, name: str) -> str | None:
+        """Why a file name is not taken (which setting), or None when it is."""
+        if self.ignores(name):
+            return "matched by watch.ignore"
+        if not self._matches(name, self.include):
+            return "not matched by watch.include"
+        return None
 
     def ignores(self, name: str) -> bool:
-        return any(fnmatchcase(name, p) for p in self.ignore)
+        return self._matches(name, self.ignore)
+
+    def _matches(self, name: str, patterns: tuple[str, ...]) -> bool:
+        if self.case_sensitive:
+            return any(fnmatchcase(name, pattern) for pattern in patterns)
+        folded = name.casefold()
+        return any(fnmatchcase(folded, pattern.casefold()) for pattern in patterns)
 
     def skips_dir(self, path: Path) -> bool:
         return self.ignores(path.name) or path in self.skip_dirs

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from monitor.engine import Engine
-from monitor.engine.compile import TERMS_PREFIX, alias_forms, check_and_compile
+from monitor.engine.aliases import alias_forms
+from monitor.engine.compile import TERMS_PREFIX, check_and_compile
 from monitor.engine.segment import is_word_char, word_char_pattern
 from monitor.engine.watchlist import LoadedFile, WatchlistFile, load_file, watchlist_files
 from tests.engine.conftest import SHIPPED

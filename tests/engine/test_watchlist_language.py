@@ -199,3 +199,77 @@ def test_duplicate_key_is_a_problem(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", ENTITIES + "terms:\n  other:\n    en: [other]\n")
     problem = only_problem(tmp_path)
     assert problem.key == "(yaml)" and problem.line is not None and "duplicate" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("entities: !foo [1]\n", 1),
+        ("rules:\n  - id: x\n    title: !!python/object/apply:os.system ['echo pwned']\n", 3),
+        ("terms:\n  probe:\n    en: [!bar probe]\n", 3),
+        ("entities: [{id: mars, name: !x {a: 1}, kind: place, aliases: {en: [Mars]}}]\n", 1),
+        ("rules: !!int seven\n", None),  # a standard tag with a value it cannot take: no line, still one problem
+    ],
+)
+def test_a_yaml_tag_is_one_problem_with_file_and_line(tmp_path: Path, text: str, line: int | None) -> None:
+    write(tmp_path, "a.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.file == str(tmp_path / "a.yaml") and problem.line == line
+    assert problem.key == "(yaml)"
+
+
+def test_a_file_extends_an_entity_another_file_defines(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("sentence"))
+    write(tmp_path, "b.yaml", "extend:\n  mars:\n    aliases:\n      hi: [मंगल]\n      en: [Red Planet]\n")
+    assert fired(tmp_path, "The probe reached the Red Planet and Venus.") == ["planets"]
+    assert fired(tmp_path, "मंगल और Venus पर probe") == ["planets"]
+    entity = load_engine([tmp_path]).tag("Red Planet").entities[0]
+    assert (entity.id, entity.name) == ("mars", "Mars")
+
+
+def test_extending_an_unknown_entity_or_with_a_taken_alias_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES)
+    write(tmp_path, "b.yaml", "extend:\n  jupiter:\n    aliases: {en: [Jove]}\n")
+    problem = only_problem(tmp_path)
+    assert (problem.file, problem.key, problem.line) == (str(tmp_path / "b.yaml"), "extend.jupiter", 2)
+    assert "unknown entity 'jupiter'" in problem.message
+    write(tmp_path, "b.yaml", "extend:\n  mars:\n    aliases: {en: [Venus]}\n")
+    assert "also belongs to entity" in only_problem(tmp_path).message
+
+
+def test_reference_errors_are_reported_with_schema_errors_of_another_file(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES.replace("kind: place", "kind: planet", 1))  # mars: a schema error
+    write(tmp_path, "b.yaml", rule_file("sentence").replace("[venus]", "[jupiter]"))
+    problems = problems_of([tmp_path])
+    assert {(Path(p.file).name, p.key) for p in problems} == {
+        ("a.yaml", "entities[0].kind"),
+        ("b.yaml", "rules[0].all[1].entities[0]"),  # jupiter is unknown; mars, broken in a.yaml, is not
+    }
+
+
+def test_a_generated_form_that_is_a_common_name_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    india = """
+paradigms:
+  country: {endings: ["", "ी", "ियों"]}
+entities:
+  - id: india
+    name: India
+    kind: country
+    aliases:
+      hi: [{text: भारत, forms: country}]
+"""
+    write(tmp_path, "a.yaml", india)
+    [problem] = problems_of([tmp_path])
+    assert problem.level == "warning" and problem.line == 9 and "'भारती'" in problem.message
+    assert [entity.id for entity in load_engine([tmp_path]).tag("भारत और भारती").entities] == ["india"]
+    write(tmp_path, "a.yaml", india.replace("forms: country", 'suffixes: ["", "ियों"]'))
+    assert problems_of([tmp_path]) == []
+
+
+def test_a_mistyped_watchlist_key_or_value_gets_a_did_you_mean(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", ENTITIES + rule_file("sentense"))
+    problem = only_problem(tmp_path)
+    assert (problem.key, problem.line) == ("rules[0].scope.unit", 21)
+    assert problem.message.endswith("did you mean 'sentence'?")
+    write(tmp_path, "a.yaml", ENTITIES.replace("en: [Mars]", "en: [{text: Mars, form: country}]"))
+    assert only_problem(tmp_path).message == "unknown key; did you mean 'forms'?"

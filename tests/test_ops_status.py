@@ -1,0 +1,84 @@
+"""`monitor status`: one look at a daemon (running, broker, outbox, last article, errors, reload) with
+exit codes a monitoring system can use: 0 ok, 1 degraded, 2 not running, 3 unknown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.status import DEGRADED, NOT_RUNNING, OK, Findings, verdict
+from monitor.store import StateSummary
+from tests.support import DaemonProcess, Mosquitto, monitor_cli, wait_until
+
+PACT = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+
+
+def status(daemon: DaemonProcess, *args: str) -> tuple[int, dict[str, Any]]:
+    result = monitor_cli("status", "--json", "--timeout", "2", "--config", str(daemon.workdir / "monitor.toml"), *args)
+    assert result.stderr == ""
+    return result.returncode, json.loads(result.stdout)
+
+
+@pytest.mark.e2e
+def test_status_follows_a_daemon_through_ok_degraded_and_stopped(tmp_path: Path, broker: Mosquitto) -> None:
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    daemon.workdir.mkdir()
+    daemon.config()
+    code, before = status(daemon)
+    assert (code, before["status"], before["running"]) == (2, "not running", False)
+
+    daemon.start()
+    try:
+        daemon.wait_ready()
+        daemon.drop("pact.txt", PACT)
+        daemon.drop("empty.txt", "")
+        wait_until(lambda: len(daemon.events("article processed")) + len(daemon.events("bad input file")) == 2, 30)
+        wait_until(lambda: status(daemon)[1]["outbox_depth"] == 0, 30, what="outbox drained")
+        code, healthy = status(daemon)
+        assert (code, healthy["status"], healthy["reasons"]) == (0, "ok", [])
+        assert daemon.proc is not None and healthy["pid"] == daemon.proc.pid
+        assert healthy["broker_connected"] is True and healthy["last_article_at"] is not None
+        assert healthy["counts"]["errors"] == 1 and healthy["counts"]["done"] == 1
+        assert healthy["status_topic"]["state"] == "online"
+        readable = monitor_cli("status", "--config", str(daemon.workdir / "monitor.toml"), "--timeout", "2")
+        assert readable.returncode == 0 and "daemon:       running (pid" in readable.stdout
+
+        broker.stop()
+        daemon.drop("pact-2.txt", PACT.replace("today", "tonight"))
+        wait_until(lambda: len(daemon.events("article processed")) == 2, 30, what="processed while the broker is down")
+        code, degraded = status(daemon, "--max-age", "0")
+        assert (code, degraded["status"], degraded["broker_connected"]) == (1, "degraded", False)
+        assert degraded["outbox_depth"] >= 1
+        assert any("broker" in reason for reason in degraded["reasons"])
+        assert any("oldest message" in reason for reason in degraded["reasons"])
+        broker.start()
+    finally:
+        assert daemon.stop() == 0
+    code, after = status(daemon)
+    assert (code, after["running"]) == (2, False)
+
+
+@pytest.mark.e2e
+def test_status_of_a_state_folder_that_cannot_be_read_is_unknown(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "state"
+    not_a_folder.write_text("")  # the lock and the database cannot be looked up under it, even by root
+    result = monitor_cli("status", "--json", env={"MONITOR_STATE__DIR": str(not_a_folder)}, cwd=tmp_path)
+    assert result.returncode == 3
+    report = json.loads(result.stdout)
+    assert report["status"] == "unknown" and "cannot read the state folder" in report["reasons"][0]
+
+
+def test_a_failed_reload_or_an_old_outbox_is_degraded_and_a_healthy_daemon_ok() -> None:
+    online = {"state": "online", "counters": {"broker_connected": True}}
+    state = StateSummary(outbox_depth=1, oldest_pending_at=100.0, last_article_at=100.0, counts={})
+    assert verdict(Findings(running=True, status=online, state=state), 150.0, 300) == OK
+    assert verdict(Findings(running=True, status=online, state=state), 500.0, 300) == DEGRADED
+    failed = {**online, "reload": "failed", "reload_reason": "a.yaml:1: ..."}
+    found = Findings(running=True, status=failed, state=state)
+    assert verdict(found, 150.0, 300) == DEGRADED and "a.yaml:1" in found.reasons[0]
+    offline = Findings(running=True, status={"state": "offline", "reason": "connection lost"}, state=state)
+    assert verdict(offline, 150.0, 300) == DEGRADED and "connection lost" in offline.reasons[0]
+    assert verdict(Findings(running=False), 150.0, 300) == NOT_RUNNING
