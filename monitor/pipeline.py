@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from monitor import events
 from monitor.analysis import Analysis
 from monitor.engine import Engine
 from monitor.processing import Outcome, Prepared, Processor
@@ -122,7 +123,7 @@ class Pipeline:
             try:
                 prepared = await self.store.run(self.processor.prepare, keys, self.engine)
             except Exception:
-                log.exception("reading a batch failed; files will be retried by the next rescan")
+                log.exception(events.READING_BATCH_FAILED)
                 self._give_up(keys)
                 continue
             tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs))
@@ -135,7 +136,7 @@ class Pipeline:
             try:
                 outcomes = await self.store.run(self.processor.finish, batch.prepared, await batch.tagging)
             except Exception:
-                log.exception("processing batch failed; files will be retried by the next rescan")
+                log.exception(events.PROCESSING_BATCH_FAILED)
                 self._give_up(batch.keys)
                 continue
             finally:
