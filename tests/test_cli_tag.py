@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import monitor_cli
 from tests.engine.test_seeds import ENTITIES, RULES
-from tests.support import SEEDS, monitor_cli
+from tests.support import SEEDS
 
 PACT = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 

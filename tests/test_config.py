@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import WATCHLISTS, monitor_cli
 from monitor.config import ConfigError, load_settings
-from tests.support import WATCHLISTS, monitor_cli
 
 
 def write(path: Path, text: str) -> Path:

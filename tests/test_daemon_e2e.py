@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SEEDS, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+from harness.processes import Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+from tests.support import SEEDS
 
 AGREEMENT = "russia-dprk-agreement"
 PAKT = "Russia and North Korea sign a new pact\n\nRussia and North Korea signed a new agreement on Friday in Moscow.\n"

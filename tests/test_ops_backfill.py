@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from harness.processes import WATCHLISTS, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
 from monitor.store import Store
-from tests.support import WATCHLISTS, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
 
 PACT = "Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
 QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import structlog
 
+from harness.processes import WATCHLISTS
 from monitor import logs
 from monitor.engine import load_engine
-from tests.support import WATCHLISTS, BatchRunner
+from tests.support import BatchRunner
 
 PACT = "Russia and North Korea sign a pact\n\nRussia and North Korea signed a new agreement on Friday.\n"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.processes import Collector, DaemonProcess, Mosquitto, free_port, wait_until
 from monitor.metrics import LatencyTracker, Metrics
-from tests.support import Collector, DaemonProcess, Mosquitto, free_port, wait_until
 
 PACT = "Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
 QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"

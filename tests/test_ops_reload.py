@@ -8,9 +8,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 from monitor.config import MqttSettings, Settings, WatchSettings
 from monitor.reload import concerns, restart_needed, watched_folders
-from tests.support import Collector, DaemonProcess, Mosquitto, wait_until
 
 ENTITIES = """
 entities:

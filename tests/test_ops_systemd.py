@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import REPO, DaemonProcess, Mosquitto, wait_until
 from monitor.systemd import Notifier, socket_address, status_line, watchdog_interval
-from tests.support import REPO, DaemonProcess, Mosquitto, wait_until
 
 UNIT = REPO / "deploy" / "monitor.service"
 

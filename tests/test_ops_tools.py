@@ -13,8 +13,8 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from harness.processes import REPO, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
 from monitor.tail import TailFilter
-from tests.support import REPO, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
 
 PACT = "Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
 QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"

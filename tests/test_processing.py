@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from harness.articles import stream_articles, write_articles
+from harness.processes import WATCHLISTS
 from monitor.engine import Engine, load_engine
 from monitor.engine.result import TagResult
-from tests.support import WATCHLISTS, BatchRunner, stream_articles, write_articles
+from tests.support import BatchRunner
 
 GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 

@@ -19,20 +19,12 @@ from typing import Any
 import pytest
 import structlog
 
+from harness.processes import Collector, Mosquitto
 from monitor.config import MqttSettings
 from monitor.publisher import BATCH, Publisher
 from monitor.store import OutboxMessage, ProcessedArticle, Store, StoreThread
 from monitor.topics import alert_topic, status_topic
-from tests.support import (
-    ALLOW_ALL,
-    PASSWORD,
-    USER,
-    Collector,
-    Mosquitto,
-    SecureBroker,
-    secure_broker,
-    wait_until_async,
-)
+from tests.support import ALLOW_ALL, PASSWORD, USER, SecureBroker, secure_broker, wait_until_async
 
 PREFIX = "newsmon"
 PACT = alert_topic(PREFIX, "pact")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from tests.support import REPO
+from harness.processes import REPO
 
 
 def readme_commands() -> list[str]:

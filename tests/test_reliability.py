@@ -14,15 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import (
-    Collector,
-    DaemonProcess,
-    Mosquitto,
-    stream_articles,
-    tagged_alerts,
-    wait_until,
-    write_articles,
-)
+from harness.articles import stream_articles, tagged_alerts, write_articles
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 
 GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 

@@ -18,23 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import REPO, Collector, DaemonProcess, free_port, monitor_cli, port_open, wait_until
 from monitor.alerts import Alert, ArticleInfo, EvidenceInfo, RuleInfo, SpanInfo, encode_alert
 from monitor.store import Store
 from tests.certs import Issued, Pki, make_pki
-from tests.support import (
-    ALLOW_ALL,
-    PASSWORD,
-    REPO,
-    USER,
-    Collector,
-    DaemonProcess,
-    SecureBroker,
-    free_port,
-    monitor_cli,
-    port_open,
-    secure_broker,
-    wait_until,
-)
+from tests.support import ALLOW_ALL, PASSWORD, USER, SecureBroker, secure_broker
 
 WRONG_PASSWORD = "pw-Wr0ng-never-in-logs-either"
 PAKT = "Russia and North Korea sign a new pact\n\nRussia and North Korea signed a new agreement on Friday in Moscow.\n"

@@ -6,7 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
-from tests.support import Collector, DaemonProcess, Mosquitto, wait_until
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 
 GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 
