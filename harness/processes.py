@@ -142,6 +142,12 @@ class Collector:
             raise RuntimeError("collector could not subscribe")
         return self
 
+    def __enter__(self) -> Collector:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         # disconnect first: it wakes the network thread, which loop_stop would otherwise wait on for up to 1 s
         self.client.disconnect()

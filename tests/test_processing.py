@@ -10,9 +10,7 @@ from harness.articles import stream_articles, write_articles
 from harness.processes import WATCHLISTS
 from monitor.engine import Engine, load_engine
 from monitor.engine.result import TagResult
-from tests.support import BatchRunner
-
-GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+from tests.support import AGREEMENT_ARTICLE, BatchRunner
 
 
 class EngineWithABug(Engine):
@@ -31,9 +29,9 @@ def keys(*paths: Path) -> list[str]:
 def test_an_engine_failure_costs_one_article_and_is_recorded(tmp_path: Path) -> None:
     buggy = EngineWithABug(load_engine([WATCHLISTS])._compiled)
     with BatchRunner(tmp_path, buggy) as run:
-        (run.inbox / "before.txt").write_text(GOOD)
-        (run.inbox / "bad.txt").write_text(GOOD + "CRASH\n")
-        (run.inbox / "after.txt").write_text(GOOD.replace("today", "on Friday"))
+        (run.inbox / "before.txt").write_text(AGREEMENT_ARTICLE)
+        (run.inbox / "bad.txt").write_text(AGREEMENT_ARTICLE + "CRASH\n")
+        (run.inbox / "after.txt").write_text(AGREEMENT_ARTICLE.replace("today", "on Friday"))
         outcomes = run.process(keys(*sorted(run.inbox.iterdir())))
         results = {Path(o.key).name: o.result for o in outcomes}
         assert results == {"after.txt": "alerted", "bad.txt": "error", "before.txt": "alerted"}
@@ -43,7 +41,7 @@ def test_an_engine_failure_costs_one_article_and_is_recorded(tmp_path: Path) -> 
 
 def test_unchanged_files_are_skipped_without_reading(tmp_path: Path) -> None:
     with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
-        (run.inbox / "a.txt").write_text(GOOD)
+        (run.inbox / "a.txt").write_text(AGREEMENT_ARTICLE)
         assert [o.result for o in run.process(keys(run.inbox / "a.txt"))] == ["alerted"]
         assert run.process(keys(run.inbox / "a.txt")) == []
         assert run.store.outbox_depth() == 1
@@ -92,8 +90,8 @@ def test_overlapping_batches_tag_a_content_once_and_defer_a_path_in_flight(tmp_p
     engine = load_engine([WATCHLISTS])
     with BatchRunner(tmp_path, engine) as run:
         a, copy = run.inbox / "a.txt", run.inbox / "copy.txt"
-        a.write_text(GOOD)
-        copy.write_text(GOOD)
+        a.write_text(AGREEMENT_ARTICLE)
+        copy.write_text(AGREEMENT_ARTICLE)
         first = run.processor.prepare(keys(a), engine)
         second = run.processor.prepare(keys(copy, a), engine)  # read while the first is being tagged
         assert second.deferred == [str(a)]
@@ -108,8 +106,8 @@ def test_overlapping_batches_tag_a_content_once_and_defer_a_path_in_flight(tmp_p
 def test_a_dry_run_commits_nothing_yet_knows_a_second_copy_is_a_duplicate(tmp_path: Path) -> None:
     engine = load_engine([WATCHLISTS])
     with BatchRunner(tmp_path, engine, commit=False) as run:
-        (run.inbox / "a.txt").write_text(GOOD)
-        (run.inbox / "b.txt").write_text(GOOD)
+        (run.inbox / "a.txt").write_text(AGREEMENT_ARTICLE)
+        (run.inbox / "b.txt").write_text(AGREEMENT_ARTICLE)
         assert [o.result for o in run.process(keys(run.inbox / "a.txt"))] == ["alerted"]
         assert [o.result for o in run.process(keys(run.inbox / "b.txt"))] == ["duplicate"]
         assert run.store.outbox_depth() == 0
