@@ -87,8 +87,12 @@ class Mosquitto:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
+        # polled often: it listens within milliseconds, and every test with a broker waits for this
         wait_until(
-            lambda: port_open(self.port) or self.proc is None or self.proc.poll() is not None, 10, what="mosquitto"
+            lambda: port_open(self.port) or self.proc is None or self.proc.poll() is not None,
+            10,
+            interval=0.005,
+            what="mosquitto",
         )
         if self.proc.poll() is not None:
             err = self.proc.stderr.read().decode() if self.proc.stderr else ""

@@ -35,6 +35,8 @@ from tests.support import AGREEMENT_ARTICLE, wait_until_async
 SETTLE_MS = 100
 #: long enough that nothing settles while a test runs: what is handed on then did not wait to settle
 NEVER_MS = 600_000
+#: the rescan interval of the tests that watch rescans
+RESCAN_S = 0.05
 
 
 @dataclass
@@ -129,7 +131,7 @@ async def test_a_file_written_in_place_is_handed_on_once_it_stayed_unchanged_for
     inbox: Path,
 ) -> None:
     settle_ms = 300  # the writer below pauses well under it between its chunks
-    size = len(AGREEMENT_ARTICLE) // 5 + 1
+    size = len(AGREEMENT_ARTICLE) // 4 + 1
     async with watching(inbox, settle_ms=settle_ms) as watched:
         with (inbox / "slow.txt").open("w", encoding="utf-8") as handle:
             for start in range(0, len(AGREEMENT_ARTICLE), size):
@@ -148,7 +150,7 @@ async def test_ignored_names_are_never_handed_on(inbox: Path) -> None:
     for name in ignored:  # there before the start: for the catch-up scan and the rescans
         (inbox / "before" / name).write_text(AGREEMENT_ARTICLE)
         backdate(inbox / "before" / name)
-    async with watching(inbox, rescan_seconds=0.1) as watched:
+    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
         for name in ignored:
             (inbox / name).write_text(AGREEMENT_ARTICLE)  # written in place: they would settle
         renamed_in(inbox / "moved.tmp")  # renamed in: it would go at once
@@ -182,7 +184,6 @@ async def test_a_watched_folder_deleted_and_recreated_is_watched_again(inbox: Pa
     async with watching(inbox) as watched:  # no rescans: inotify alone
         await watched.until_handed_on("desk/first.txt")
         shutil.rmtree(inbox / "desk")
-        await a_moment()
         (inbox / "desk").mkdir()  # the folder comes back, and is filled at once
         (inbox / "desk" / "second.txt").write_text(AGREEMENT_ARTICLE)
         await watched.until_handed_on("desk/second.txt")
@@ -192,11 +193,10 @@ async def test_a_watched_folder_deleted_and_recreated_is_watched_again(inbox: Pa
 
 
 async def test_a_watched_root_deleted_and_recreated_is_found_again_by_the_rescan(inbox: Path) -> None:
-    async with watching(inbox, rescan_seconds=0.1) as watched:
+    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
         renamed_in(inbox / "first.txt")
         await watched.until_handed_on("first.txt")
         shutil.rmtree(inbox)
-        await a_moment()
         renamed_in(inbox / "second.txt")  # nothing watches the inbox's parent: only a rescan can see this
         await watched.until_handed_on("second.txt")
         renamed_in(inbox / "third.txt")
@@ -211,7 +211,7 @@ async def test_a_rescan_hands_on_only_what_changed_since(inbox: Path) -> None:
     for n in range(5):
         (inbox / f"old-{n}.txt").write_text(AGREEMENT_ARTICLE.replace("today", f"on day {n}"))
         backdate(inbox / f"old-{n}.txt")
-    async with watching(inbox, rescan_seconds=0.1) as watched:
+    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
         assert sorted(watched.names()) == [f"old-{n}.txt" for n in range(5)], "the catch-up scan"
         await watched.until_rescanned(2)
         assert len(watched.keys) == 5, "unchanged files are not handed on again"
@@ -225,7 +225,7 @@ async def test_retry_makes_the_next_rescan_hand_a_key_on_again(inbox: Path) -> N
     for name in ("failed.txt", "done.txt"):
         (inbox / name).write_text(AGREEMENT_ARTICLE)
         backdate(inbox / name)
-    async with watching(inbox, rescan_seconds=0.1) as watched:
+    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
         await watched.until_rescanned()
         assert watched.counts() == {"failed.txt": 1, "done.txt": 1}
         watched.source.retry([str(inbox / "failed.txt")])  # as the pipeline does after a failed batch
@@ -249,7 +249,7 @@ def outside(tmp_path: Path) -> Path:
 async def test_a_symlink_is_handed_on_as_a_key_but_never_followed(inbox: Path, outside: Path) -> None:
     (inbox / "early-link.txt").symlink_to(outside / "secret.txt")
     (inbox / "early-folder").symlink_to(outside, target_is_directory=True)
-    async with watching(inbox, rescan_seconds=0.1) as watched:
+    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
         (inbox / "late-link.txt").symlink_to(outside / "secret.txt")
         (inbox / "late-folder").symlink_to(outside, target_is_directory=True)
         (inbox / "late-folder.txt").symlink_to(outside, target_is_directory=True)
