@@ -17,15 +17,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.support import (
-    Collector,
-    DaemonProcess,
-    Mosquitto,
-    stream_articles,
-    tagged_alerts,
-    wait_until,
-    write_articles,
-)
+from harness.articles import stream_articles, tagged_alerts, write_articles
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 
 
 def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: int) -> int:

@@ -8,22 +8,20 @@ alerts), so each one yields a latency sample: rename -> first alert of that arti
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
-import paho.mqtt.client as paho
 
 from bench.corpus import CorpusGenerator
-from tests.support import Collector, DaemonProcess, Mosquitto, wait_until
+from bench.support import RssSampler, TimedCollector, cpu_seconds, percentile
+from harness.articles import write_articles
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 
 _FIRING = (
     "Russia and North Korea signed a new defence pact in Moscow, report {i} said.",
@@ -35,75 +33,6 @@ DAEMON_ENV = {
     "MONITOR_WATCH__RESCAN_SECONDS": "60",
     "MONITOR_PROCESSING__WORKERS": "2",  # as in the shipped config: one tagging worker per core
 }
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-class TimedCollector(Collector):
-    """The test subscriber, also noting when each alert arrived (by article file name)."""
-
-    def __init__(self, port: int) -> None:
-        super().__init__(port, "newsmon/alerts/#", client_id="bench-collector")
-        self.first_seen: dict[str, float] = {}
-        self.alerts = 0
-
-    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
-        now = time.time()
-        name = Path(json.loads(msg.payload)["article"]["path"]).name
-        self.alerts += 1
-        self.first_seen.setdefault(name, now)
-
-
-class RssSampler:
-    """Peak and last resident set size of a process, sampled every 0.2 s on a thread."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak_mb = 0.0
-        self.last_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(0.2):
-            self.sample()
-
-    def sample(self) -> None:
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return
-        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-        self.last_mb = kb / 1024
-        self.peak_mb = max(self.peak_mb, self.last_mb)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
-
-
-def _percentile(values: Sequence[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def _stage(folder: Path, names: Sequence[str], texts: Sequence[str]) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in zip(names, texts, strict=True):
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
 
 
 def _offer(staged: Sequence[Path], inbox: Path, rate: float | None) -> dict[str, float]:
@@ -141,7 +70,7 @@ class E2E:
 
     def phase(self, collector: TimedCollector, count: int, rate: float | None, tag: str) -> dict[str, Any]:
         names, texts = self.articles(count, tag)
-        staged = _stage(self.root / "staging" / tag, names, texts)
+        staged = write_articles(self.root / "staging" / tag, list(zip(names, texts, strict=True)))
         assert self.daemon.proc is not None
         with RssSampler(self.daemon.proc.pid) as rss:
             renamed = _offer(staged, self.daemon.inbox, rate)
@@ -165,8 +94,8 @@ class E2E:
             result.update(
                 {
                     "p50_ms": statistics.median(latencies) * 1000,
-                    "p95_ms": _percentile(latencies, 0.95) * 1000,
-                    "p99_ms": _percentile(latencies, 0.99) * 1000,
+                    "p95_ms": percentile(latencies, 0.95) * 1000,
+                    "p99_ms": percentile(latencies, 0.99) * 1000,
                     "max_ms": max(latencies) * 1000,
                 }
             )
@@ -177,9 +106,9 @@ class E2E:
         assert self.daemon.proc is not None
         pid = self.daemon.proc.pid
         time.sleep(2.0)  # let the last batch and the publisher settle
-        before, started = _cpu_seconds(pid), time.monotonic()
+        before, started = cpu_seconds(pid), time.monotonic()
         time.sleep(seconds)
-        return (_cpu_seconds(pid) - before) / (time.monotonic() - started)
+        return (cpu_seconds(pid) - before) / (time.monotonic() - started)
 
     def run(self, rates: Sequence[int], seconds: float, flood: int, idle_s: float) -> dict[str, Any]:
         self.broker.start()

@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from monitor import events
 from monitor.config import MetricsSettings
 from monitor.metrics import LatencyTracker, Metrics
 from monitor.processing import Outcome
@@ -46,9 +47,7 @@ class Activity:
         try:
             self.metrics.serve(conf.host, conf.port)
         except OSError as exc:
-            log.error(
-                "metrics endpoint unavailable", address=f"{conf.host}:{conf.port}", error=exc.strerror or str(exc)
-            )
+            log.error(events.METRICS_UNAVAILABLE, address=f"{conf.host}:{conf.port}", error=exc.strerror or str(exc))
 
     def picked_up(self, key: str) -> None:
         self.latency.picked_up(key, time.time())
@@ -99,11 +98,11 @@ class Activity:
         for rule, severity in outcome.rules:
             self.metrics.alert(rule, severity)
         if outcome.result == "error":
-            log.error("bad input file", path=outcome.key, reason=outcome.reason, detail=outcome.message)
+            log.error(events.BAD_INPUT_FILE, path=outcome.key, reason=outcome.reason, detail=outcome.message)
             return
         self.processed += 1
         log.info(
-            "article processed",
+            events.ARTICLE_PROCESSED,
             path=outcome.key,
             result=outcome.result,
             rules=[rule for rule, _ in outcome.rules],

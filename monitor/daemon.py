@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from monitor import __version__
+from monitor import __version__, events
 from monitor.activity import Activity
 from monitor.alerts import now_iso
 from monitor.analysis import Publishing
@@ -91,7 +91,7 @@ class Daemon:
             loop.add_signal_handler(sig, self.request_stop, sig.name)
         loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
         log.info(
-            "daemon starting",
+            events.DAEMON_STARTING,
             version=__version__,
             watch=[str(p) for p in self.source.roots],
             broker=f"{self.settings.mqtt.host}:{self.settings.mqtt.port}",
@@ -112,7 +112,7 @@ class Daemon:
         failed = [task for task in parts if task.done() and not self._stop.is_set()]
         for task in failed:
             error = None if task.cancelled() else task.exception()
-            log.error("task failed; stopping", task=task.get_name(), error=repr(error) if error else "ended")
+            log.error(events.TASK_FAILED, task=task.get_name(), error=repr(error) if error else "ended")
         self.notifier.stopping()
         for task in helpers:
             task.cancel()
@@ -149,7 +149,7 @@ class Daemon:
         self.store.close()
         self.outbox.close()
         self.notifier.close()
-        log.info("daemon stopped", processed=self.activity.processed, pending=pending)
+        log.info(events.DAEMON_STOPPED, processed=self.activity.processed, pending=pending)
 
     def _reload_in_background(self) -> None:
         task = asyncio.ensure_future(self.reload_on_signal())
@@ -172,13 +172,13 @@ class Daemon:
             on_disk, _path = load_settings(self.config_path)
         except ConfigError as exc:
             log.error(
-                "config file invalid; running on the settings it was started with",
+                events.CONFIG_INVALID,
                 problems=list(map(str, exc.problems)),
             )
             return
         changed = restart_needed(self.settings, on_disk)
         if changed:
-            log.warning("config changed; these settings need a restart to apply", keys=changed)
+            log.warning(events.RESTART_NEEDED, keys=changed)
             self.reload_state["restart_needed"] = changed
         else:
             self.reload_state.pop("restart_needed", None)
@@ -201,7 +201,7 @@ class Daemon:
             log.exception("watchlist reload raised", why=why)
             return await self._reload_failed(why, [f"unexpected error while loading the watchlists: {exc!r}"])
         await self.pipeline.use(engine)  # the swap lands between batches, with workers holding it
-        log.info("watchlists reloaded", why=why, watchlist_version=engine.version)
+        log.info(events.WATCHLISTS_RELOADED, why=why, watchlist_version=engine.version)
         self.activity.metrics.reload(ok=True)
         self.reload_state.update(reload="ok", reloaded_at=now_iso())
         self.reload_state.pop("reload_reason", None)
@@ -209,7 +209,7 @@ class Daemon:
         return True
 
     async def _reload_failed(self, why: str, problems: list[str]) -> bool:
-        log.error("watchlist reload failed; keeping the previous watchlists", why=why, problems=problems)
+        log.error(events.WATCHLIST_RELOAD_FAILED, why=why, problems=problems)
         self.activity.metrics.reload(ok=False)
         self.reload_state.update(reload="failed", reload_reason="; ".join(problems), reloaded_at=now_iso())
         await self.publisher.publish_status()
@@ -225,4 +225,4 @@ class Daemon:
         await self.publisher.attempted.wait()
         pending = await self.store.call(Store.outbox_depth)
         self.notifier.ready(self.activity.status_line(pending))
-        log.info("daemon ready", broker_connected=self.publisher.connected.is_set(), pending=pending)
+        log.info(events.DAEMON_READY, broker_connected=self.publisher.connected.is_set(), pending=pending)

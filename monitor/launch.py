@@ -11,6 +11,7 @@ from pathlib import Path
 
 import structlog
 
+from monitor import events
 from monitor.config import Settings
 from monitor.daemon import Daemon
 from monitor.engine import Engine, WatchlistError, load_engine
@@ -31,20 +32,20 @@ def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path
     label = str(config_path or "<defaults>")
     findings = [] if embedded_broker or settings.mqtt.embedded else check_broker_settings(settings.mqtt, label)
     for finding in findings:
-        (log.error if finding.level == "error" else log.warning)("broker settings", problem=str(finding))
+        (log.error if finding.level == "error" else log.warning)(events.BROKER_SETTINGS, problem=str(finding))
     if any(f.level == "error" for f in findings):
         return 2
     try:
         engine = load_engine(settings.watchlists.paths)
     except WatchlistError as exc:
         for problem in exc.problems:
-            log.error("invalid watchlist", problem=str(problem))
+            log.error(events.INVALID_WATCHLIST, problem=str(problem))
         return 2
     from monitor.embedded_broker import EmbeddedBrokerError
 
     lock = StateLock(settings.state.dir)
     if not lock.acquire():
-        log.error("another monitor process uses this state folder", state=str(settings.state.dir), pid=lock.holder())
+        log.error(events.STATE_FOLDER_IN_USE, state=str(settings.state.dir), pid=lock.holder())
         return 2
     try:
         return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded, config_path))

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from monitor import events
+
 log = structlog.get_logger("monitor.metrics")
 
 #: seconds; tagging an article takes milliseconds, a huge one tens of milliseconds
@@ -88,7 +90,7 @@ class Metrics:
     def serve(self, host: str, port: int) -> None:
         """Start the HTTP endpoint on its own thread (prometheus-client's server)."""
         start_http_server(port, addr=host, registry=self.registry)
-        log.info("metrics endpoint listening", address=f"http://{host}:{port}/metrics")
+        log.info(events.METRICS_LISTENING, address=f"http://{host}:{port}/metrics")
 
 
 class LatencyTracker:

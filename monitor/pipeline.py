@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from monitor import events
 from monitor.analysis import Analysis
 from monitor.engine import Engine
 from monitor.processing import Outcome, Prepared, Processor
@@ -128,7 +129,7 @@ class Pipeline:
             try:
                 prepared = await self.store.run(self.processor.prepare, keys, self.engine)
             except Exception:
-                log.exception("reading a batch failed; files will be retried by the next rescan")
+                log.exception(events.READING_BATCH_FAILED)
                 self._give_up(keys)
                 continue
             for alone in prepared.aside:
@@ -158,7 +159,7 @@ class Pipeline:
         try:
             outcomes = await self.store.run(self.processor.finish, prepared, await tagging)
         except Exception:
-            log.exception("processing batch failed; files will be retried by the next rescan")
+            log.exception(events.PROCESSING_BATCH_FAILED)
             self.source.retry(prepared.deferred)
             self._give_up(keys)
             return

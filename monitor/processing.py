@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from monitor import events
 from monitor.alerts import ErrorRecord, encode, now_iso
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.articles import ArticleError, content_hash
@@ -179,7 +180,7 @@ class Processor:
             self._fail(read.key, read.version, *analysis.error, prepared)
             return
         for alert_id, rule in analysis.alerts:
-            log.debug("alert queued", alert_id=alert_id, rule=rule)
+            log.debug(events.ALERT_QUEUED, alert_id=alert_id, rule=rule)
         prepared.processed.append(
             ProcessedArticle(read.key, read.version, read.sha, analysis.alerts, analysis.messages)
         )

@@ -17,6 +17,7 @@ from typing import Any
 import aiomqtt
 import structlog
 
+from monitor import events
 from monitor.config import MqttSettings
 from monitor.mqtt import Backoff, PublishRefused, default_client_id, describe_error, make_client, reason_text
 from monitor.store import PendingMessage, Store, StoreThread
@@ -71,7 +72,7 @@ class RefusedAlerts:
             return
         self._backoff.reset()
         if self._reported:
-            log.warning("broker accepts the refused alerts again", refusals=len(self._reported))
+            log.warning(events.REFUSED_ALERTS_ACCEPTED, refusals=len(self._reported))
             self._reported.clear()
 
     def _report(self, exc: PublishRefused) -> None:
@@ -79,7 +80,7 @@ class RefusedAlerts:
             return
         self._reported.add(str(exc))
         log.error(
-            "broker refused an alert; it stays queued in the outbox and is retried",
+            events.ALERT_REFUSED,
             topic=exc.topic,
             reason=reason_text(exc.rc),
             hint="check the broker's ACL for this client's user",
@@ -241,10 +242,10 @@ class Publisher:
         self.connected.set()
         self.attempted.set()
         if self._down_since is None:
-            log.info("broker connected", host=self.settings.host, port=self.settings.port)
+            log.info(events.BROKER_CONNECTED, host=self.settings.host, port=self.settings.port)
             return
         log.warning(
-            "broker reachable again",
+            events.BROKER_REACHABLE_AGAIN,
             host=self.settings.host,
             port=self.settings.port,
             outage_s=round(time.time() - self._down_since, 1),
@@ -261,7 +262,7 @@ class Publisher:
         self._late += late
         if late < len(created) or len(created) < BATCH:
             if self._late:
-                log.info("backlog delivered after outage", delivered_late=self._late)
+                log.info(events.BACKLOG_DELIVERED, delivered_late=self._late)
             self._late_cutoff = 0.0
 
     def _mark_down(self, reason: str) -> None:
@@ -270,7 +271,7 @@ class Publisher:
         if self._down_since is not None and reason == self._down_reason:
             return
         log.error(
-            "broker unreachable; alerts stay queued in the outbox",
+            events.BROKER_UNREACHABLE,
             host=self.settings.host,
             port=self.settings.port,
             reason=reason,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Mosquitto
+from harness.processes import Mosquitto
 
 
 @pytest.fixture

@@ -1,27 +1,25 @@
-"""Real parts for tests: a private Mosquitto broker (plain, or with passwords and an ACL), a daemon subprocess
-and an MQTT collector."""
+"""What tests share beyond the harness: the sample articles, a running daemon that must stop cleanly, the
+ACL broker of the security tests, waiting on the test's own event loop, and the daemon's batch steps
+in process.
+
+The real servers and the daemon subprocess themselves live in ``harness`` (the benchmarks use them too).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
+from harness.processes import REPO, DaemonProcess, Mosquitto, free_port
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.config import WatchSettings
 from monitor.engine import Engine
@@ -31,24 +29,65 @@ from monitor.store import Store
 from monitor.workers import TaggingPool
 from tests.certs import Issued, Pki
 
-REPO = Path(__file__).resolve().parent.parent
+#: the sample articles of the issues (outside the project: their text is never copied into it)
 SEEDS = REPO.parent / "shared" / "seeds"
-WATCHLISTS = REPO / "config" / "watchlists"
+
+# -- sample articles ---------------------------------------------------------------------------------------
+
+#: fires the shipped agreement rule, and only it (title "Pact signed"; Russia twice: Russia, Moscow)
+AGREEMENT_ARTICLE = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+#: fires the agreement and the meeting rules: two alerts from one article
+TREATY_ARTICLE = "Putin and Kim sign a treaty\n\nPutin met Kim Jong Un in Pyongyang; the two signed a defence treaty.\n"
+#: fires no rule: a clean article
+QUIET_ARTICLE = "Weather report\n\nRain is expected in the hills this weekend.\n"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def numbered_pact(n: int) -> str:
+    """Agreement articles that differ in content (each its own alert), told apart by ``n``."""
+    return f"Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+# -- a running daemon --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def running_daemon(
+    daemon: DaemonProcess | Path,
+    broker_port: int | None = None,
+    *,
+    extra_env: dict[str, str] | None = None,
+    conf_extra: str = "",
+    ready: bool = True,
+    exit_code: int = 0,
+) -> Iterator[DaemonProcess]:
+    """``monitor run`` started (from a workdir and the usual knobs, or a ``DaemonProcess`` set up beforehand:
+    files in its inbox, a wrapper, a second run on the same state), ready unless told not to wait, and
+    stopped with SIGTERM on the way out, where it must exit with ``exit_code`` (0: a clean stop)."""
+    if isinstance(daemon, Path):
+        assert broker_port is not None, "a daemon made here needs its broker's port"
+        daemon = DaemonProcess(daemon, broker_port, extra_env=extra_env or {}, conf_extra=conf_extra)
+    else:
+        assert broker_port is None and extra_env is None and not conf_extra, "set up the given daemon itself"
+    daemon.start()
+    try:
+        if ready:
+            daemon.wait_ready()
+        yield daemon
+    except BaseException:
+        if daemon.proc is not None:
+            daemon.stop()  # the test's own failure is the one to report
+        raise
+    code = daemon.stop()
+    assert code == exit_code, f"the daemon exited with {code}; its log ends:\n{log_tail(daemon)}"
+
+
+def log_tail(daemon: DaemonProcess, lines: int = 20) -> str:
+    if not daemon.log_path.exists():
+        return ""
+    return "\n".join(daemon.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# -- waiting on the test's event loop ----------------------------------------------------------------------
 
 
 async def wait_until_async(
@@ -66,72 +105,7 @@ async def wait_until_async(
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-@dataclass
-class Mosquitto:
-    """A private broker on a free port with persistence in its own folder; can be stopped and restarted."""
-
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    extra_conf: str = ""
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def conf_path(self) -> Path:
-        return self.workdir / "mosquitto.conf"
-
-    def write_conf(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        lines = [
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
-            "persistence true",
-            f"persistence_location {self.workdir}/",
-            "max_queued_messages 0",
-            f"log_dest file {self.workdir}/mosquitto.log",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-        ]
-        if os.geteuid() == 0:
-            lines.append("user root")  # otherwise mosquitto drops to a user that cannot write here
-        self.conf_path.write_text("\n".join(lines) + "\n" + self.extra_conf)
-
-    def start(self) -> None:
-        if not self.conf_path.exists():
-            self.write_conf()
-        self.proc = subprocess.Popen(
-            [shutil.which("mosquitto") or "mosquitto", "-c", str(self.conf_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        wait_until(
-            lambda: port_open(self.port) or self.proc is None or self.proc.poll() is not None, 10, what="mosquitto"
-        )
-        if self.proc.poll() is not None:
-            err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-            log = (self.workdir / "mosquitto.log").read_text() if (self.workdir / "mosquitto.log").exists() else ""
-            raise RuntimeError(f"mosquitto failed to start: {err}\n{log}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
+# -- the ACL broker ----------------------------------------------------------------------------------------
 
 #: the broker user of a SecureBroker, and its password (tests check it never reaches a log)
 USER = "newsmon"
@@ -194,208 +168,7 @@ def secure_broker(
     return SecureBroker(server, tls_port, password_file, acl_file)
 
 
-class Collector:
-    """A subscriber (persistent session, QoS 1) on a background thread, keeping every message."""
-
-    def __init__(self, port: int, topics: str | list[str], client_id: str = "collector") -> None:
-        self.port = port
-        self.topics = [topics] if isinstance(topics, str) else topics
-        self.messages: list[tuple[str, bytes, bool]] = []
-        #: the QoS each of ``messages`` arrived with (the lower of the publisher's and the subscription's 1)
-        self.qos: list[int] = []
-        self._lock = threading.Lock()
-        self._subscribed = threading.Event()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = lambda *a: self._subscribed.set()
-        self.client.reconnect_delay_set(1, 2)
-
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
-        client.subscribe([(t, 1) for t in self.topics])
-
-    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
-        with self._lock:
-            self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
-            self.qos.append(msg.qos)
-
-    def start(self) -> Collector:
-        self.client.connect("127.0.0.1", self.port, keepalive=10)
-        self.client.loop_start()
-        if not self._subscribed.wait(10):
-            raise RuntimeError("collector could not subscribe")
-        return self
-
-    def stop(self) -> None:
-        # disconnect first: it wakes the network thread, which loop_stop would otherwise wait on for up to 1 s
-        self.client.disconnect()
-        self.client.loop_stop()
-
-    def payloads(self, prefix: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [json.loads(p) for t, p, _ in self.messages if t.startswith(prefix)]
-
-    def topics_seen(self, prefix: str = "") -> list[str]:
-        with self._lock:
-            return [t for t, _, _ in self.messages if t.startswith(prefix)]
-
-
-@dataclass
-class DaemonProcess:
-    """``monitor run`` as a real subprocess with its own config, inbox and state folder."""
-
-    workdir: Path
-    broker_port: int
-    extra_env: dict[str, str] = field(default_factory=dict)
-    conf_extra: str = ""
-    #: runs the daemon under another command (e.g. setpriv to drop capabilities)
-    wrapper: list[str] = field(default_factory=list)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def inbox(self) -> Path:
-        return self.workdir / "inbox"
-
-    @property
-    def state(self) -> Path:
-        return self.workdir / "state"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / "daemon.log"
-
-    def config(self) -> Path:
-        path = self.workdir / "monitor.toml"
-        path.write_text(
-            f"""
-[watch]
-paths = ["{self.inbox}"]
-settle_ms = 100
-rescan_seconds = 2
-
-[mqtt]
-host = "127.0.0.1"
-port = {self.broker_port}
-client_id = "daemon-under-test"
-
-[state]
-dir = "{self.state}"
-
-[watchlists]
-paths = ["{WATCHLISTS}"]
-
-[log]
-level = "debug"
-format = "json"
-{self.conf_extra}
-"""
-        )
-        return path
-
-    def start(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.extra_env}
-        env.pop("MONITOR_CONFIG", None)
-        self.proc = subprocess.Popen(
-            [*self.wrapper, sys.executable, "-m", "monitor", "run", "--config", str(self.config())],
-            cwd=self.workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log_path.open("ab"),
-        )
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
-        self.proc = None
-        return code
-
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
-
-    def log_events(self) -> list[dict[str, Any]]:
-        events = []
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return events
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """The log events with this name, in order."""
-        return [e for e in self.log_events() if e.get("event") == name]
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        """Until the daemon watches its folders and is connected or queuing (its READY point)."""
-        wait_until(lambda: bool(self.events("daemon ready")), timeout, what="daemon ready")
-
-    def drop(self, name: str, content: str | bytes) -> Path:
-        """Write a file beside the inbox and rename it into place, as well-behaved writers do."""
-        self.inbox.mkdir(parents=True, exist_ok=True)
-        data = content.encode() if isinstance(content, str) else content
-        target = self.inbox / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.part"
-        tmp.write_bytes(data)
-        tmp.rename(target)
-        return target
-
-
-def monitor_cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``monitor ARGS`` as a subprocess; the caller's MONITOR_CONFIG is ignored unless ``env`` sets one."""
-    inherited = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
-    full_env = {**inherited, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        cwd=cwd or REPO,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def stream_articles(count: int, seed: int = 0) -> list[tuple[str, str]]:
-    """Distinct short articles (Hindi, English, mixed); about two in three should fire an alert."""
-    templates = [
-        "Pact {i}\n\nRussia and North Korea signed agreement number {i} in Moscow on day {n}.\n",
-        "समझौता {i}\n\nरूस और उत्तर कोरिया ने {n} तारीख को {i} नए समझौते पर हस्ताक्षर किए।\n",
-        "Market note {i}\n\nShares closed {n} points higher on day {i} in a quiet session.\n",
-        "Talks {i}\n\nPutin met Kim Jong Un on day {n}; the two signed a treaty, report {i} said.\n",
-        "मौसम {i}\n\nदिल्ली में {n} तारीख को बारिश की संभावना है, रिपोर्ट {i}।\n",
-    ]
-    return [
-        (f"a{seed:02d}-{i:05d}.txt", templates[i % len(templates)].format(i=i, n=(i * 7 + seed) % 31 + 1))
-        for i in range(count)
-    ]
-
-
-def write_articles(folder: Path, articles: list[tuple[str, str]]) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in articles:
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
-def tagged_alerts(files: list[Path]) -> dict[str, tuple[str, str]]:
-    """alert id -> (rule, file name), as `monitor tag --json` computes them for these files."""
-    expected: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(files), 500):
-        result = monitor_cli("tag", "--json", *map(str, files[start : start + 500]))
-        assert result.returncode == 0, result.stderr
-        for line in result.stdout.splitlines():
-            doc = json.loads(line)
-            for rule in doc["rules"]:
-                expected[rule["id"]] = (rule["rule"], Path(doc["path"]).name)
-    return expected
+# -- the batch steps in process ---------------------------------------------------------------------------
 
 
 class BatchRunner:

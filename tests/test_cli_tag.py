@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import WATCHLISTS, monitor_cli
 from monitor.alerts import build_alert
 from monitor.articles import parse_article
 from monitor.engine import load_engine
 from tests.engine.test_seeds import ENTITIES, RULES
-from tests.support import SEEDS, WATCHLISTS, monitor_cli
+from tests.support import AGREEMENT_ARTICLE, SEEDS
 
-PACT = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+pytestmark = pytest.mark.e2e
+
+PACT = AGREEMENT_ARTICLE
 
 
 def test_tag_json_on_the_seeds_gives_the_seed_table() -> None:
@@ -32,7 +35,7 @@ def test_tag_json_on_the_seeds_gives_the_seed_table() -> None:
 
 def test_tag_json_carries_counts_severity_and_evidence_spans(tmp_path: Path) -> None:
     article = tmp_path / "pact.txt"
-    article.write_text(PACT, encoding="utf-8")
+    article.write_text(AGREEMENT_ARTICLE, encoding="utf-8")
     result = monitor_cli("tag", "--json", str(article))
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
@@ -42,7 +45,7 @@ def test_tag_json_carries_counts_severity_and_evidence_spans(tmp_path: Path) -> 
     assert counts["russia"] == 2  # Russia, Moscow
     [rule] = doc["rules"]
     assert (rule["rule"], rule["severity"]) == ("russia-dprk-agreement", "high")
-    text = PACT
+    text = AGREEMENT_ARTICLE
     for evidence in rule["evidence"]:
         for span in evidence["spans"]:
             assert text[span["start"] : span["end"]] == span["text"]
@@ -50,7 +53,7 @@ def test_tag_json_carries_counts_severity_and_evidence_spans(tmp_path: Path) -> 
 
 def test_tag_reports_a_bad_file_and_goes_on_with_the_next(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
-    (tmp_path / "pact.txt").write_text(PACT, encoding="utf-8")
+    (tmp_path / "pact.txt").write_text(AGREEMENT_ARTICLE, encoding="utf-8")
     result = monitor_cli("tag", "--json", str(tmp_path / "empty.txt"), str(tmp_path / "pact.txt"))
     assert result.returncode == 1
     first, second = (json.loads(line) for line in result.stdout.splitlines())
@@ -60,7 +63,7 @@ def test_tag_reports_a_bad_file_and_goes_on_with_the_next(tmp_path: Path) -> Non
 
 def test_tag_readable_report_names_rule_and_matched_words(tmp_path: Path) -> None:
     article = tmp_path / "pact.txt"
-    article.write_text(PACT, encoding="utf-8")
+    article.write_text(AGREEMENT_ARTICLE, encoding="utf-8")
     result = monitor_cli("tag", str(article))
     assert result.returncode == 0, result.stderr
     assert "russia-dprk-agreement" in result.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from radon.complexity import cc_visit
 
-from tests.support import REPO
+from harness.processes import REPO
 
 MONITOR = REPO / "monitor"
 MAX_COMPLEXITY = 20

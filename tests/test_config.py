@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import WATCHLISTS, monitor_cli
 from monitor.config import ConfigError, load_settings
-from tests.support import WATCHLISTS, monitor_cli
 
 
 def write(path: Path, text: str) -> Path:
@@ -66,6 +66,7 @@ def test_broken_toml_is_reported_with_the_file(tmp_path: Path) -> None:
         load_settings(conf)
 
 
+@pytest.mark.e2e
 def test_check_command_fails_on_a_typo_with_file_and_key(tmp_path: Path) -> None:
     conf = write(tmp_path / "typo.toml", f'[watchlists]\npaths = ["{WATCHLISTS}"]\n[mqtt]\nhots = "x"\n')
     result = monitor_cli("check", "--config", str(conf))
@@ -73,6 +74,7 @@ def test_check_command_fails_on_a_typo_with_file_and_key(tmp_path: Path) -> None
     assert f"{conf}: mqtt.hots: unknown key" in result.stdout
 
 
+@pytest.mark.e2e
 def test_check_command_fails_on_a_wrong_type(tmp_path: Path) -> None:
     conf = write(tmp_path / "type.toml", f'[watchlists]\npaths = ["{WATCHLISTS}"]\n[watch]\nmax_bytes = "big"\n')
     result = monitor_cli("check", "--config", str(conf))
@@ -80,12 +82,14 @@ def test_check_command_fails_on_a_wrong_type(tmp_path: Path) -> None:
     assert f"{conf}: watch.max_bytes:" in result.stdout
 
 
+@pytest.mark.e2e
 def test_check_command_passes_on_the_shipped_config() -> None:
     result = monitor_cli("check", "--config", "config/monitor.toml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok:")
 
 
+@pytest.mark.e2e
 def test_check_command_reports_broken_yaml_with_file_and_line(tmp_path: Path) -> None:
     lists = tmp_path / "lists"
     lists.mkdir()

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SEEDS, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+from harness.processes import Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+from monitor import events
+from tests.support import AGREEMENT_ARTICLE, QUIET_ARTICLE, SEEDS, running_daemon
+
+pytestmark = pytest.mark.e2e
 
 AGREEMENT = "russia-dprk-agreement"
-PAKT = "Russia and North Korea sign a new pact\n\nRussia and North Korea signed a new agreement on Friday in Moscow.\n"
-QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"
 
 
 def seed_files() -> list[Path]:
@@ -39,9 +41,7 @@ def test_seeds_dropped_into_the_inbox_alert_exactly_as_tagged(tmp_path: Path, br
     assert [n[:3] for n in agreement_files] == ["001", "002"]
 
     collector = Collector(broker.port, "newsmon/#").start()
-    daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    try:
+    with running_daemon(tmp_path / "d", broker.port) as daemon:
         wait_until(
             lambda: any(
                 json.loads(p).get("state") == "online" for t, p, _ in collector.messages if t == "newsmon/status"
@@ -56,8 +56,6 @@ def test_seeds_dropped_into_the_inbox_alert_exactly_as_tagged(tmp_path: Path, br
             30,
             what="all alerts",
         )
-    finally:
-        assert daemon.stop() == 0
     alerts = collector.payloads("newsmon/alerts/")
     assert {a["id"] for a in alerts} == set(expected)
     for alert in alerts:
@@ -83,24 +81,22 @@ def test_files_present_before_start_are_caught_up_and_not_realerted_after_restar
     tmp_path: Path, broker: Mosquitto
 ) -> None:
     daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.drop("before/pact.txt", PAKT)
-    daemon.drop("quiet.txt", QUIET)
+    daemon.drop("before/pact.txt", AGREEMENT_ARTICLE)
+    daemon.drop("quiet.txt", QUIET_ARTICLE)
     collector = Collector(broker.port, "newsmon/alerts/#").start()
-    daemon.start()
-    wait_until(lambda: len(collector.messages) >= 1, 30, what="catch-up alert")
-    assert daemon.stop() == 0
+    with running_daemon(daemon):
+        wait_until(lambda: len(collector.messages) >= 1, 30, what="catch-up alert")
     first = collector.payloads("newsmon/alerts/")
     assert [a["rule"]["id"] for a in first if a["rule"]["id"] == AGREEMENT] == [AGREEMENT]
     assert first[0]["article"]["path"].endswith("before/pact.txt")
 
-    daemon.start()
-    daemon.drop("after.txt", PAKT.replace("Friday", "Monday"))
-    wait_until(
-        lambda: any(a["article"]["path"].endswith("after.txt") for a in collector.payloads("newsmon/alerts/")),
-        30,
-        what="alert for the new file",
-    )
-    assert daemon.stop() == 0
+    with running_daemon(daemon):
+        daemon.drop("after.txt", AGREEMENT_ARTICLE.replace("today", "on Monday"))
+        wait_until(
+            lambda: any(a["article"]["path"].endswith("after.txt") for a in collector.payloads("newsmon/alerts/")),
+            30,
+            what="alert for the new file",
+        )
     paths = [a["article"]["path"] for a in collector.payloads("newsmon/alerts/") if a["rule"]["id"] == AGREEMENT]
     assert sum(p.endswith("before/pact.txt") for p in paths) == 1
     collector.stop()
@@ -110,16 +106,14 @@ def test_alerts_queue_while_the_broker_is_down_and_arrive_when_it_returns(tmp_pa
     collector = Collector(broker.port, "newsmon/alerts/#").start()
     collector.stop()  # persistent session: the broker keeps our subscription and queues for us
     broker.stop()
-    daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    try:
-        daemon.drop("pact.txt", PAKT)
+    with running_daemon(tmp_path / "d", broker.port) as daemon:
+        daemon.drop("pact.txt", AGREEMENT_ARTICLE)
         wait_until(
-            lambda: bool(daemon.events("article processed")),
+            lambda: bool(daemon.events(events.ARTICLE_PROCESSED)),
             30,
             what="article processed offline",
         )
-        down = [e for e in daemon.log_events() if e.get("event", "").startswith("broker unreachable")]
+        down = daemon.events(events.BROKER_UNREACHABLE)
         assert len(down) == 1, "the outage is logged once, not once per retry"
         broker.start()
         collector = Collector(broker.port, "newsmon/alerts/#").start()
@@ -129,30 +123,24 @@ def test_alerts_queue_while_the_broker_is_down_and_arrive_when_it_returns(tmp_pa
             what="late alert",
         )
         wait_until(
-            lambda: bool(daemon.events("backlog delivered after outage")),
+            lambda: bool(daemon.events(events.BACKLOG_DELIVERED)),
             10,
             what="end of outage logged",
         )
-    finally:
-        assert daemon.stop() == 0
     collector.stop()
-    [back] = daemon.events("broker reachable again")
+    [back] = daemon.events(events.BROKER_REACHABLE_AGAIN)
     assert back["outage_s"] > 0
-    [late] = daemon.events("backlog delivered after outage")
+    [late] = daemon.events(events.BACKLOG_DELIVERED)
     assert late["delivered_late"] == 1
 
 
 def test_a_bad_file_is_reported_and_the_next_good_file_still_alerts(tmp_path: Path, broker: Mosquitto) -> None:
     collector = Collector(broker.port, "newsmon/#").start()
-    daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    try:
+    with running_daemon(tmp_path / "d", broker.port) as daemon:
         daemon.drop("broken.json", "{not json")
-        daemon.drop("good.txt", PAKT)
+        daemon.drop("good.txt", AGREEMENT_ARTICLE)
         wait_until(lambda: bool(collector.payloads("newsmon/alerts/")), 30, what="alert after a bad file")
         wait_until(lambda: bool(collector.payloads("newsmon/errors")), 10, what="error record")
-    finally:
-        assert daemon.stop() == 0
     [error] = collector.payloads("newsmon/errors")
     assert error["path"].endswith("broken.json")
     assert error["reason"] == "malformed-json"
@@ -168,5 +156,5 @@ def test_a_part_that_fails_on_its_own_stops_the_daemon_with_a_non_zero_code(tmp_
     code = daemon.proc.wait(30)
     daemon.proc = None
     assert code == 1, "systemd restarts a unit only when it fails"
-    [failure] = daemon.events("task failed; stopping")
+    [failure] = daemon.events(events.TASK_FAILED)
     assert failure["task"] == "source"

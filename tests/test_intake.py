@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.articles import stream_articles, tagged_alerts, write_articles
+from harness.processes import WATCHLISTS, Collector, DaemonProcess, Mosquitto, wait_until
 from monitor.analysis import Publishing
 from monitor.config import WatchSettings
 from monitor.engine import load_engine
@@ -20,18 +22,7 @@ from monitor.sources import RawArticle
 from monitor.sources.folders import FolderFiles, FolderSource
 from monitor.store import Store
 from monitor.workers import TaggingPool
-from tests.support import (
-    WATCHLISTS,
-    BatchRunner,
-    Collector,
-    DaemonProcess,
-    Mosquitto,
-    stream_articles,
-    tagged_alerts,
-    wait_until,
-    wait_until_async,
-    write_articles,
-)
+from tests.support import BatchRunner, wait_until_async
 
 GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 

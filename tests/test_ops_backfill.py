@@ -6,21 +6,24 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from monitor.store import Store
-from tests.support import WATCHLISTS, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+import pytest
 
-PACT = "Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
-QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"
+from harness.processes import WATCHLISTS, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+from monitor import events
+from monitor.store import Store
+from tests.support import QUIET_ARTICLE, numbered_pact, running_daemon
+
+pytestmark = pytest.mark.e2e
 RULE = "russia-dprk-agreement"
 
 
 def archive(folder: Path) -> Path:
     (folder / "2023" / "june").mkdir(parents=True)
-    (folder / "2023" / "june" / "pact-1.txt").write_text(PACT.format(n=1))
-    (folder / "2023" / "pact-2.txt").write_text(PACT.format(n=2))
-    (folder / "2023" / "copy-of-pact-2.txt").write_text(PACT.format(n=2))  # same content, another name
-    (folder / "quiet.txt").write_text(QUIET)
-    (folder / "notes.tmp").write_text(PACT.format(n=3))  # ignored name, as in the daemon
+    (folder / "2023" / "june" / "pact-1.txt").write_text(numbered_pact(1))
+    (folder / "2023" / "pact-2.txt").write_text(numbered_pact(2))
+    (folder / "2023" / "copy-of-pact-2.txt").write_text(numbered_pact(2))  # same content, another name
+    (folder / "quiet.txt").write_text(QUIET_ARTICLE)
+    (folder / "notes.tmp").write_text(numbered_pact(3))  # ignored name, as in the daemon
     return folder
 
 
@@ -64,15 +67,12 @@ def test_publish_goes_through_the_outbox_once_and_the_daemon_does_not_repeat_it(
     # the daemon, on the same state, watching a folder with the same articles: nothing new to say
     daemon.inbox.mkdir(parents=True)
     shutil.copy(folder / "2023" / "pact-2.txt", daemon.inbox / "pact-2-again.txt")
-    daemon.start()
-    try:
-        wait_until(lambda: bool(daemon.events("article processed")), 30, what="daemon")
-    finally:
-        assert daemon.stop() == 0
+    with running_daemon(daemon):
+        wait_until(lambda: bool(daemon.events(events.ARTICLE_PROCESSED)), 30, what="daemon")
     collector.stop()
     alerts = [a for a in collector.payloads("newsmon/alerts/") if a["rule"]["id"] == RULE]
     assert sorted(Path(a["article"]["path"]).name for a in alerts) == ["copy-of-pact-2.txt", "pact-1.txt"]
-    assert [e["result"] for e in daemon.log_events() if e.get("event") == "article processed"] == ["duplicate"]
+    assert [e["result"] for e in daemon.events(events.ARTICLE_PROCESSED)] == ["duplicate"]
     states = [p["state"] for p in collector.payloads("newsmon/status")]
     assert states == ["online", "offline"]  # only the daemon's own; backfill never touches the status topic
 
@@ -93,11 +93,8 @@ def test_publish_with_the_broker_down_leaves_the_alerts_for_the_daemon(tmp_path:
 
     broker.start()
     collector = Collector(broker.port, "newsmon/alerts/#", client_id="late-reader").start()
-    daemon.start()
-    try:
+    with running_daemon(daemon):
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) >= 2, 30, what="alerts delivered by the daemon")
-    finally:
-        assert daemon.stop() == 0
     collector.stop()
     names = sorted(Path(a["article"]["path"]).name for a in collector.payloads("newsmon/alerts/"))
     assert names == ["copy-of-pact-2.txt", "pact-1.txt"]
@@ -107,9 +104,7 @@ def test_one_state_folder_has_one_publisher_at_a_time(tmp_path: Path, broker: Mo
     folder = archive(tmp_path / "archive")
     daemon = DaemonProcess(tmp_path / "d", broker.port)
     conf = config(tmp_path / "monitor.toml", broker.port, daemon.state)
-    daemon.start()
-    try:
-        daemon.wait_ready()
+    with running_daemon(daemon):
         backfill = monitor_cli("backfill", "--publish", "--config", str(conf), str(folder))
         assert backfill.returncode == 1
         assert "a daemon (pid" in backfill.stderr
@@ -118,7 +113,5 @@ def test_one_state_folder_has_one_publisher_at_a_time(tmp_path: Path, broker: Mo
         assert second.proc is not None
         assert second.proc.wait(30) == 2
         second.proc = None
-        assert bool(second.events("another monitor process uses this state folder"))
-    finally:
-        assert daemon.stop() == 0
+        assert bool(second.events(events.STATE_FOLDER_IN_USE))
     assert monitor_cli("backfill", "--config", str(conf), str(folder)).returncode == 0  # a dry run never locks

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 import structlog
 
-from monitor import logs
+from harness.processes import REPO, WATCHLISTS, DaemonProcess, free_port, wait_until
+from monitor import events, logs
 from monitor.engine import load_engine
-from tests.support import REPO, WATCHLISTS, BatchRunner, DaemonProcess, free_port, wait_until
+from tests.support import AGREEMENT_ARTICLE, BatchRunner
 
-PACT = "Russia and North Korea sign a pact\n\nRussia and North Korea signed a new agreement on Friday.\n"
+PACT = AGREEMENT_ARTICLE
 
 
 @pytest.fixture
@@ -32,21 +33,21 @@ def captured() -> Iterator[io.StringIO]:
     structlog.reset_defaults()
 
 
-def events(stream: io.StringIO) -> list[dict[str, Any]]:
+def logged(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def test_library_loggers_come_out_as_the_same_json_lines(captured: io.StringIO) -> None:
     logging.getLogger("aiomqtt").warning("connection %s lost", "x")
     structlog.get_logger("monitor.test").warning("ours")
-    theirs, ours = events(captured)
+    theirs, ours = logged(captured)
     assert theirs["event"] == "connection x lost" and theirs["logger"] == "aiomqtt"
     assert set(ours) == set(theirs)  # event, level, logger, timestamp: same shape
 
 
 def test_secrets_are_masked_whatever_the_caller_passes(captured: io.StringIO) -> None:
     structlog.get_logger("monitor.test").info("connecting", password="hunter2", key="k", api_token="t", host="h")
-    [event] = events(captured)
+    [event] = logged(captured)
     assert "hunter2" not in captured.getvalue()
     assert event["password"] == event["key"] == event["api_token"] == "***"
     assert event["host"] == "h"
@@ -61,15 +62,15 @@ def test_lines_about_an_article_carry_its_path_and_alert_id_as_the_readme_says(
     )
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "pact.txt").write_text(PACT)
+    (inbox / "pact.txt").write_text(AGREEMENT_ARTICLE)
     with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
         [outcome] = run.process([str(inbox / "pact.txt")])
     assert outcome.result == "alerted"
-    queued = [e for e in events(captured) if e["event"] == "alert queued"]
+    queued = [e for e in logged(captured) if e["event"] == events.ALERT_QUEUED]
     assert queued and all(e[path_key] == str(inbox / "pact.txt") for e in queued)
     assert all(len(e[alert_key]) == 32 for e in queued)
     structlog.get_logger("monitor.test").info("after")
-    assert path_key not in events(captured)[-1]  # unbound once the article is done
+    assert path_key not in logged(captured)[-1]  # unbound once the article is done
 
 
 def journal_env(path: Path) -> dict[str, str]:

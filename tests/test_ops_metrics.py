@@ -7,13 +7,13 @@ import signal
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.processes import Collector, Mosquitto, free_port, wait_until
+from monitor import events
 from monitor.metrics import LatencyTracker, Metrics
-from tests.support import Collector, DaemonProcess, Mosquitto, free_port, wait_until
-
-PACT = "Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
-QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"
+from tests.support import QUIET_ARTICLE, numbered_pact, running_daemon
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -32,18 +32,15 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), -1.0)
 
 
+@pytest.mark.e2e
 def test_metrics_endpoint_counts_articles_alerts_publishes_and_reloads(tmp_path: Path, broker: Mosquitto) -> None:
     port = free_port()
     collector = Collector(broker.port, "newsmon/#").start()
-    daemon = DaemonProcess(
-        tmp_path / "d", broker.port, conf_extra=f'[metrics]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
-    )
-    daemon.start()
-    try:
-        daemon.wait_ready()
-        daemon.drop("pact-1.txt", PACT.format(n=1))
-        daemon.drop("pact-2.txt", PACT.format(n=2))
-        daemon.drop("quiet.txt", QUIET)
+    metrics_on = f'[metrics]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+    with running_daemon(tmp_path / "d", broker.port, conf_extra=metrics_on) as daemon:
+        daemon.drop("pact-1.txt", numbered_pact(1))
+        daemon.drop("pact-2.txt", numbered_pact(2))
+        daemon.drop("quiet.txt", QUIET_ARTICLE)
         daemon.drop("broken.json", "{not json")
         wait_until(
             lambda: value(scrape(port), "newsmon_alerts_published_total") >= 3,
@@ -55,8 +52,6 @@ def test_metrics_endpoint_counts_articles_alerts_publishes_and_reloads(tmp_path:
         daemon.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: value(scrape(port), "newsmon_reloads_total", result="ok") == 1, 30, what="reload counted")
         samples = scrape(port)
-    finally:
-        assert daemon.stop() == 0
     collector.stop()
     assert value(samples, "newsmon_articles_processed_total", result="alerted") == 2
     assert value(samples, "newsmon_articles_processed_total", result="clean") == 1
@@ -75,21 +70,17 @@ def test_metrics_endpoint_counts_articles_alerts_publishes_and_reloads(tmp_path:
     assert len({a["id"] for a in alerts}) == 2  # the counters agree with what subscribers received
 
 
+@pytest.mark.e2e
 def test_metrics_stay_off_unless_enabled(tmp_path: Path, broker: Mosquitto) -> None:
     port = free_port()
-    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_METRICS__PORT": str(port)})
-    daemon.start()
-    try:
-        daemon.wait_ready()
+    with running_daemon(tmp_path / "d", broker.port, extra_env={"MONITOR_METRICS__PORT": str(port)}) as daemon:
         try:
             scrape(port)
             reachable = True
         except OSError:
             reachable = False
-    finally:
-        assert daemon.stop() == 0
     assert not reachable
-    assert not bool(daemon.events("metrics endpoint listening"))
+    assert not bool(daemon.events(events.METRICS_LISTENING))
 
 
 def test_publisher_totals_become_counter_increments_and_the_connection_a_gauge() -> None:
@@ -122,21 +113,18 @@ def test_latency_runs_from_pick_up_to_each_published_alert_of_the_file() -> None
     assert tracker.published(["alert-from-an-earlier-run"], now=14.0) == []
 
 
+@pytest.mark.e2e
 def test_status_topic_carries_version_start_time_and_periodic_counters(tmp_path: Path, broker: Mosquitto) -> None:
     collector = Collector(broker.port, "newsmon/status").start()
-    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_MQTT__STATUS_INTERVAL_SECONDS": "1"})
-    daemon.start()
 
     def latest_counters() -> dict[str, object]:
         with_counters = [s for s in collector.payloads("newsmon/status") if "counters" in s]
         return dict(with_counters[-1]["counters"]) if with_counters else {}
 
-    try:
-        daemon.wait_ready()
-        daemon.drop("pact-1.txt", PACT.format(n=1))
+    every_second = {"MONITOR_MQTT__STATUS_INTERVAL_SECONDS": "1"}
+    with running_daemon(tmp_path / "d", broker.port, extra_env=every_second) as daemon:
+        daemon.drop("pact-1.txt", numbered_pact(1))
         wait_until(lambda: latest_counters().get("published") == 1, 30, what="counters after one alert")
-    finally:
-        assert daemon.stop() == 0
     collector.stop()
     counters = latest_counters()
     assert counters["articles"] == {"alerted": 1}

@@ -7,22 +7,18 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.processes import Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, wait_until
+from monitor import events
 from monitor.config import MqttSettings, Settings, WatchSettings
 from monitor.reload import WatchlistWatcher, concerns, restart_needed, watched_folders
-from tests.support import (
-    Collector,
-    DaemonProcess,
-    Mosquitto,
-    free_port,
-    monitor_cli,
-    wait_until,
-    wait_until_async,
-)
+from tests.support import running_daemon, wait_until_async
 
 ENTITIES = """
 entities:
@@ -68,17 +64,17 @@ def rules_for(collector: Collector, name: str) -> list[str]:
     return [a["rule"]["id"] for a in collector.payloads("newsmon/alerts/") if a["article"]["path"].endswith(name)]
 
 
-def start(tmp_path: Path, broker: Mosquitto, watchlists: Path) -> tuple[DaemonProcess, Collector]:
+@contextmanager
+def running(tmp_path: Path, broker: Mosquitto, watchlists: Path) -> Iterator[tuple[DaemonProcess, Collector]]:
+    """A daemon on these watchlists, online, and a collector of everything it publishes (left running)."""
     collector = Collector(broker.port, "newsmon/#").start()
-    daemon = DaemonProcess(
-        tmp_path / "d", broker.port, extra_env={"MONITOR_WATCHLISTS__PATHS": json.dumps([str(watchlists)])}
-    )
-    daemon.start()
-    wait_until(lambda: any(s["state"] == "online" for s in statuses(collector)), 30, what="online status")
-    daemon.wait_ready()
-    return daemon, collector
+    on_these = {"MONITOR_WATCHLISTS__PATHS": json.dumps([str(watchlists)])}
+    with running_daemon(tmp_path / "d", broker.port, extra_env=on_these) as daemon:
+        wait_until(lambda: any(s["state"] == "online" for s in statuses(collector)), 30, what="online status")
+        yield daemon, collector
 
 
+@pytest.mark.e2e
 def test_sighup_swaps_in_a_valid_watchlist_and_keeps_the_old_one_when_broken(tmp_path: Path, broker: Mosquitto) -> None:
     # a deploy that swaps a symlink changes no watched file: only SIGHUP can tell the daemon
     for name, text in (("v1", V1), ("v2", V2), ("broken", BROKEN)):
@@ -86,7 +82,6 @@ def test_sighup_swaps_in_a_valid_watchlist_and_keeps_the_old_one_when_broken(tmp
         (tmp_path / name / "test.yaml").write_text(text)
     current = tmp_path / "current"
     current.symlink_to(tmp_path / "v1")
-    daemon, collector = start(tmp_path, broker, current)
 
     def point_to(name: str) -> None:
         (tmp_path / "next").symlink_to(tmp_path / name)
@@ -96,10 +91,10 @@ def test_sighup_swaps_in_a_valid_watchlist_and_keeps_the_old_one_when_broken(tmp
         assert daemon.proc is not None
         daemon.proc.send_signal(signal.SIGHUP)
 
-    try:
+    with running(tmp_path, broker, current) as (daemon, collector):
         first_version = statuses(collector)[0]["watchlist_version"]
         daemon.drop("one.txt", article(1, "Gammaland"))
-        wait_until(lambda: bool(daemon.events("article processed")), 30, what="one")
+        wait_until(lambda: bool(daemon.events(events.ARTICLE_PROCESSED)), 30, what="one")
         assert rules_for(collector, "one.txt") == []
 
         point_to("v2")
@@ -114,25 +109,23 @@ def test_sighup_swaps_in_a_valid_watchlist_and_keeps_the_old_one_when_broken(tmp
         wait_until(lambda: statuses(collector)[-1].get("reload") == "failed", 30, what="reload failed")
         daemon.drop("three.txt", article(3, "Gammaland"))
         wait_until(lambda: rules_for(collector, "three.txt") == ["alpha-gamma"], 30, what="old rules still working")
-    finally:
-        assert daemon.stop() == 0
     failed = next(s for s in statuses(collector) if s.get("reload") == "failed")
     assert "test.yaml" in failed["reload_reason"] and "colour" in failed["reload_reason"]
     assert failed["state"] == "online"
-    logged = [e for e in daemon.log_events() if e.get("event", "").startswith("watchlist reload failed")]
+    logged = daemon.events(events.WATCHLIST_RELOAD_FAILED)
     assert logged and any("colour" in p for p in logged[0]["problems"])
-    assert [e["why"] for e in daemon.log_events() if e.get("event") == "watchlists reloaded"] == ["SIGHUP"]
+    assert [e["why"] for e in daemon.events(events.WATCHLISTS_RELOADED)] == ["SIGHUP"]
     collector.stop()
 
 
+@pytest.mark.e2e
 def test_editing_a_watchlist_file_reloads_it_without_losing_or_repeating_an_article(
     tmp_path: Path, broker: Mosquitto
 ) -> None:
     folder = tmp_path / "watchlists"
     folder.mkdir()
     (folder / "test.yaml").write_text(V1)
-    daemon, collector = start(tmp_path, broker, folder)
-    try:
+    with running(tmp_path, broker, folder) as (daemon, collector):
         # articles keep arriving while the rules change under them
         for n in range(20):
             daemon.drop(f"busy-{n:02d}.txt", article(n, "Betaland"))
@@ -147,31 +140,27 @@ def test_editing_a_watchlist_file_reloads_it_without_losing_or_repeating_an_arti
         daemon.drop("gamma-2.txt", article(100, "Gammaland"))
         wait_until(lambda: rules_for(collector, "gamma-2.txt") == ["alpha-gamma"], 30, what="old rules kept")
         wait_until(lambda: len(collector.payloads("newsmon/alerts/alpha-beta")) >= 20, 30, what="busy alerts")
-    finally:
-        assert daemon.stop() == 0
     busy = [a["article"]["path"] for a in collector.payloads("newsmon/alerts/alpha-beta")]
     assert sorted(Path(p).name for p in busy) == [f"busy-{n:02d}.txt" for n in range(20)]  # each once
-    reloads = daemon.events("watchlists reloaded")
+    reloads = daemon.events(events.WATCHLISTS_RELOADED)
     assert reloads and all(e["why"].startswith("watchlist file changed") for e in reloads)
     collector.stop()
 
 
+@pytest.mark.e2e
 def test_sighup_names_the_changed_settings_that_need_a_restart(tmp_path: Path, broker: Mosquitto) -> None:
     folder = tmp_path / "watchlists"
     folder.mkdir()
     (folder / "test.yaml").write_text(V1)
-    daemon, collector = start(tmp_path, broker, folder)
-    try:
+    with running(tmp_path, broker, folder) as (daemon, collector):
         conf = daemon.workdir / "monitor.toml"
         conf.write_text(conf.read_text().replace("rescan_seconds = 2", "rescan_seconds = 3"))
         assert daemon.proc is not None
         daemon.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: "restart_needed" in statuses(collector)[-1], 30, what="restart_needed on status")
-    finally:
-        assert daemon.stop() == 0
     needed = [s["restart_needed"] for s in statuses(collector) if "restart_needed" in s]
     assert needed[0] == ["watch.rescan_seconds"]
-    [warning] = [e for e in daemon.log_events() if e.get("event", "").startswith("config changed")]
+    [warning] = daemon.events(events.RESTART_NEEDED)
     assert warning["keys"] == ["watch.rescan_seconds"]
     collector.stop()
 
@@ -222,8 +211,7 @@ def test_a_yaml_tag_written_while_running_is_a_failed_reload_and_later_edits_sti
     folder = tmp_path / "watchlists"
     folder.mkdir()
     (folder / "test.yaml").write_text(V1)
-    daemon, collector = start(tmp_path, broker, folder)
-    try:
+    with running(tmp_path, broker, folder) as (daemon, collector):
         (folder / "tagged.yaml").write_text(TAGGED)
         wait_until(lambda: statuses(collector)[-1].get("reload") == "failed", 30, what="reload failed")
         assert "unknown tag '!foo'" in statuses(collector)[-1]["reload_reason"]
@@ -232,9 +220,7 @@ def test_a_yaml_tag_written_while_running_is_a_failed_reload_and_later_edits_sti
         wait_until(lambda: statuses(collector)[-1].get("reload") == "ok", 30, what="a later edit reloaded")
         daemon.drop("gamma.txt", article(1, "Gammaland"))
         wait_until(lambda: rules_for(collector, "gamma.txt") == ["alpha-gamma"], 30, what="alert from the edit")
-    finally:
-        assert daemon.stop() == 0
-    [failed] = daemon.events("watchlist reload failed; keeping the previous watchlists")
+    [failed] = daemon.events(events.WATCHLIST_RELOAD_FAILED)
     assert any("tagged.yaml:1" in problem for problem in failed["problems"])
     collector.stop()
 

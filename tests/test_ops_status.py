@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from harness.processes import DaemonProcess, Mosquitto, monitor_cli, wait_until
 from monitor.status import DEGRADED, NOT_RUNNING, OK, Findings, verdict
 from monitor.store import StateSummary
-from tests.support import DaemonProcess, Mosquitto, monitor_cli, wait_until
 
 PACT = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
 

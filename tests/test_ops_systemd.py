@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import REPO, Mosquitto, wait_until
 from monitor.systemd import Notifier, socket_address, status_line, watchdog_interval
-from tests.support import REPO, DaemonProcess, Mosquitto, wait_until
+from tests.support import running_daemon
 
 UNIT = REPO / "deploy" / "monitor.service"
 
@@ -104,20 +105,18 @@ def test_a_repeated_status_is_sent_once(abstract_socket: tuple[str, NotifySocket
     assert listener.drain() == ["STATUS=a", "STATUS=b"]
 
 
+@pytest.mark.e2e
 def test_monitor_run_reports_ready_watchdog_reloading_and_stopping(
     tmp_path: Path, broker: Mosquitto, abstract_socket: tuple[str, NotifySocket]
 ) -> None:
     name, listener = abstract_socket
-    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"NOTIFY_SOCKET": name, "WATCHDOG_USEC": "200000"})
-    daemon.start()
-    try:
+    under_systemd = {"NOTIFY_SOCKET": name, "WATCHDOG_USEC": "200000"}
+    with running_daemon(tmp_path / "d", broker.port, extra_env=under_systemd, ready=False) as daemon:
         wait_until(lambda: "READY=1" in listener.lines(), 30, what="READY=1")
         wait_until(lambda: listener.lines().count("WATCHDOG=1") >= 3, 20, what="watchdog pings")
         assert daemon.proc is not None
         daemon.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: listener.lines().count("READY=1") >= 2, 20, what="READY=1 after the reload")
-    finally:
-        assert daemon.stop() == 0
     lines = listener.lines()
     assert lines.index("READY=1") < lines.index("RELOADING=1") < len(lines) - 1 - lines[::-1].index("READY=1")
     assert any(line.startswith("MONOTONIC_USEC=") for line in lines)
@@ -159,6 +158,7 @@ def test_unit_is_a_notify_service_with_reload_restart_state_and_watchdog() -> No
     assert "ReadWritePaths" not in unit  # the inbox stays read-only unless quarantine is switched on
 
 
+@pytest.mark.e2e
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     """verify insists that ExecStart exists: check a copy pointing at the `monitor` of this install
     (the shipped path is where deploy/README.md installs it, which need not exist on a test machine)."""
@@ -180,6 +180,7 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
         assert problems and all("is not executable" in p and shipped.group(1) in p for p in problems)
 
 
+@pytest.mark.e2e
 def test_unit_exposure_is_rated_at_most_1_5(tmp_path: Path) -> None:
     analyze = systemd_analyze()
     result = subprocess.run(

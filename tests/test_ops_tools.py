@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from harness.processes import REPO, Collector, Mosquitto, monitor_cli, wait_until
 from monitor.tail import TailFilter
-from tests.support import REPO, Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
-
-PACT = "Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
-QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"
+from tests.support import QUIET_ARTICLE, numbered_pact, running_daemon
 
 
 class Tail:
@@ -53,19 +52,16 @@ class Tail:
                 self.proc.wait()
 
 
+@pytest.mark.e2e
 def test_tail_json_prints_exactly_what_the_daemon_publishes(tmp_path: Path, broker: Mosquitto) -> None:
     collector = Collector(broker.port, "newsmon/alerts/#").start()
-    daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    tail = Tail(tmp_path / "tail", daemon.workdir / "monitor.toml", "--json", "--count", "2")
-    try:
+    with running_daemon(tmp_path / "d", broker.port) as daemon:
+        tail = Tail(tmp_path / "tail", daemon.workdir / "monitor.toml", "--json", "--count", "2")
         tail.wait_listening()
-        daemon.drop("pact-1.txt", PACT.format(n=1))
-        daemon.drop("quiet.txt", QUIET)
-        daemon.drop("pact-2.txt", PACT.format(n=2))
+        daemon.drop("pact-1.txt", numbered_pact(1))
+        daemon.drop("quiet.txt", QUIET_ARTICLE)
+        daemon.drop("pact-2.txt", numbered_pact(2))
         assert tail.finish() == 0
-    finally:
-        assert daemon.stop() == 0
     wait_until(lambda: len(collector.payloads("newsmon/alerts/")) >= 2, 10, what="collector")
     collector.stop()
     printed = tail.alerts()
@@ -97,6 +93,7 @@ def publish(port: int, payload: dict[str, Any]) -> None:
     client.disconnect()
 
 
+@pytest.mark.e2e
 def test_tail_survives_a_broker_restart_and_keeps_filtering(tmp_path: Path, broker: Mosquitto) -> None:
     config = tmp_path / "monitor.toml"
     config.write_text(f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n')
@@ -127,6 +124,7 @@ def test_tail_filter_by_rule_severity_and_watchlist() -> None:
     assert not TailFilter(watchlist="v2").accepts(alert(1, "low"))
 
 
+@pytest.mark.e2e
 def test_committed_alert_schema_equals_the_generated_one() -> None:
     result = monitor_cli("schema", "alert")
     assert result.returncode == 0, result.stderr
@@ -144,6 +142,7 @@ def test_readme_documents_every_alert_field() -> None:
             assert f'"{field}"' in readme, f"{name}.{field} is not shown in the README"
 
 
+@pytest.mark.e2e
 def test_tail_with_an_unreadable_password_file_says_so_and_exits(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-password"
     result = monitor_cli("tail", env={"MONITOR_MQTT__USERNAME": "reader", "MONITOR_MQTT__PASSWORD_FILE": str(missing)})

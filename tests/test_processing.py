@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from harness.articles import stream_articles, write_articles
+from harness.processes import WATCHLISTS
 from monitor.engine import Engine, load_engine
 from monitor.engine.result import TagResult
 from monitor.processing import ALONE_BYTES
-from tests.support import WATCHLISTS, BatchRunner, stream_articles, write_articles
+from tests.support import AGREEMENT_ARTICLE, BatchRunner
 
-GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+GOOD = AGREEMENT_ARTICLE
 
 
 class EngineWithABug(Engine):
@@ -30,9 +32,9 @@ def keys(*paths: Path) -> list[str]:
 def test_an_engine_failure_costs_one_article_and_is_recorded(tmp_path: Path) -> None:
     buggy = EngineWithABug(load_engine([WATCHLISTS])._compiled)
     with BatchRunner(tmp_path, buggy) as run:
-        (run.inbox / "before.txt").write_text(GOOD)
-        (run.inbox / "bad.txt").write_text(GOOD + "CRASH\n")
-        (run.inbox / "after.txt").write_text(GOOD.replace("today", "on Friday"))
+        (run.inbox / "before.txt").write_text(AGREEMENT_ARTICLE)
+        (run.inbox / "bad.txt").write_text(AGREEMENT_ARTICLE + "CRASH\n")
+        (run.inbox / "after.txt").write_text(AGREEMENT_ARTICLE.replace("today", "on Friday"))
         outcomes = run.process(keys(*sorted(run.inbox.iterdir())))
         results = {Path(o.key).name: o.result for o in outcomes}
         assert results == {"after.txt": "alerted", "bad.txt": "error", "before.txt": "alerted"}
@@ -42,7 +44,7 @@ def test_an_engine_failure_costs_one_article_and_is_recorded(tmp_path: Path) -> 
 
 def test_unchanged_files_are_skipped_without_reading(tmp_path: Path) -> None:
     with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
-        (run.inbox / "a.txt").write_text(GOOD)
+        (run.inbox / "a.txt").write_text(AGREEMENT_ARTICLE)
         assert [o.result for o in run.process(keys(run.inbox / "a.txt"))] == ["alerted"]
         assert run.process(keys(run.inbox / "a.txt")) == []
         assert run.store.outbox_depth() == 1
@@ -91,8 +93,8 @@ def test_overlapping_batches_tag_a_content_once_and_defer_a_path_in_flight(tmp_p
     engine = load_engine([WATCHLISTS])
     with BatchRunner(tmp_path, engine) as run:
         a, copy = run.inbox / "a.txt", run.inbox / "copy.txt"
-        a.write_text(GOOD)
-        copy.write_text(GOOD)
+        a.write_text(AGREEMENT_ARTICLE)
+        copy.write_text(AGREEMENT_ARTICLE)
         first = run.processor.prepare(keys(a), engine)
         second = run.processor.prepare(keys(copy, a), engine)  # read while the first is being tagged
         assert first.deferred == [str(copy), str(a)], "both wait for the batch that holds them in flight"
@@ -126,8 +128,8 @@ def test_a_copy_of_a_large_article_set_aside_waits_for_it_and_never_takes_its_al
 def test_a_dry_run_commits_nothing_yet_knows_a_second_copy_is_a_duplicate(tmp_path: Path) -> None:
     engine = load_engine([WATCHLISTS])
     with BatchRunner(tmp_path, engine, commit=False) as run:
-        (run.inbox / "a.txt").write_text(GOOD)
-        (run.inbox / "b.txt").write_text(GOOD)
+        (run.inbox / "a.txt").write_text(AGREEMENT_ARTICLE)
+        (run.inbox / "b.txt").write_text(AGREEMENT_ARTICLE)
         assert [o.result for o in run.process(keys(run.inbox / "a.txt"))] == ["alerted"]
         assert [o.result for o in run.process(keys(run.inbox / "b.txt"))] == ["duplicate"]
         assert run.store.outbox_depth() == 0

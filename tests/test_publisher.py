@@ -19,20 +19,13 @@ from typing import Any
 import pytest
 import structlog
 
+from harness.processes import Collector, Mosquitto
+from monitor import events
 from monitor.config import MqttSettings
 from monitor.publisher import BATCH, Publisher
 from monitor.store import OutboxMessage, ProcessedArticle, Store, StoreThread
 from monitor.topics import alert_topic, status_topic
-from tests.support import (
-    ALLOW_ALL,
-    PASSWORD,
-    USER,
-    Collector,
-    Mosquitto,
-    SecureBroker,
-    secure_broker,
-    wait_until_async,
-)
+from tests.support import ALLOW_ALL, PASSWORD, USER, SecureBroker, secure_broker, wait_until_async
 
 PREFIX = "newsmon"
 PACT = alert_topic(PREFIX, "pact")
@@ -293,7 +286,7 @@ async def test_refused_alerts_are_set_aside_reported_once_per_topic_and_delivere
             await wait_until_async(lambda: numbers(watcher, PACT) == [0, 1], 10, what="the allowed alerts")
             await wait_until_async(lambda: publisher.publish_failures >= 2, 10, what="a retry, refused again")
             assert outbox.depth() == refused + 1
-            reported = [e for e in logs if e["event"].startswith("broker refused an alert")]
+            reported = [e for e in logs if e["event"] == events.ALERT_REFUSED]
             assert sorted(e["topic"] for e in reported) == [MEETING, TREATY]
             assert {e["reason"] for e in reported} == {"Not authorized (reason code 0x87)"}
             acl_broker.set_acl(ALLOW_ALL)
@@ -301,4 +294,4 @@ async def test_refused_alerts_are_set_aside_reported_once_per_topic_and_delivere
             await wait_until_async(lambda: len(watcher.messages) == refused + 3, 5, what="all at the subscriber")
     assert numbers(watcher, MEETING) == list(range(refused))
     assert numbers(watcher, TREATY) == [0]
-    assert [e["event"] for e in logs].count("broker accepts the refused alerts again") == 1
+    assert [e["event"] for e in logs].count(events.REFUSED_ALERTS_ACCEPTED) == 1

@@ -3,10 +3,10 @@ from __future__ import annotations
 import json
 import re
 
+from harness.processes import REPO, WATCHLISTS
 from monitor.alerts import build_alert
 from monitor.articles import parse_article
 from monitor.engine import load_engine
-from tests.support import REPO, WATCHLISTS
 
 
 def readme_commands() -> list[str]:

@@ -14,17 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.support import (
-    Collector,
-    DaemonProcess,
-    Mosquitto,
-    stream_articles,
-    tagged_alerts,
-    wait_until,
-    write_articles,
-)
+from harness.articles import stream_articles, tagged_alerts, write_articles
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
+from monitor import events
+from tests.support import AGREEMENT_ARTICLE, running_daemon
 
-GOOD = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
+pytestmark = pytest.mark.e2e
 
 
 def received_ids(collector: Collector) -> list[str]:
@@ -67,10 +62,10 @@ def test_kill_9_at_random_moments_loses_no_alert(tmp_path: Path, broker: Mosquit
 def test_broker_restarted_mid_stream_loses_nothing(tmp_path: Path, broker: Mosquitto) -> None:
     articles = stream_articles(80, seed=2)
     expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
-    collector = Collector(broker.port, "newsmon/alerts/#", client_id="restart").start()
-    daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    try:
+    with (
+        Collector(broker.port, "newsmon/alerts/#", client_id="restart") as collector,
+        running_daemon(tmp_path / "d", broker.port) as daemon,
+    ):
         for name, text in articles[:40]:
             daemon.drop(name, text)
         time.sleep(0.3)
@@ -80,9 +75,6 @@ def test_broker_restarted_mid_stream_loses_nothing(tmp_path: Path, broker: Mosqu
         time.sleep(1.0)
         broker.start()
         assert_all_delivered(expected, collector)
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
 
 
 def test_broker_down_at_start_then_everything_arrives_in_order_per_rule(tmp_path: Path, broker: Mosquitto) -> None:
@@ -90,22 +82,18 @@ def test_broker_down_at_start_then_everything_arrives_in_order_per_rule(tmp_path
     expected = tagged_alerts(write_articles(tmp_path / "reference", articles))
     Collector(broker.port, "newsmon/alerts/#", client_id="order").start().stop()  # persistent session
     broker.stop()
-    daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    try:
+    with running_daemon(tmp_path / "d", broker.port) as daemon:
         for name, text in articles:
             daemon.drop(name, text)
 
         def processed() -> list[dict[str, Any]]:
-            return daemon.events("article processed")
+            return daemon.events(events.ARTICLE_PROCESSED)
 
         wait_until(lambda: len(processed()) >= len(articles), 60, what="all articles processed offline")
         time.sleep(2.0)
         broker.start()
         collector = Collector(broker.port, "newsmon/alerts/#", client_id="order").start()
         assert_all_delivered(set(expected), collector)
-    finally:
-        assert daemon.stop() == 0
     order_processed = [Path(e["path"]).name for e in processed()]
     received = list(dict.fromkeys(received_ids(collector)))
     for rule in {r for r, _ in expected.values()}:
@@ -117,29 +105,26 @@ def test_broker_down_at_start_then_everything_arrives_in_order_per_rule(tmp_path
 
 def test_five_thousand_files_in_nested_folders_are_each_processed_once(tmp_path: Path, broker: Mosquitto) -> None:
     daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    wait_until(lambda: bool(daemon.events("daemon starting")), 30, what="start")
-    articles = stream_articles(5000, seed=4)
-    for index, (name, text) in enumerate(articles):
-        folder = daemon.inbox / f"batch{index % 10}" / f"part{index % 7}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")  # written in place, folders created on the fly
     db = daemon.state / "monitor.sqlite3"
 
     def done() -> int:
         with sqlite3.connect(db) as conn:
             return int(conn.execute("SELECT count(*) FROM articles WHERE status = 'done'").fetchone()[0])
 
-    try:
+    with running_daemon(daemon, ready=False):
+        wait_until(lambda: bool(daemon.events(events.DAEMON_STARTING)), 30, what="start")
+        articles = stream_articles(5000, seed=4)
+        for index, (name, text) in enumerate(articles):
+            folder = daemon.inbox / f"batch{index % 10}" / f"part{index % 7}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")  # written in place, folders created on the fly
         wait_until(lambda: done() >= 5000, 240, interval=0.5, what="5,000 files processed")
         assert daemon.proc is not None
         status = Path(f"/proc/{daemon.proc.pid}/status").read_text()
         peak_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
         print(f"peak RSS {peak_kib / 1024:.0f} MiB for 5,000 files")
         assert peak_kib < 500 * 1024
-    finally:
-        assert daemon.stop() == 0
-    per_path = Counter(e["path"] for e in daemon.log_events() if e.get("event") == "article processed")
+    per_path = Counter(e["path"] for e in daemon.events(events.ARTICLE_PROCESSED))
     assert len(per_path) == 5000
     assert max(per_path.values()) == 1
 
@@ -153,7 +138,7 @@ def test_daemon_killed_while_writing_its_database_restarts_cleanly(tmp_path: Pat
     daemon.start()
     db = daemon.state / "monitor.sqlite3"
     wait_until(lambda: db.exists() and db.stat().st_size > 0, 30, what="database created")
-    wait_until(lambda: bool(daemon.events("article processed")), 30, what="commits")
+    wait_until(lambda: bool(daemon.events(events.ARTICLE_PROCESSED)), 30, what="commits")
     daemon.kill()  # mid catch-up: batches are being committed
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -170,7 +155,7 @@ def test_daemon_killed_while_writing_its_database_restarts_cleanly(tmp_path: Pat
 
 def _make_unreadable(inbox: Path) -> None:
     path = inbox / "secret.txt"
-    path.write_text(GOOD + "unreadable\n")
+    path.write_text(AGREEMENT_ARTICLE + "unreadable\n")
     path.chmod(0)
 
 
@@ -202,7 +187,6 @@ EXPECTED_REASON = {
 def test_bad_input_is_reported_and_the_next_good_file_alerts(tmp_path: Path, broker: Mosquitto, case: str) -> None:
     if case == "device-node" and os.geteuid() != 0:
         pytest.skip("creating a device node needs root")
-    collector = Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id=f"bad-{case}").start()
     daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__MAX_BYTES": "4096"})
     daemon.workdir.mkdir(parents=True)
     daemon.inbox.mkdir()
@@ -210,18 +194,17 @@ def test_bad_input_is_reported_and_the_next_good_file_alerts(tmp_path: Path, bro
         # root reads anything: drop the capabilities that bypass file permissions
         daemon.wrapper = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
     BAD_INPUTS[case](daemon.inbox)
-    daemon.start()
-    try:
-        daemon.drop("good.txt", GOOD)
+    with (
+        Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id=f"bad-{case}") as collector,
+        running_daemon(daemon),
+    ):
+        daemon.drop("good.txt", AGREEMENT_ARTICLE)
         wait_until(lambda: bool(collector.payloads("newsmon/alerts/")), 30, what="alert for the good file")
         wait_until(lambda: bool(collector.payloads("newsmon/errors")), 30, what="error record")
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
     [error] = collector.payloads("newsmon/errors")
     assert error["reason"] == EXPECTED_REASON.get(case, case)
     assert error["message"]
-    logged = daemon.events("bad input file")
+    logged = daemon.events(events.BAD_INPUT_FILE)
     assert len(logged) == 1, "logged once, even across rescans"
     with sqlite3.connect(daemon.state / "monitor.sqlite3") as conn:
         reasons = [r for (r,) in conn.execute("SELECT reason FROM errors")]
@@ -230,19 +213,14 @@ def test_bad_input_is_reported_and_the_next_good_file_alerts(tmp_path: Path, bro
 
 
 def test_topic_characters_in_names_and_content_never_reach_a_topic(tmp_path: Path, broker: Mosquitto) -> None:
-    collector = Collector(broker.port, "#", client_id="topics").start()
-    daemon = DaemonProcess(tmp_path / "d", broker.port)
-    daemon.start()
-    try:
-        daemon.drop("evil+#name.txt", GOOD)
-        daemon.drop(
-            "evil.json",
-            json.dumps({"title": "a/b/#/+", "body": GOOD.split("\n\n")[1] + " extra", "source": "x/#", "url": "+/+"}),
-        )
+    body = AGREEMENT_ARTICLE.split("\n\n")[1] + " extra"
+    with (
+        Collector(broker.port, "#", client_id="topics") as collector,
+        running_daemon(tmp_path / "d", broker.port) as daemon,
+    ):
+        daemon.drop("evil+#name.txt", AGREEMENT_ARTICLE)
+        daemon.drop("evil.json", json.dumps({"title": "a/b/#/+", "body": body, "source": "x/#", "url": "+/+"}))
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) >= 2, 30, what="both alerts")
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
     topics = set(collector.topics_seen("newsmon/alerts/"))
     assert topics == {"newsmon/alerts/russia-dprk-agreement"}
     paths = {a["article"]["path"].rsplit("/", 1)[1] for a in collector.payloads("newsmon/alerts/")}
@@ -284,19 +262,17 @@ def test_kill_9_with_tagging_workers_loses_nothing_and_leaves_no_worker_behind(
 
 
 def test_a_file_made_readable_after_a_failed_read_is_processed(tmp_path: Path, broker: Mosquitto) -> None:
-    collector = Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id="chmod").start()
     daemon = DaemonProcess(tmp_path / "d", broker.port)
     if os.geteuid() == 0:
         daemon.wrapper = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
     daemon.workdir.mkdir(parents=True)
     daemon.inbox.mkdir()
     _make_unreadable(daemon.inbox)
-    daemon.start()
-    try:
+    with (
+        Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id="chmod") as collector,
+        running_daemon(daemon),
+    ):
         wait_until(lambda: bool(collector.payloads("newsmon/errors")), 30, what="the unreadable file reported")
         (daemon.inbox / "secret.txt").chmod(0o644)  # the writer fixes the mode: mtime stays, ctime moves
         wait_until(lambda: bool(collector.payloads("newsmon/alerts/")), 30, what="alert once readable")
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
     assert collector.payloads("newsmon/alerts/")[0]["article"]["path"].endswith("secret.txt")

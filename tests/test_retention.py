@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from asyncinotify import Inotify
 
+from harness.articles import stream_articles, write_articles
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 from monitor.config import WatchSettings
 from monitor.sources.folders import FolderSource
-from tests.support import Collector, DaemonProcess, Mosquitto, stream_articles, wait_until, write_articles
 
 
 def rows(db: Path, table: str) -> int:

@@ -18,27 +18,23 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import REPO, Collector, DaemonProcess, free_port, monitor_cli, port_open, wait_until
+from monitor import events
 from monitor.alerts import Alert, ArticleInfo, EvidenceInfo, RuleInfo, SpanInfo, encode_alert
 from monitor.store import Store
 from tests.certs import Issued, Pki, make_pki
 from tests.support import (
+    AGREEMENT_ARTICLE,
     ALLOW_ALL,
     PASSWORD,
-    REPO,
+    TREATY_ARTICLE,
     USER,
-    Collector,
-    DaemonProcess,
     SecureBroker,
-    free_port,
-    monitor_cli,
-    port_open,
+    running_daemon,
     secure_broker,
-    wait_until,
 )
 
 WRONG_PASSWORD = "pw-Wr0ng-never-in-logs-either"
-PAKT = "Russia and North Korea sign a new pact\n\nRussia and North Korea signed a new agreement on Friday in Moscow.\n"
-TREATY = "Putin and Kim sign a treaty\n\nPutin met Kim Jong Un in Pyongyang; the two signed a defence treaty.\n"
 ALERTS = "newsmon/alerts/"
 STATUS_ONLY = f"topic read newsmon/#\n\nuser {USER}\ntopic readwrite newsmon/status\n"
 
@@ -84,10 +80,6 @@ def tls_conf(ca: Path, client: Issued | None = None) -> str:
     return conf
 
 
-def events(daemon: DaemonProcess, prefix: str) -> list[dict[str, object]]:
-    return [e for e in daemon.log_events() if str(e.get("event", "")).startswith(prefix)]
-
-
 def outbox_depth(daemon: DaemonProcess) -> int:
     store = Store.in_dir(daemon.state)
     try:
@@ -112,33 +104,30 @@ def assert_no_secrets(text: str, pki: Pki | None = None) -> None:
 
 
 def run_until_processed(daemon: DaemonProcess, count: int, timeout: float = 20) -> None:
-    wait_until(lambda: len(events(daemon, "article processed")) >= count, timeout, what="articles processed")
+    wait_until(lambda: len(daemon.events(events.ARTICLE_PROCESSED)) >= count, timeout, what="articles processed")
 
 
 # --- TLS -------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_alerts_are_delivered_over_tls_verified_against_the_configured_ca(
     tmp_path: Path, pki: Pki, brokers: list[SecureBroker]
 ) -> None:
     broker = secure_broker(tmp_path / "b", certs=pki.server, pki=pki)
     brokers.append(broker)
-    collector = Collector(broker.server.port, "newsmon/#").start()
     daemon = daemon_for(tmp_path / "d", broker.tls_port, tls=tls_conf(pki.ca.cert_path))
-    daemon.drop("pakt.txt", PAKT)
-    daemon.start()
-    try:
+    daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+    with Collector(broker.server.port, "newsmon/#") as collector, running_daemon(daemon):
         wait_until(lambda: len(alert_ids(collector)) == 1, 20, what="the alert over TLS")
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
-    assert events(daemon, "broker connected")
+    assert daemon.events(events.BROKER_CONNECTED)
     assert outbox_depth(daemon) == 0
     assert f"on port {broker.tls_port}" in broker.log()
     assert_no_secrets(daemon.log_path.read_text(), pki)
     assert_no_secrets(b"\n".join(payload for _, payload, _ in collector.messages).decode(), pki)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -154,26 +143,24 @@ def test_an_unverifiable_broker_certificate_is_one_clear_error_and_the_alerts_st
     broker = secure_broker(tmp_path / "b", certs=server_cert, pki=pki)
     brokers.append(broker)
     daemon = daemon_for(tmp_path / "d", broker.tls_port, tls=tls_conf(ca))
-    daemon.drop("pakt.txt", PAKT)
-    daemon.start()
-    try:
+    daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+    with running_daemon(daemon):
         run_until_processed(daemon, 1)
-        wait_until(lambda: bool(events(daemon, "broker unreachable")), 20, what="the TLS error")
+        wait_until(lambda: bool(daemon.events(events.BROKER_UNREACHABLE)), 20, what="the TLS error")
         time.sleep(3)  # several retries happen meanwhile; none may log again
-    finally:
-        assert daemon.stop() == 0
-    failures = events(daemon, "broker unreachable")
+    failures = daemon.events(events.BROKER_UNREACHABLE)
     assert len(failures) == 1, failures
     reason = str(failures[0]["reason"])
     assert reason.startswith("TLS handshake failed (no fallback to plain TCP)")
     assert "CERTIFICATE_VERIFY_FAILED" in reason
     assert expected in reason
-    assert not events(daemon, "broker connected")
+    assert not daemon.events(events.BROKER_CONNECTED)
     assert outbox_depth(daemon) == 1
     assert "New client connected" not in broker.log()
     assert_no_secrets(daemon.log_path.read_text(), pki)
 
 
+@pytest.mark.e2e
 def test_mutual_tls_delivers_with_the_client_certificate_and_is_refused_without_it(
     tmp_path: Path, pki: Pki, brokers: list[SecureBroker]
 ) -> None:
@@ -182,29 +169,25 @@ def test_mutual_tls_delivers_with_the_client_certificate_and_is_refused_without_
     collector = Collector(broker.server.port, "newsmon/#").start()
 
     without = daemon_for(tmp_path / "without", broker.tls_port, tls=tls_conf(pki.ca.cert_path))
-    without.drop("pakt.txt", PAKT)
-    without.start()
-    try:
+    without.drop("pakt.txt", AGREEMENT_ARTICLE)
+    with running_daemon(without):
         run_until_processed(without, 1)
-        wait_until(lambda: bool(events(without, "broker unreachable")), 20, what="the refusal")
+        wait_until(lambda: bool(without.events(events.BROKER_UNREACHABLE)), 20, what="the refusal")
         time.sleep(3)  # retries meanwhile: one report
-    finally:
-        assert without.stop() == 0
-    refusals = events(without, "broker unreachable")
+    refusals = without.events(events.BROKER_UNREACHABLE)
     assert len(refusals) == 1, refusals
     assert "TLS handshake failed" in str(refusals[0]["reason"])
     assert "CERTIFICATE_REQUIRED" in str(refusals[0]["reason"])
-    assert not events(without, "broker connected")
+    assert not without.events(events.BROKER_CONNECTED)
     assert outbox_depth(without) == 1
     assert alert_ids(collector) == set()
 
     with_cert = daemon_for(tmp_path / "with", broker.tls_port, tls=tls_conf(pki.ca.cert_path, pki.client))
-    with_cert.drop("pakt.txt", PAKT)
-    with_cert.start()
+    with_cert.drop("pakt.txt", AGREEMENT_ARTICLE)
     try:
-        wait_until(lambda: len(alert_ids(collector)) == 1, 20, what="the alert over mutual TLS")
+        with running_daemon(with_cert):
+            wait_until(lambda: len(alert_ids(collector)) == 1, 20, what="the alert over mutual TLS")
     finally:
-        assert with_cert.stop() == 0
         collector.stop()
     assert outbox_depth(with_cert) == 0
     for daemon in (without, with_cert):
@@ -214,6 +197,7 @@ def test_mutual_tls_delivers_with_the_client_certificate_and_is_refused_without_
 # --- passwords -------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_wrong_password_is_reported_once_keeps_the_alerts_and_they_arrive_after_the_fix_and_a_restart(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
@@ -221,37 +205,34 @@ def test_a_wrong_password_is_reported_once_keeps_the_alerts_and_they_arrive_afte
     brokers.append(broker)
     collector = Collector(broker.server.port, "newsmon/#").start()
     daemon = daemon_for(tmp_path / "d", broker.server.port, password=WRONG_PASSWORD)
-    daemon.drop("pakt.txt", PAKT)
-    daemon.drop("treaty.txt", TREATY)
-    daemon.start()
-    try:
+    daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+    daemon.drop("treaty.txt", TREATY_ARTICLE)
+    with running_daemon(daemon):
         run_until_processed(daemon, 2)
-        wait_until(lambda: bool(events(daemon, "broker unreachable")), 20, what="the refusal")
+        wait_until(lambda: bool(daemon.events(events.BROKER_UNREACHABLE)), 20, what="the refusal")
         time.sleep(4)
-    finally:
-        assert daemon.stop() == 0
-    refusals = events(daemon, "broker unreachable")
+    refusals = daemon.events(events.BROKER_UNREACHABLE)
     assert len(refusals) == 1, refusals
     assert refusals[0]["reason"] == "broker refused the connection: Not authorized (reason code 0x87)"
     # backoff, not a spin: a handful of attempts in about five seconds
     attempts = broker.log().count("disconnected, not authorised")
     assert 2 <= attempts <= 8, attempts
-    queued = len(events(daemon, "alert queued"))
+    queued = len(daemon.events(events.ALERT_QUEUED))
     assert queued == 3
     assert outbox_depth(daemon) == queued
     assert alert_ids(collector) == set()
 
     (daemon.workdir / "mqtt-password").write_text(PASSWORD + "\n")
-    daemon.start()
     try:
-        wait_until(lambda: len(alert_ids(collector)) == queued, 20, what="the kept alerts")
+        with running_daemon(daemon):
+            wait_until(lambda: len(alert_ids(collector)) == queued, 20, what="the kept alerts")
     finally:
-        assert daemon.stop() == 0
         collector.stop()
     assert outbox_depth(daemon) == 0
     assert_no_secrets(daemon.log_path.read_text())
 
 
+@pytest.mark.e2e
 def test_the_password_file_is_checked_before_the_daemon_starts(tmp_path: Path) -> None:
     daemon = daemon_for(tmp_path / "open", free_port(), password_mode=0o644)
     missing = DaemonProcess(
@@ -262,15 +243,15 @@ def test_the_password_file_is_checked_before_the_daemon_starts(tmp_path: Path) -
     missing.start()
     assert missing.proc is not None
     assert missing.proc.wait(30) == 2
-    problem = " ".join(str(e.get("problem")) for e in events(missing, "broker settings"))
+    problem = " ".join(str(e.get("problem")) for e in missing.events(events.BROKER_SETTINGS))
     assert f"mqtt.password_file {tmp_path / 'nope'}: cannot read: No such file or directory" in problem
 
     daemon.start()
     try:
-        wait_until(lambda: bool(events(daemon, "broker unreachable")), 20, what="a connection attempt")
+        wait_until(lambda: bool(daemon.events(events.BROKER_UNREACHABLE)), 20, what="a connection attempt")
     finally:
         daemon.stop()
-    warnings = events(daemon, "broker settings")
+    warnings = daemon.events(events.BROKER_SETTINGS)
     assert len(warnings) == 1
     assert warnings[0]["level"] == "warning"
     assert "is open to group or others (mode 0644): chmod 600" in str(warnings[0]["problem"])
@@ -283,6 +264,7 @@ def test_the_password_file_is_checked_before_the_daemon_starts(tmp_path: Path) -
         assert_no_secrets(text)
 
 
+@pytest.mark.e2e
 def test_monitor_check_warns_about_an_open_password_file_without_showing_any_secret(tmp_path: Path) -> None:
     daemon = daemon_for(tmp_path / "d", free_port(), password_mode=0o640)
     env = {**daemon.extra_env, "MONITOR_CONFIG": str(daemon.config())}
@@ -302,21 +284,20 @@ def test_monitor_check_warns_about_an_open_password_file_without_showing_any_sec
 # --- ACL ---------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_an_acl_refused_alert_is_reported_with_the_reason_code_kept_and_delivered_once_the_acl_is_fixed(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
     broker = secure_broker(tmp_path / "b", acl=STATUS_ONLY)
     brokers.append(broker)
-    collector = Collector(broker.server.port, "newsmon/#").start()
     daemon = daemon_for(tmp_path / "d", broker.server.port)
-    daemon.drop("pakt.txt", PAKT)
-    daemon.drop("treaty.txt", TREATY)
-    daemon.start()
-    try:
-        wait_until(lambda: bool(events(daemon, "broker refused an alert")), 20, what="the refusal")
+    daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+    daemon.drop("treaty.txt", TREATY_ARTICLE)
+    with Collector(broker.server.port, "newsmon/#") as collector, running_daemon(daemon):
+        wait_until(lambda: bool(daemon.events(events.ALERT_REFUSED)), 20, what="the refusal")
         time.sleep(4)  # retries meanwhile: still one report per refused topic, nothing delivered, nothing lost
-        queued = len(events(daemon, "alert queued"))
-        refusals = events(daemon, "broker refused an alert")
+        queued = len(daemon.events(events.ALERT_QUEUED))
+        refusals = daemon.events(events.ALERT_REFUSED)
         assert sorted(str(r["topic"]) for r in refusals) == [
             "newsmon/alerts/russia-dprk-agreement",
             "newsmon/alerts/russia-dprk-meeting",
@@ -332,10 +313,7 @@ def test_an_acl_refused_alert_is_reported_with_the_reason_code_kept_and_delivere
         broker.set_acl(ALLOW_ALL)
         wait_until(lambda: len(alert_ids(collector)) == queued, 30, what="the kept alerts")
         wait_until(lambda: outbox_depth(daemon) == 0, 10, what="the outbox to empty")
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
-    assert events(daemon, "broker accepts the refused alerts again")
+    assert daemon.events(events.REFUSED_ALERTS_ACCEPTED)
     assert_no_secrets(daemon.log_path.read_text())
     assert_no_secrets(b"\n".join(payload for _, payload, _ in collector.messages).decode())  # status, alerts
 
@@ -373,6 +351,7 @@ def test_an_alert_over_the_payload_limit_is_trimmed_to_fit_and_marked_never_drop
     assert json.loads(huge_title)["trimmed"] is True
 
 
+@pytest.mark.e2e
 def test_a_trimmed_alert_passes_a_broker_whose_message_size_limit_equals_max_payload_bytes(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
@@ -382,17 +361,12 @@ def test_a_trimmed_alert_passes_a_broker_whose_message_size_limit_equals_max_pay
     broker.server.write_conf()
     broker.server.start()
     brokers.append(broker)
-    collector = Collector(broker.server.port, "newsmon/#").start()
     daemon = daemon_for(tmp_path / "d", broker.server.port)
     daemon.extra_env["MONITOR_MQTT__MAX_PAYLOAD_BYTES"] = "4096"
     sentence = "Russia and North Korea signed a new agreement on defence in Moscow, " + "and further " * 600
     daemon.drop("long.txt", f"Pact\n\n{sentence}.\n")
-    daemon.start()
-    try:
+    with Collector(broker.server.port, "newsmon/#") as collector, running_daemon(daemon):
         wait_until(lambda: len(alert_ids(collector)) == 1, 20, what="the trimmed alert")
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
     raw = next(p for t, p, _ in collector.messages if t.startswith(ALERTS))
     assert len(raw) <= 4096
     assert json.loads(raw)["trimmed"] is True
@@ -431,14 +405,15 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
     }
 
 
+@pytest.mark.e2e
 def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writes_only_its_state(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
     broker = secure_broker(tmp_path / "b")
     brokers.append(broker)
     daemon = daemon_for(tmp_path / "d", broker.server.port)
-    daemon.drop("pakt.txt", PAKT)
-    daemon.drop("sub/treaty.md", TREATY)
+    daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+    daemon.drop("sub/treaty.md", TREATY_ARTICLE)
     daemon.drop("binary.txt", b"\x00\x01\x02\xff" * 100)
     daemon.drop("empty.txt", b"")
     daemon.drop("bad.json", b"{not json")
@@ -446,19 +421,16 @@ def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writ
     daemon.drop("latin1.txt", "Café crème\n\nRussia signed\xe9".encode("latin-1"))
     inbox_before = snapshot(daemon.inbox)
     workdir_before = set(os.listdir(daemon.workdir))
-    daemon.start()
-    try:
+    with running_daemon(daemon):
         run_until_processed(daemon, 2)
-        wait_until(lambda: len(events(daemon, "bad input file")) >= 4, 20, what="bad files recorded")
+        wait_until(lambda: len(daemon.events(events.BAD_INPUT_FILE)) >= 4, 20, what="bad files recorded")
         wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
         assert daemon.proc is not None
         assert socket_inodes(daemon.proc.pid) & listening_inodes() == set(), "the daemon listens on a port"
-    finally:
-        assert daemon.stop() == 0
     assert snapshot(daemon.inbox) == inbox_before
-    bad = {Path(str(e["path"])).name: e["reason"] for e in events(daemon, "bad input file")}
+    bad = {Path(str(e["path"])).name: e["reason"] for e in daemon.events(events.BAD_INPUT_FILE)}
     assert bad["nested.json"] == "malformed-json"  # one hostile file costs itself, not its batch
-    assert not events(daemon, "processing batch failed")
+    assert not daemon.events(events.PROCESSING_BATCH_FAILED)
     created = set(os.listdir(daemon.workdir)) - workdir_before
     assert created <= {"state", "monitor.toml", "daemon.log"}, created
     assert_no_secrets(daemon.log_path.read_text())
@@ -467,6 +439,7 @@ def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writ
 # --- the production broker example -------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual_tls(tmp_path: Path, pki: Pki) -> None:
     """deploy/mosquitto.conf and the ACL example, with their paths moved into a temp folder, as shipped."""
     etc = tmp_path / "etc"
@@ -497,21 +470,19 @@ def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual
         wait_until(lambda: port_open(tls_port) or server.poll() is not None, 10, what="mosquitto")
         assert server.poll() is None, server.stderr.read() if server.stderr else ""
         daemon = daemon_for(tmp_path / "d", tls_port, tls=tls_conf(pki.ca.cert_path, pki.client))
-        daemon.drop("pakt.txt", PAKT)
-        daemon.start()
-        try:
+        daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+        with running_daemon(daemon):
             run_until_processed(daemon, 1)
             wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
-        finally:
-            assert daemon.stop() == 0
-        assert not events(daemon, "broker refused")
-        assert events(daemon, "broker connected")
+        assert not daemon.events(events.ALERT_REFUSED)
+        assert daemon.events(events.BROKER_CONNECTED)
         assert_no_secrets(daemon.log_path.read_text(), pki)
     finally:
         server.terminate()
         server.wait(10)
 
 
+@pytest.mark.e2e
 def test_alerts_refused_on_one_topic_do_not_hold_up_the_other_rules(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
@@ -521,7 +492,6 @@ def test_alerts_refused_on_one_topic_do_not_hold_up_the_other_rules(
     )
     broker = secure_broker(tmp_path / "b", acl=agreement_only)
     brokers.append(broker)
-    collector = Collector(broker.server.port, "newsmon/alerts/#").start()
     daemon = daemon_for(tmp_path / "d", broker.server.port)
     count = 260  # more refused alerts than one publish batch holds
     for index in range(count):
@@ -529,8 +499,7 @@ def test_alerts_refused_on_one_topic_do_not_hold_up_the_other_rules(
             f"summit-{index}.txt",
             f"Summit {index}\n\nPutin met Kim Jong Un in Moscow on day {index} and they signed a new treaty.\n",
         )
-    daemon.start()
-    try:
+    with Collector(broker.server.port, "newsmon/alerts/#") as collector, running_daemon(daemon):
         wait_until(
             lambda: (
                 len([a for a in collector.payloads("newsmon/alerts/") if a["rule"]["id"] == "russia-dprk-agreement"])
@@ -542,8 +511,5 @@ def test_alerts_refused_on_one_topic_do_not_hold_up_the_other_rules(
         wait_until(lambda: outbox_depth(daemon) == count, 10, what="only the refused meeting alerts kept")
         broker.set_acl(ALLOW_ALL)
         wait_until(lambda: outbox_depth(daemon) == 0, 60, what="the refused alerts once allowed")
-    finally:
-        assert daemon.stop() == 0
-        collector.stop()
     rules = Counter(a["rule"]["id"] for a in collector.payloads("newsmon/alerts/"))
     assert rules["russia-dprk-meeting"] >= count

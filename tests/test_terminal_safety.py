@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from harness.processes import REPO, WATCHLISTS, Mosquitto, monitor_cli
 from monitor.alerts import build_alert
 from monitor.articles import parse_article
 from monitor.engine import load_engine
 from monitor.terminal import json_line, safe_text
-from tests.support import REPO, WATCHLISTS, Mosquitto, monitor_cli
 from tests.test_ops_tools import Tail, publish
 
 TITLE = "\x1b]0;PWNED\x07\x1b[2J\x1b[8mRussia [bold]and[/bold] North Korea sign a pact\x9b31m\u202e"

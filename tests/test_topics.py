@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from paho.mqtt.client import topic_matches_sub
 
+from harness.processes import Collector, Mosquitto
 from monitor import topics
 from monitor.analysis import Publishing
 from monitor.config import Settings
@@ -17,7 +18,7 @@ from monitor.publisher import Publisher
 from monitor.sources.folders import FolderFiles
 from monitor.store import Store, StoreThread
 from monitor.workers import TaggingPool
-from tests.support import Collector, Mosquitto, wait_until_async
+from tests.support import wait_until_async
 
 PREFIX = "desk/eu"
 WATCHLIST = """

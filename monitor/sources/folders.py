@@ -24,6 +24,7 @@ from pathlib import Path
 import structlog
 from asyncinotify import Inotify, Mask, Watch
 
+from monitor import events
 from monitor.config import WatchSettings
 from monitor.keys import shown
 from monitor.reading import read_file, version_from, version_of
@@ -165,7 +166,7 @@ class FolderSource(FolderFiles):
         async for event in inotify:
             mask = event.mask
             if mask & Mask.Q_OVERFLOW:
-                log.warning("inotify queue overflowed; rescanning the watched folders")
+                log.warning(events.INOTIFY_OVERFLOW)
                 await self._scan_all(inotify, emit, "overflow", skip_known=True)
                 continue
             if event.watch is not None and event.watch.wd in self._lookouts:
@@ -334,7 +335,7 @@ class FolderSource(FolderFiles):
         for gone in self._emitted.keys() - present:
             del self._emitted[gone]
         log.debug(
-            "scanned watched folders",
+            events.FOLDERS_SCANNED,
             why=why,
             files=len(present),
             handed_on=emitted,

@@ -1,0 +1,57 @@
+"""The log events operators and tests rely on, named once.
+
+An event's text is the ``event`` field of its JSON log line: what an operator greps the journal for,
+what an alerting rule on the logs matches, and what the tests look up to see the daemon's state from
+outside. That makes these strings a stable vocabulary: the code logs them through these constants,
+the tests look them up through the same ones, and a change of wording is a visible change of this
+file, not a silent break of someone's log query. Other log lines (debug detail) are free text.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# -- the daemon's life ---------------------------------------------------------------------------------
+
+DAEMON_STARTING: Final = "daemon starting"
+#: watching its folders (caught up) and connected to the broker or queuing for it: systemd's READY point
+DAEMON_READY: Final = "daemon ready"
+DAEMON_STOPPED: Final = "daemon stopped"
+#: one of the daemon's tasks ended or failed on its own: the daemon stops with a non-zero code
+TASK_FAILED: Final = "task failed; stopping"
+STATE_FOLDER_IN_USE: Final = "another monitor process uses this state folder"
+#: a start-up finding about the broker credentials or TLS files (an error stops the start, a warning not)
+BROKER_SETTINGS: Final = "broker settings"
+INVALID_WATCHLIST: Final = "invalid watchlist"
+METRICS_LISTENING: Final = "metrics endpoint listening"
+METRICS_UNAVAILABLE: Final = "metrics endpoint unavailable"
+
+# -- articles ------------------------------------------------------------------------------------------
+
+ARTICLE_PROCESSED: Final = "article processed"
+#: an article that could not be processed, with its stable reason code (also on ``<prefix>/errors``)
+BAD_INPUT_FILE: Final = "bad input file"
+ALERT_QUEUED: Final = "alert queued"
+READING_BATCH_FAILED: Final = "reading a batch failed; files will be retried by the next rescan"
+PROCESSING_BATCH_FAILED: Final = "processing batch failed; files will be retried by the next rescan"
+#: a walk of the watched folders; ``why`` says which (catch-up, overflow, periodic)
+FOLDERS_SCANNED: Final = "scanned watched folders"
+INOTIFY_OVERFLOW: Final = "inotify queue overflowed; rescanning the watched folders"
+
+# -- the broker ----------------------------------------------------------------------------------------
+
+BROKER_CONNECTED: Final = "broker connected"
+#: logged once per outage, not once per retry
+BROKER_UNREACHABLE: Final = "broker unreachable; alerts stay queued in the outbox"
+BROKER_REACHABLE_AGAIN: Final = "broker reachable again"
+BACKLOG_DELIVERED: Final = "backlog delivered after outage"
+#: logged once per refused topic (an ACL, a quota); the alert stays in the outbox
+ALERT_REFUSED: Final = "broker refused an alert; it stays queued in the outbox and is retried"
+REFUSED_ALERTS_ACCEPTED: Final = "broker accepts the refused alerts again"
+
+# -- reloads -------------------------------------------------------------------------------------------
+
+WATCHLISTS_RELOADED: Final = "watchlists reloaded"
+WATCHLIST_RELOAD_FAILED: Final = "watchlist reload failed; keeping the previous watchlists"
+CONFIG_INVALID: Final = "config file invalid; running on the settings it was started with"
+RESTART_NEEDED: Final = "config changed; these settings need a restart to apply"
