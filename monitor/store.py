@@ -261,7 +261,8 @@ class Store:
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error (the connection runs in autocommit mode)."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error (the connection runs in autocommit mode); a
+    failed COMMIT leaves no transaction open behind it."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -270,7 +271,19 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._roll_back()
+                raise
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        """Unless SQLite rolled back already (a full disk may): a second ROLLBACK would hide the real error."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
 
 class StoreThread:
