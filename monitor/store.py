@@ -8,9 +8,7 @@ crashes. The store is synchronous; the daemon calls it from one dedicated thread
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import functools
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -310,38 +308,3 @@ class StoreThread:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._store.close()
-
-
-class StateLock:
-    """One writer per state folder. Two publishers draining one outbox (a second daemon, or
-    ``backfill --publish`` beside a running daemon) would send every message twice and break the
-    order per rule. An advisory lock held for the process's lifetime; the kernel drops it on any exit."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "monitor.lock"
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return True
-
-    def holder(self) -> str:
-        """The pid written by the holder, for the error message."""
-        try:
-            return self.path.read_text().strip() or "?"
-        except OSError:
-            return "?"
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
