@@ -26,7 +26,7 @@ from monitor.pipeline import Pipeline
 from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
 from monitor.sources.folders import ArchiveSource
-from monitor.state import StateError, StateLock, check_state, open_state
+from monitor.state import DiskWatch, StateError, StateLock, check_state, open_state
 from monitor.store import DB_NAME, Store, StoreThread
 from monitor.workers import TaggingPool
 
@@ -80,10 +80,11 @@ async def backfill(
     report = Report()
     store = _store_for(settings, publish)
     thread = StoreThread(store)
+    disk = DiskWatch.of(thread)
     publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
     # not the daemon: it must not touch the daemon's retained status or Last Will
     publisher = (
-        Publisher(settings.mqtt, thread, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}")
+        Publisher(settings.mqtt, thread, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}", disk=disk)
         if publish
         else None
     )
@@ -104,7 +105,9 @@ async def backfill(
 
             pool = TaggingPool(settings.processing.workers, publishing)
             processor = Processor(store, source, publishing, commit=publish)
-            pipeline = Pipeline(source, thread, processor, pool, engine, on_committed=committed, on_given_up=given_up)
+            pipeline = Pipeline(
+                source, thread, processor, pool, engine, on_committed=committed, on_given_up=given_up, disk=disk
+            )
             try:
                 await _through(pipeline, source)
             finally:

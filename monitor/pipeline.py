@@ -10,6 +10,7 @@ a dry run is a pipeline whose processor does not commit.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,8 +18,10 @@ import structlog
 
 from monitor.analysis import Analysis
 from monitor.engine import Engine
+from monitor.mqtt import Backoff
 from monitor.processing import Outcome, Prepared, Processor
 from monitor.sources import Source
+from monitor.state import DiskWatch, is_corrupt, is_storage_full, state_problem
 from monitor.store import StoreThread
 from monitor.workers import TaggingPool
 
@@ -51,6 +54,7 @@ class Pipeline:
         *,
         on_committed: OnCommitted = lambda keys, outcomes: None,
         on_given_up: OnGivenUp = lambda keys: None,
+        disk: DiskWatch | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -60,6 +64,10 @@ class Pipeline:
         self.engine = engine
         self.on_committed = on_committed
         self.on_given_up = on_given_up
+        self.disk = disk or DiskWatch.of(store)
+        #: cleared while a commit waits for disk space: no new keys are taken meanwhile
+        self._intake = asyncio.Event()
+        self._intake.set()
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._in_flight: asyncio.Queue[_InFlight] = asyncio.Queue(maxsize=2)
         self._reader: asyncio.Task[None] | None = None
@@ -116,13 +124,14 @@ class Pipeline:
     async def _read_loop(self) -> None:
         """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
         while True:
+            await self._intake.wait()
             keys = [await self.queue.get()]
             while len(keys) < BATCH_MAX and not self.queue.empty():
                 keys.append(self.queue.get_nowait())
             try:
                 prepared = await self.store.run(self.processor.prepare, keys, self.engine)
-            except Exception:
-                log.exception("reading a batch failed; files will be retried by the next rescan")
+            except Exception as exc:
+                self._failed("reading a batch", exc)
                 self._give_up(keys)
                 continue
             tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs))
@@ -133,9 +142,10 @@ class Pipeline:
         while True:
             batch = await self._in_flight.get()
             try:
-                outcomes = await self.store.run(self.processor.finish, batch.prepared, await batch.tagging)
-            except Exception:
-                log.exception("processing batch failed; files will be retried by the next rescan")
+                outcomes = await self._commit(batch)
+            except Exception as exc:
+                self.processor.release(batch.prepared)
+                self._failed("processing batch", exc)
                 self._give_up(batch.keys)
                 continue
             finally:
@@ -143,6 +153,41 @@ class Pipeline:
             self.on_committed(batch.keys, outcomes)
             self._hand_on_again(batch.prepared.deferred)
             self._done(len(batch.keys))
+
+    async def _commit(self, batch: _InFlight) -> list[Outcome]:
+        """Finish a batch; on a full disk keep it, pause intake, and commit it again after a pause until the
+        disk takes it (the files wait in the inbox meanwhile, none is marked done). A stop ends the waiting."""
+        step = functools.partial(self.processor.finish, batch.prepared, await batch.tagging)
+        backoff = Backoff(initial=0.25, cap=2.0)
+        try:
+            while True:
+                try:
+                    outcomes = await self.store.run(step)
+                except Exception as exc:
+                    if not is_storage_full(exc) or self._finishing:
+                        raise
+                    self.disk.failed("intake", exc)
+                    self._intake.clear()
+                    await asyncio.sleep(backoff.next_delay())
+                    step = functools.partial(self.processor.commit_recorded, batch.prepared)
+                    continue
+                self.disk.wrote("intake")
+                return outcomes
+        finally:
+            self._intake.set()  # committed, or given up: either way the next keys may come
+
+    def _failed(self, step: str, exc: Exception) -> None:
+        """A corrupt state stops the pipeline (every batch would fail); a full disk was told by the disk
+        watch; anything else is logged with its traceback. The files are retried by the next rescan."""
+        path = self.store.path
+        if is_corrupt(exc) and path is not None:
+            problem = state_problem(exc, path.parent)
+            problem.log()
+            raise problem from exc
+        if is_storage_full(exc):
+            self.disk.failed("intake", exc)
+            return
+        log.exception(f"{step} failed; files will be retried by the next rescan")
 
     def _hand_on_again(self, keys: Sequence[str]) -> None:
         """Keys seen again while an earlier version was in flight: their turn now."""

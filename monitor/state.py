@@ -8,8 +8,9 @@ disk treated as a condition rather than a crash.
   records that the folder holds state, so a database found empty or missing next to it is refused, not
   silently rebuilt (that would alert every article in the watched folders again); ``--rebuild-state`` sets
   the old database aside and starts afresh.
-- A write that does not fit (``SQLITE_FULL``, ``ENOSPC``, a quota, a file-size limit) is told apart from
-  other errors: a start on a full disk is one line.
+- A write that does not fit (``SQLITE_FULL``, ``ENOSPC``, a quota, a file-size limit) is not a reason to
+  stop: ``DiskWatch`` says so in one line when the first write fails and in one line when the last part
+  that failed writes again; meanwhile intake waits and delivered alerts are remembered in memory.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import structlog
 
 from monitor.alerts import now_iso
-from monitor.store import DB_NAME, Store
+from monitor.store import DB_NAME, Store, StoreThread
 
 log = structlog.get_logger("monitor.state")
 
@@ -40,6 +42,15 @@ REBUILD = (
     "`monitor run --rebuild-state` sets the database aside and starts afresh: the articles in the watched "
     "folders are then processed and alerted again (under the same alert ids)"
 )
+
+#: how often an idle publisher tries again to delete what the broker acknowledged, while the disk is full
+DELETE_RETRY_S = 1.0
+
+#: free space that makes a full state disk usable again (a few batches' worth of WAL)
+ROOM_BYTES = 256 * 1024
+
+DISK_FULL = "state disk full; intake paused, files wait in the watched folders"
+DISK_RECOVERED = "state disk writable again; intake resumed"
 
 #: SQLite's words for a write that did not fit: a full file system or quota (SQLITE_FULL), shared memory that
 #: could not grow (SHMSIZE), a write refused outright (a file-size limit: EFBIG comes back as a write error)
@@ -71,23 +82,26 @@ class StateError(Exception):
 def is_storage_full(exc: BaseException) -> bool:
     """A write that failed for want of space (or of a larger file): worth waiting out, not a crash."""
     if isinstance(exc, sqlite3.Error):
-        return exc.sqlite_errorname in _FULL_CODES
+        return _code(exc) in _FULL_CODES
     return isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
 
 
 def is_corrupt(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.DatabaseError) and exc.sqlite_errorname.startswith(
-        ("SQLITE_CORRUPT", "SQLITE_NOTADB")
-    )
+    return isinstance(exc, sqlite3.DatabaseError) and _code(exc).startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
 
 
 def describe(exc: BaseException) -> str:
     """The error in a few words, with SQLite's code (a "disk I/O error" says little without it)."""
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    if isinstance(exc, sqlite3.Error) and exc.sqlite_errorname:
-        return f"{exc} ({exc.sqlite_errorname})"
+    if isinstance(exc, sqlite3.Error) and _code(exc):
+        return f"{exc} ({_code(exc)})"
     return str(exc)
+
+
+def _code(exc: sqlite3.Error) -> str:
+    """SQLite's extended error name; empty for an error raised by our own code (a layout too new)."""
+    return str(getattr(exc, "sqlite_errorname", "") or "")
 
 
 def state_problem(exc: BaseException, state_dir: Path) -> StateError:
@@ -223,3 +237,76 @@ def _write_marker(state_dir: Path) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+class DiskWatch:
+    """Whether the state disk takes writes, told once per change: one line when a write first fails for want
+    of space, one when there is room again, i.e. every part whose write failed has written since and the file
+    system has ``ROOM_BYTES`` free. (Near the limit, a small write can squeeze into the slack a failed one left
+    behind while the next large one fails again: no reason to say "recovered" and then "full" again.)"""
+
+    def __init__(self, state_dir: Path | None) -> None:
+        self.state_dir = state_dir
+        self.full = False
+        self._failing: set[str] = set()
+        self._since = 0.0
+
+    @classmethod
+    def of(cls, store: StoreThread) -> DiskWatch:
+        return cls(store.path.parent if store.path is not None else None)
+
+    def failed(self, part: str, exc: BaseException) -> None:
+        self._failing.add(part)
+        if not self.full:
+            self.full = True
+            self._since = time.monotonic()
+            log.error(DISK_FULL, state=str(self.state_dir), part=part, error=describe(exc))
+
+    def wrote(self, part: str) -> None:
+        self._failing.discard(part)
+        if self.full and not self._failing and self._has_room():
+            self.full = False
+            log.warning(DISK_RECOVERED, state=str(self.state_dir), full_s=round(time.monotonic() - self._since, 1))
+
+    def _has_room(self) -> bool:
+        if self.state_dir is None:
+            return True
+        try:
+            fs = os.statvfs(self.state_dir)
+        except OSError:
+            return True
+        return fs.f_bavail * fs.f_frsize >= ROOM_BYTES
+
+
+class Acknowledged:
+    """Outbox messages the broker acknowledged. They are deleted at once; when the disk is too full even for
+    a delete, they are remembered here instead: every batch passes over them (sent once, and the publisher
+    keeps running), and the delete is tried again until the disk allows it. A stop while the disk is still
+    full leaves them in the outbox, to be sent again (same ids) after the restart."""
+
+    def __init__(self, store: StoreThread, disk: DiskWatch) -> None:
+        self.store = store
+        self.disk = disk
+        self.undeleted: set[int] = set()
+
+    def to_skip(self) -> frozenset[int]:
+        return frozenset(self.undeleted)
+
+    def idle_wait(self, longest: float) -> float:
+        """How long an idle publisher may wait before it tries the delete again."""
+        return min(longest, DELETE_RETRY_S) if self.undeleted else longest
+
+    async def delete(self, seqs: Iterable[int] = ()) -> None:
+        """Delete these and any still remembered; remember them all if the disk does not allow it."""
+        self.undeleted.update(seqs)
+        if not self.undeleted:
+            return
+        try:
+            await self.store.call(Store.acknowledge, sorted(self.undeleted))
+        except (sqlite3.Error, OSError) as exc:
+            if not is_storage_full(exc):
+                raise
+            self.disk.failed("outbox", exc)
+            return
+        self.undeleted.clear()
+        self.disk.wrote("outbox")

@@ -6,29 +6,36 @@ deleting it; where mounting is not permitted, a file-size limit on the daemon pr
 
 from __future__ import annotations
 
-import errno
 import os
 import resource
-import shutil
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from monitor.publisher import BATCH
 from monitor.store import DB_NAME, OutboxMessage, ProcessedArticle, Store
 from tests.support import (
     WATCHLISTS,
+    Collector,
     DaemonProcess,
     Mosquitto,
+    fill_disk,
     free_port,
     monitor_cli,
+    mount_tmpfs,
+    stream_articles,
+    tagged_alerts,
     wait_until,
     write_articles,
 )
 
+DISK_FULL = "state disk full; intake paused, files wait in the watched folders"
+DISK_RECOVERED = "state disk writable again; intake resumed"
 CORRUPT = "state database is corrupt; move it aside or restore it"
 EMPTIED = "state database is empty or missing where one was; restore it, or start with --rebuild-state"
 FOLDER_FULL = "state folder is full; free space in it and start again"
@@ -50,7 +57,7 @@ class SmallDisk:
     def fill(self, daemon: DaemonProcess | None = None) -> None:
         """No room for one more page; with a file-size limit, for files the daemon writes after this."""
         if self.kind == "tmpfs":
-            _write_until_full(self.ballast)
+            fill_disk(self.ballast)
             return
         assert daemon is not None and daemon.proc is not None
         largest = max(path.stat().st_size for path in self.folder.iterdir())
@@ -70,36 +77,12 @@ class SmallDisk:
         return DaemonProcess(workdir, port, file_size_limit=limit)
 
 
-def _write_until_full(path: Path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            try:
-                os.write(fd, b"\0" * 4096)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-                return
-    finally:
-        os.close(fd)
-
-
-def _mount_tmpfs(folder: Path) -> str | None:
-    """None once mounted, else why not."""
-    if shutil.which("mount") is None:
-        return "no mount command"
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(folder)], capture_output=True, text=True
-    )
-    return None if done.returncode == 0 else f"mount not permitted: {done.stderr.strip()}"
-
-
 @pytest.fixture(params=["tmpfs", "file-size-limit"])
 def small_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SmallDisk]:
     """A tmpfs where it can be mounted; the file-size limit runs only where it cannot (it stands in)."""
     folder = tmp_path / "d" / "state"
     folder.mkdir(parents=True)
-    why_not = _mount_tmpfs(folder)
+    why_not = mount_tmpfs(folder)
     if request.param == "tmpfs":
         if why_not is not None:
             pytest.skip(f"no tmpfs for the state folder ({why_not}); the file-size-limit variant runs instead")
@@ -115,6 +98,68 @@ def small_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Small
         subprocess.run(["umount", str(folder)], check=True)
         pytest.skip("a tmpfs could be mounted: the tmpfs variant is the test")
     yield SmallDisk(folder, "file-size-limit")
+
+
+def received_ids(collector: Collector) -> list[str]:
+    return [a["id"] for a in collector.payloads("newsmon/alerts/")]
+
+
+def tracebacks(daemon: DaemonProcess) -> list[str]:
+    return [e["event"] for e in daemon.log_events() if "exception" in e or "Traceback" in str(e.get("error", ""))]
+
+
+@pytest.mark.e2e
+def test_a_full_state_disk_pauses_intake_and_every_alert_arrives_once_space_is_freed(
+    tmp_path: Path, small_disk: SmallDisk
+) -> None:
+    articles = stream_articles(160, seed=21)
+    first, rest = articles[:60], articles[60:]
+    reference = write_articles(tmp_path / "reference", articles)
+    expected = set(tagged_alerts(reference))
+    expected_first = set(tagged_alerts(reference[:60]))
+    broker = Mosquitto(tmp_path / "broker")
+    broker.start()
+    Collector(broker.port, "newsmon/alerts/#", client_id="full-disk").start().stop()  # a persistent session
+    broker.stop()  # the broker is down: alerts pile up in the outbox, on the small disk
+    daemon = small_disk.daemon(tmp_path / "d", broker.port)
+    daemon.start()
+    collector: Collector | None = None
+    try:
+        daemon.wait_ready()
+        for name, text in first:
+            daemon.drop(name, text)
+        wait_until(lambda: len(daemon.events("article processed")) == len(first), 60, what="the first articles")
+
+        small_disk.fill(daemon)
+        for name, text in rest:
+            daemon.drop(name, text)
+        wait_until(lambda: bool(daemon.events(DISK_FULL)), 30, what="the disk-full line")
+        time.sleep(1.0)  # rescans and retries meanwhile: still one line, nothing marked done
+        assert len(daemon.events("article processed")) == len(first), "intake paused: the files wait in the inbox"
+
+        broker.start()  # back while the disk is still full: delivered alerts cannot be deleted from the outbox
+        collector = Collector(broker.port, "newsmon/alerts/#", client_id="full-disk").start()
+        wait_until(lambda: expected_first <= set(received_ids(collector)), 60, what="the backlog delivered")
+        time.sleep(2.0)  # the publisher goes round its outbox meanwhile: what it delivered, it does not send again
+        assert max(Counter(received_ids(collector)).values()) == 1
+        assert daemon.proc is not None and daemon.proc.poll() is None, "the daemon keeps running"
+
+        small_disk.free(daemon)
+        wait_until(lambda: expected <= set(received_ids(collector)), 60, what="every alert")
+        wait_until(lambda: bool(daemon.events(DISK_RECOVERED)), 30, what="the recovered line")
+    finally:
+        code = daemon.stop()
+        if collector is not None:
+            collector.stop()
+        broker.stop()
+    assert code == 0
+    counts = Counter(received_ids(collector))
+    assert set(counts) == expected, "nothing lost, nothing that tagging did not predict"
+    assert sum(n - 1 for n in counts.values()) <= BATCH, "duplicates bounded by one batch"
+    assert len(daemon.events(DISK_FULL)) == 1
+    assert len(daemon.events(DISK_RECOVERED)) == 1
+    assert tracebacks(daemon) == []
+    assert Counter(e["path"] for e in daemon.events("article processed")).most_common(1)[0][1] == 1
 
 
 @pytest.mark.e2e
