@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -176,7 +177,13 @@ class DaemonProcess:
     conf_extra: str = ""
     #: runs the daemon under another command (e.g. setpriv to drop capabilities)
     wrapper: list[str] = field(default_factory=list)
+    #: more arguments of `monitor run`
+    run_args: list[str] = field(default_factory=list)
+    #: RLIMIT_FSIZE for the daemon (a full disk where no tmpfs can be mounted); its log then goes through a
+    #: pipe, out of the limit's reach. ``resource.RLIM_INFINITY``: no limit yet, set later with ``prlimit``
+    file_size_limit: int | None = None
     proc: subprocess.Popen[bytes] | None = None
+    _log_copier: threading.Thread | None = None
 
     @property
     def inbox(self) -> Path:
@@ -222,13 +229,19 @@ format = "json"
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.extra_env}
         env.pop("MONITOR_CONFIG", None)
+        limit = self.file_size_limit
         self.proc = subprocess.Popen(
-            [*self.wrapper, sys.executable, "-m", "monitor", "run", "--config", str(self.config())],
+            [*self.wrapper, sys.executable, "-m", "monitor", "run", "--config", str(self.config()), *self.run_args],
             cwd=self.workdir,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=self.log_path.open("ab"),
+            stderr=self.log_path.open("ab") if limit is None else subprocess.PIPE,
+            preexec_fn=None if limit is None else lambda: _limit_file_size(limit),
         )
+        if self.proc.stderr is not None:
+            out = self.log_path.open("ab")
+            self._log_copier = threading.Thread(target=_copy_lines, args=(self.proc.stderr, out))
+            self._log_copier.start()
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         assert self.proc is not None
@@ -236,10 +249,18 @@ format = "json"
             self.proc.send_signal(sig)
         code = self.proc.wait(timeout)
         self.proc = None
+        if self._log_copier is not None:
+            self._log_copier.join()
         return code
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        """The exit code of a daemon that is expected to stop on its own (its log complete)."""
+        assert self.proc is not None
+        self.proc.wait(timeout)
+        return self.stop()
 
     def log_events(self) -> list[dict[str, Any]]:
         lines: list[dict[str, Any]] = []
@@ -256,7 +277,7 @@ format = "json"
 
     def wait_ready(self, timeout: float = 30) -> None:
         """Until the daemon watches its folders and is connected or queuing (its READY point)."""
-        wait_until(lambda: bool(self.events(events.DAEMON_READY)), timeout, what=events.DAEMON_READY)
+        wait_until(lambda: bool(self.events(events.DAEMON_READY)), timeout, what="daemon ready")
 
     def drop(self, name: str, content: str | bytes) -> Path:
         """Write a file beside the inbox and rename it into place, as well-behaved writers do."""
@@ -268,6 +289,18 @@ format = "json"
         tmp.write_bytes(data)
         tmp.rename(target)
         return target
+
+
+def _limit_file_size(limit: int) -> None:
+    """In the child: no file may grow beyond ``limit`` bytes (Python ignores SIGXFSZ: writes fail with EFBIG)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+def _copy_lines(stream: IO[bytes], out: IO[bytes]) -> None:
+    with out:
+        for line in stream:
+            out.write(line)
+            out.flush()
 
 
 def monitor_cli(

@@ -26,7 +26,8 @@ from monitor.pipeline import Pipeline
 from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
 from monitor.sources.archive import ArchiveSource
-from monitor.store import DB_NAME, StateLock, Store, StoreThread
+from monitor.state import DiskWatch, StateError, StateLock, check_state, open_state
+from monitor.store import DB_NAME, Store, StoreThread
 from monitor.terminal import safe_text
 from monitor.workers import TaggingPool
 
@@ -63,8 +64,12 @@ def _progress(console: Console) -> Progress:
 
 
 def _store_for(settings: Settings, publish: bool) -> Store:
-    """The state folder's store; a dry run on a state folder that does not exist yet creates none."""
-    if publish or (settings.state.dir / DB_NAME).is_file():
+    """The state folder's store (``--publish`` has checked it under the lock, a dry run checks it here); a dry
+    run on a state folder that does not exist yet creates none."""
+    if publish:
+        return Store.in_dir(settings.state.dir)
+    if (settings.state.dir / DB_NAME).is_file():
+        check_state(settings.state.dir)
         return Store.in_dir(settings.state.dir)
     return Store(None)
 
@@ -76,10 +81,11 @@ async def backfill(
     report = Report()
     store = _store_for(settings, publish)
     thread = StoreThread(store)
+    disk = DiskWatch.of(thread)
     publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
     # not the daemon: it must not touch the daemon's retained status or Last Will
     publisher = (
-        Publisher(settings.mqtt, thread, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}")
+        Publisher(settings.mqtt, thread, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}", disk=disk)
         if publish
         else None
     )
@@ -100,7 +106,9 @@ async def backfill(
 
             pool = TaggingPool(settings.processing.workers, publishing)
             processor = Processor(store, source, publishing, commit=publish)
-            pipeline = Pipeline(source, thread, processor, pool, engine, on_committed=committed, on_given_up=given_up)
+            pipeline = Pipeline(
+                source, thread, processor, pool, engine, on_committed=committed, on_given_up=given_up, disk=disk
+            )
             try:
                 await _through(pipeline, source)
             finally:
@@ -142,25 +150,39 @@ def summary(report: Report, files: int, published: bool) -> str:
 
 
 def run_backfill(settings: Settings, engine: Engine, folder: Path, *, publish_mode: bool, flush_timeout: float) -> int:
-    """Entry point of ``monitor backfill``: progress and summary on stderr, dry-run findings on stdout."""
+    """Entry point of ``monitor backfill``: progress and summary on stderr, dry-run findings on stdout; exit
+    code 2 when the state folder cannot be used (corrupt database, full disk), as for the daemon."""
     console = Console(stderr=True, highlight=False)
     settings = for_archive(settings, folder)
     source = ArchiveSource(settings.watch)
-    if not publish_mode:
-        report = asyncio.run(backfill(settings, engine, source, console, publish=False, flush_timeout=0))
-        for path, rule, severity, title in report.alerts:
-            short = title if len(title) <= 80 else title[:79] + "…"
-            print(safe_text(f"would alert  {severity:<8}  {rule}  {path}  {short}", one_line=True), flush=True)
-        console.print(summary(report, len(source.files), published=False))
-        return 0
-    lock = StateLock(settings.state.dir)
-    if not lock.acquire():
-        console.print(
-            f"backfill: a daemon (pid {lock.holder()}) is running on {settings.state.dir}; stop it, or drop "
-            "the files into its watched folder instead (two publishers on one outbox would send everything twice)"
-        )
-        return 1
     try:
+        if publish_mode:
+            return _publish(settings, engine, source, console, flush_timeout)
+        return _dry_run(settings, engine, source, console)
+    except StateError as exc:
+        console.print(f"backfill: {exc}", soft_wrap=True, markup=False)
+        return 2
+
+
+def _dry_run(settings: Settings, engine: Engine, source: ArchiveSource, console: Console) -> int:
+    report = asyncio.run(backfill(settings, engine, source, console, publish=False, flush_timeout=0))
+    for path, rule, severity, title in report.alerts:
+        short = title if len(title) <= 80 else title[:79] + "…"
+        print(safe_text(f"would alert  {severity:<8}  {rule}  {path}  {short}", one_line=True), flush=True)
+    console.print(summary(report, len(source.files), published=False))
+    return 0
+
+
+def _publish(settings: Settings, engine: Engine, source: ArchiveSource, console: Console, flush_timeout: float) -> int:
+    lock = StateLock(settings.state.dir)
+    try:
+        if not lock.acquire():
+            console.print(
+                f"backfill: a daemon (pid {lock.holder()}) is running on {settings.state.dir}; stop it, or drop the "
+                "files into its watched folder instead (two publishers on one outbox would send everything twice)"
+            )
+            return 1
+        open_state(settings.state.dir)
         report = asyncio.run(backfill(settings, engine, source, console, publish=True, flush_timeout=flush_timeout))
     finally:
         lock.release()

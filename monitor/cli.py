@@ -50,7 +50,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings, path = _settings_or_exit(args.config)
     logs.configure(settings.log.level, settings.log.format)
-    return run_daemon(settings, embedded_broker=args.embedded_broker, config_path=path)
+    return run_daemon(
+        settings, embedded_broker=args.embedded_broker, config_path=path, rebuild_state=args.rebuild_state
+    )
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
@@ -142,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_config(commands.add_parser("run", help="run the daemon"))
     run.add_argument("--embedded-broker", action="store_true", help="start an in-process MQTT broker (quickstart only)")
+    run.add_argument(
+        "--rebuild-state",
+        action="store_true",
+        help="if the state database is corrupt, empty or missing: set it aside and start afresh "
+        "(the watched folders' articles are alerted again, under the same ids)",
+    )
     run.set_defaults(func=cmd_run)
 
     tag = with_config(commands.add_parser("tag", help="tag files once and print the result (no broker needed)"))

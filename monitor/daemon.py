@@ -25,6 +25,7 @@ from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.retention import OutboxCap, prune_loop
 from monitor.sources.folders import FolderSource
+from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
 from monitor.workers import TaggingPool
@@ -49,6 +50,7 @@ class Daemon:
         self.outbox = StoreThread(Store.in_dir(settings.state.dir))
         self.source = FolderSource(settings.watch)
         publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
+        disk = DiskWatch(settings.state.dir)  # one line when the state disk fills, one when it has room again
         self.pipeline = Pipeline(
             self.source,
             self.store,
@@ -58,8 +60,9 @@ class Daemon:
             on_committed=lambda keys, outcomes: self.activity.committed(keys, outcomes),
             on_given_up=lambda keys: self.activity.given_up(keys),
             room=lambda: self.cap.room(),
+            disk=disk,
         )
-        self.publisher = Publisher(settings.mqtt, self.outbox, self.status_fields)
+        self.publisher = Publisher(settings.mqtt, self.outbox, self.status_fields, disk=disk)
         self.notifier = Notifier.from_env()
         self.activity = Activity(self.publisher, self.outbox, self.notifier, settings.mqtt.status_interval_seconds)
         self.cap = OutboxCap(self.store, settings.state.outbox_max, self.activity.metrics)

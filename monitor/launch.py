@@ -1,6 +1,6 @@
 """``monitor run``: the checks before the daemon starts (broker credentials and TLS files, the
-watchlists, one daemon per state folder), the embedded quickstart broker, and the exit codes
-(0 a clean stop, 1 a part failed, 2 unusable settings)."""
+watchlists, one daemon per state folder, a sound state database on a disk with room), the embedded
+quickstart broker, and the exit codes (0 a clean stop, 1 a part failed, 2 unusable settings or state)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from monitor import events
 from monitor.config import Settings
 from monitor.daemon import Daemon
 from monitor.engine import Engine, WatchlistError, load_engine
-from monitor.store import StateLock
+from monitor.state import StateError, StateLock, open_state
 
 log = structlog.get_logger("monitor.daemon")
 
 
-def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path: Path | None = None) -> int:
+def run_daemon(
+    settings: Settings, *, embedded_broker: bool = False, config_path: Path | None = None, rebuild_state: bool = False
+) -> int:
     """Entry point of ``monitor run``: exit code 0 on a clean stop, 1 when a part failed, 2 on unusable
-    watchlists or credentials."""
+    watchlists, credentials or state (``rebuild_state``: start afresh if the state database is lost)."""
     from monitor.brokercheck import check_broker_settings
 
     # until the loop handles it, a SIGHUP (an eager `systemctl reload`) must not kill the daemon: the
@@ -44,11 +46,15 @@ def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path
     from monitor.embedded_broker import EmbeddedBrokerError
 
     lock = StateLock(settings.state.dir)
-    if not lock.acquire():
-        log.error(events.STATE_FOLDER_IN_USE, state=str(settings.state.dir), pid=lock.holder())
-        return 2
     try:
+        if not lock.acquire():
+            log.error(events.STATE_FOLDER_IN_USE, state=str(settings.state.dir), pid=lock.holder())
+            return 2
+        open_state(settings.state.dir, rebuild=rebuild_state)
         return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded, config_path))
+    except StateError as exc:
+        exc.log()
+        return 2
     except EmbeddedBrokerError as exc:
         log.error("embedded broker failed", problem=str(exc))
         return 2

@@ -10,6 +10,7 @@ a dry run is a pipeline whose processor does not commit.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,8 +19,10 @@ import structlog
 from monitor import events
 from monitor.analysis import Analysis
 from monitor.engine import Engine
+from monitor.mqtt import Backoff
 from monitor.processing import Outcome, Prepared, Processor
 from monitor.sources import Source
+from monitor.state import DiskWatch, is_corrupt, is_storage_full, state_problem
 from monitor.store import StoreThread
 from monitor.workers import TaggingPool
 
@@ -53,6 +56,7 @@ class Pipeline:
         on_committed: OnCommitted = lambda keys, outcomes: None,
         on_given_up: OnGivenUp = lambda keys: None,
         room: Callable[[], Awaitable[None]] | None = None,
+        disk: DiskWatch | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -64,6 +68,10 @@ class Pipeline:
         self.on_given_up = on_given_up
         #: waited for before each batch: intake pauses while it waits (the outbox cap)
         self.room = room
+        self.disk = disk or DiskWatch.of(store)
+        #: cleared while a commit waits for disk space: no new keys are taken meanwhile
+        self._intake = asyncio.Event()
+        self._intake.set()
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._in_flight: asyncio.Queue[_InFlight] = asyncio.Queue(maxsize=2)
         self._reader: asyncio.Task[None] | None = None
@@ -121,6 +129,7 @@ class Pipeline:
     async def _read_loop(self) -> None:
         """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
         while True:
+            await self._intake.wait()
             if self.room is not None:
                 await self.room()
             keys = [await self.queue.get()]
@@ -128,8 +137,8 @@ class Pipeline:
                 keys.append(self.queue.get_nowait())
             try:
                 prepared = await self.store.run(self.processor.prepare, keys, self.engine)
-            except Exception:
-                log.exception(events.READING_BATCH_FAILED)
+            except Exception as exc:
+                self._failed(events.READING_BATCH_FAILED, exc)
                 self._give_up(keys)
                 continue
             for alone in prepared.aside:
@@ -157,15 +166,53 @@ class Pipeline:
 
     async def _commit(self, keys: list[str], prepared: Prepared, tagging: asyncio.Future[list[Analysis]]) -> None:
         try:
-            outcomes = await self.store.run(self.processor.finish, prepared, await tagging)
-        except Exception:
-            log.exception(events.PROCESSING_BATCH_FAILED)
+            outcomes = await self._commit_when_there_is_room(prepared, tagging)
+        except Exception as exc:
+            self.processor.release(prepared)
             self.source.retry(prepared.deferred)
             self._give_up(keys)
+            self._failed(events.PROCESSING_BATCH_FAILED, exc)
             return
         self.on_committed(keys, outcomes)
         self._hand_on_again(prepared.deferred)
         self._done(len(keys))
+
+    async def _commit_when_there_is_room(
+        self, prepared: Prepared, tagging: asyncio.Future[list[Analysis]]
+    ) -> list[Outcome]:
+        """Finish a batch; on a full disk keep it, pause intake, and commit it again after a pause until the
+        disk takes it (the files wait in the inbox meanwhile, none is marked done). A stop ends the waiting."""
+        step = functools.partial(self.processor.finish, prepared, await tagging)
+        backoff = Backoff(initial=0.25, cap=2.0)
+        try:
+            while True:
+                try:
+                    outcomes = await self.store.run(step)
+                except Exception as exc:
+                    if not is_storage_full(exc) or self._finishing:
+                        raise
+                    self.disk.failed("intake", exc)
+                    self._intake.clear()
+                    await asyncio.sleep(backoff.next_delay())
+                    step = functools.partial(self.processor.commit_recorded, prepared)
+                    continue
+                self.disk.wrote("intake")
+                return outcomes
+        finally:
+            self._intake.set()  # committed, or given up: either way the next keys may come
+
+    def _failed(self, event: str, exc: Exception) -> None:
+        """A corrupt state stops the pipeline (every batch would fail); a full disk was told by the disk
+        watch; anything else is logged with its traceback. The files are retried by the next rescan."""
+        path = self.store.path
+        if is_corrupt(exc) and path is not None:
+            problem = state_problem(exc, path.parent)
+            problem.log()
+            raise problem from exc
+        if is_storage_full(exc):
+            self.disk.failed("intake", exc)
+            return
+        log.exception(event)
 
     def _hand_on_again(self, keys: Sequence[str]) -> None:
         """Keys seen again while an earlier version was in flight: their turn now."""

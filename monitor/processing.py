@@ -22,6 +22,7 @@ from monitor.articles import ArticleError, content_hash
 from monitor.engine import Engine
 from monitor.keys import as_bytes, shown
 from monitor.sources import ArticleStore, Rejected
+from monitor.state import is_storage_full
 from monitor.store import FailedArticle, OutboxMessage, ProcessedArticle, Store
 from monitor.topics import error_topic
 
@@ -114,6 +115,7 @@ class Processor:
         return prepared
 
     def finish(self, prepared: Prepared, analyses: Sequence[Analysis]) -> list[Outcome]:
+        """Record what tagging found and commit it (``commit_recorded``)."""
         try:
             results = iter(analyses)
             for read in prepared.reads:  # in key order: the first article with some content is the one that alerts
@@ -123,14 +125,31 @@ class Processor:
                         prepared.outcomes.append(Outcome(read.key, "duplicate"))
                     else:
                         self._record(read, next(results), prepared)
+        except BaseException:
+            self.release(prepared)
+            raise
+        return self.commit_recorded(prepared)
+
+    def commit_recorded(self, prepared: Prepared) -> list[Outcome]:
+        """Commit a recorded batch durably. When the disk is full the batch stays in hand (its keys and
+        contents still in flight, so the next batches defer to it) and this may be called again; any
+        other failure lets it go."""
+        try:
             self._commit(prepared)
-        finally:
-            for read in prepared.reads:
-                if self._keys_in_flight.get(read.key) is prepared:
-                    del self._keys_in_flight[read.key]
-                if self._shas_in_flight.get(read.sha) is prepared:
-                    del self._shas_in_flight[read.sha]
+        except BaseException as exc:
+            if not is_storage_full(exc):
+                self.release(prepared)
+            raise
+        self.release(prepared)
         return prepared.outcomes
+
+    def release(self, prepared: Prepared) -> None:
+        """The batch is committed or given up: its keys and contents are no longer in flight."""
+        for read in prepared.reads:
+            if self._keys_in_flight.get(read.key) is prepared:
+                del self._keys_in_flight[read.key]
+            if self._shas_in_flight.get(read.sha) is prepared:
+                del self._shas_in_flight[read.sha]
 
     def _commit(self, prepared: Prepared) -> None:
         if not (prepared.processed or prepared.failed):

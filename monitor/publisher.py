@@ -20,6 +20,7 @@ import structlog
 from monitor import events
 from monitor.config import MqttSettings
 from monitor.mqtt import Backoff, PublishRefused, default_client_id, describe_error, make_client, reason_text
+from monitor.state import Acknowledged, DiskWatch
 from monitor.store import PendingMessage, Store, StoreThread
 from monitor.topics import status_topic
 
@@ -96,6 +97,7 @@ class Publisher:
         *,
         announce: bool = True,
         client_id: str | None = None,
+        disk: DiskWatch | None = None,
     ) -> None:
         self.settings = settings
         #: publish online/offline on the status topic (off for `monitor backfill`: it is not the daemon)
@@ -120,6 +122,7 @@ class Publisher:
         self._late_cutoff = 0.0
         self._late = 0
         self._refused = RefusedAlerts()
+        self._acknowledged = Acknowledged(store, disk or DiskWatch.of(store))
 
     def status_payload(self, state: str, **extra: Any) -> bytes:
         return json.dumps({"state": state, **self.status_fields(), **extra}, ensure_ascii=False).encode()
@@ -201,12 +204,15 @@ class Publisher:
         """Publish the outbox batch by batch until a stop; returns when stopped, raises when the connection is lost."""
         while True:
             self.wakeup.clear()
-            batch = await self.store.call(_next_batch, self._refused.to_skip())
+            batch = await self.store.call(_next_batch, self._refused.to_skip() | self._acknowledged.to_skip())
             if not batch:
                 if self._stopping:
-                    return  # refused alerts stay in the outbox for the next run
+                    await self._acknowledged.delete()  # a last try; refused alerts stay for the next run
+                    return
+                idle = self._refused.idle_wait(self._acknowledged.idle_wait(IDLE_WAIT_S))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=self._refused.idle_wait(IDLE_WAIT_S))
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=idle)
+                await self._acknowledged.delete()  # what a full disk kept in the outbox, if it has room now
                 continue
             if self._flush_expired():
                 return
@@ -231,8 +237,8 @@ class Publisher:
             raise lost
 
     async def _acknowledge(self, acked: list[PendingMessage]) -> None:
-        """Only now do they leave the outbox: the broker has them."""
-        await self.store.call(Store.acknowledge, [m.seq for m in acked])
+        """Only now do they leave the outbox: the broker has them (on a full disk: remembered as delivered)."""
+        await self._acknowledged.delete(m.seq for m in acked)
         self.published += len(acked)
         self._count_late([m.created_at for m in acked])
         self.on_published(acked)

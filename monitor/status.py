@@ -17,7 +17,8 @@ import aiomqtt
 
 from monitor.config import Settings
 from monitor.mqtt import describe_error, make_client
-from monitor.store import StateLock, StateSummary, read_state
+from monitor.state import StateLock
+from monitor.store import StateSummary, read_state
 from monitor.topics import status_topic
 
 #: exit codes (README, deploy/README): everything fine; running but needing attention; not running;

@@ -8,9 +8,7 @@ crashes. The store is synchronous; the daemon calls it from one dedicated thread
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import functools
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -263,7 +261,8 @@ class Store:
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error (the connection runs in autocommit mode)."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error (the connection runs in autocommit mode); a
+    failed COMMIT leaves no transaction open behind it."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -272,7 +271,19 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._roll_back()
+                raise
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        """Unless SQLite rolled back already (a full disk may): a second ROLLBACK would hide the real error."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
 
 class StoreThread:
@@ -299,56 +310,6 @@ class StoreThread:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._store.close()
-
-
-class StateLock:
-    """One writer per state folder. Two publishers draining one outbox (a second daemon, or
-    ``backfill --publish`` beside a running daemon) would send every message twice and break the
-    order per rule. An advisory lock held for the process's lifetime; the kernel drops it on any exit."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "monitor.lock"
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return True
-
-    def holder(self) -> str:
-        """The pid written by the holder, for the error message."""
-        try:
-            return self.path.read_text().strip() or "?"
-        except OSError:
-            return "?"
-
-    def held(self) -> bool:
-        """Whether a process holds the lock, probed without taking it for more than an instant and
-        without writing (``monitor status``); raises OSError when the folder cannot be read."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # closing drops the probe's own shared lock
-        return False
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 @dataclass(frozen=True, slots=True)

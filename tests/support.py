@@ -8,6 +8,8 @@ The real servers and the daemon subprocess themselves live in ``harness`` (the b
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import shutil
 import signal
 import subprocess
@@ -166,6 +168,31 @@ def secure_broker(
     server = Mosquitto(folder / "mosquitto", extra_conf=conf)
     server.start()
     return SecureBroker(server, tls_port, password_file, acl_file)
+
+
+def mount_tmpfs(folder: Path, size: str = "2m") -> str | None:
+    """A tmpfs of ``size`` over ``folder`` (unmount it in teardown): None once mounted, else why not."""
+    if shutil.which("mount") is None:
+        return "no mount command"
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)], capture_output=True, text=True
+    )
+    return None if done.returncode == 0 else f"mount not permitted: {done.stderr.strip()}"
+
+
+def fill_disk(ballast: Path) -> None:
+    """Write ``ballast`` until its file system has no room for one more page."""
+    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            try:
+                os.write(fd, b"\0" * 4096)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                return
+    finally:
+        os.close(fd)
 
 
 # -- the batch steps in process ---------------------------------------------------------------------------
