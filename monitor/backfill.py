@@ -10,7 +10,6 @@ and alerts the broker does not take now stay in the outbox for the daemon to del
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from monitor.analysis import Publishing
 from monitor.config import Settings
 from monitor.engine import Engine
+from monitor.mqtt import default_client_id
 from monitor.pipeline import Pipeline
 from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
@@ -78,7 +78,7 @@ async def backfill(
     publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
     # not the daemon: it must not touch the daemon's retained status or Last Will
     publisher = (
-        Publisher(settings.mqtt, thread, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}")
+        Publisher(settings.mqtt, thread, dict, announce=False, client_id=default_client_id("backfill"))
         if publish
         else None
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from monitor.config import MqttSettings
-from monitor.mqtt import Backoff, describe_error, make_client
+from monitor.mqtt import Backoff, default_client_id, describe_error, make_client
 from monitor.topics import alerts_filter
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -83,13 +82,13 @@ async def tail(
         try:
             async with make_client(
                 settings,
-                client_id=client_id or f"newsmon-tail-{os.getpid()}",
+                client_id=client_id or default_client_id("tail"),
                 clean_session=client_id is None,
-                client_cls=aiomqtt.Client,  # a subscriber: MQTT 3.1.1 for clean_session
+                protocol="3.1.1",  # a subscriber: MQTT 3.1.1 for clean_session
             ) as client:
                 await client.subscribe(topic, qos=1)
                 print(f"listening on {topic}", file=sys.stderr, flush=True)  # stderr: --json output stays clean
-                backoff.reset()
+                backoff.reached()
                 if announced_down:
                     print("broker reachable again", file=sys.stderr)
                     announced_down = False
