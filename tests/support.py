@@ -197,7 +197,9 @@ def secure_broker(
 class Collector:
     """A subscriber (persistent session, QoS 1) on a background thread, keeping every message."""
 
-    def __init__(self, port: int, topics: str | list[str], client_id: str = "collector") -> None:
+    def __init__(
+        self, port: int, topics: str | list[str], client_id: str = "collector", auth: tuple[str, str] | None = None
+    ) -> None:
         self.port = port
         self.topics = [topics] if isinstance(topics, str) else topics
         self.messages: list[tuple[str, bytes, bool]] = []
@@ -206,6 +208,8 @@ class Collector:
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        if auth is not None:
+            self.client.username_pw_set(*auth)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self._subscribed.set()
@@ -250,6 +254,10 @@ class DaemonProcess:
     conf_extra: str = ""
     #: runs the daemon under another command (e.g. setpriv to drop capabilities)
     wrapper: list[str] = field(default_factory=list)
+    #: ``mqtt.client_id``; empty: the daemon's own default
+    client_id: str = "daemon-under-test"
+    #: more arguments of ``monitor run`` (e.g. ``--embedded-broker``)
+    run_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -276,7 +284,7 @@ rescan_seconds = 2
 [mqtt]
 host = "127.0.0.1"
 port = {self.broker_port}
-client_id = "daemon-under-test"
+client_id = "{self.client_id}"
 
 [state]
 dir = "{self.state}"
@@ -297,7 +305,7 @@ format = "json"
         env = {**os.environ, **self.extra_env}
         env.pop("MONITOR_CONFIG", None)
         self.proc = subprocess.Popen(
-            [*self.wrapper, sys.executable, "-m", "monitor", "run", "--config", str(self.config())],
+            [*self.wrapper, sys.executable, "-m", "monitor", "run", "--config", str(self.config()), *self.run_args],
             cwd=self.workdir,
             env=env,
             stdout=subprocess.DEVNULL,
