@@ -12,6 +12,7 @@ import aiomqtt
 from rich.console import Console
 from rich.text import Text
 
+from monitor.alerts import NotAnAlert, read_alert
 from monitor.config import MqttSettings
 from monitor.mqtt import Backoff, default_client_id, describe_error, make_client
 from monitor.topics import alerts_filter
@@ -65,6 +66,19 @@ def render_alert(alert: dict[str, Any]) -> Text:
     return out
 
 
+class Skipped:
+    """Says once per topic that what arrives there is not an alert: a retained status a broker redelivers on
+    every reconnect, or a stream of test messages, is one line, not one per message."""
+
+    def __init__(self) -> None:
+        self._topics: set[str] = set()
+
+    def report(self, topic: str, why: str) -> None:
+        if topic not in self._topics:
+            self._topics.add(topic)
+            print(f"skipped a message on {topic}: {why} (further ones there are skipped silently)", file=sys.stderr)
+
+
 async def tail(
     settings: MqttSettings,
     wanted: TailFilter,
@@ -75,6 +89,7 @@ async def tail(
 ) -> None:
     console = Console(highlight=False)
     backoff = Backoff()
+    skipped = Skipped()
     seen = 0
     announced_down = False
     topic = alerts_filter(settings.topic_prefix)
@@ -94,11 +109,11 @@ async def tail(
                     announced_down = False
                 async for message in client.messages:
                     try:
-                        alert = json.loads(message.payload) if isinstance(message.payload, bytes | str) else {}
-                    except ValueError:
-                        print(f"skipped a message on {message.topic} that is not JSON", file=sys.stderr)
+                        alert = read_alert(message.payload)
+                    except NotAnAlert as exc:
+                        skipped.report(str(message.topic), str(exc))
                         continue
-                    if not isinstance(alert, dict) or not wanted.accepts(alert):
+                    if not wanted.accepts(alert):
                         continue
                     if as_json:
                         print(json.dumps(alert, ensure_ascii=False), flush=True)
