@@ -35,6 +35,8 @@ class Report:
     results: Counter[str] = field(default_factory=Counter)
     #: (path, rule, severity, title) of every alert produced (or, in a dry run, that would be)
     alerts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: outbox messages the broker acknowledged during the run (this run's, and any an earlier run left)
+    delivered: int = 0
     pending: int = 0
 
     def add(self, keys: Sequence[str], outcomes: list[Outcome]) -> None:
@@ -110,6 +112,7 @@ async def backfill(
         if publisher is not None and delivery is not None:
             publisher.stop(flush_timeout)
             await asyncio.gather(delivery, return_exceptions=True)
+            report.delivered = publisher.published
             report.pending = await thread.call(Store.outbox_depth)
         thread.close()
     return report
@@ -135,9 +138,11 @@ async def _through(pipeline: Pipeline, source: ArchiveSource) -> None:
 
 
 def summary(report: Report, files: int, published: bool) -> str:
+    """What was tagged and, with ``--publish``, what the broker took: counted from its acknowledgements."""
     counts = ", ".join(f"{report.results[k]} {k}" for k in ("alerted", "clean", "duplicate", "error"))
-    verb = "queued for publishing" if published else "would be published"
-    return f"{files} files: {counts}; {len(report.alerts)} alerts {verb}"
+    if not published:
+        return f"{files} files: {counts}; {len(report.alerts)} alerts would be published"
+    return f"{files} files: {counts}; {len(report.alerts)} new alerts; {report.delivered} messages delivered"
 
 
 def run_backfill(settings: Settings, engine: Engine, folder: Path, *, publish_mode: bool, flush_timeout: float) -> int:

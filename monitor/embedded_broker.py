@@ -7,12 +7,27 @@ import logging
 from typing import Any
 
 import structlog
+from amqtt.plugins.authentication import AnonymousAuthPlugin
+from amqtt.session import Session
 
 log = structlog.get_logger("monitor.embedded_broker")
+
+#: how long the embedded broker keeps the session of a subscriber that went away (``monitor tail --client-id``)
+SESSION_EXPIRY_S = 24 * 3600
 
 
 class EmbeddedBrokerError(Exception):
     """The embedded broker could not start (typically: the port is already taken by another broker)."""
+
+
+class OpenSessions(AnonymousAuthPlugin):  # type: ignore[misc]  # amqtt ships no types
+    """Anyone may connect, as with amqtt's anonymous plugin, but a persistent session keeps the messages
+    that arrive while its subscriber is away: amqtt drops them for clients it marks anonymous."""
+
+    async def authenticate(self, *, session: Session) -> bool:
+        allowed = await super().authenticate(session=session)
+        session.is_anonymous = False
+        return bool(allowed)
 
 
 async def start_embedded_broker(host: str, port: int) -> Any:
@@ -22,7 +37,8 @@ async def start_embedded_broker(host: str, port: int) -> Any:
     broker = Broker(
         {
             "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+            "session_expiry_interval": SESSION_EXPIRY_S,
+            "plugins": {f"{__name__}.{OpenSessions.__name__}": {"allow_anonymous": True}},
         }
     )
     quiet = logging.getLogger("amqtt.broker")
