@@ -39,17 +39,12 @@ def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path
         for problem in exc.problems:
             log.error("invalid watchlist", problem=str(problem))
         return 2
-    from monitor.embedded_broker import EmbeddedBrokerError
-
     lock = StateLock(settings.state.dir)
     if not lock.acquire():
         log.error("another monitor process uses this state folder", state=str(settings.state.dir), pid=lock.holder())
         return 2
     try:
         return asyncio.run(_main(settings, engine, embedded_broker or settings.mqtt.embedded, config_path))
-    except EmbeddedBrokerError as exc:
-        log.error("embedded broker failed", problem=str(exc))
-        return 2
     finally:
         lock.release()
 
@@ -57,11 +52,15 @@ def run_daemon(settings: Settings, *, embedded_broker: bool = False, config_path
 async def _main(settings: Settings, engine: Engine, embedded_broker: bool, config_path: Path | None = None) -> int:
     broker = None
     if embedded_broker:
-        from monitor.embedded_broker import start_embedded_broker
+        from monitor.embedded_broker import EmbeddedBrokerError, start_embedded_broker
 
-        broker = await start_embedded_broker(settings.mqtt.host, settings.mqtt.port)
-        # amqtt speaks MQTT 3.1.1 only
-        settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(update={"protocol": "3.1.1"})})
+        try:
+            broker = await start_embedded_broker(settings.mqtt.host, settings.mqtt.port)
+        except EmbeddedBrokerError as exc:
+            log.error("embedded broker failed", problem=str(exc))
+            return 2
+        if broker is not None:  # amqtt speaks MQTT 3.1.1 only; a broker found on the port gets MQTT 5 if it can
+            settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(update={"protocol": "3.1.1"})})
     try:
         started = time.monotonic()
         daemon = Daemon(settings, engine, config_path)

@@ -1,8 +1,10 @@
-"""The quickstart's embedded broker (``monitor run --embedded-broker``), with real processes, and the tools
-beside it (``monitor backfill --publish``, ``monitor tail --client-id``)."""
+"""The quickstart's embedded broker (``monitor run --embedded-broker``), with real processes: a host that already
+runs an MQTT broker on the port, a port taken by something that is not one, and the tools beside it
+(``monitor backfill --publish``, ``monitor tail --client-id``)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from monitor.store import Store
-from tests.support import WATCHLISTS, Collector, DaemonProcess, free_port, monitor_cli, wait_until
+from tests.support import WATCHLISTS, Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, wait_until
 from tests.test_ops_tools import Tail
 
 pytestmark = pytest.mark.e2e
 
 PACT = "Russia and North Korea sign a pact {n}\n\nRussia and North Korea signed a new agreement, number {n}.\n"
 QUIET = "Weather report\n\nRain is expected in the hills this weekend.\n"
+USING_IT = "an MQTT broker already listens on 127.0.0.1:{port}; using it, not starting the embedded one"
 
 
 def embedded_daemon(folder: Path, port: int) -> DaemonProcess:
@@ -40,6 +43,44 @@ def outbox_depth(state: Path) -> int:
         return store.outbox_depth()
     finally:
         store.close()
+
+
+def test_the_embedded_broker_mode_uses_a_broker_already_on_its_port_and_speaks_mqtt_5_to_it(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    collector = Collector(broker.port, "newsmon/alerts/#").start()
+    daemon = embedded_daemon(tmp_path / "d", broker.port)
+    daemon.start()
+    try:
+        daemon.wait_ready()
+        daemon.drop("pact.txt", PACT.format(n=1))
+        wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 1, 20, what="the alert through Mosquitto")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert [e["level"] for e in daemon.events(USING_IT.format(port=broker.port))] == ["warning"]
+    assert not daemon.events("embedded MQTT broker started (quickstart only, not for production)")
+    assert not daemon.events("embedded broker failed")
+    log = (broker.workdir / "mosquitto.log").read_text()
+    assert f"as {daemon.client_id} (p5," in log  # MQTT 5: it sees a publish the broker refuses
+
+
+def test_the_embedded_broker_mode_on_a_port_taken_by_something_else_is_one_clear_error_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()  # the kernel completes the handshake; nothing ever answers a CONNECT
+        daemon = embedded_daemon(tmp_path / "d", taken.getsockname()[1])
+        daemon.start()
+        assert daemon.proc is not None
+        assert daemon.proc.wait(30) == 2
+    errors = [e for e in daemon.log_events() if e.get("level") == "error"]
+    assert [e["event"] for e in errors] == ["embedded broker failed"]
+    problem = str(errors[0]["problem"])
+    assert problem.startswith(f"cannot start the embedded broker on 127.0.0.1:{daemon.broker_port} (")
+    assert "no MQTT broker answers there; choose another port with MONITOR_MQTT__PORT" in problem
+    assert "Traceback" not in daemon.log_path.read_text()
 
 
 def said(result: subprocess.CompletedProcess[str]) -> str:
