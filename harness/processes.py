@@ -118,7 +118,9 @@ class Mosquitto:
 class Collector:
     """A subscriber (persistent session, QoS 1) on a background thread, keeping every message."""
 
-    def __init__(self, port: int, topics: str | list[str], client_id: str = "collector") -> None:
+    def __init__(
+        self, port: int, topics: str | list[str], client_id: str = "collector", auth: tuple[str, str] | None = None
+    ) -> None:
         self.port = port
         self.topics = [topics] if isinstance(topics, str) else topics
         self.messages: list[tuple[str, bytes, bool]] = []
@@ -127,6 +129,8 @@ class Collector:
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        if auth is not None:
+            self.client.username_pw_set(*auth)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self._subscribed.set()
@@ -177,6 +181,8 @@ class DaemonProcess:
     conf_extra: str = ""
     #: runs the daemon under another command (e.g. setpriv to drop capabilities)
     wrapper: list[str] = field(default_factory=list)
+    #: ``mqtt.client_id``; empty: the daemon's own default
+    client_id: str = "daemon-under-test"
     #: more arguments of `monitor run`
     run_args: list[str] = field(default_factory=list)
     #: RLIMIT_FSIZE for the daemon (a full disk where no tmpfs can be mounted); its log then goes through a
@@ -209,7 +215,7 @@ rescan_seconds = 2
 [mqtt]
 host = "127.0.0.1"
 port = {self.broker_port}
-client_id = "daemon-under-test"
+client_id = "{self.client_id}"
 
 [state]
 dir = "{self.state}"

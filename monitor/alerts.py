@@ -1,5 +1,5 @@
 """The alert and error payloads published over MQTT: models (the JSON Schema is generated from them),
-deterministic ids and size trimming."""
+deterministic ids, size trimming, and the check a subscriber makes of what arrives."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.articles import Article
 from monitor.engine.result import Evidence, RuleHit, Severity, Span, TagResult
@@ -83,6 +83,31 @@ class ErrorRecord(Payload):
     reason: str
     message: str
     time: str
+
+
+class NotAnAlert(ValueError):
+    """A message on the alert topics that is not an alert; the text says why."""
+
+
+def read_alert(payload: object) -> dict[str, Any]:
+    """The alert a message carries, checked against the alert model, or ``NotAnAlert``: anything may arrive
+    on the alert topics (a test message, another program's JSON, a retained status a broker sends there)."""
+    try:
+        doc = json.loads(payload) if isinstance(payload, bytes | bytearray | str) else None
+    except ValueError:
+        raise NotAnAlert("not JSON") from None
+    if not isinstance(doc, dict):
+        raise NotAnAlert("not a JSON object")
+    schema = doc.get("schema")
+    if isinstance(schema, int) and schema > SCHEMA_VERSION:
+        raise NotAnAlert(f"alert schema {schema} is newer than this monitor's ({SCHEMA_VERSION}); upgrade it")
+    try:
+        Alert.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "payload"
+        raise NotAnAlert(f"not an alert ({where}: {first['msg']})") from None
+    return doc
 
 
 def alert_id(sha256: str, rule: str) -> str:

@@ -10,7 +10,6 @@ and alerts the broker does not take now stay in the outbox for the daemon to del
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from monitor.analysis import Publishing
 from monitor.config import Settings
 from monitor.engine import Engine
+from monitor.mqtt import default_client_id
 from monitor.pipeline import Pipeline
 from monitor.processing import Outcome, Processor
 from monitor.publisher import Publisher
@@ -37,6 +37,8 @@ class Report:
     results: Counter[str] = field(default_factory=Counter)
     #: (path, rule, severity, title) of every alert produced (or, in a dry run, that would be)
     alerts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: outbox messages the broker acknowledged during the run (this run's, and any an earlier run left)
+    delivered: int = 0
     pending: int = 0
 
     def add(self, keys: Sequence[str], outcomes: list[Outcome]) -> None:
@@ -85,7 +87,7 @@ async def backfill(
     publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
     # not the daemon: it must not touch the daemon's retained status or Last Will
     publisher = (
-        Publisher(settings.mqtt, thread, dict, announce=False, client_id=f"newsmon-backfill-{os.getpid()}", disk=disk)
+        Publisher(settings.mqtt, thread, dict, announce=False, client_id=default_client_id("backfill"), disk=disk)
         if publish
         else None
     )
@@ -119,6 +121,7 @@ async def backfill(
         if publisher is not None and delivery is not None:
             publisher.stop(flush_timeout)
             await asyncio.gather(delivery, return_exceptions=True)
+            report.delivered = publisher.published
             report.pending = await thread.call(Store.outbox_depth)
         thread.close()
     return report
@@ -144,9 +147,11 @@ async def _through(pipeline: Pipeline, source: ArchiveSource) -> None:
 
 
 def summary(report: Report, files: int, published: bool) -> str:
+    """What was tagged and, with ``--publish``, what the broker took: counted from its acknowledgements."""
     counts = ", ".join(f"{report.results[k]} {k}" for k in ("alerted", "clean", "duplicate", "error"))
-    verb = "queued for publishing" if published else "would be published"
-    return f"{files} files: {counts}; {len(report.alerts)} alerts {verb}"
+    if not published:
+        return f"{files} files: {counts}; {len(report.alerts)} alerts would be published"
+    return f"{files} files: {counts}; {len(report.alerts)} new alerts; {report.delivered} messages delivered"
 
 
 def run_backfill(settings: Settings, engine: Engine, folder: Path, *, publish_mode: bool, flush_timeout: float) -> int:

@@ -174,7 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     tail_cmd.add_argument("--severity", choices=SEVERITIES, help="at least this severity")
     tail_cmd.add_argument("--watchlist", help="only alerts produced by this watchlist version")
     tail_cmd.add_argument(
-        "--client-id", help="persistent session under this id: alerts sent while away are delivered on return"
+        "--client-id",
+        help="persistent session under this id: alerts sent while away are delivered on return (Mosquitto: up to "
+        "max_queued_messages; the embedded broker: in memory, while it runs)",
     )
     tail_cmd.add_argument("--count", type=int, default=0, help="exit after this many alerts (0: never)")
     tail_cmd.set_defaults(func=cmd_tail)

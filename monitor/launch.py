@@ -43,8 +43,6 @@ def run_daemon(
         for problem in exc.problems:
             log.error(events.INVALID_WATCHLIST, problem=str(problem))
         return 2
-    from monitor.embedded_broker import EmbeddedBrokerError
-
     lock = StateLock(settings.state.dir)
     try:
         if not lock.acquire():
@@ -55,9 +53,6 @@ def run_daemon(
     except StateError as exc:
         exc.log()
         return 2
-    except EmbeddedBrokerError as exc:
-        log.error("embedded broker failed", problem=str(exc))
-        return 2
     finally:
         lock.release()
 
@@ -65,11 +60,15 @@ def run_daemon(
 async def _main(settings: Settings, engine: Engine, embedded_broker: bool, config_path: Path | None = None) -> int:
     broker = None
     if embedded_broker:
-        from monitor.embedded_broker import start_embedded_broker
+        from monitor.embedded_broker import EmbeddedBrokerError, start_embedded_broker
 
-        broker = await start_embedded_broker(settings.mqtt.host, settings.mqtt.port)
-        # amqtt speaks MQTT 3.1.1 only
-        settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(update={"protocol": "3.1.1"})})
+        try:
+            broker = await start_embedded_broker(settings.mqtt.host, settings.mqtt.port)
+        except EmbeddedBrokerError as exc:
+            log.error("embedded broker failed", problem=str(exc))
+            return 2
+        if broker is not None:  # amqtt speaks MQTT 3.1.1 only; a broker found on the port gets MQTT 5 if it can
+            settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(update={"protocol": "3.1.1"})})
     try:
         started = time.monotonic()
         daemon = Daemon(settings, engine, config_path)

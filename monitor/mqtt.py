@@ -3,18 +3,24 @@
 aiomqtt 2.x resolves ``publish`` on any PUBACK and drops its reason code. Under MQTT 3.1.1 a broker
 that denies a publish by ACL (Mosquitto does) still acknowledges it, so the refusal is invisible and
 the alert would leave the outbox unsent. MQTT v5 puts the refusal in the PUBACK (0x87 Not
-authorized, 0x97 Quota exceeded, ...): ``AckCheckingClient`` speaks v5 and raises ``PublishRefused`` on it.
+authorized, 0x97 Quota exceeded, ...): ``BrokerClient`` raises ``PublishRefused`` on it.
+
+aiomqtt also notices a lost connection only in the call that next uses it, and keeps the reason in a
+future nobody reads (asyncio then logs "Future exception was never retrieved" on every disconnect):
+``BrokerClient`` raises at once in whatever waits on the connection, and reads that reason when torn down.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import math
 import random
-import socket
+import secrets
 import ssl
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -24,8 +30,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from monitor.config import MqttSettings, read_password
 
-#: the product's name, first in the client ids it makes up (``newsmon-<host>-<pid>``)
+#: the product's name, first in the client ids it makes up (``newsmon-<random>``)
 CLIENT_ID_PREFIX = "newsmon"
+#: the longest pause between connection attempts once the broker has been reached: the outage of a broker
+#: that worked is expected to end, and a longer pause is how long the daemon stays away after it does
+RECONNECT_CAP_S = 5.0
+#: MQTT versions, as ``mqtt.protocol`` spells them
+Protocol = Literal["5", "3.1.1"]
+_VERSIONS = {"5": aiomqtt.ProtocolVersion.V5, "3.1.1": aiomqtt.ProtocolVersion.V311}
 
 
 def reason_text(rc: int | ReasonCode | None) -> str:
@@ -48,15 +60,56 @@ class PublishRefused(aiomqtt.MqttCodeError):
         return f"broker refused the publish to {self.topic}: {reason_text(self.rc)}"
 
 
-class AckCheckingClient(aiomqtt.Client):
-    """MQTT v5 client: ``publish`` raises ``PublishRefused`` when the PUBACK carries a failure code."""
+class BrokerClient(aiomqtt.Client):
+    """aiomqtt's client that sees refused publishes (MQTT v5) and a lost connection as soon as it happens."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["protocol"] = aiomqtt.ProtocolVersion.V5
         super().__init__(*args, **kwargs)
         self._refusals: dict[int, ReasonCode] = {}
         self._last_error = ""
         self._client.on_log = self._on_paho_log
+
+    async def __aenter__(self) -> BrokerClient:
+        try:
+            await super().__aenter__()
+        except BaseException:
+            self._read_disconnection()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._read_disconnection()
+        await super().__aexit__(exc_type, exc, tb)
+
+    def _read_disconnection(self) -> None:
+        """The reason of a lost connection reached the caller as the error it got; asyncio need not log it again."""
+        if self._disconnected.done() and not self._disconnected.cancelled():
+            self._disconnected.exception()
+
+    def raise_if_lost(self) -> None:
+        """Raise ``MqttError`` (with the broker's reason) if the connection has ended."""
+        if not self._disconnected.done():
+            return
+        cause = None if self._disconnected.cancelled() else self._disconnected.exception()
+        reason = reason_text(cause.rc) if isinstance(cause, aiomqtt.MqttCodeError) else str(cause or "closed")
+        raise aiomqtt.MqttError(f"connection to the broker lost: {reason}") from None  # the reason is in the text
+
+    async def wait_unless_lost(self, awaitable: Awaitable[Any], timeout: float | None) -> bool:  # noqa: ASYNC109
+        """Await ``awaitable`` for at most ``timeout`` s (False when it ran out), raising at once if the
+        connection is lost meanwhile: a dead connection must not wait for the next publish, or a timeout, to be seen."""
+        waiter = asyncio.ensure_future(awaitable)
+        try:
+            done, _ = await asyncio.wait(
+                {waiter, self._disconnected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waiter.cancel()
+        if waiter in done:
+            return True
+        self.raise_if_lost()
+        return False
 
     def _on_paho_log(self, client: paho.Client, userdata: Any, level: int, message: str) -> None:
         if level == paho.MQTT_LOG_ERR:
@@ -96,7 +149,9 @@ class AckCheckingClient(aiomqtt.Client):
         *,
         timeout: float | None = None,  # noqa: ASYNC109 (the signature callers know from aiomqtt)
     ) -> None:
-        # aiomqtt's publish, plus a look at the reason code its confirmation event does not carry
+        # aiomqtt's publish, plus a look at the reason code its confirmation event does not carry, and an
+        # end as soon as the connection is lost (not after the timeout)
+        self.raise_if_lost()
         info = self._client.publish(topic, payload, qos, retain, properties)
         if info.rc != paho.MQTT_ERR_SUCCESS:
             raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
@@ -104,7 +159,9 @@ class AckCheckingClient(aiomqtt.Client):
             if not info.is_published():
                 confirmation = asyncio.Event()
                 with self._pending_call(info.mid, confirmation, self._pending_publishes):
-                    await self._wait_for(confirmation.wait(), timeout=timeout)
+                    limit = self.timeout if timeout is None else timeout
+                    if not await self.wait_unless_lost(confirmation.wait(), None if limit == math.inf else limit):
+                        raise aiomqtt.MqttError("Operation timed out")
             refused = self._refusals.get(info.mid)
         finally:
             self._refusals.pop(info.mid, None)
@@ -129,6 +186,11 @@ class Backoff:
     def reset(self) -> None:
         self.attempt = 0
 
+    def reached(self) -> None:
+        """The peer answered: start short again, and from now on never pause longer than ``RECONNECT_CAP_S``."""
+        self.attempt = 0
+        self.cap = min(self.cap, RECONNECT_CAP_S)
+
 
 def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
     """Verifying TLS context (CA file or the system store, hostname checked, TLS 1.2+), or None."""
@@ -147,9 +209,18 @@ def _no_passphrase() -> str:
     raise ValueError("the client key is encrypted; the daemon needs an unencrypted key readable only by its user")
 
 
-def default_client_id() -> str:
-    """Unique per host and process, so two daemons never take over each other's session."""
-    return f"{CLIENT_ID_PREFIX}-{socket.gethostname()}-{os.getpid()}"
+def default_client_id(role: str = "") -> str:
+    """New and random for every process: two daemons never take over each other's session, and a reader
+    cannot spell it from what the daemon publishes (the status shows host and pid)."""
+    return "-".join(filter(None, (CLIENT_ID_PREFIX, role, secrets.token_hex(8))))
+
+
+def protocol_unsupported(exc: BaseException) -> bool:
+    """The broker refused the connection for its MQTT version (amqtt, the embedded broker, speaks only 3.1.1)."""
+    if not isinstance(exc, MqttConnectError):
+        return False
+    code = exc.rc.value if isinstance(exc.rc, ReasonCode) else exc.rc
+    return code in (0x84, paho.CONNACK_REFUSED_PROTOCOL_VERSION)
 
 
 def make_client(
@@ -157,17 +228,14 @@ def make_client(
     *,
     client_id: str,
     will: aiomqtt.Will | None = None,
-    client_cls: type[aiomqtt.Client] | None = None,
+    protocol: Protocol | None = None,
     **kwargs: Any,
-) -> aiomqtt.Client:
-    """One configured client (credentials, TLS, will); shared by the daemon and ``monitor tail``.
+) -> BrokerClient:
+    """One configured client (credentials, TLS, will); shared by the daemon, ``monitor backfill`` and ``monitor tail``.
 
-    By default an MQTT v5 client that sees refused publishes (``mqtt.protocol = "5"``); a subscriber
-    that needs ``clean_session`` passes ``client_cls=aiomqtt.Client`` (MQTT 3.1.1).
+    It speaks ``mqtt.protocol`` unless told otherwise: a subscriber that needs ``clean_session`` asks for 3.1.1.
     """
-    if client_cls is None:
-        client_cls = AckCheckingClient if settings.protocol == "5" else aiomqtt.Client
-    return client_cls(
+    return BrokerClient(
         settings.host,
         settings.port,
         identifier=client_id,
@@ -177,8 +245,22 @@ def make_client(
         keepalive=settings.keepalive,
         will=will,
         timeout=10,
+        protocol=_VERSIONS[protocol or settings.protocol],
         **kwargs,
     )
+
+
+async def broker_answers(host: str, port: int, timeout: float = 2.0) -> bool:  # noqa: ASYNC109
+    """Whether an MQTT broker listens there: it answers a CONNECT with a CONNACK, even a refusal; a bare TCP
+    connect cannot tell it from any other program on the port."""
+    client = BrokerClient(host, port, identifier=default_client_id("probe"), timeout=timeout)
+    try:
+        async with client:
+            return True
+    except MqttConnectError:
+        return True  # it refused us (credentials, version), but it speaks MQTT
+    except aiomqtt.MqttError:
+        return False
 
 
 def describe_error(exc: BaseException) -> str:

@@ -2,7 +2,8 @@
 
 A fresh aiomqtt client per connection (aiomqtt 2.x cannot re-enter one). ``online`` is published
 retained on connect, ``offline`` is the Last Will and is published on a clean stop. A message is
-removed from the outbox only after its PUBACK.
+removed from the outbox only after its PUBACK. A connection lost while idle is seen at once, not at the
+next publish. MQTT v5 by default; a broker that speaks only 3.1.1 gets 3.1.1 (said once).
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ import structlog
 
 from monitor import events
 from monitor.config import MqttSettings
-from monitor.mqtt import Backoff, PublishRefused, default_client_id, describe_error, make_client, reason_text
+from monitor.mqtt import (
+    Backoff,
+    BrokerClient,
+    Protocol,
+    PublishRefused,
+    default_client_id,
+    describe_error,
+    make_client,
+    protocol_unsupported,
+    reason_text,
+)
 from monitor.state import Acknowledged, DiskWatch
 from monitor.store import PendingMessage, Store, StoreThread
 from monitor.topics import status_topic
@@ -135,22 +146,20 @@ class Publisher:
     async def run(self) -> None:
         """Connect, drain, reconnect, until ``stop`` is called; then publish ``offline`` and return."""
         backoff = Backoff()
+        protocol: Protocol = self.settings.protocol
         while True:
             try:
-                will = self._will() if self.announce else None
-                client = make_client(self.settings, client_id=self.client_id, will=will)
-                client.pending_calls_threshold = BATCH + 10  # a batch in flight is by design, not a warning
-                async with client:
-                    self._client = client
-                    if self.announce:
-                        await self._publish_state(client, "online")
-                    self._mark_up()
-                    backoff.reset()
-                    await self._drain(client)
-                    if self.announce:
-                        await self._publish_state(client, "offline", reason="stopped")
-                    return
+                await self._connection(protocol, backoff)
+                return
             except aiomqtt.MqttError as exc:
+                if protocol == "5" and protocol_unsupported(exc):
+                    protocol = "3.1.1"
+                    log.warning(
+                        "the broker does not speak MQTT 5; using 3.1.1, under which a publish it refuses goes unseen",
+                        host=self.settings.host,
+                        port=self.settings.port,
+                    )
+                    continue
                 self._mark_down(describe_error(exc))
             except (OSError, ValueError) as exc:  # a TLS file or password file that became unreadable
                 self._mark_down(f"cannot set up the connection: {exc}")
@@ -159,7 +168,24 @@ class Publisher:
                 self.connected.clear()
             if self._flush_expired():
                 return
-            await self._sleep_unless_stopped(backoff.next_delay())
+            delay = backoff.next_delay()
+            log.debug("broker reconnect scheduled", delay_s=round(delay, 2), attempt=backoff.attempt)
+            await self._sleep_unless_stopped(delay)
+
+    async def _connection(self, protocol: Protocol, backoff: Backoff) -> None:
+        """One connection: announce, drain until stopped (then say offline), or raise when it is lost."""
+        will = self._will() if self.announce else None
+        client = make_client(self.settings, client_id=self.client_id, will=will, protocol=protocol)
+        client.pending_calls_threshold = BATCH + 10  # a batch in flight is by design, not a warning
+        async with client:
+            self._client = client
+            if self.announce:
+                await self._publish_state(client, "online")
+            self._mark_up()
+            backoff.reached()
+            await self._drain(client)
+            if self.announce:
+                await self._publish_state(client, "offline", reason="stopped")
 
     async def publish_status(self, state: str = "online", **extra: Any) -> None:
         """Refresh the retained status (reload results, counters); skipped while disconnected."""
@@ -200,7 +226,7 @@ class Publisher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop_event.wait(), timeout=delay)
 
-    async def _drain(self, client: aiomqtt.Client) -> None:
+    async def _drain(self, client: BrokerClient) -> None:
         """Publish the outbox batch by batch until a stop; returns when stopped, raises when the connection is lost."""
         while True:
             self.wakeup.clear()
@@ -210,8 +236,7 @@ class Publisher:
                     await self._acknowledged.delete()  # a last try; refused alerts stay for the next run
                     return
                 idle = self._refused.idle_wait(self._acknowledged.idle_wait(IDLE_WAIT_S))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=idle)
+                await client.wait_unless_lost(self.wakeup.wait(), idle)
                 await self._acknowledged.delete()  # what a full disk kept in the outbox, if it has room now
                 continue
             if self._flush_expired():
@@ -248,7 +273,9 @@ class Publisher:
         self.connected.set()
         self.attempted.set()
         if self._down_since is None:
-            log.info(events.BROKER_CONNECTED, host=self.settings.host, port=self.settings.port)
+            log.info(
+                events.BROKER_CONNECTED, host=self.settings.host, port=self.settings.port, client_id=self.client_id
+            )
             return
         log.warning(
             events.BROKER_REACHABLE_AGAIN,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -12,9 +10,10 @@ from typing import Any
 import aiomqtt
 from rich.text import Text
 
+from monitor.alerts import NotAnAlert, read_alert
 from monitor.config import MqttSettings
 from monitor.engine.result import SEVERITIES
-from monitor.mqtt import Backoff, describe_error, make_client
+from monitor.mqtt import Backoff, default_client_id, describe_error, make_client
 from monitor.terminal import console, highlighted, json_line, safe_text
 from monitor.topics import alerts_filter
 
@@ -60,6 +59,19 @@ def render_alert(alert: dict[str, Any]) -> Text:
     return out
 
 
+class Skipped:
+    """Says once per topic that what arrives there is not an alert: a retained status a broker redelivers on
+    every reconnect, or a stream of test messages, is one line, not one per message."""
+
+    def __init__(self) -> None:
+        self._topics: set[str] = set()
+
+    def report(self, topic: str, why: str) -> None:
+        if topic not in self._topics:
+            self._topics.add(topic)
+            print(f"skipped a message on {topic}: {why} (further ones there are skipped silently)", file=sys.stderr)
+
+
 async def tail(
     settings: MqttSettings,
     wanted: TailFilter,
@@ -70,6 +82,7 @@ async def tail(
 ) -> None:
     out = console()
     backoff = Backoff()
+    skipped = Skipped()
     seen = 0
     announced_down = False
     topic = alerts_filter(settings.topic_prefix)
@@ -77,23 +90,23 @@ async def tail(
         try:
             async with make_client(
                 settings,
-                client_id=client_id or f"newsmon-tail-{os.getpid()}",
+                client_id=client_id or default_client_id("tail"),
                 clean_session=client_id is None,
-                client_cls=aiomqtt.Client,  # a subscriber: MQTT 3.1.1 for clean_session
+                protocol="3.1.1",  # a subscriber: MQTT 3.1.1 for clean_session
             ) as client:
                 await client.subscribe(topic, qos=1)
                 print(f"listening on {topic}", file=sys.stderr, flush=True)  # stderr: --json output stays clean
-                backoff.reset()
+                backoff.reached()
                 if announced_down:
                     print("broker reachable again", file=sys.stderr)
                     announced_down = False
                 async for message in client.messages:
                     try:
-                        alert = json.loads(message.payload) if isinstance(message.payload, bytes | str) else {}
-                    except ValueError:
-                        print(f"skipped a message on {message.topic} that is not JSON", file=sys.stderr)
+                        alert = read_alert(message.payload)
+                    except NotAnAlert as exc:
+                        skipped.report(str(message.topic), str(exc))
                         continue
-                    if not isinstance(alert, dict) or not wanted.accepts(alert):
+                    if not wanted.accepts(alert):
                         continue
                     if as_json:
                         print(json_line(alert), flush=True)

@@ -15,6 +15,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from harness.processes import REPO, Collector, Mosquitto, monitor_cli, wait_until
+from monitor.alerts import Alert, ArticleInfo, NotAnAlert, RuleInfo, read_alert
+from monitor.engine.result import Severity
 from monitor.tail import TailFilter
 from tests.support import QUIET_ARTICLE, numbered_pact, running_daemon
 
@@ -72,25 +74,29 @@ def test_tail_json_prints_exactly_what_the_daemon_publishes(tmp_path: Path, brok
     assert {Path(a["article"]["path"]).name for a in printed} == {"pact-1.txt", "pact-2.txt"}
 
 
-def alert(n: int, severity: str, rule: str = "test-rule") -> dict[str, Any]:
-    return {
-        "schema": 1,
-        "id": f"id-{n}",
-        "rule": {"id": rule, "title": "Test", "severity": severity},
-        "article": {"path": f"/in/{n}.txt", "sha256": "0" * 64, "title": f"Article {n}"},
-        "evidence": [],
-        "watchlist_version": "v1",
-    }
+def alert(n: int, severity: Severity, rule: str = "test-rule") -> dict[str, Any]:
+    """A valid alert payload, as the daemon would publish it."""
+    return Alert(
+        id=f"id-{n}",
+        rule=RuleInfo(id=rule, title="Test", severity=severity),
+        article=ArticleInfo(path=f"/in/{n}.txt", sha256="0" * 64, title=f"Article {n}"),
+        entities=[],
+        evidence=[],
+        watchlist_version="v1",
+        produced_at="2026-01-01T00:00:00.000Z",
+    ).model_dump(mode="json", by_alias=True)
 
 
-def publish(port: int, payload: dict[str, Any]) -> None:
+def publish(port: int, payload: dict[str, Any] | bytes, topic: str = "", retain: bool = False) -> None:
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id="test-publisher")
     client.connect("127.0.0.1", port)
     client.loop_start()
-    info = client.publish(f"newsmon/alerts/{payload['rule']['id']}", json.dumps(payload), qos=1)
+    if isinstance(payload, dict):
+        topic, payload = topic or f"newsmon/alerts/{payload['rule']['id']}", json.dumps(payload).encode()
+    info = client.publish(topic, payload, qos=1, retain=retain)
     info.wait_for_publish(10)
+    client.disconnect()  # first: it wakes the network thread, which loop_stop would otherwise wait on for 1 s
     client.loop_stop()
-    client.disconnect()
 
 
 @pytest.mark.e2e
@@ -113,6 +119,75 @@ def test_tail_survives_a_broker_restart_and_keeps_filtering(tmp_path: Path, brok
     assert [a["id"] for a in tail.alerts()] == ["id-2", "id-3"]
     assert any("broker unreachable" in line for line in tail.stderr_lines())
     assert any("broker reachable again" in line for line in tail.stderr_lines())
+
+
+NOT_ALERTS = [
+    ("newsmon/alerts/test", b'{"hello": 1}'),
+    ("newsmon/alerts/test", b'{"hello": 2}'),  # the same topic again: no second line
+    ("newsmon/alerts/text", b"not json at all"),
+    ("newsmon/alerts/list", b"[1, 2]"),
+    ("newsmon/alerts/half", b'{"schema": 1, "id": "x", "rule": {"id": "r"}}'),
+    ("newsmon/alerts/future", json.dumps({**alert(9, "high"), "schema": 2}).encode()),
+]
+#: a retained status where a subscriber to the alerts gets it (amqtt sends it there), redelivered on every reconnect
+STATUS_THERE = ("newsmon/alerts/status", b'{"state": "online", "version": "0.1.0", "host": "h", "pid": 1}')
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("mode", ["readable", "json"])
+def test_tail_skips_what_is_not_an_alert_with_one_line_per_topic_and_prints_the_alerts(
+    tmp_path: Path, broker: Mosquitto, mode: str
+) -> None:
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n')
+    publish(broker.port, STATUS_THERE[1], STATUS_THERE[0], retain=True)
+    tail = Tail(tmp_path / "tail", config, *(["--json"] if mode == "json" else []), "--count", "2")
+    try:
+        tail.wait_listening()
+        for topic, payload in NOT_ALERTS:
+            publish(broker.port, payload, topic)
+        publish(broker.port, alert(1, "high"))
+        # printed before the restart: a stopping broker may drop what it has not yet passed on
+        wait_until(lambda: "Article 1" in tail.out.read_text(), 20, what="the first alert printed")
+        broker.restart()  # the retained status arrives again on the new connection
+        tail.wait_listening(times=2)
+        publish(broker.port, alert(2, "low"))
+        assert tail.finish() == 0
+    finally:
+        if tail.proc.poll() is None:
+            tail.proc.kill()
+    skipped = [line for line in tail.stderr_lines() if line.startswith("skipped a message on ")]
+    topics = [line.split()[4].rstrip(":") for line in skipped]
+    assert sorted(topics) == sorted({t for t, _ in [*NOT_ALERTS, STATUS_THERE]}), skipped
+    assert "Traceback" not in tail.err.read_text()
+    printed = tail.out.read_text()
+    if mode == "json":
+        assert [a["id"] for a in tail.alerts()] == ["id-1", "id-2"]
+    else:
+        assert "[HIGH] test-rule  Article 1" in printed and "[LOW] test-rule  Article 2" in printed
+    assert "hello" not in printed and "online" not in printed
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (b'{"hello": 1}', "not an alert (id: Field required)"),
+        (b"\xff\xfe not json", "not JSON"),
+        (b'"a string"', "not a JSON object"),
+        (b'{"state": "online", "version": "0.1.0", "host": "h", "pid": 1}', "not an alert"),
+        (b'{"schema": 1, "id": "x", "rule": {"id": "r"}}', "not an alert (rule.title: Field required)"),
+        (json.dumps({**alert(1, "high"), "schema": 2}).encode(), "alert schema 2 is newer than this monitor's (1)"),
+    ],
+)
+def test_a_message_that_is_not_an_alert_is_named_for_what_it_is(payload: bytes, why: str) -> None:
+    with pytest.raises(NotAnAlert) as caught:
+        read_alert(payload)
+    assert str(caught.value).startswith(why)
+
+
+def test_an_alert_as_the_daemon_publishes_it_is_read_as_it_is() -> None:
+    sent = alert(1, "critical")
+    assert read_alert(json.dumps(sent).encode()) == sent
 
 
 def test_tail_filter_by_rule_severity_and_watchlist() -> None:

@@ -17,6 +17,7 @@ import pytest
 from harness.articles import stream_articles, tagged_alerts, write_articles
 from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 from monitor import events
+from monitor.mqtt import RECONNECT_CAP_S, Backoff
 from tests.support import AGREEMENT_ARTICLE, running_daemon
 
 pytestmark = pytest.mark.e2e
@@ -75,6 +76,50 @@ def test_broker_restarted_mid_stream_loses_nothing(tmp_path: Path, broker: Mosqu
         time.sleep(1.0)
         broker.start()
         assert_all_delivered(expected, collector)
+    assert "Future exception was never retrieved" not in daemon.log_path.read_text()  # the lost connection, once
+
+
+@pytest.mark.e2e
+def test_an_idle_daemon_sees_the_broker_go_and_is_back_within_capped_backoff_steps_without_asyncio_noise(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="idle").start()
+    daemon = DaemonProcess(tmp_path / "d", broker.port)
+    daemon.start()
+    try:
+        daemon.wait_ready()
+        broker.stop()
+        # nothing to publish: the daemon must see the lost connection itself, not at its next alert
+        wait_until(lambda: bool(daemon.events("broker unreachable; alerts stay queued in the outbox")), 10,
+                   what="the outage seen by an idle daemon")  # fmt: skip
+        wait_until(lambda: len(daemon.events("broker reconnect scheduled")) >= 3, 20, what="three failed attempts")
+        daemon.drop("pact.txt", AGREEMENT_ARTICLE)
+        wait_until(lambda: bool(daemon.events("alert queued")), 10, what="the alert queued during the outage")
+        broker.start()
+        steps_before_return = len(daemon.events("broker reconnect scheduled"))
+        wait_until(lambda: len(received_ids(collector)) == 1, 20, what="the alert after the outage")
+        assert daemon.events("broker reachable again")
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    steps = daemon.events("broker reconnect scheduled")
+    assert max(step["delay_s"] for step in steps) <= RECONNECT_CAP_S  # however long the outage
+    assert len(steps) - steps_before_return <= 1  # back at the first attempt once the broker is (or the next)
+    log = daemon.log_path.read_text()
+    assert "Future exception was never retrieved" not in log
+    assert "Unexpected disconnection" not in log
+
+
+def test_once_the_broker_was_reached_no_reconnect_pause_exceeds_the_cap() -> None:
+    backoff = Backoff(rng=random.Random(1))
+    before = [backoff.next_delay() for _ in range(12)]
+    assert max(before) > RECONNECT_CAP_S  # a broker never reached (misconfigured) is not hammered
+    backoff.reached()
+    after = [backoff.next_delay() for _ in range(50)]
+    assert after[0] <= 0.5  # starts short again
+    assert max(after) <= RECONNECT_CAP_S
+    backoff.reached()
+    assert backoff.next_delay() <= 0.5
 
 
 def test_broker_down_at_start_then_everything_arrives_in_order_per_rule(tmp_path: Path, broker: Mosquitto) -> None:

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from harness.processes import REPO, Collector, DaemonProcess, free_port, monitor_cli, port_open, wait_until
 from monitor import events
 from monitor.alerts import Alert, ArticleInfo, EvidenceInfo, RuleInfo, SpanInfo, encode_alert
+from monitor.mqtt import default_client_id
 from monitor.store import Store
 from tests.certs import Issued, Pki, make_pki
 from tests.support import (
@@ -438,10 +443,15 @@ def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writ
 
 # --- the production broker example -------------------------------------------------------------------------------
 
+READER, READER_PASSWORD = "dashboard", "pw-dash-Rd4-never-in-logs"
+OBSERVER, OBSERVER_PASSWORD = "observer", "pw-obs-7Qk-never-in-logs"
 
-@pytest.mark.e2e
-def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual_tls(tmp_path: Path, pki: Pki) -> None:
-    """deploy/mosquitto.conf and the ACL example, with their paths moved into a temp folder, as shipped."""
+
+@pytest.fixture
+def shipped_broker(tmp_path: Path, pki: Pki) -> Iterator[tuple[int, int]]:
+    """deploy/mosquitto.conf and the ACL example, with their paths moved into a temp folder, as shipped; the
+    users of the ACL example (the daemon and a dashboard) and one more reader, added as the ACL example says.
+    Yields the plain (loopback) and the TLS port."""
     etc = tmp_path / "etc"
     (etc / "certs").mkdir(parents=True)
     for source, target in (
@@ -450,8 +460,11 @@ def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual
         (pki.ca.cert_path, "ca.crt"),
     ):
         shutil.copy(source, etc / "certs" / target)
-    shutil.copy(REPO / "deploy" / "mosquitto-acl.example", etc / "acl")
+    acl = (REPO / "deploy" / "mosquitto-acl.example").read_text()
+    (etc / "acl").write_text(f"{acl}\nuser {OBSERVER}\ntopic read newsmon/#\n")
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(etc / "passwd"), USER, PASSWORD], check=True)
+    for user, password in ((READER, READER_PASSWORD), (OBSERVER, OBSERVER_PASSWORD)):
+        subprocess.run(["mosquitto_passwd", "-b", str(etc / "passwd"), user, password], check=True)
     plain_port, tls_port = free_port(), free_port()
     conf = (
         (REPO / "deploy" / "mosquitto.conf")
@@ -469,20 +482,89 @@ def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual
     try:
         wait_until(lambda: port_open(tls_port) or server.poll() is not None, 10, what="mosquitto")
         assert server.poll() is None, server.stderr.read() if server.stderr else ""
-        daemon = daemon_for(tmp_path / "d", tls_port, tls=tls_conf(pki.ca.cert_path, pki.client))
-        daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
-        with running_daemon(daemon):
-            run_until_processed(daemon, 1)
-            wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
-        assert not daemon.events(events.ALERT_REFUSED)
-        assert daemon.events(events.BROKER_CONNECTED)
-        assert_no_secrets(daemon.log_path.read_text(), pki)
+        opened = re.findall(r"Opening \S+ listen socket on port (\d+)", (tmp_path / "mosquitto.log").read_text())
+        assert sorted(map(int, opened)) == sorted((plain_port, tls_port)), "a listener the config does not mean"
+        yield plain_port, tls_port
     finally:
         server.terminate()
         server.wait(10)
 
 
 @pytest.mark.e2e
+def test_the_deploy_broker_example_runs_and_takes_the_daemons_alerts_over_mutual_tls(
+    tmp_path: Path, pki: Pki, shipped_broker: tuple[int, int]
+) -> None:
+    _plain, tls_port = shipped_broker
+    daemon = daemon_for(tmp_path / "d", tls_port, tls=tls_conf(pki.ca.cert_path, pki.client))
+    daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+    daemon.start()
+    try:
+        run_until_processed(daemon, 1)
+        wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
+    finally:
+        assert daemon.stop() == 0
+    assert not daemon.events(events.ALERT_REFUSED)
+    assert daemon.events(events.BROKER_CONNECTED)
+    assert_no_secrets(daemon.log_path.read_text(), pki)
+
+
+def connect_as(port: int, user: str, password: str, client_id: str) -> None:
+    """One connection under ``client_id``: CONNACK, then a clean disconnect, as a hostile reader would loop."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.username_pw_set(user, password)
+    assert client.connect("127.0.0.1", port, keepalive=10) == paho.MQTT_ERR_SUCCESS
+    client.loop_start()
+    try:
+        wait_until(client.is_connected, 10, what=f"{user} connected as {client_id}")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+@pytest.mark.e2e
+def test_a_reader_connecting_with_the_daemons_client_id_cannot_knock_it_off_the_shipped_broker(
+    tmp_path: Path, pki: Pki, shipped_broker: tuple[int, int]
+) -> None:
+    plain_port, tls_port = shipped_broker
+    observer = Collector(plain_port, "newsmon/#", client_id="observer", auth=(OBSERVER, OBSERVER_PASSWORD)).start()
+    daemon = daemon_for(tmp_path / "d", tls_port, tls=tls_conf(pki.ca.cert_path, pki.client))
+    daemon.client_id = ""  # its own default, as shipped
+    daemon.start()
+    try:
+        daemon.wait_ready()
+        wait_until(lambda: bool(observer.payloads("newsmon/status")), 10, what="the retained status")
+        status = observer.payloads("newsmon/status")[-1]
+        assert status["state"] == "online"
+        own_id = str(daemon.events(events.BROKER_CONNECTED)[0]["client_id"])
+        guessed = f"newsmon-{status['host']}-{status['pid']}"  # what the status spelled before
+        assert own_id != guessed
+        assert str(status["pid"]) not in own_id and str(status["host"]) not in own_id
+        for _round in range(4):  # the attack as reported: the daemon's id, over and over
+            for client_id in (guessed, own_id, USER):
+                connect_as(plain_port, READER, READER_PASSWORD, client_id)
+        daemon.drop("pakt.txt", AGREEMENT_ARTICLE)
+        wait_until(lambda: len(alert_ids(observer)) == 1, 20, what="the alert after the attempts")
+    finally:
+        assert daemon.stop() == 0
+        observer.stop()
+    states = [p["state"] for p in observer.payloads("newsmon/status")]
+    assert states == ["online", "offline"], states  # the offline of the clean stop only, no Last Will
+    assert observer.payloads("newsmon/status")[-1]["reason"] == "stopped"
+    assert len(daemon.events(events.BROKER_CONNECTED)) == 1
+    assert not daemon.events(events.BROKER_UNREACHABLE)
+    assert not daemon.events(events.BROKER_REACHABLE_AGAIN)
+
+
+def test_the_default_client_id_is_new_for_every_process_and_not_spelled_by_the_status() -> None:
+    ids = {default_client_id() for _ in range(50)}
+    assert len(ids) == 50
+    for client_id in ids:
+        assert client_id.startswith("newsmon-")
+        assert socket.gethostname() not in client_id
+        assert str(os.getpid()) not in client_id
+    assert default_client_id("tail").startswith("newsmon-tail-")
+
+
 def test_alerts_refused_on_one_topic_do_not_hold_up_the_other_rules(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
