@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 import aiomqtt
 
 from monitor.config import Settings
-from monitor.mqtt import describe_error, make_client
+from monitor.mqtt import default_client_id, describe_error, make_client
 from monitor.state import StateLock
 from monitor.store import StateSummary, read_state
 from monitor.topics import status_topic
@@ -65,7 +64,7 @@ async def retained_status(settings: Settings, wait_s: float) -> tuple[dict[str, 
     try:
         async with asyncio.timeout(wait_s):
             async with make_client(
-                settings.mqtt, client_id=f"newsmon-status-{os.getpid()}", clean_session=True, client_cls=aiomqtt.Client
+                settings.mqtt, client_id=default_client_id("status"), clean_session=True, protocol="3.1.1"
             ) as client:
                 connected = True
                 await client.subscribe(status_topic(settings.mqtt.topic_prefix), qos=1)
