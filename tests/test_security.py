@@ -565,6 +565,7 @@ def test_the_default_client_id_is_new_for_every_process_and_not_spelled_by_the_s
     assert default_client_id("tail").startswith("newsmon-tail-")
 
 
+@pytest.mark.e2e
 def test_alerts_refused_on_one_topic_do_not_hold_up_the_other_rules(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
