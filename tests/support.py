@@ -27,7 +27,7 @@ from monitor.config import WatchSettings
 from monitor.engine import Engine
 from monitor.processing import Outcome, Processor
 from monitor.sources.folders import FolderFiles
-from monitor.store import Store
+from monitor.store import DB_NAME, OutboxMessage, ProcessedArticle, Store
 from monitor.workers import TaggingPool
 from tests.certs import Issued, Pki
 
@@ -234,3 +234,13 @@ class BatchRunner:
         for alone in prepared.aside:  # large articles, committed after their batch
             outcomes += self.processor.finish(alone, self.tag(alone.jobs))
         return outcomes
+
+
+def fill_state(folder: Path, articles: int = 300) -> Path:
+    """A state database of a few hundred pages, as a long run leaves it (a corruption must hit real data)."""
+    store = Store.in_dir(folder)
+    for n in range(articles):
+        message = OutboxMessage(f"alert-{n}", "newsmon/alerts/rule", b"{}" * 400)
+        store.commit([ProcessedArticle(f"/in/{n}.txt", "1:1:1", f"sha-{n}", [(f"alert-{n}", "rule")], [message])], [])
+    store.close()
+    return folder / DB_NAME

@@ -20,8 +20,8 @@ import pytest
 from harness.articles import stream_articles, tagged_alerts, write_articles
 from harness.processes import WATCHLISTS, Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, wait_until
 from monitor.publisher import BATCH
-from monitor.store import DB_NAME, OutboxMessage, ProcessedArticle, Store
-from tests.support import fill_disk, mount_tmpfs
+from monitor.store import DB_NAME, Store
+from tests.support import fill_disk, fill_state, mount_tmpfs
 
 DISK_FULL = "state disk full; intake paused, files wait in the watched folders"
 DISK_RECOVERED = "state disk writable again; intake resumed"
@@ -179,16 +179,6 @@ def _state_of_an_earlier_run(folder: Path, broker: Mosquitto, count: int = 3) ->
     return daemon.state / DB_NAME
 
 
-def _state_in_process(folder: Path) -> Path:
-    """A state database of a few hundred pages, as a long run leaves it."""
-    store = Store.in_dir(folder)
-    for n in range(300):
-        message = OutboxMessage(f"alert-{n}", "newsmon/alerts/rule", b"{}" * 400)
-        store.commit([ProcessedArticle(f"/in/{n}.txt", "1:1:1", f"sha-{n}", [(f"alert-{n}", "rule")], [message])], [])
-    store.close()
-    return folder / DB_NAME
-
-
 def _truncate(db: Path) -> None:
     os.truncate(db, db.stat().st_size // 2)
 
@@ -203,7 +193,7 @@ def _overwrite(db: Path) -> None:
 def test_a_corrupt_state_database_is_named_in_one_line_and_the_daemon_exits_2(
     tmp_path: Path, damage: Callable[[Path], None]
 ) -> None:
-    db = _state_in_process(tmp_path / "d" / "state")
+    db = fill_state(tmp_path / "d" / "state")
     damage(db)
     daemon = DaemonProcess(tmp_path / "d", free_port())
     daemon.start()
@@ -217,7 +207,7 @@ def test_a_corrupt_state_database_is_named_in_one_line_and_the_daemon_exits_2(
 
 @pytest.mark.e2e
 def test_backfill_on_a_corrupt_state_database_names_it(tmp_path: Path) -> None:
-    db = _state_in_process(tmp_path / "state")
+    db = fill_state(tmp_path / "state")
     _truncate(db)
     archive = tmp_path / "archive"
     write_articles(archive, [("a.txt", PACT.format(n=1))])

@@ -22,9 +22,9 @@ from monitor.pipeline import Pipeline
 from monitor.processing import Processor
 from monitor.sources.archive import ArchiveSource
 from monitor.state import DISK_FULL, DISK_RECOVERED, MARKER, DiskWatch, StateError, examine, open_state
-from monitor.store import DB_NAME, OutboxMessage, ProcessedArticle, Store, StoreThread
+from monitor.store import DB_NAME, Store, StoreThread
 from monitor.workers import TaggingPool
-from tests.support import fill_disk, mount_tmpfs
+from tests.support import fill_disk, fill_state, mount_tmpfs
 
 CORRUPT = "state database is corrupt; move it aside or restore it"
 EMPTIED = "state database is empty or missing where one was; restore it, or start with --rebuild-state"
@@ -33,12 +33,7 @@ EMPTIED = "state database is empty or missing where one was; restore it, or star
 def _sound_state(folder: Path) -> Path:
     """A state folder, marked, whose database spans a few hundred pages."""
     open_state(folder)
-    store = Store.in_dir(folder)
-    for n in range(300):
-        message = OutboxMessage(f"alert-{n}", "newsmon/alerts/rule", b"{}" * 400)
-        store.commit([ProcessedArticle(f"/in/{n}.txt", "1:1:1", f"sha-{n}", [(f"alert-{n}", "rule")], [message])], [])
-    store.close()
-    return folder / DB_NAME
+    return fill_state(folder)
 
 
 def test_a_sound_state_folder_opens_and_is_marked_as_holding_state(tmp_path: Path) -> None:
