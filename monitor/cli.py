@@ -129,6 +129,22 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_seconds(text: str) -> float:
+    """A duration in seconds, more than 0 (argparse turns the error into one usage line)."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A duration in seconds, 0 or more."""
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
@@ -201,9 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     status.add_argument("--json", action="store_true", help="one JSON object")
-    status.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the status topic (default 3)")
     status.add_argument(
-        "--max-age", type=float, default=300.0, help="an outbox message older than this is degraded (default 300 s)"
+        "--timeout", type=_positive_seconds, default=3.0, help="seconds to wait for the status topic (default 3)"
+    )
+    status.add_argument(
+        "--max-age",
+        type=_seconds,
+        default=300.0,
+        help="an outbox message older than this is degraded (default 300 s)",
     )
     status.set_defaults(func=cmd_status)
 

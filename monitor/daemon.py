@@ -102,7 +102,6 @@ class Daemon:
             pending=await self.store.call(Store.outbox_depth),
         )
         self.activity.serve_metrics(self.settings.metrics)
-        await self.pipeline.pool.start(self.engine)
         parts = [
             asyncio.create_task(self.publisher.run(), name="publisher"),
             asyncio.create_task(self.source.run(self._picked_up), name="source"),

@@ -77,6 +77,7 @@ class Pipeline:
         self._reader: asyncio.Task[None] | None = None
         self._committer: asyncio.Task[None] | None = None
         self._aside: set[asyncio.Task[None]] = set()
+        self._aside_failure: BaseException | None = None
         self._finishing = False
         self._finished = asyncio.Event()
 
@@ -100,6 +101,8 @@ class Pipeline:
             return
         for task in (self._reader, self._committer, *self._aside):
             task.cancel()
+        if self._aside_failure is not None:
+            raise self._aside_failure
         for task in (self._reader, self._committer):
             error = task.exception() if task.done() and not task.cancelled() else None
             if error is not None:
@@ -162,13 +165,23 @@ class Pipeline:
         tagging = asyncio.ensure_future(self.pool.tag(prepared.engine, prepared.jobs, alone=True))
         task = asyncio.create_task(self._commit([read.key for read in prepared.reads], prepared, tagging))
         self._aside.add(task)  # a reference, until it is done
-        task.add_done_callback(self._aside.discard)
+        task.add_done_callback(self._aside_done)
+
+    def _aside_done(self, task: asyncio.Task[None]) -> None:
+        """A batch set aside that failed (a corrupt state) stops the pipeline as the commit loop would."""
+        self._aside.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None and self._aside_failure is None:
+            self._aside_failure = error
+            if self._reader is not None:
+                self._reader.cancel()  # run() wakes, sees the failure and raises it
 
     async def _commit(self, keys: list[str], prepared: Prepared, tagging: asyncio.Future[list[Analysis]]) -> None:
         try:
             outcomes = await self._commit_when_there_is_room(prepared, tagging)
         except Exception as exc:
-            self.processor.release(prepared)
+            # on the store thread, where the next batch's prepare reads and defers to the same records
+            await self.store.run(self.processor.release, prepared)
             self.source.retry(prepared.deferred)
             self._give_up(keys)
             self._failed(events.PROCESSING_BATCH_FAILED, exc)

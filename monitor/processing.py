@@ -108,7 +108,11 @@ class Processor:
                     continue
                 self._read(key, version, prepared)
             except sqlite3.Error:
-                raise  # the store failed, not this article: the batch is given up and retried
+                # the store failed, not this article: the batch is given up and retried, so nothing of it
+                # may stay in flight (a key left there would wait for a batch that never commits)
+                for part in (prepared, *prepared.aside):
+                    self.release(part)
+                raise
             except Exception as exc:  # a bug, ours or a library's, on this key: it costs this key only
                 log.exception("preparing an article failed unexpectedly", path=key)
                 self._fail(key, version or "", "internal-error", f"{type(exc).__name__}: {exc}", prepared)

@@ -57,6 +57,8 @@ def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int, *, hardl
     except ArticleError:
         raise
     except FileNotFoundError as exc:
+        if roots is None:  # named on the command line: it never was there
+            raise ArticleError("not-found", "no such file") from exc
         raise ArticleError("vanished", "the file disappeared before it could be read") from exc
     except PermissionError as exc:
         raise ArticleError("unreadable", "no permission to read the file") from exc

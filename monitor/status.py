@@ -18,6 +18,7 @@ from monitor.config import Settings
 from monitor.mqtt import default_client_id, describe_error, make_client
 from monitor.state import StateLock
 from monitor.store import StateSummary, read_state
+from monitor.terminal import safe_text
 from monitor.topics import status_topic
 
 #: exit codes (README, deploy/README): everything fine; running but needing attention; not running;
@@ -69,15 +70,29 @@ async def retained_status(settings: Settings, wait_s: float) -> tuple[dict[str, 
                 connected = True
                 await client.subscribe(status_topic(settings.mqtt.topic_prefix), qos=1)
                 async for message in client.messages:
-                    payload = json.loads(message.payload) if isinstance(message.payload, bytes | str) else None
-                    return (payload if isinstance(payload, dict) else None), None
+                    return _status_of(message.payload), None
     except TimeoutError:
         pass
     except aiomqtt.MqttError as exc:
         return None, describe_error(exc)
-    except ValueError as exc:  # a password file that cannot be used, a status that is not JSON
+    except ValueError as exc:  # a password file that cannot be used
         return None, str(exc)
     return None, None if connected else f"no answer within {wait_s:g} s"
+
+
+def _status_of(payload: object) -> dict[str, Any] | None:
+    """A retained status as this command can show it: anyone allowed to publish there may have written it,
+    so anything but a JSON object is no status, ``counters`` must be an object, and text is made safe
+    for the terminal."""
+    try:
+        doc = json.loads(payload) if isinstance(payload, bytes | str) else None
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    if not isinstance(doc.get("counters", {}), dict):
+        doc.pop("counters")
+    return {key: safe_text(value, one_line=True) if isinstance(value, str) else value for key, value in doc.items()}
 
 
 def _broker_connected(found: Findings) -> bool | None:

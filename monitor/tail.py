@@ -69,7 +69,8 @@ class Skipped:
     def report(self, topic: str, why: str) -> None:
         if topic not in self._topics:
             self._topics.add(topic)
-            print(f"skipped a message on {topic}: {why} (further ones there are skipped silently)", file=sys.stderr)
+            shown = safe_text(topic, one_line=True)  # a topic name is anyone's text too
+            print(f"skipped a message on {shown}: {why} (further ones there are skipped silently)", file=sys.stderr)
 
 
 async def tail(

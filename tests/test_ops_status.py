@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness.processes import DaemonProcess, Mosquitto, monitor_cli, wait_until
-from monitor.status import DEGRADED, NOT_RUNNING, OK, Findings, verdict
+from monitor.status import DEGRADED, NOT_RUNNING, OK, Findings, _status_of, verdict
 from monitor.store import StateSummary
 
 PACT = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
@@ -82,3 +82,14 @@ def test_a_failed_reload_or_an_old_outbox_is_degraded_and_a_healthy_daemon_ok() 
     offline = Findings(running=True, status={"state": "offline", "reason": "connection lost"}, state=state)
     assert verdict(offline, 150.0, 300) == DEGRADED and "connection lost" in offline.reasons[0]
     assert verdict(Findings(running=False), 150.0, 300) == NOT_RUNNING
+
+
+def test_a_retained_status_anyone_could_have_written_is_read_defensively() -> None:
+    assert _status_of(b"not json") is None, "no status, not a broker failure"
+    assert _status_of(b"[1, 2]") is None
+    odd = _status_of(json.dumps({"state": "online", "counters": [], "reload_reason": "\x1b]0;PWNED\x07bad"}).encode())
+    assert odd is not None
+    assert "counters" not in odd, "a counters value that is not an object is dropped, not a traceback later"
+    assert "\x1b" not in odd["reload_reason"] and "PWNED" not in odd["reload_reason"]
+    found = Findings(running=True, status=odd)
+    assert verdict(found, now=0.0, max_age=300.0) == OK

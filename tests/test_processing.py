@@ -4,13 +4,17 @@ costs its batch, unchanged files are not read again, workers tag exactly as the 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from harness.articles import stream_articles, write_articles
 from harness.processes import WATCHLISTS
 from monitor.engine import Engine, load_engine
 from monitor.engine.result import TagResult
 from monitor.processing import ALONE_BYTES
+from monitor.store import Store
 from tests.support import AGREEMENT_ARTICLE, BatchRunner
 
 GOOD = AGREEMENT_ARTICLE
@@ -134,3 +138,25 @@ def test_a_dry_run_commits_nothing_yet_knows_a_second_copy_is_a_duplicate(tmp_pa
         assert [o.result for o in run.process(keys(run.inbox / "b.txt"))] == ["duplicate"]
         assert run.store.outbox_depth() == 0
         assert run.store.counts() == {"errors": 0, "pending": 0}
+
+
+def test_a_batch_whose_store_fails_while_it_is_read_leaves_nothing_in_flight(tmp_path: Path) -> None:
+    engine = load_engine([WATCHLISTS])
+    with BatchRunner(tmp_path, engine) as run:
+        (run.inbox / "a.txt").write_text(GOOD)
+        (run.inbox / "b.txt").write_text(GOOD.replace("today", "on Friday"))
+        store = run.processor.store
+        version = run.source.version
+
+        def store_fails_at_b(key: str) -> str | None:
+            if key.endswith("b.txt"):
+                store.close()  # the store fails under the second key: a real sqlite3 error follows
+            return version(key)
+
+        run.source.version = store_fails_at_b  # type: ignore[method-assign]
+        with pytest.raises(sqlite3.Error):
+            run.processor.prepare(run.all_keys(), engine)
+        run.source.version = version  # type: ignore[method-assign]
+        run.processor.store = run.store = Store.in_dir(tmp_path / "state")
+        again = run.processor.prepare(run.all_keys(), engine)
+        assert [Path(read.key).name for read in again.reads] == ["a.txt", "b.txt"], "a.txt is not waiting on a ghost"
