@@ -4,6 +4,7 @@ costs its batch, unchanged files are not read again, workers tag exactly as the 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -23,10 +24,10 @@ GOOD = AGREEMENT_ARTICLE
 class EngineWithABug(Engine):
     """The shipped engine, except that it crashes on one word: stands in for a bug we do not know yet."""
 
-    def tag(self, text: str) -> TagResult:
+    def tag(self, text: str, published: dt.date | None = None) -> TagResult:
         if "CRASH" in text:
             raise RuntimeError("simulated engine bug")
-        return super().tag(text)
+        return super().tag(text, published)
 
 
 def keys(*paths: Path) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -89,12 +90,13 @@ class Engine:
     def _notes(self, normalized: NormalizedText, dropped: list[Range]) -> tuple[str, ...]:
         return tuple(f"dropped line: {line}" for line in _dropped_text(normalized, dropped))
 
-    def tag(self, text: str) -> TagResult:
+    def tag(self, text: str, published: dt.date | None = None) -> TagResult:
+        """`published` is the article's own date: a time cue is read against it (None: unknown)."""
         normalized, dropped, hits = self._scan(text)
         rules, _ = evaluate(self._compiled, normalized, hits, explain=False)
         return TagResult(self._entities(hits), rules, self._notes(normalized, dropped))
 
-    def explain(self, text: str) -> Explanation:
+    def explain(self, text: str, published: dt.date | None = None) -> Explanation:
         normalized, dropped, hits = self._scan(text)
         rules, explanations = evaluate(self._compiled, normalized, hits, explain=True)
         spans: list[Span] = []

@@ -8,6 +8,9 @@ from typing import Literal, get_args
 #: how urgent a rule's alerts are; `SEVERITIES` is their order, least urgent first (`tail --severity`)
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+#: what a rule firing reports: the act as the article's news, a background mention, or a possibility
+Novelty = Literal["new", "reference", "speculative"]
+NOVELTIES: tuple[Novelty, ...] = get_args(Novelty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class RuleHit:
     #: extra topic level under ``<prefix>/alerts/<rule>`` (empty: none)
     topic_suffix: str
     evidence: tuple[Evidence, ...]
+    novelty: Novelty = "new"
 
 
 @dataclass(frozen=True, slots=True)
