@@ -64,7 +64,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     try:
         dated = article_time(article, job.file_time)
         published = None if dated is None else dated.when
-        result = engine.tag(article.text, published=None if published is None else published.date())
+        result = engine.tag(article.text, published=None if dated is None else dated.day)
     except Exception as exc:
         return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
     alerts, messages = [], []

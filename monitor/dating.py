@@ -49,6 +49,9 @@ class ArticleTime(NamedTuple):
 
     when: dt.datetime
     source: DateSource
+    #: the calendar day as the article wrote it (its own time zone: `2026-02-17T08:00+09:00` is the
+    #: 17th, though the 16th in UTC): what a time cue in its text is read against
+    day: dt.date
 
 
 def _settings(base: dt.datetime) -> dict[str, Any]:
@@ -82,16 +85,21 @@ def _parse(text: str, base: dt.datetime) -> dt.datetime | None:
     return None if parsed is None else _utc(parsed)
 
 
-def _from_json(value: str, file_time: dt.datetime | None, base: dt.datetime) -> dt.datetime | None:
+def _from_json(value: str, file_time: dt.datetime | None, base: dt.datetime) -> ArticleTime | None:
     """The JSON date, ISO 8601 or anything dateparser reads as an absolute date; None if neither."""
     text = value.strip()
     if not text:
         return None
     try:
-        parsed: dt.datetime | None = _utc(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+        written = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed: dt.datetime | None = _utc(written)
+        day = written.date()
     except ValueError:
         parsed = _parse(text, base)
-    return parsed if parsed is not None and _plausible(parsed, file_time) else None
+        day = None if parsed is None else parsed.date()
+    if parsed is None or day is None or not _plausible(parsed, file_time):
+        return None
+    return ArticleTime(parsed, "json", day)
 
 
 def byline_lines(text: str) -> list[str]:
@@ -140,8 +148,8 @@ def article_time(article: Article, file_time: float | None) -> ArticleTime | Non
     if article.published_at is not None:
         from_json = _from_json(article.published_at, file_dt, base)
         if from_json is not None:
-            return ArticleTime(from_json, "json")
+            return from_json
     from_text = dateline_date(article.text, file_dt)
     if from_text is not None:
-        return ArticleTime(from_text, "dateline")
-    return None if file_dt is None else ArticleTime(file_dt, "file")
+        return ArticleTime(from_text, "dateline", from_text.date())
+    return None if file_dt is None else ArticleTime(file_dt, "file", file_dt.date())

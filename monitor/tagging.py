@@ -32,7 +32,7 @@ def tag_files(engine: Engine, names: Sequence[str], *, max_bytes: int, as_json: 
             status = 1
             continue
         dated = article_time(article, mtime)
-        published = None if dated is None else dated.when.date()
+        published = None if dated is None else dated.day
         if explain:
             explanation = engine.explain(article.text, published=published)
             if as_json:

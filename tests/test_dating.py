@@ -132,3 +132,9 @@ def test_analysis_carries_the_date_and_the_alert_shows_it() -> None:
     assert analysis.messages
     payload = json.loads(analysis.messages[0].payload)
     assert payload["article"]["published_at"] == "2026-01-12T00:00:00+00:00"
+
+
+def test_the_day_is_the_one_the_article_wrote_in_its_own_time_zone() -> None:
+    found = article_time(parse_article("a.json", _json(published_at="2026-02-17T08:00:00+09:00")), FILE_TIME * 2)
+    assert found is not None
+    assert found.when == dt.datetime(2026, 2, 16, 23, tzinfo=dt.UTC) and found.day == dt.date(2026, 2, 17)
