@@ -93,7 +93,7 @@ def _from_json(value: str, file_time: dt.datetime | None, base: dt.datetime) -> 
     try:
         written = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         parsed: dt.datetime | None = _utc(written)
-        day = written.date()
+        day: dt.date | None = written.date()
     except ValueError:
         parsed = _parse(text, base)
         day = None if parsed is None else parsed.date()
