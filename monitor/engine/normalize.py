@@ -71,6 +71,12 @@ _FOLD_STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: the same for Latin transliterations (Choe Son Hui = Cho Song Hui = Choe Son-hui): a doubled vowel
+#: is one, `oe` is `o`, and `ng` ending a word is `n`. Each folds by deleting one letter, so the
+#: folded text is made by marking them for deletion like the aa-matra
+_LATIN_FOLD = re.compile(r"(?<=a)a|(?<=e)e|(?<=i)i|(?<=o)[oe]|(?<=u)u|(?<=n)g(?![^\W_])")
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedText:
     """An article after normalization, with the way back to the original offsets."""
@@ -200,18 +206,22 @@ def normalize_phrase(phrase: str) -> str:
 
 def fold(lowered: str) -> str:
     """Spelling-variant folding, applied to the whole text and to the keys of the automaton."""
+    lowered = _LATIN_FOLD.sub("", lowered)
     for old, new in _FOLD_STEPS:
         lowered = lowered.replace(old, new)
     return lowered
 
 
-def fold_with_deletions(lowered: str) -> tuple[str, list[int]]:
-    """`fold(lowered)` and, for each deleted mark, the folded position it was deleted before.
+def fold_with_deletions(lowered: str, latin: bool = True) -> tuple[str, list[int]]:
+    """`fold(lowered)` and, for each deleted mark, the folded position it was deleted before
+    (`latin` False: Latin letters left as they are, when no folding alias has any).
 
     A folded position `f` is `f + bisect_right(deletions, f)` in `lowered` (for a start) and an end
     `e` is `e + bisect_right(deletions, e)` (with the marks attached to the last letter). All C-level:
     the marks are deleted by splitting, and the piece lengths are the positions.
     """
+    if latin:
+        lowered = _LATIN_FOLD.sub("ा", lowered)
     pieces = lowered.replace("्", "ा").split("ा")
     deletions = list(accumulate(map(len, pieces[:-1])))
     folded = "".join(pieces)
