@@ -72,9 +72,17 @@ _FOLD_STEPS: tuple[tuple[str, str], ...] = (
 
 
 #: the same for Latin transliterations (Choe Son Hui = Cho Song Hui = Choe Son-hui): a doubled vowel
-#: is one, `oe` is `o`, and `ng` ending a word is `n`. Each folds by deleting one letter, so the
-#: folded text is made by marking them for deletion like the aa-matra
-_LATIN_FOLD = re.compile(r"(?<=a)a|(?<=e)e|(?<=i)i|(?<=o)[oe]|(?<=u)u|(?<=n)g(?![^\W_])")
+#: is one, `oe` is `o`, and `ng` ending a word is `n`. Each folds by deleting a letter, marked for
+#: deletion with the aa-matra (`_mark_latin`) so that the folded text keeps its way back like the marks
+_LATIN_PAIRS: tuple[tuple[str, str], ...] = (
+    ("aa", "aा"),
+    ("ee", "eा"),
+    ("ii", "iा"),
+    ("oo", "oा"),
+    ("oe", "oा"),
+    ("uu", "uा"),
+)
+_LATIN_NG = re.compile(r"ng(?![^\W_])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,9 +212,18 @@ def normalize_phrase(phrase: str) -> str:
     return normalize(phrase).text.strip()
 
 
+def _mark_latin(lowered: str) -> str:
+    """The Latin letters that folding deletes, replaced by the aa-matra (which it deletes too); C-level
+    replacements, each run only when its pair occurs."""
+    for old, new in _LATIN_PAIRS:
+        if old in lowered:
+            lowered = lowered.replace(old, new)
+    return _LATIN_NG.sub("nा", lowered) if "ng" in lowered else lowered
+
+
 def fold(lowered: str) -> str:
     """Spelling-variant folding, applied to the whole text and to the keys of the automaton."""
-    lowered = _LATIN_FOLD.sub("", lowered)
+    lowered = _mark_latin(lowered)
     for old, new in _FOLD_STEPS:
         lowered = lowered.replace(old, new)
     return lowered
@@ -221,7 +238,7 @@ def fold_with_deletions(lowered: str, latin: bool = True) -> tuple[str, list[int
     the marks are deleted by splitting, and the piece lengths are the positions.
     """
     if latin:
-        lowered = _LATIN_FOLD.sub("ा", lowered)
+        lowered = _mark_latin(lowered)
     pieces = lowered.replace("्", "ा").split("ा")
     deletions = list(accumulate(map(len, pieces[:-1])))
     folded = "".join(pieces)
