@@ -138,3 +138,9 @@ def test_the_day_is_the_one_the_article_wrote_in_its_own_time_zone() -> None:
     found = article_time(parse_article("a.json", _json(published_at="2026-02-17T08:00:00+09:00")), FILE_TIME * 2)
     assert found is not None
     assert found.when == dt.datetime(2026, 2, 16, 23, tzinfo=dt.UTC) and found.day == dt.date(2026, 2, 17)
+
+
+def test_a_year_less_date_takes_each_articles_own_year_though_parsing_is_cached() -> None:
+    august = dt.datetime(2026, 8, 1, tzinfo=dt.UTC).timestamp()
+    assert _when("a.txt", _text("शीर्षक\n12 जुलाई\nपाठ"))[0].date() == dt.date(2025, 7, 12)  # type: ignore[index]
+    assert _when("a.txt", _text("शीर्षक\n12 जुलाई\nपाठ"), august)[0].date() == dt.date(2026, 7, 12)  # type: ignore[index]
