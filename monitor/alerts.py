@@ -126,7 +126,10 @@ def build_alert(
     *,
     watchlist_version: str,
     supersedes: str | None = None,
+    published: datetime | None = None,
 ) -> Alert:
+    """`published`: the article's own date (`monitor.dating`), shown as `article.published_at` (ISO);
+    None keeps what the article's JSON said."""
     return Alert(
         id=alert_id(article.sha256, hit.rule),
         rule=RuleInfo(id=hit.rule, title=hit.title, severity=hit.severity),
@@ -134,7 +137,7 @@ def build_alert(
             path=article.path,
             sha256=article.sha256,
             title=article.title,
-            published_at=article.published_at,
+            published_at=article.published_at if published is None else published.isoformat(),
             source=article.source,
             url=article.url,
         ),

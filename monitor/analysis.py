@@ -3,12 +3,14 @@ shared state, so that it runs the same in the daemon's thread or in a worker pro
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import traceback
 from dataclasses import dataclass
 
 from monitor.alerts import build_alert, encode_alert
 from monitor.articles import ArticleError, parse_article
+from monitor.dating import article_time
 from monitor.engine import Engine
 from monitor.store import OutboxMessage
 from monitor.topics import alert_topic
@@ -23,6 +25,8 @@ class Job:
     data: bytes
     #: rule -> id of the alert for an earlier version of this article (what a new alert supersedes)
     previous: dict[str, str]
+    #: the file's modification time (POSIX seconds): the article's date when it says none
+    file_time: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,8 @@ class Analysis:
     #: traceback of an unexpected failure (a bug), for the daemon to log
     crash: str = ""
     took_s: float = 0.0
+    #: the article's own date (UTC; JSON `published_at`, a byline or the file's time), None: unknown
+    published: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +62,20 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     except Exception as exc:
         return Analysis(error=("read-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
     try:
-        result = engine.tag(article.text)
+        dated = article_time(article, job.file_time)
+        published = None if dated is None else dated.when
+        result = engine.tag(article.text, published=None if dated is None else dated.day)
     except Exception as exc:
         return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
     alerts, messages = [], []
     for hit in result.rules:
         alert = build_alert(
-            article, result, hit, watchlist_version=engine.version, supersedes=job.previous.get(hit.rule)
+            article,
+            result,
+            hit,
+            watchlist_version=engine.version,
+            supersedes=job.previous.get(hit.rule),
+            published=published,
         )
         alerts.append((alert.id, hit.rule))
         payload = encode_alert(alert, publishing.max_payload_bytes)
@@ -75,4 +88,5 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
         rules=tuple((hit.rule, hit.severity) for hit in result.rules),
         title=article.title,
         took_s=time.perf_counter() - started,
+        published=published,
     )

@@ -33,7 +33,16 @@ def version_from(st: os.stat_result) -> str:
 
 
 def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int, *, hardlinks: bool = False) -> bytes:
-    """The bytes of a regular file under ``roots``, or an ArticleError saying why not.
+    """The bytes of a regular file under ``roots``, or an ArticleError saying why not (see
+    ``read_file_timed``)."""
+    return read_file_timed(path, roots, max_bytes, hardlinks=hardlinks)[0]
+
+
+def read_file_timed(
+    path: Path, roots: Sequence[Path] | None, max_bytes: int, *, hardlinks: bool = False
+) -> tuple[bytes, float]:
+    """The bytes of a regular file under ``roots`` and its modification time (from the descriptor that
+    was read: the article's date when it says none), or an ArticleError saying why not.
 
     ``roots`` None: no containment (a file named on the command line is trusted to be where it is),
     the other guards still apply. Under ``roots``, a file with more than one hard link is refused unless
@@ -53,7 +62,7 @@ def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int, *, hardl
                 raise ArticleError("symlink-outside", "the symlink points outside the watched folders")
             st = real.stat()
         _check_kind_and_size(st, max_bytes)
-        data = _read_opened(real, resolved_roots, max_bytes, hardlinks or roots is None)
+        data, mtime = _read_opened(real, resolved_roots, max_bytes, hardlinks or roots is None)
     except ArticleError:
         raise
     except FileNotFoundError as exc:
@@ -68,7 +77,7 @@ def read_file(path: Path, roots: Sequence[Path] | None, max_bytes: int, *, hardl
         raise ArticleError("unreadable", exc.strerror or str(exc)) from exc
     if len(data) > max_bytes:
         raise ArticleError("too-large", f"the file grew over the limit of {max_bytes} bytes")
-    return data
+    return data, mtime
 
 
 def _inside(path: Path, roots: Sequence[Path] | None) -> bool:
@@ -82,7 +91,7 @@ def _check_kind_and_size(st: os.stat_result, max_bytes: int) -> None:
         raise ArticleError("too-large", f"{st.st_size} bytes is over the limit of {max_bytes}")
 
 
-def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int, hardlinks: bool) -> bytes:
+def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int, hardlinks: bool) -> tuple[bytes, float]:
     """Open without following a link swapped in meanwhile, then judge the descriptor itself."""
     fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
@@ -98,7 +107,7 @@ def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int, hardl
         opened = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
         if not _inside(opened, roots):
             raise ArticleError("symlink-outside", "the path leads outside the watched folders (a symlinked folder)")
-        return handle.read(max_bytes + 1)
+        return handle.read(max_bytes + 1), st.st_mtime
 
 
 def _file_kind(mode: int) -> str:

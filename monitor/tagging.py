@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from monitor.articles import ArticleError, parse_article
+from monitor.dating import article_time
 from monitor.engine import Engine
-from monitor.reading import read_file
+from monitor.reading import read_file_timed
 from monitor.report import explanation_json, render_explanation, render_result, result_json
 from monitor.terminal import console, json_line, safe_text
 
@@ -21,7 +22,8 @@ def tag_files(engine: Engine, names: Sequence[str], *, max_bytes: int, as_json: 
     for name in names:
         try:
             # no containment (the files are named on the command line), but the size and FIFO guards hold
-            article = parse_article(name, read_file(Path(name), None, max_bytes))
+            data, mtime = read_file_timed(Path(name), None, max_bytes)
+            article = parse_article(name, data)
         except ArticleError as exc:
             if as_json:
                 print(json_line({"path": name, "error": exc.message}))
@@ -29,14 +31,16 @@ def tag_files(engine: Engine, names: Sequence[str], *, max_bytes: int, as_json: 
                 print(safe_text(f"{name}: error: {exc.message}", one_line=True), file=sys.stderr)
             status = 1
             continue
+        dated = article_time(article, mtime)
+        published = None if dated is None else dated.day
         if explain:
-            explanation = engine.explain(article.text)
+            explanation = engine.explain(article.text, published=published)
             if as_json:
                 print(json_line(explanation_json(article, explanation, engine.version)))
             else:
                 out.print(render_explanation(name, article.text, explanation))
             continue
-        result = engine.tag(article.text)
+        result = engine.tag(article.text, published=published)
         if as_json:
             print(json_line(result_json(article, result, engine.version)))
         else:

@@ -278,11 +278,12 @@ def test_version_is_the_files_stamp_and_none_once_it_is_gone(source: FolderSourc
     assert source.version(str(path)) is None
 
 
-def test_read_gives_the_key_as_name_and_the_files_bytes(source: FolderSource, inbox: Path) -> None:
+def test_read_gives_the_key_as_name_the_files_bytes_and_its_time(source: FolderSource, inbox: Path) -> None:
     path = inbox / "sub" / "a.txt"
     path.parent.mkdir()
     path.write_text(AGREEMENT_ARTICLE, encoding="utf-8")
-    assert source.read(str(path)) == RawArticle(str(path), AGREEMENT_ARTICLE.encode())
+    os.utime(path, (1_768_392_000, 1_768_392_000))
+    assert source.read(str(path)) == RawArticle(str(path), AGREEMENT_ARTICLE.encode(), 1_768_392_000.0)
 
 
 def test_read_refuses_a_symlink_leading_outside_the_watched_folders(

@@ -57,6 +57,28 @@ def alias_forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
     return [base]
 
 
+_DEVANAGARI_WORD = re.compile(r"[\u0900-\u097f]+")
+
+
+def joined(form: str) -> str | None:
+    """A phrase of Devanagari words as Hindi outlets also write it, as one word (`नॉर्थ कोरिया` ->
+    `नॉर्थकोरिया`); None for a single word or a phrase with a word in another script."""
+    words = form.split(" ")
+    if len(words) < 2 or not all(_DEVANAGARI_WORD.fullmatch(word) for word in words):
+        return None
+    return "".join(words)
+
+
+def key_forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
+    """What the automaton looks for: `alias_forms`, and each Devanagari phrase joined into one word
+    (unless the alias says `joined: false`)."""
+    forms = alias_forms(alias, paradigms)
+    if alias.joined is False:
+        return forms
+    more = [one for form in forms if (one := joined(form)) is not None]
+    return list(dict.fromkeys([*forms, *more]))
+
+
 def check_alias(alias: AliasSpec, where: Located, paradigms: dict[str, Paradigm]) -> list[Problem]:
     problems = []
     if alias.forms is not None and alias.suffixes is not None:
@@ -78,6 +100,8 @@ def check_alias(alias: AliasSpec, where: Located, paradigms: dict[str, Paradigm]
         )
     if alias.case and not re.search("[A-Za-z]", alias.text):
         problems.append(where.problem("`case: true` only makes sense for Latin letters"))
+    if alias.joined and joined(normalize_phrase(alias.text)) is None:
+        problems.append(where.problem("`joined: true` needs a phrase whose words are all Devanagari"))
     return problems
 
 

@@ -8,14 +8,15 @@ so folding widens only the aliases that opted into it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import ahocorasick
 
-from monitor.engine.aliases import Located, alias_forms, check_alias
-from monitor.engine.compiled import Candidate, Compiled, CompiledRule, EntityInfo, KeyCheck, KeyValue
+from monitor.engine.aliases import Located, check_alias, key_forms
+from monitor.engine.compiled import COREF_PREFIX, Candidate, Compiled, CompiledRule, EntityInfo, KeyCheck, KeyValue
 from monitor.engine.normalize import fold, lower
 from monitor.engine.segment import SEPARATOR, is_word_char, scan_text
 from monitor.engine.watchlist import AliasSpec, Entity, Extension, LoadedFile, Paradigm, Rule
@@ -38,7 +39,9 @@ def _collide(first: Candidate, second: Candidate) -> bool:
 def _key_candidates(
     alias: AliasSpec, target: str, role: Literal["match", "exclude"], folds: bool, paradigms: dict[str, Paradigm]
 ) -> Iterator[tuple[str, Candidate]]:
-    for form in alias_forms(alias, paradigms):
+    if alias.coref and role == "match":
+        target = COREF_PREFIX + target
+    for form in key_forms(alias, paradigms):
         lowered = lower(form)
         exact = None if folds else (form if alias.case else lowered)
         yield fold(lowered), Candidate(target, role, exact, alias.case)
@@ -197,9 +200,11 @@ class _AliasKeys:
 
 def _shared_with(others: Sequence[Candidate], candidate: Candidate) -> str | None:
     """Another entity that an alias key of `candidate`'s entity matches too, if any."""
+    mine = candidate.target.removeprefix(COREF_PREFIX)
     for other in others:
-        if other.target != candidate.target and other.role == "match" and _collide(other, candidate):
-            return other.target
+        theirs = other.target.removeprefix(COREF_PREFIX)
+        if theirs != mine and other.role == "match" and _collide(other, candidate):
+            return theirs
     return None
 
 
@@ -368,5 +373,16 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
         unanchored=unanchored,
         read_also=definitions.read_also,
         version=_version(files),
+        coref_targets=frozenset(
+            candidate.target
+            for candidates in alias_keys.keys.values()
+            for candidate in candidates
+            if candidate.target.startswith(COREF_PREFIX)
+        ),
+        latin_fold=any(
+            candidate.exact is None and re.search("[a-z]", key)
+            for key, candidates in alias_keys.keys.items()
+            for candidate in candidates
+        ),
     )
     return compiled, problems  # warnings only

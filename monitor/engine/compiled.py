@@ -11,6 +11,10 @@ from typing import Any, Literal, NamedTuple
 
 from monitor.engine.result import Severity
 
+#: the target of a surname alias (`coref: true`) of an entity: `match.py` keeps its hits as the
+#: entity when another alias of the entity is found in the article, and drops them otherwise
+COREF_PREFIX = "coref:"
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -99,3 +103,7 @@ class Compiled:
     unanchored: tuple[tuple[frozenset[str], ...], ...]
     read_also: tuple[str, ...]
     version: str
+    #: targets of surname aliases (`COREF_PREFIX` + entity id), resolved after matching
+    coref_targets: frozenset[str] = frozenset()
+    #: whether a folding alias has Latin letters: the folded text then folds Latin spellings too
+    latin_fold: bool = False

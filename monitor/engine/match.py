@@ -15,10 +15,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter, lt
 
-from monitor.engine.compiled import Compiled, KeyCheck
+from monitor.engine.compiled import COREF_PREFIX, Compiled, KeyCheck
 from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions
 from monitor.engine.segment import SEPARATOR, Range, scan_text
 
@@ -81,7 +81,39 @@ def _checked(
 
 
 def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Range]) -> Hits:
-    """Leftmost-longest whole-word hits outside dropped lines; look-alikes (`exclude`) veto their entity."""
+    """Leftmost-longest whole-word hits outside dropped lines; look-alikes (`exclude`) veto their entity;
+    a surname alone counts only beside another alias of its entity."""
+    hits = _find_hits(compiled, normalized, dropped)
+    coref = compiled.coref_targets
+    if not coref or coref.isdisjoint(chain.from_iterable(hits.targets)):
+        return hits
+    return _resolve_coref(hits, coref)
+
+
+def _resolve_coref(hits: Hits, coref: frozenset[str]) -> Hits:
+    """A surname's hit becomes its entity's where the entity is found by another alias, else it goes."""
+    named = set(chain.from_iterable(hits.targets))
+    starts: list[int] = []
+    ends: list[int] = []
+    targets: list[tuple[str, ...]] = []
+    for start, end, found in zip(hits.starts, hits.ends, hits.targets, strict=True):
+        if not coref.isdisjoint(found):
+            found = tuple(
+                dict.fromkeys(
+                    target.removeprefix(COREF_PREFIX)
+                    for target in found
+                    if target not in coref or target.removeprefix(COREF_PREFIX) in named
+                )
+            )
+            if not found:
+                continue
+        starts.append(start)
+        ends.append(end)
+        targets.append(found)
+    return Hits(starts, ends, targets, hits.scan)
+
+
+def _find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Range]) -> Hits:
     scan = scan_text(normalized.lowered)
     blank = _blanked(scan, dropped) if dropped else scan
     starts: list[int] = []
@@ -105,7 +137,7 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
         targets.append(fast)
     raw: list[tuple[int, int, tuple[str, ...]]] = []
     if compiled.fold_automaton is not None:
-        folded, deletions = fold_with_deletions(blank)
+        folded, deletions = fold_with_deletions(blank, compiled.latin_fold)
         for last, (back, length, fast, spaces, checks) in compiled.fold_automaton.iter(SEPARATOR + folded + SEPARATOR):
             first = last - back
             start = first + bisect_right(deletions, first)
@@ -155,7 +187,8 @@ def _leftmost_longest(
                 target
                 for target in found
                 if not any(
-                    start < x_end and x_start < end and x_target == target for x_start, x_end, x_target in excluded
+                    start < x_end and x_start < end and x_target == target.removeprefix(COREF_PREFIX)
+                    for x_start, x_end, x_target in excluded
                 )
             )
             if not kept:

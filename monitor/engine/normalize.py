@@ -71,6 +71,20 @@ _FOLD_STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: the same for Latin transliterations (Choe Son Hui = Cho Song Hui = Choe Son-hui): a doubled vowel
+#: is one, `oe` is `o`, and `ng` ending a word is `n`. Each folds by deleting a letter, marked for
+#: deletion with the aa-matra (`_mark_latin`) so that the folded text keeps its way back like the marks
+_LATIN_PAIRS: tuple[tuple[str, str], ...] = (
+    ("aa", "aा"),
+    ("ee", "eा"),
+    ("ii", "iा"),
+    ("oo", "oा"),
+    ("oe", "oा"),
+    ("uu", "uा"),
+)
+_LATIN_NG = re.compile(r"ng(?![^\W_])")
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedText:
     """An article after normalization, with the way back to the original offsets."""
@@ -198,20 +212,33 @@ def normalize_phrase(phrase: str) -> str:
     return normalize(phrase).text.strip()
 
 
+def _mark_latin(lowered: str) -> str:
+    """The Latin letters that folding deletes, replaced by the aa-matra (which it deletes too); C-level
+    replacements, each run only when its pair occurs."""
+    for old, new in _LATIN_PAIRS:
+        if old in lowered:
+            lowered = lowered.replace(old, new)
+    return _LATIN_NG.sub("nा", lowered) if "ng" in lowered else lowered
+
+
 def fold(lowered: str) -> str:
     """Spelling-variant folding, applied to the whole text and to the keys of the automaton."""
+    lowered = _mark_latin(lowered)
     for old, new in _FOLD_STEPS:
         lowered = lowered.replace(old, new)
     return lowered
 
 
-def fold_with_deletions(lowered: str) -> tuple[str, list[int]]:
-    """`fold(lowered)` and, for each deleted mark, the folded position it was deleted before.
+def fold_with_deletions(lowered: str, latin: bool = True) -> tuple[str, list[int]]:
+    """`fold(lowered)` and, for each deleted mark, the folded position it was deleted before
+    (`latin` False: Latin letters left as they are, when no folding alias has any).
 
     A folded position `f` is `f + bisect_right(deletions, f)` in `lowered` (for a start) and an end
     `e` is `e + bisect_right(deletions, e)` (with the marks attached to the last letter). All C-level:
     the marks are deleted by splitting, and the piece lengths are the positions.
     """
+    if latin:
+        lowered = _mark_latin(lowered)
     pieces = lowered.replace("्", "ा").split("ा")
     deletions = list(accumulate(map(len, pieces[:-1])))
     folded = "".join(pieces)

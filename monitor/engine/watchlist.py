@@ -48,6 +48,12 @@ class AliasSpec(_Strict):
     fold: bool | None = None
     #: match Latin letters case-sensitively (`US` but not `us`)
     case: bool = False
+    #: a phrase in Devanagari also matches written as one word (`नॉर्थ कोरिया` = `नॉर्थकोरिया`); unset:
+    #: yes for every phrase whose words are all Devanagari
+    joined: bool | None = None
+    #: a surname alone (`किम`, `Kim`): it counts only where the article names the entity by another of
+    #: its aliases too (anywhere in the article)
+    coref: bool = False
 
 
 Alias = Annotated[AliasSpec, BeforeValidator(_alias_from_string)]

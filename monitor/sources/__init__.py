@@ -26,6 +26,9 @@ class RawArticle:
     #: and it is the ``article.path`` of its alerts
     name: str
     data: bytes
+    #: when the source got the article (a folder: the file's modification time, POSIX seconds); the
+    #: article's date when neither its JSON nor a byline says one. None: unknown
+    file_time: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

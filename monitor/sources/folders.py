@@ -27,7 +27,7 @@ from asyncinotify import Inotify, Mask, Watch
 from monitor import events
 from monitor.config import WatchSettings
 from monitor.keys import shown
-from monitor.reading import read_file, version_from, version_of
+from monitor.reading import read_file_timed, version_from, version_of
 from monitor.sources import Emit, RawArticle, Rejected
 from monitor.sources.tree import NameFilter, files_below, folders_below, holds_folder
 
@@ -76,7 +76,7 @@ class FolderFiles:
         return version_of(Path(key))
 
     def read(self, key: str) -> RawArticle:
-        return RawArticle(shown(key), read_file(Path(key), self.roots, self.max_bytes, hardlinks=self.hardlinks))
+        return RawArticle(shown(key), *read_file_timed(Path(key), self.roots, self.max_bytes, hardlinks=self.hardlinks))
 
     def moved(self, key: str) -> bool:
         """Files of a folder that is not watched are not followed when their folder moves."""
