@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, lt
+from typing import Any, Protocol
 
 from monitor.engine.compiled import Compiled, KeyCheck
 from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions
@@ -46,6 +47,24 @@ class Hits:
         return map(Hit, self.starts, self.ends, self.targets)
 
 
+class _Text(Protocol):
+    """What matching reads of a text: the normalized text and its lower-cased form (same length)."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def lowered(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TextPiece:
+    """A stretch of a normalized text (one sentence), matched on its own: hits are relative to it."""
+
+    text: str
+    lowered: str
+
+
 def _blanked(scan: str, dropped: list[Range]) -> str:
     for start, end in dropped:
         scan = scan[:start] + SEPARATOR * (end - start) + scan[end:]
@@ -54,7 +73,7 @@ def _blanked(scan: str, dropped: list[Range]) -> str:
 
 def _checked(
     checks: tuple[KeyCheck, ...],
-    normalized: NormalizedText,
+    normalized: _Text,
     start: int,
     end_of: Callable[[int], int],
     folds: bool,
@@ -82,6 +101,11 @@ def _checked(
 
 def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Range]) -> Hits:
     """Leftmost-longest whole-word hits outside dropped lines; look-alikes (`exclude`) veto their entity."""
+    return find_keys(compiled.exact_automaton, compiled.fold_automaton, normalized, dropped)
+
+
+def find_keys(exact_keys: Any, fold_keys: Any, normalized: _Text, dropped: list[Range]) -> Hits:
+    """`find_hits` with any pair of automata (the rules' or the cues') over any text or piece of one."""
     scan = scan_text(normalized.lowered)
     blank = _blanked(scan, dropped) if dropped else scan
     starts: list[int] = []
@@ -89,7 +113,6 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
     targets: list[tuple[str, ...]] = []
     excluded: list[tuple[int, int, str]] = []
     lowered = normalized.lowered
-    exact_keys = compiled.exact_automaton
     exact_pass = exact_keys.iter(SEPARATOR + blank + SEPARATOR) if exact_keys is not None else ()
     for last, (back, length, fast, spaces, checks) in exact_pass:
         start = last - back
@@ -104,9 +127,9 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
         ends.append(start + length)
         targets.append(fast)
     raw: list[tuple[int, int, tuple[str, ...]]] = []
-    if compiled.fold_automaton is not None:
+    if fold_keys is not None:
         folded, deletions = fold_with_deletions(blank)
-        for last, (back, length, fast, spaces, checks) in compiled.fold_automaton.iter(SEPARATOR + folded + SEPARATOR):
+        for last, (back, length, fast, spaces, checks) in fold_keys.iter(SEPARATOR + folded + SEPARATOR):
             first = last - back
             start = first + bisect_right(deletions, first)
             end = first + length + bisect_right(deletions, first + length)
