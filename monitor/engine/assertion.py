@@ -8,20 +8,20 @@ but on Friday it signed a pact" does). Of the time cues in the clause (recent, p
 explicit dates well before the article's own), the one nearest the trigger decides its novelty; a
 Hindi pluperfect (`हुई थी`) decides only when the clause has no other time cue.
 
-The cues are found by their own automata (`CompiledCues`, made like the terms') over only the
-sentences of passages that qualify, which are few: the hot path pays nothing for them.
+The cues are found by their own automata (`CompiledCues`, made like the terms'), in one pass over
+an article only when one of its passages qualifies: an article that fires nothing pays nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
 from monitor.engine.compiled import CompiledCues
-from monitor.engine.match import TextPiece, find_keys
+from monitor.engine.match import find_keys
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Novelty
 from monitor.engine.segment import trimmed_unit
@@ -63,12 +63,16 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
-class _Sentence:
-    start: int
-    end: int
-    cues: tuple[Cue, ...]
-    breaks: tuple[Cue, ...]
-    question: Cue | None
+class _ArticleCues:
+    """An article's cues as parallel lists sorted by start (no object per cue until one is needed)."""
+
+    starts: list[int]
+    ends: list[int]
+    kinds: list[str]
+    #: clause breaks (words and marks), sorted
+    break_starts: list[int]
+    break_ends: list[int]
+    refer_back: list[int]
 
 
 def best_novelty(novelties: list[Novelty]) -> Novelty:
@@ -76,61 +80,84 @@ def best_novelty(novelties: list[Novelty]) -> Novelty:
 
 
 class ClauseReader:
-    """One article's sentences read for cues, each once, on demand."""
+    """One article read for cues: in one pass, the first time a passage of it qualifies."""
 
     def __init__(
-        self, cues: CompiledCues, normalized: NormalizedText, sentence_bounds: list[int], published: dt.date | None
+        self,
+        cues: CompiledCues,
+        normalized: NormalizedText,
+        sentence_bounds: list[int],
+        published: dt.date | None,
+        scan: str = "",
     ) -> None:
         self._cues = cues
+        self._scan = scan
         self._normalized = normalized
         self._bounds = sentence_bounds
         self._published = published
-        self._sentences: dict[int, _Sentence] = {}
+        self._verdicts: dict[int, Verdict] = {}
 
-    def sentence_of(self, position: int) -> int:
-        return bisect_right(self._bounds, position)
-
-    def _sentence(self, index: int) -> _Sentence:
-        found = self._sentences.get(index)
-        if found is None:
-            found = self._sentences[index] = self._read(index)
-        return found
-
-    def _read(self, index: int) -> _Sentence:
+    @cached_property
+    def _found(self) -> _ArticleCues:
+        hits = find_keys(self._cues.exact_automaton, self._cues.fold_automaton, self._normalized, [], self._scan)
+        starts: list[int] = []
+        ends: list[int] = []
+        kinds: list[str] = []
+        breaks: list[tuple[int, int]] = []
+        refer_back: list[int] = []
+        for start, end, targets in zip(hits.starts, hits.ends, hits.targets, strict=True):
+            for target in targets:
+                kind = target.removeprefix(CUES_PREFIX)
+                if kind == "clause_break":
+                    breaks.append((start, end))
+                elif kind == "refer_back":
+                    refer_back.append(start)
+                else:
+                    starts.append(start)
+                    ends.append(end)
+                    kinds.append(kind)
         text = self._normalized.text
-        unit = trimmed_unit(text, self._bounds, index)
-        if unit is None:
-            return _Sentence(0, 0, (), (), None)
-        start, end = unit
-        piece = TextPiece(text[start:end], self._normalized.lowered[start:end])
-        hits = find_keys(self._cues.exact_automaton, self._cues.fold_automaton, piece, [])
-        cues = [
-            Cue(start + first, start + last, target.removeprefix(CUES_PREFIX))
-            for first, last, targets in zip(hits.starts, hits.ends, hits.targets, strict=True)
-            for target in targets
-        ]
         for mark in self._cues.break_marks:
-            at = piece.text.find(mark)
+            at = text.find(mark)
             while at >= 0:
-                cues.append(Cue(start + at, start + at + len(mark), "clause_break"))
-                at = piece.text.find(mark, at + len(mark))
-        cues.sort(key=lambda cue: cue.start)
-        question = Cue(end - 1, end, "question") if piece.text.endswith("?") else None
-        breaks = tuple(cue for cue in cues if cue.kind == "clause_break")
-        return _Sentence(start, end, tuple(cues), breaks, question)
+                breaks.append((at, at + len(mark)))
+                at = text.find(mark, at + len(mark))
+        breaks.sort()
+        return _ArticleCues(starts, ends, kinds, [b[0] for b in breaks], [b[1] for b in breaks], refer_back)
+
+    def _sentence_range(self, index: int) -> tuple[int, int]:
+        unit = trimmed_unit(self._normalized.text, self._bounds, index)
+        return unit if unit is not None else (0, 0)
 
     def refers_back(self, index: int) -> bool:
-        return any(cue.kind == "refer_back" for cue in self._sentence(index).cues)
+        start, end = self._sentence_range(index)
+        found = self._found.refer_back
+        at = bisect_left(found, start)
+        return at < len(found) and found[at] < end
 
     def verdict(self, start: int, end: int) -> Verdict:
-        """What the trigger hit at [start, end) asserts, read in its clause."""
-        sentence = self._sentence(self.sentence_of(start))
-        low = max((cue.end for cue in sentence.breaks if cue.end <= start), default=sentence.start)
-        high = min((cue.start for cue in sentence.breaks if cue.start >= end), default=sentence.end)
-        in_clause = [cue for cue in sentence.cues if low <= cue.start and cue.end <= high and self._governs(cue, end)]
+        """What the trigger hit at [start, end) asserts, read in its clause (once per hit)."""
+        known = self._verdicts.get(start)
+        if known is None:
+            known = self._verdicts[start] = self._verdict(start, end)
+        return known
+
+    def _verdict(self, start: int, end: int) -> Verdict:
+        found = self._found
+        sentence_start, sentence_end = self._sentence_range(bisect_right(self._bounds, start))
+        before = bisect_right(found.break_ends, start)
+        low = max(found.break_ends[before - 1], sentence_start) if before else sentence_start
+        after = bisect_left(found.break_starts, end)
+        high = min(found.break_starts[after], sentence_end) if after < len(found.break_starts) else sentence_end
+        in_clause = [
+            Cue(found.starts[at], found.ends[at], found.kinds[at])
+            for at in range(bisect_left(found.starts, low), bisect_left(found.starts, high))
+            if found.ends[at] <= high
+        ]
+        in_clause = [cue for cue in in_clause if self._governs(cue, end)]
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
-        if sentence.question is not None:
-            vetoes.append(sentence.question)
+        if self._normalized.text[sentence_end - 1 : sentence_end] == "?":
+            vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
         if vetoes:
             return Verdict(None, tuple(vetoes))
         timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
@@ -146,7 +173,7 @@ class ClauseReader:
         text = self._normalized.text
         if not text[cue.start].isascii():
             return True
-        return len(text[trigger_end : cue.start].split()) <= LATIN_AFTER_WORDS
+        return text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1
 
     @cached_property
     def _own_year(self) -> int:
@@ -155,9 +182,9 @@ class ClauseReader:
 
     def _old_dates(self, low: int, high: int) -> list[Cue]:
         """Years before the article's own, and (with its date known) dates well before it, as past cues."""
-        text = self._normalized.text[low:high]
-        if not _DIGIT.search(text):
+        if not _DIGIT.search(self._normalized.text, low, high):
             return []
+        text = self._normalized.text[low:high]
         found = [
             Cue(low + match.start(), low + match.end(), "past")
             for match in _YEAR.finditer(text)

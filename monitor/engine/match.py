@@ -57,14 +57,6 @@ class _Text(Protocol):
     def lowered(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class TextPiece:
-    """A stretch of a normalized text (one sentence), matched on its own: hits are relative to it."""
-
-    text: str
-    lowered: str
-
-
 def _blanked(scan: str, dropped: list[Range]) -> str:
     for start, end in dropped:
         scan = scan[:start] + SEPARATOR * (end - start) + scan[end:]
@@ -104,9 +96,10 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
     return find_keys(compiled.exact_automaton, compiled.fold_automaton, normalized, dropped)
 
 
-def find_keys(exact_keys: Any, fold_keys: Any, normalized: _Text, dropped: list[Range]) -> Hits:
-    """`find_hits` with any pair of automata (the rules' or the cues') over any text or piece of one."""
-    scan = scan_text(normalized.lowered)
+def find_keys(exact_keys: Any, fold_keys: Any, normalized: _Text, dropped: list[Range], scan: str = "") -> Hits:
+    """`find_hits` with any pair of automata (the rules' or the cues'); `scan`: the text's scan text
+    when already made (`Hits.scan` of another pass)."""
+    scan = scan or scan_text(normalized.lowered)
     blank = _blanked(scan, dropped) if dropped else scan
     starts: list[int] = []
     ends: list[int] = []

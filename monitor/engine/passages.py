@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, repeat
 
+from monitor.engine.assertion import CUES_PREFIX, ClauseReader, best_novelty
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
@@ -28,10 +29,6 @@ class PassageCheck:
     spans: tuple[Span, ...]
     #: what the trigger asserts (set by clause analysis; `new` without cues)
     novelty: Novelty = "new"
-    #: the passage's hits (indexes into `Hits`), for clause analysis
-    hits: tuple[int, ...] = ()
-    #: only trigger hits from here on count (normalized offset): a refer-back passage's second sentence
-    trigger_from: int = 0
 
     @property
     def qualifies(self) -> bool:
@@ -48,13 +45,16 @@ class ArticleIndex:
     as indexes into the parallel lists of `Hits`, never as objects.
     """
 
-    def __init__(self, normalized: NormalizedText, hits: Hits) -> None:
+    def __init__(self, normalized: NormalizedText, hits: Hits, reader: ClauseReader | None = None) -> None:
         self.normalized = normalized
         self.hits = hits
+        #: the clause cues' reader: passages that qualify on their groups are read in their trigger's clause
+        self.reader = reader
         self._unit_of_hit: dict[str, list[int]] = {}
         self._original: dict[int, tuple[int, int]] = {}
         self._spans: dict[tuple[int, str], Span] = {}
         self._ranges: dict[Range, tuple[int, int, str]] = {}
+        self._units_with: dict[tuple[str, frozenset[str]], set[int]] = {}
 
     def bounds(self, unit: str) -> list[int]:
         if unit == "sentence":
@@ -72,7 +72,15 @@ class ArticleIndex:
         return bounds(self.normalized.text, PARAGRAPH_END)
 
     def units_with(self, unit: str, targets: frozenset[str]) -> set[int]:
-        """Indexes of the units (of this kind) holding a hit of any of `targets`."""
+        """Indexes of the units (of this kind) holding a hit of any of `targets`, computed once per
+        article for each group (rules share their groups): shared, so never changed in place."""
+        key = (unit, targets)
+        known = self._units_with.get(key)
+        if known is None:
+            known = self._units_with[key] = self._find_units_with(unit, targets)
+        return known
+
+    def _find_units_with(self, unit: str, targets: frozenset[str]) -> set[int]:
         unit_of_hit = self._unit_of_hit.get(unit)
         if unit_of_hit is None:
             unit_bounds = self.bounds(unit)
@@ -155,8 +163,15 @@ class ArticleIndex:
 
     def passage(
         self, rule: CompiledRule, start: int, end: int, hits: Sequence[int], explain: bool, trigger_from: int = 0
-    ) -> PassageCheck:
-        """Without `explain` the passage is known to qualify: only its range and spans are built."""
+    ) -> PassageCheck | None:
+        """Without `explain` the passage is known to qualify on its groups: it is read in its trigger's
+        clause (None when vetoed there), then only its range and spans are built."""
+        novelty: Novelty = "new"
+        if not explain and self.reader is not None:
+            found, cue_vetoes = self._asserted(rule, hits, trigger_from)
+            if found is None:
+                return None
+            novelty = found
         relevant = rule.targets
         present: tuple[str, ...] = ()
         missing: tuple[str, ...] = ()
@@ -178,6 +193,10 @@ class ArticleIndex:
                     if target in vetoing:
                         vetoes.append(self.span(index, target))
                         break
+            if self.reader is not None and not missing and not vetoes:
+                found, cue_vetoes = self._asserted(rule, hits, trigger_from)
+                vetoes.extend(cue_vetoes)
+                novelty = found or "new"
         else:
             for index in hits:
                 for target in all_targets[index]:
@@ -190,9 +209,29 @@ class ArticleIndex:
             missing,
             tuple(vetoes),
             tuple(spans),
-            hits=tuple(hits),
-            trigger_from=trigger_from,
+            novelty,
         )
+
+    def _asserted(
+        self, rule: CompiledRule, hits: Sequence[int], trigger_from: int
+    ) -> tuple[Novelty | None, tuple[Span, ...]]:
+        """The best novelty of the passage's trigger hits (those from `trigger_from` on), or None and
+        the cues that veto every one of them."""
+        assert self.reader is not None
+        starts, ends, targets = self.hits.starts, self.hits.ends, self.hits.targets
+        trigger = rule.trigger
+        verdicts = []
+        for index in hits:
+            if starts[index] >= trigger_from and not trigger.isdisjoint(targets[index]):
+                verdict = self.reader.verdict(starts[index], ends[index])
+                if verdict.novelty == "new":  # the best there is: the other hits cannot change it
+                    return "new", ()
+                verdicts.append(verdict)
+        novelties = [verdict.novelty for verdict in verdicts if verdict.novelty is not None]
+        if novelties or not verdicts:
+            return (best_novelty(novelties) if novelties else "new"), ()
+        cues = dict.fromkeys(cue for verdict in verdicts for cue in verdict.vetoes)
+        return None, tuple(self.original_span(cue.start, cue.end, CUES_PREFIX + cue.kind) for cue in cues)
 
     def hits_between(self, start: int, end: int, relevant: list[int]) -> list[int]:
         """The hits among `relevant` (sorted hit indexes) that start in [start, end) (normalized)."""

@@ -10,7 +10,7 @@ from itertools import chain
 from operator import or_
 
 from monitor.engine.assertion import ClauseReader, best_novelty
-from monitor.engine.assess import assessed, refer_back_passages
+from monitor.engine.assess import refer_back_passages
 from monitor.engine.compiled import Compiled, CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
@@ -32,7 +32,7 @@ class RuleExplanation:
 
 
 def _qualifying_units(article: ArticleIndex, rule: CompiledRule) -> set[int]:
-    chosen = article.units_with(rule.unit, rule.groups[0])
+    chosen = set(article.units_with(rule.unit, rule.groups[0]))
     for group in rule.groups[1:]:
         if not chosen:
             break
@@ -44,7 +44,7 @@ def _qualifying_units(article: ArticleIndex, rule: CompiledRule) -> set[int]:
 
 def _unit_passages(
     article: ArticleIndex, rule: CompiledRule, explain: bool, reader: ClauseReader | None
-) -> list[PassageCheck]:
+) -> list[PassageCheck | None]:
     """Passages (units with any of the rule's words); without `explain`, only the qualifying ones.
     With clause cues, sentences that refer back (`assess.refer_back_passages`) too."""
     unit = rule.unit
@@ -63,7 +63,7 @@ def _unit_passages(
 
 def _near_passages(
     article: ArticleIndex, rule: CompiledRule, explain: bool, reader: ClauseReader | None
-) -> list[PassageCheck]:
+) -> list[PassageCheck | None]:
     """Windows of at most `near` words, each starting at a hit of one of the rule's groups.
 
     Each hit is a bit mask of the groups it satisfies (and a veto bit), so a window qualifies when
@@ -148,7 +148,8 @@ def evaluate(
     complete_rules = {index for index in candidates if not any(map(seen.isdisjoint, unanchored[index]))}
     article = ArticleIndex(normalized, hits)
     cues = compiled.cues
-    reader = None if cues is None else ClauseReader(cues, normalized, article.sentence_bounds, published)
+    reader = None if cues is None else ClauseReader(cues, normalized, article.sentence_bounds, published, hits.scan)
+    article.reader = reader
     fired: list[RuleHit] = []
     explanations: list[RuleExplanation] = []
     for index in range(len(compiled.rules)) if explain else sorted(complete_rules):
@@ -169,12 +170,13 @@ def evaluate(
 def _passages(
     article: ArticleIndex, rule: CompiledRule, explain: bool, reader: ClauseReader | None
 ) -> list[PassageCheck]:
-    """The rule's passages, each read in its trigger's clause when there are cues."""
+    """The rule's passages, read in their trigger's clause when there are cues (`ArticleIndex.passage`)."""
     find_passages = _near_passages if rule.unit == "near" else _unit_passages
-    passages = find_passages(article, rule, explain, reader)
-    if reader is None:
+    found = find_passages(article, rule, explain, reader)
+    passages = [passage for passage in found if passage is not None]  # None: vetoed in its clause
+    if reader is None or rule.unit != "sentence":
         return passages
-    return sorted((assessed(article, rule, passage, reader) for passage in passages), key=_start)
+    return sorted(passages, key=_start)  # refer-back passages come last
 
 
 def _explanation(
