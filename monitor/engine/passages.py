@@ -168,49 +168,51 @@ class ArticleIndex:
         clause (None when vetoed there), then only its range and spans are built."""
         novelty: Novelty = "new"
         if not explain and self.reader is not None:
-            found, cue_vetoes = self._asserted(rule, hits, trigger_from)
+            found, _ = self._asserted(rule, hits, trigger_from)
             if found is None:
                 return None
             novelty = found
+        if explain:
+            return self._explained(rule, start, end, hits, trigger_from)
         relevant = rule.targets
-        present: tuple[str, ...] = ()
-        missing: tuple[str, ...] = ()
         all_targets = self.hits.targets
         spans = []
+        for index in hits:
+            for target in all_targets[index]:
+                if target in relevant:
+                    spans.append(self.span(index, target))
+                    break
+        return PassageCheck(*self.original(start, end), (), (), (), tuple(spans), novelty)
+
+    def _explained(
+        self, rule: CompiledRule, start: int, end: int, hits: Sequence[int], trigger_from: int
+    ) -> PassageCheck:
+        """A passage for `--explain`: its groups present and missing, and what vetoed it (a `none:`
+        group in the scope, or the cues in its trigger's clause)."""
+        relevant = rule.targets
+        all_targets = self.hits.targets
+        seen = {target for index in hits for target in all_targets[index]}
+        labelled = list(zip(rule.groups, rule.group_labels, strict=True))
+        present = tuple(label for group, label in labelled if group & seen)
+        missing = tuple(label for group, label in labelled if not group & seen)
+        vetoing = rule.vetoes
+        spans = []
         vetoes = []
-        if explain:
-            seen = {target for index in hits for target in all_targets[index]}
-            labelled = list(zip(rule.groups, rule.group_labels, strict=True))
-            present = tuple(label for group, label in labelled if group & seen)
-            missing = tuple(label for group, label in labelled if not group & seen)
-            vetoing = rule.vetoes
-            for index in hits:
-                for target in all_targets[index]:
-                    if target in relevant:
-                        spans.append(self.span(index, target))
-                        break
-                for target in all_targets[index]:
-                    if target in vetoing:
-                        vetoes.append(self.span(index, target))
-                        break
-            if self.reader is not None and not missing and not vetoes:
-                found, cue_vetoes = self._asserted(rule, hits, trigger_from)
-                vetoes.extend(cue_vetoes)
-                novelty = found or "new"
-        else:
-            for index in hits:
-                for target in all_targets[index]:
-                    if target in relevant:
-                        spans.append(self.span(index, target))
-                        break
-        return PassageCheck(
-            *self.original(start, end),
-            present,
-            missing,
-            tuple(vetoes),
-            tuple(spans),
-            novelty,
-        )
+        for index in hits:
+            for target in all_targets[index]:
+                if target in relevant:
+                    spans.append(self.span(index, target))
+                    break
+            for target in all_targets[index]:
+                if target in vetoing:
+                    vetoes.append(self.span(index, target))
+                    break
+        novelty: Novelty = "new"
+        if self.reader is not None and not missing and not vetoes:
+            found, cue_vetoes = self._asserted(rule, hits, trigger_from)
+            vetoes.extend(cue_vetoes)
+            novelty = found or "new"
+        return PassageCheck(*self.original(start, end), present, missing, tuple(vetoes), tuple(spans), novelty)
 
     def _asserted(
         self, rule: CompiledRule, hits: Sequence[int], trigger_from: int
