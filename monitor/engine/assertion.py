@@ -75,6 +75,9 @@ class _ArticleCues:
     refer_back: list[int]
 
 
+_NEW = Verdict("new")
+
+
 def best_novelty(novelties: list[Novelty]) -> Novelty:
     return min(novelties, key=NOVELTY_ORDER.index)
 
@@ -96,6 +99,7 @@ class ClauseReader:
         self._bounds = sentence_bounds
         self._published = published
         self._verdicts: dict[int, Verdict] = {}
+        self._ranges: dict[int, tuple[int, int]] = {}
 
     @cached_property
     def _found(self) -> _ArticleCues:
@@ -126,8 +130,11 @@ class ClauseReader:
         return _ArticleCues(starts, ends, kinds, [b[0] for b in breaks], [b[1] for b in breaks], refer_back)
 
     def _sentence_range(self, index: int) -> tuple[int, int]:
-        unit = trimmed_unit(self._normalized.text, self._bounds, index)
-        return unit if unit is not None else (0, 0)
+        known = self._ranges.get(index)
+        if known is None:
+            unit = trimmed_unit(self._normalized.text, self._bounds, index)
+            known = self._ranges[index] = unit if unit is not None else (0, 0)
+        return known
 
     def refers_back(self, index: int) -> bool:
         start, end = self._sentence_range(index)
@@ -149,14 +156,18 @@ class ClauseReader:
         low = max(found.break_ends[before - 1], sentence_start) if before else sentence_start
         after = bisect_left(found.break_starts, end)
         high = min(found.break_starts[after], sentence_end) if after < len(found.break_starts) else sentence_end
+        first, last = bisect_left(found.starts, low), bisect_left(found.starts, high)
+        question = self._normalized.text[sentence_end - 1 : sentence_end] == "?"
+        if first == last and not question and not _DIGIT.search(self._normalized.text, low, high):
+            return _NEW  # the common clause: no cue at all
         in_clause = [
-            Cue(found.starts[at], found.ends[at], found.kinds[at])
-            for at in range(bisect_left(found.starts, low), bisect_left(found.starts, high))
+            cue
+            for at in range(first, last)
             if found.ends[at] <= high
+            and self._governs(cue := Cue(found.starts[at], found.ends[at], found.kinds[at]), end)
         ]
-        in_clause = [cue for cue in in_clause if self._governs(cue, end)]
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
-        if self._normalized.text[sentence_end - 1 : sentence_end] == "?":
+        if question:
             vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
         if vetoes:
             return Verdict(None, tuple(vetoes))

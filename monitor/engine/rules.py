@@ -56,9 +56,16 @@ def _unit_passages(
         unit_range, hits = article.unit_hits(unit, index, relevant)
         if unit_range is not None:
             passages.append(article.passage(rule, *unit_range, hits, explain))
-    if reader is not None and unit == "sentence":
+    if reader is not None and unit == "sentence" and (explain or not _already_new(rule, passages)):
         passages.extend(refer_back_passages(article, rule, qualifying, reader, explain))
     return passages
+
+
+def _already_new(rule: CompiledRule, passages: list[PassageCheck | None]) -> bool:
+    """Whether the rule fires as `new` on its own sentences: refer-back passages could add evidence
+    but not change the firing, so they are not looked for (the common case of a firing article)."""
+    new = sum(passage is not None and passage.novelty == "new" for passage in passages)
+    return "new" in rule.novelties and new >= rule.min_mentions and new > 0
 
 
 def _near_passages(
