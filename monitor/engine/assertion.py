@@ -8,8 +8,8 @@ but on Friday it signed a pact" does). Of the time cues in the clause (recent, p
 explicit dates well before the article's own), the one nearest the trigger decides its novelty; a
 Hindi pluperfect (`हुई थी`) decides only when the clause has no other time cue.
 
-The cues are found by their own automata (`CompiledCues`, made like the terms'), in one pass over
-an article only when one of its passages qualifies: an article that fires nothing pays nothing.
+The cues are found by their own automata (`CompiledCues`, made like the terms', run by the same
+`find_keys`) over only the sentences of passages that qualify: an article that fires nothing pays nothing.
 """
 
 from __future__ import annotations
@@ -63,8 +63,16 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class _Piece:
+    """A sentence of the normalized text, matched on its own (hits relative to its start)."""
+
+    text: str
+    lowered: str
+
+
+@dataclass(frozen=True, slots=True)
 class _ArticleCues:
-    """An article's cues as parallel lists sorted by start (no object per cue until one is needed)."""
+    """A sentence's cues as parallel lists sorted by start (no object per cue until one is needed)."""
 
     starts: list[int]
     ends: list[int]
@@ -83,7 +91,7 @@ def best_novelty(novelties: list[Novelty]) -> Novelty:
 
 
 class ClauseReader:
-    """One article read for cues: in one pass, the first time a passage of it qualifies."""
+    """One article read for cues: each sentence once, the first time a passage in it qualifies."""
 
     def __init__(
         self,
@@ -100,10 +108,21 @@ class ClauseReader:
         self._published = published
         self._verdicts: dict[int, Verdict] = {}
         self._ranges: dict[int, tuple[int, int]] = {}
+        self._sentence_cues: dict[int, _ArticleCues] = {}
 
-    @cached_property
-    def _found(self) -> _ArticleCues:
-        hits = find_keys(self._cues.exact_automaton, self._cues.fold_automaton, self._normalized, [], self._scan)
+    def _cues_of(self, index: int) -> _ArticleCues:
+        """The cues of sentence `index`, found once: the cue automaton runs over that sentence's
+        stretch of the scan text only (a firing article needs a few sentences, not all of them)."""
+        known = self._sentence_cues.get(index)
+        if known is None:
+            known = self._sentence_cues[index] = self._find_cues(*self._sentence_range(index))
+        return known
+
+    def _find_cues(self, low: int, high: int) -> _ArticleCues:
+        normalized = self._normalized
+        piece = _Piece(normalized.text[low:high], normalized.lowered[low:high])
+        scan = self._scan[low:high] if self._scan else ""
+        hits = find_keys(self._cues.exact_automaton, self._cues.fold_automaton, piece, [], scan)
         starts: list[int] = []
         ends: list[int] = []
         kinds: list[str] = []
@@ -113,19 +132,18 @@ class ClauseReader:
             for target in targets:
                 kind = target.removeprefix(CUES_PREFIX)
                 if kind == "clause_break":
-                    breaks.append((start, end))
+                    breaks.append((low + start, low + end))
                 elif kind == "refer_back":
-                    refer_back.append(start)
+                    refer_back.append(low + start)
                 else:
-                    starts.append(start)
-                    ends.append(end)
+                    starts.append(low + start)
+                    ends.append(low + end)
                     kinds.append(kind)
-        text = self._normalized.text
         for mark in self._cues.break_marks:
-            at = text.find(mark)
+            at = normalized.text.find(mark, low, high)
             while at >= 0:
                 breaks.append((at, at + len(mark)))
-                at = text.find(mark, at + len(mark))
+                at = normalized.text.find(mark, at + len(mark), high)
         breaks.sort()
         return _ArticleCues(starts, ends, kinds, [b[0] for b in breaks], [b[1] for b in breaks], refer_back)
 
@@ -137,10 +155,7 @@ class ClauseReader:
         return known
 
     def refers_back(self, index: int) -> bool:
-        start, end = self._sentence_range(index)
-        found = self._found.refer_back
-        at = bisect_left(found, start)
-        return at < len(found) and found[at] < end
+        return bool(self._cues_of(index).refer_back)
 
     def verdict(self, start: int, end: int) -> Verdict:
         """What the trigger hit at [start, end) asserts, read in its clause (once per hit)."""
@@ -150,8 +165,9 @@ class ClauseReader:
         return known
 
     def _verdict(self, start: int, end: int) -> Verdict:
-        found = self._found
-        sentence_start, sentence_end = self._sentence_range(bisect_right(self._bounds, start))
+        index = bisect_right(self._bounds, start)
+        found = self._cues_of(index)
+        sentence_start, sentence_end = self._sentence_range(index)
         before = bisect_right(found.break_ends, start)
         low = max(found.break_ends[before - 1], sentence_start) if before else sentence_start
         after = bisect_left(found.break_starts, end)
