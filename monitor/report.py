@@ -12,6 +12,7 @@ from rich.text import Text
 from monitor.alerts import alert_id, evidence_info, span_info
 from monitor.articles import Article
 from monitor.engine import Explanation
+from monitor.engine.assertion import CUES_PREFIX
 from monitor.engine.result import Severity, Span, TagResult
 from monitor.terminal import highlighted, safe_text
 
@@ -38,6 +39,11 @@ def _highlighted(text: str, offset: int, spans: Iterable[Span], style_of_veto: f
     return highlighted(text, offset, ((span.start, span.end, style(span)) for span in spans))
 
 
+def _veto_kind(span: Span) -> str:
+    """What a veto is: a clause cue's kind (`negation`), else the vetoing group (`terms:denial`)."""
+    return span.source.removeprefix(CUES_PREFIX)
+
+
 def _entities_line(result: TagResult) -> Text:
     line = Text("entities: ", style="bold")
     if not result.entities:
@@ -57,7 +63,10 @@ def render_result(path: str, text: str, result: TagResult) -> RenderableType:
     for rule in result.rules:
         parts.append(
             Text.assemble(
-                (f"{rule.severity.upper():>8} ", _SEVERITY_STYLE[rule.severity]), (rule.rule, "bold"), f"  {rule.title}"
+                (f"{rule.severity.upper():>8} ", _SEVERITY_STYLE[rule.severity]),
+                (rule.rule, "bold"),
+                f"  {rule.title}",
+                (f"  [{rule.novelty}]", "italic"),
             )
         )
         for evidence in rule.evidence:
@@ -74,7 +83,7 @@ def render_explanation(path: str, text: str, explanation: Explanation) -> Render
     for line in explanation.dropped:
         parts.append(Text.assemble(("dropped (related article / tags): ", "dim"), (safe_text(line), "dim strike")))
     for rule in explanation.rules:
-        mark = ("FIRED", "bold green") if rule.fired else ("not fired", "dim")
+        mark = (f"FIRED [{rule.novelty}]", "bold green") if rule.fired else ("not fired", "dim")
         parts.append(
             Text.assemble(
                 (f"{rule.severity.upper():>8} ", _SEVERITY_STYLE[rule.severity]),
@@ -85,14 +94,14 @@ def render_explanation(path: str, text: str, explanation: Explanation) -> Render
             )
         )
         for passage in rule.passages:
-            verdict = "qualifies" if passage.qualifies else "does not qualify"
+            verdict = f"qualifies ({passage.novelty})" if passage.qualifies else "does not qualify"
             detail = Text(f"    {verdict}: ", style="green" if passage.qualifies else "yellow")
             if passage.present:
                 detail.append("has " + "; ".join(passage.present))
             if passage.missing:
                 detail.append("  missing " + "; ".join(passage.missing), style="yellow")
             if passage.vetoed_by:
-                vetoes = ", ".join(f"{safe_text(span.text)!r} ({span.source})" for span in passage.vetoed_by)
+                vetoes = ", ".join(f"{safe_text(span.text)!r} ({_veto_kind(span)})" for span in passage.vetoed_by)
                 detail.append(f"  vetoed by {vetoes}", style="red")
             parts.append(detail)
             spans = (*passage.spans, *passage.vetoed_by)
@@ -120,6 +129,7 @@ def result_json(article: Article, result: TagResult, watchlist_version: str) -> 
                 "id": alert_id(article.sha256, hit.rule),
                 "title": hit.title,
                 "severity": hit.severity,
+                "novelty": hit.novelty,
                 "evidence": [ev.model_dump() for ev in evidence_info(hit.evidence)],
             }
             for hit in result.rules
@@ -138,9 +148,11 @@ def explanation_json(article: Article, explanation: Explanation, watchlist_versi
                 "end": passage.end,
                 "text": passage.text,
                 "qualifies": passage.qualifies,
+                "novelty": passage.novelty if passage.qualifies else None,
                 "present": list(passage.present),
                 "missing": list(passage.missing),
                 "vetoed_by": [span.model_dump() for span in span_info(passage.vetoed_by)],
+                "vetoed_as": [_veto_kind(span) for span in passage.vetoed_by],
                 "spans": [span.model_dump() for span in span_info(passage.spans)],
             }
             for passage in rule.passages
@@ -153,6 +165,7 @@ def explanation_json(article: Article, explanation: Explanation, watchlist_versi
                 "title": rule.title,
                 "severity": rule.severity,
                 "fired": rule.fired,
+                "novelty": rule.novelty,
                 "summary": rule.summary,
                 "passages": passages,
             }

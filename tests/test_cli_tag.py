@@ -80,6 +80,38 @@ def test_tag_explain_says_which_group_is_missing(tmp_path: Path) -> None:
     assert "agreement word" in result.stdout.split("russia-dprk-agreement", 1)[1].split("russia-dprk-military")[0]
 
 
+NEGATED = "No pact\n\nRussia and North Korea did not sign an agreement in Moscow today.\n"
+
+
+def test_tag_json_rules_carry_their_novelty(tmp_path: Path) -> None:
+    (tmp_path / "pact.txt").write_text(AGREEMENT_ARTICLE, encoding="utf-8")
+    (tmp_path / "old.txt").write_text(
+        "Old pact\n\nRussia and North Korea signed a treaty last year.\n", encoding="utf-8"
+    )
+    result = monitor_cli("tag", "--json", str(tmp_path / "pact.txt"), str(tmp_path / "old.txt"))
+    assert result.returncode == 0, result.stderr
+    new, old = (json.loads(line) for line in result.stdout.splitlines())
+    assert [(rule["rule"], rule["novelty"], rule["severity"]) for rule in new["rules"]] == [
+        ("russia-dprk-agreement", "new", "high")
+    ]
+    assert [(rule["rule"], rule["novelty"], rule["severity"]) for rule in old["rules"]] == [
+        ("russia-dprk-agreement", "reference", "low")
+    ]
+
+
+def test_tag_explain_names_the_word_that_vetoed_the_trigger_and_its_kind(tmp_path: Path) -> None:
+    article = tmp_path / "no-pact.txt"
+    article.write_text(NEGATED, encoding="utf-8")
+    text = monitor_cli("tag", "--explain", str(article))
+    assert text.returncode == 0, text.stderr
+    assert "vetoed by 'did not' (negation)" in text.stdout
+    as_json = monitor_cli("tag", "--explain", "--json", str(article))
+    [agreement] = [rule for rule in json.loads(as_json.stdout)["rules"] if rule["rule"] == "russia-dprk-agreement"]
+    [passage] = [passage for passage in agreement["passages"] if not passage["missing"]]
+    assert (agreement["fired"], passage["vetoed_as"]) == (False, ["negation"])
+    assert [span["text"] for span in passage["vetoed_by"]] == ["did not"]
+
+
 LONG = PACT.replace(
     "in Moscow today", "in Moscow today, in a ceremony that went on for hours in the great hall of the Kremlin"
 )
@@ -95,7 +127,7 @@ def test_tag_json_rule_objects_have_the_alert_payloads_field_names(tmp_path: Pat
     article = parse_article(str(article_path), article_path.read_bytes())
     tagged = load_engine([WATCHLISTS]).tag(article.text)
     payload = build_alert(article, tagged, tagged.rules[0], watchlist_version="v").model_dump(mode="json")
-    assert set(rule) == {"rule", "id", "title", "severity", "evidence"}
+    assert set(rule) == {"rule", "id", "title", "severity", "novelty", "evidence"}
     assert rule["rule"] == payload["rule"]["id"]  # the contract: `rule` is the rule id
     assert (rule["id"], rule["evidence"]) == (payload["id"], payload["evidence"])
     assert (rule["title"], rule["severity"]) == (payload["rule"]["title"], payload["rule"]["severity"])

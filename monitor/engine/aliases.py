@@ -79,7 +79,10 @@ def key_forms(alias: AliasSpec, paradigms: dict[str, Paradigm]) -> list[str]:
     return list(dict.fromkeys([*forms, *more]))
 
 
-def check_alias(alias: AliasSpec, where: Located, paradigms: dict[str, Paradigm]) -> list[Problem]:
+def check_alias(
+    alias: AliasSpec, where: Located, paradigms: dict[str, Paradigm], short_ok: bool = False
+) -> list[Problem]:
+    """`short_ok`: clause cues are function words (`no`, `if`, `न`), short by nature."""
     problems = []
     if alias.forms is not None and alias.suffixes is not None:
         problems.append(where.problem("give either forms or suffixes, not both"))
@@ -94,7 +97,7 @@ def check_alias(alias: AliasSpec, where: Located, paradigms: dict[str, Paradigm]
     if alias.fold and alias.case:
         problems.append(where.problem("a case-sensitive alias cannot also fold spelling variants"))
     length = len(normalize_phrase(alias.text).replace(" ", ""))
-    if length < MIN_ALIAS_LENGTH and not alias.case:
+    if length < MIN_ALIAS_LENGTH and not alias.case and not short_ok:
         problems.append(
             where.problem(f"alias {alias.text!r} is too short ({length} letters); mark an acronym `case: true`")
         )

@@ -13,16 +13,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import ahocorasick
-
 from monitor.engine.aliases import Located, check_alias, key_forms
-from monitor.engine.compiled import COREF_PREFIX, Candidate, Compiled, CompiledRule, EntityInfo, KeyCheck, KeyValue
+from monitor.engine.automata import automata
+from monitor.engine.compiled import COREF_PREFIX, Candidate, Compiled, CompiledCues, CompiledRule, EntityInfo
 from monitor.engine.normalize import fold, lower
-from monitor.engine.segment import SEPARATOR, is_word_char, scan_text
+from monitor.engine.result import NOVELTIES, SEVERITIES, Novelty, Severity
+from monitor.engine.segment import is_word_char
 from monitor.engine.watchlist import AliasSpec, Entity, Extension, LoadedFile, Paradigm, Rule
 from monitor.problems import Problem
 
 TERMS_PREFIX = "terms:"
+#: the target of a clause cue's hits: `cues:negation`, `cues:past`...
+CUES_PREFIX = "cues:"
 
 
 def _entity_aliases(entity: Entity, where: Located) -> Iterator[tuple[AliasSpec, Located]]:
@@ -47,75 +49,6 @@ def _key_candidates(
         yield fold(lowered), Candidate(target, role, exact, alias.case)
 
 
-def _spaces_only(key: str) -> bool:
-    """Whether the key's only non-word characters are single spaces (the separator is a space)."""
-    return scan_text(key) == key and "  " not in key
-
-
-def _grouped_keys(
-    keys: dict[str, list[Candidate]],
-) -> tuple[dict[tuple[bool, str], list[tuple[int, str, Candidate]]], dict[str, int]]:
-    """Candidates by (folding automaton?, wrapped scan key), each with how far back from the hit's
-    last character its key starts and the key; and how many keys each target has."""
-    entries: dict[tuple[bool, str], list[tuple[str, Candidate]]] = {}
-    key_counts: dict[str, int] = {}
-    for folded_key, candidates in keys.items():
-        for candidate in dict.fromkeys(candidates):
-            folds = candidate.exact is None
-            key = folded_key if candidate.exact is None else lower(candidate.exact)
-            entries.setdefault((folds, key), []).append((key, candidate))
-            key_counts[candidate.target] = key_counts.get(candidate.target, 0) + 1
-    grouped: dict[tuple[bool, str], list[tuple[int, str, Candidate]]] = {}
-    for (folds, key), pairs in entries.items():
-        lead = 1 if is_word_char(key[0]) else 0
-        wrapped = SEPARATOR * lead + scan_text(key) + SEPARATOR * (1 if is_word_char(key[-1]) else 0)
-        for _, candidate in pairs:
-            grouped.setdefault((folds, wrapped), []).append((len(wrapped) - lead, key, candidate))
-    return grouped, key_counts
-
-
-def _key_value(found: list[tuple[int, str, Candidate]]) -> KeyValue:
-    """What the automaton reports for one wrapped key: the candidates that need no check, the
-    checks of the others."""
-    back = found[0][0]
-    keys_here = {key for _, key, _ in found}
-    only_key = next(iter(keys_here)) if len(keys_here) == 1 else None
-    # a key whose only non-word characters are single spaces is verified by counting the
-    # spaces of the text there (a comma or a line break is a separator too, but not a space)
-    spaces = only_key.count(" ") if only_key is not None and _spaces_only(only_key) else None
-    fast: list[str] = []
-    checks: list[KeyCheck] = []
-    for _, key, candidate in found:
-        verify = None if spaces is not None or SEPARATOR not in scan_text(key) else key
-        if verify is None and candidate.role == "match" and not candidate.case_sensitive:
-            fast.append(candidate.target)
-        else:
-            checks.append(KeyCheck(verify, len(key), candidate))
-    length = len(only_key) if only_key is not None else min(len(key) for key in keys_here)
-    return KeyValue(back, length, tuple(dict.fromkeys(fast)), spaces or 0, tuple(checks))
-
-
-def _automata(keys: dict[str, list[Candidate]]) -> tuple[Any, Any, dict[str, int]]:
-    """The exact and the folding automaton over scan text (None without keys), and how many keys
-    each target has.
-
-    A key is wrapped in separators where it starts or ends with a letter, so it matches only whole
-    words of the scan text (where every non-word character is a separator): no boundary checks per
-    hit. Keys with inner separators are verified against the real text (a line break or a comma is
-    not the space the alias has); case-sensitive and exclusion candidates always are.
-    """
-    grouped, key_counts = _grouped_keys(keys)
-    automata: dict[bool, Any] = {}
-    for (folds, wrapped), found in grouped.items():
-        automaton = automata.get(folds)
-        if automaton is None:
-            automaton = automata[folds] = ahocorasick.Automaton()
-        automaton.add_word(wrapped, _key_value(found))
-    for automaton in automata.values():
-        automaton.make_automaton()
-    return automata.get(False), automata.get(True), key_counts
-
-
 def _target_masks(groups: Sequence[frozenset[str]], vetoes: frozenset[str]) -> dict[str, int]:
     masks: dict[str, int] = dict.fromkeys(vetoes, 1 << len(groups))
     for position, group in enumerate(groups):
@@ -137,6 +70,8 @@ class _Definitions:
     extensions: list[tuple[str, Extension, Located]]
     #: names defined in parts of files that failed validation (reported there): not unknown
     broken: frozenset[str]
+    #: clause cues by kind, from every file (files add to a kind)
+    cues: dict[str, list[tuple[AliasSpec, Located]]]
 
 
 def _is_first(kind: str, name: str, seen: dict[str, Any], where: Located, problems: list[Problem]) -> bool:
@@ -153,9 +88,16 @@ def _collect_definitions(files: Sequence[LoadedFile]) -> tuple[_Definitions, lis
     """Step 1: paradigms, entities, term groups and rules of all files; duplicates are problems."""
     problems: list[Problem] = []
     read_also = tuple(dict.fromkeys(marker for file in files for marker in file.content.read_also))
-    found = _Definitions({}, {}, {}, {}, read_also, [], frozenset().union(*(file.broken for file in files)))
+    broken = frozenset().union(*(file.broken for file in files))
+    found = _Definitions({}, {}, {}, {}, read_also, [], broken, {})
     for file in files:
         content = file.content
+        for kind, by_language in content.cues.items():
+            found.cues.setdefault(kind, []).extend(
+                (cue, Located(file, ("cues", kind, language, index)))
+                for language, cues in by_language.items()
+                for index, cue in enumerate(cues)
+            )
         for name, paradigm in content.paradigms.items():
             if _is_first("paradigm", name, found.paradigms, Located(file, ("paradigms", name)), problems):
                 found.paradigms[name] = paradigm
@@ -188,10 +130,10 @@ class _AliasKeys:
     ) -> None:
         """The alias's keys (none when its paradigm is unknown); an entity alias (`match` of an
         entity) that matches another entity's is a problem."""
-        self.problems.extend(check_alias(alias, where, self.paradigms))
+        self.problems.extend(check_alias(alias, where, self.paradigms, short_ok=target.startswith(CUES_PREFIX)))
         if alias.forms is not None and alias.forms not in self.paradigms:
             return
-        unique = role == "match" and not target.startswith(TERMS_PREFIX)
+        unique = role == "match" and not target.startswith((TERMS_PREFIX, CUES_PREFIX))
         for key, candidate in _key_candidates(alias, target, role, folds, self.paradigms):
             if unique and (other := _shared_with(self.keys.get(key, ()), candidate)) is not None:
                 self.problems.append(where.problem(f"alias {alias.text!r} also belongs to entity {other!r}"))
@@ -281,8 +223,20 @@ def _rule_problems(rule: Rule, where: Located, definitions: _Definitions) -> lis
     return problems
 
 
+def _severities(rule: Rule) -> tuple[Severity, tuple[tuple[Novelty, Severity], ...]]:
+    """The rule's highest severity and its severity per novelty (one left out: the lowest listed)."""
+    if isinstance(rule.severity, str):
+        return rule.severity, tuple((novelty, rule.severity) for novelty in NOVELTIES)
+    given = rule.severity
+    lowest = min(given.values(), key=SEVERITIES.index)
+    by_novelty = tuple((novelty, given.get(novelty, lowest)) for novelty in NOVELTIES)
+    return max(given.values(), key=SEVERITIES.index), by_novelty
+
+
 def _compile_rule(rule: Rule) -> CompiledRule:
     groups = [frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms} for group in rule.all]
+    marked = [group for group, spec in zip(groups, rule.all, strict=True) if spec.trigger]
+    severity, severities = _severities(rule)
     labels = [
         group.label or " | ".join([*group.entities, *(TERMS_PREFIX + t for t in group.terms)]) for group in rule.all
     ]
@@ -292,7 +246,7 @@ def _compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(
         id=rule.id,
         title=rule.title,
-        severity=rule.severity,
+        severity=severity,
         unit=rule.scope.unit,
         near_words=rule.scope.near or 0,
         groups=tuple(groups),
@@ -302,7 +256,28 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         topic_suffix=rule.topic,
         targets=frozenset().union(*groups),
         target_masks=_target_masks(groups, vetoes),
+        trigger=frozenset().union(*marked) if marked else groups[-1],
+        severities=severities,
+        novelties=frozenset(rule.novelty or NOVELTIES),
     )
+
+
+def _compile_cues(definitions: _Definitions, keys: _AliasKeys) -> CompiledCues | None:
+    """The cue lists as automata of their own (built like the terms'), and the punctuation breaks.
+
+    `keys` is a fresh `_AliasKeys`: its problems (an unknown paradigm) are reported with the rest.
+    """
+    if not definitions.cues:
+        return None
+    marks: list[str] = []
+    for kind, cues in definitions.cues.items():
+        for cue, where in cues:
+            if kind == "clause_break" and not any(map(is_word_char, cue.text)):
+                marks.append(cue.text.strip() or cue.text)
+            else:
+                keys.add(cue, where, CUES_PREFIX + kind, "match", cue.fold or False)
+    exact, folding, _ = automata(keys.keys)
+    return CompiledCues(exact, folding, tuple(dict.fromkeys(marks)))
 
 
 def _compile_rules(definitions: _Definitions) -> tuple[list[CompiledRule], list[Problem]]:
@@ -354,10 +329,12 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
     definitions, problems = _collect_definitions(files)
     alias_keys = _alias_keys(definitions)
     rules, rule_problems = _compile_rules(definitions)
-    problems += alias_keys.problems + rule_problems
+    cue_keys = _AliasKeys(definitions.paradigms)
+    cues = _compile_cues(definitions, cue_keys)
+    problems += alias_keys.problems + rule_problems + cue_keys.problems
     if any(problem.level == "error" for problem in problems):
         return None, problems
-    exact_automaton, fold_automaton, key_counts = _automata(alias_keys.keys)
+    exact_automaton, fold_automaton, key_counts = automata(alias_keys.keys)
     rules_by_anchor, rules_by_second, unanchored = _choose_anchors(rules, key_counts)
     entities = {
         entity.id: EntityInfo(entity.id, entity.name, entity.kind) for entity, _ in definitions.entities.values()
@@ -384,5 +361,6 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
             for key, candidates in alias_keys.keys.items()
             for candidate in candidates
         ),
+        cues=cues,
     )
     return compiled, problems  # warnings only

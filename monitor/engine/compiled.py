@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from monitor.engine.result import Severity
+from monitor.engine.result import Novelty, Severity
 
 #: the target of a surname alias (`coref: true`) of an entity: `match.py` keeps its hits as the
 #: entity when another alias of the entity is found in the article, and drops them otherwise
@@ -43,6 +43,29 @@ class CompiledRule:
     targets: frozenset[str]
     #: target -> bit k for each group k it is in, and bit len(groups) for a veto (near windows)
     target_masks: dict[str, int]
+    #: the group whose words are the act reported: its clause is read for negation and time cues
+    trigger: frozenset[str] = frozenset()
+    #: the severity of a firing by its novelty (`severity` is the highest of them)
+    severities: tuple[tuple[Novelty, Severity], ...] = ()
+    #: the novelties the rule fires on
+    novelties: frozenset[Novelty] = frozenset({"new", "reference", "speculative"})
+
+    def severity_of(self, novelty: Novelty) -> Severity:
+        for found, severity in self.severities:
+            if found == novelty:
+                return severity
+        return self.severity
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCues:
+    """The clause cues (`cues:` of the watchlists): their own automata, run only over the sentences
+    of passages that qualify (rare), so the hot path pays nothing for them. Targets are `cues:<kind>`."""
+
+    exact_automaton: Any
+    fold_automaton: Any
+    #: punctuation-only clause breaks (`;`): not words, so found by plain search
+    break_marks: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +130,5 @@ class Compiled:
     coref_targets: frozenset[str] = frozenset()
     #: whether a folding alias has Latin letters: the folded text then folds Latin spellings too
     latin_fold: bool = False
+    #: None when no watchlist has cues: rules then fire as before, every firing `new`
+    cues: CompiledCues | None = None

@@ -93,12 +93,12 @@ class Engine:
     def tag(self, text: str, published: dt.date | None = None) -> TagResult:
         """`published` is the article's own date: a time cue is read against it (None: unknown)."""
         normalized, dropped, hits = self._scan(text)
-        rules, _ = evaluate(self._compiled, normalized, hits, explain=False)
+        rules, _ = evaluate(self._compiled, normalized, hits, explain=False, published=published)
         return TagResult(self._entities(hits), rules, self._notes(normalized, dropped))
 
     def explain(self, text: str, published: dt.date | None = None) -> Explanation:
         normalized, dropped, hits = self._scan(text)
-        rules, explanations = evaluate(self._compiled, normalized, hits, explain=True)
+        rules, explanations = evaluate(self._compiled, normalized, hits, explain=True, published=published)
         spans: list[Span] = []
         for hit in hits:
             start, end = normalized.to_original.start(hit.start), normalized.to_original.end(hit.end)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from operator import itemgetter, lt
+from typing import Any, Protocol
 
 from monitor.engine.compiled import COREF_PREFIX, Compiled, KeyCheck
 from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions
@@ -46,6 +47,16 @@ class Hits:
         return map(Hit, self.starts, self.ends, self.targets)
 
 
+class _Text(Protocol):
+    """What matching reads of a text: the normalized text and its lower-cased form (same length)."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def lowered(self) -> str: ...
+
+
 def _blanked(scan: str, dropped: list[Range]) -> str:
     for start, end in dropped:
         scan = scan[:start] + SEPARATOR * (end - start) + scan[end:]
@@ -54,7 +65,7 @@ def _blanked(scan: str, dropped: list[Range]) -> str:
 
 def _checked(
     checks: tuple[KeyCheck, ...],
-    normalized: NormalizedText,
+    normalized: _Text,
     start: int,
     end_of: Callable[[int], int],
     folds: bool,
@@ -83,7 +94,9 @@ def _checked(
 def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Range]) -> Hits:
     """Leftmost-longest whole-word hits outside dropped lines; look-alikes (`exclude`) veto their entity;
     a surname alone counts only beside another alias of its entity."""
-    hits = _find_hits(compiled, normalized, dropped)
+    hits = find_keys(
+        compiled.exact_automaton, compiled.fold_automaton, normalized, dropped, latin_fold=compiled.latin_fold
+    )
     coref = compiled.coref_targets
     if not coref or coref.isdisjoint(chain.from_iterable(hits.targets)):
         return hits
@@ -113,15 +126,18 @@ def _resolve_coref(hits: Hits, coref: frozenset[str]) -> Hits:
     return Hits(starts, ends, targets, hits.scan)
 
 
-def _find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Range]) -> Hits:
-    scan = scan_text(normalized.lowered)
+def find_keys(
+    exact_keys: Any, fold_keys: Any, normalized: _Text, dropped: list[Range], scan: str = "", latin_fold: bool = False
+) -> Hits:
+    """`find_hits` with any pair of automata (the rules' or the cues'); `scan`: the text's scan text
+    when already made (`Hits.scan` of another pass); `latin_fold`: fold Latin spellings too."""
+    scan = scan or scan_text(normalized.lowered)
     blank = _blanked(scan, dropped) if dropped else scan
     starts: list[int] = []
     ends: list[int] = []
     targets: list[tuple[str, ...]] = []
     excluded: list[tuple[int, int, str]] = []
     lowered = normalized.lowered
-    exact_keys = compiled.exact_automaton
     exact_pass = exact_keys.iter(SEPARATOR + blank + SEPARATOR) if exact_keys is not None else ()
     for last, (back, length, fast, spaces, checks) in exact_pass:
         start = last - back
@@ -136,9 +152,9 @@ def _find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Ran
         ends.append(start + length)
         targets.append(fast)
     raw: list[tuple[int, int, tuple[str, ...]]] = []
-    if compiled.fold_automaton is not None:
-        folded, deletions = fold_with_deletions(blank, compiled.latin_fold)
-        for last, (back, length, fast, spaces, checks) in compiled.fold_automaton.iter(SEPARATOR + folded + SEPARATOR):
+    if fold_keys is not None:
+        folded, deletions = fold_with_deletions(blank, latin_fold)
+        for last, (back, length, fast, spaces, checks) in fold_keys.iter(SEPARATOR + folded + SEPARATOR):
             first = last - back
             start = first + bisect_right(deletions, first)
             end = first + length + bisect_right(deletions, first + length)

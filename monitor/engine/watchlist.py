@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
-from monitor.engine.result import Severity
+from monitor.engine.result import Novelty, Severity
 from monitor.problems import Problem, validation_message
 from monitor.topics import SUFFIX_PATTERN
 
@@ -91,6 +91,9 @@ class Group(_Strict):
     label: str | None = None
     entities: list[Identifier] = []
     terms: list[Identifier] = []
+    #: the group whose words are the act the rule reports (default: the rule's last `all` group):
+    #: its clause is checked for negation, questions, falsehood and time cues
+    trigger: bool = False
 
 
 class ScopeSpec(_Strict):
@@ -109,10 +112,28 @@ def _scope_from_yaml(value: object) -> object:
 Scope = Annotated[ScopeSpec, BeforeValidator(_scope_from_yaml)]
 
 
+#: what a cue list says about the clause it is in (see `monitor/engine/cues.py`)
+CueKind = Literal[
+    "negation",
+    "question",
+    "condition",
+    "falsehood",
+    "speculative",
+    "past",
+    "pluperfect",
+    "recent",
+    "clause_break",
+    "refer_back",
+]
+
+
 class Rule(_Strict):
     id: Identifier
     title: Annotated[str, Field(min_length=1)]
-    severity: Severity
+    #: one severity, or one per novelty (a novelty left out takes the lowest listed)
+    severity: Severity | Annotated[dict[Novelty, Severity], Field(min_length=1)]
+    #: the novelties the rule fires on (default: all)
+    novelty: Annotated[list[Novelty], Field(min_length=1)] | None = None
     scope: Scope = ScopeSpec(unit="sentence")
     all: Annotated[list[Group], Field(min_length=1)]
     none: list[Group] = []
@@ -128,6 +149,8 @@ class WatchlistFile(_Strict):
     entities: list[Entity] = []
     extend: dict[Identifier, Extension] = {}
     terms: dict[Identifier, dict[Language, list[Alias]]] = {}
+    #: clause cues by kind: words that negate, question, date or refer back (see README)
+    cues: dict[CueKind, dict[Language, list[Alias]]] = {}
     rules: list[Rule] = []
 
 

@@ -69,3 +69,11 @@ def test_agreement_evidence_is_the_agreement_sentence(shipped: Engine) -> None:
     agreement = next(rule for rule in result.rules if rule.rule == "russia-dprk-agreement")
     assert len(agreement.evidence) == 1
     assert "सहमति" in {span.text for span in agreement.evidence[0].spans}
+
+
+@pytest.mark.parametrize("prefix", sorted(ENTITIES))
+def test_seed_agreements_are_background_never_new(shipped: Engine, prefix: str) -> None:
+    """Issue 12: 001 and 002 mention last year's agreement as background; no seed reports a new one."""
+    result = shipped.tag(_as_reader_gives_it(_seed(prefix)))
+    novelties = [rule.novelty for rule in result.rules if rule.rule == "russia-dprk-agreement"]
+    assert novelties == (["reference"] if prefix in {"001", "002"} else [])

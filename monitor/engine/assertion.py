@@ -1,0 +1,256 @@
+"""What a qualifying passage's trigger asserts: vetoed by its clause, or new, reference or speculative.
+
+A rule's trigger (its last `all` group, or the one marked `trigger: true`) is the act it reports; the
+trigger's *clause* is the stretch of its sentence between the clause breaks around it (`but`, `लेकिन`,
+`;`). A negation, question, condition or falsehood cue in that clause, or a `?` ending the sentence,
+vetoes the trigger ("Russia denied that it signed a pact" does not count; "Russia denied the report,
+but on Friday it signed a pact" does). Of the time cues in the clause (recent, past, speculative, and
+explicit dates well before the article's own), the one nearest the trigger decides its novelty; a
+Hindi pluperfect (`हुई थी`) decides only when the clause has no other time cue.
+
+The cues are found by their own automata (`CompiledCues`, made like the terms', run by the same
+`find_keys`) over only the sentences of passages that qualify: an article that fires nothing pays nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from functools import cached_property
+
+from monitor.engine.compiled import CompiledCues
+from monitor.engine.match import find_keys
+from monitor.engine.normalize import NormalizedText
+from monitor.engine.result import Novelty
+from monitor.engine.segment import trimmed_unit
+
+CUES_PREFIX = "cues:"
+#: cue kinds that veto the trigger in their clause
+VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood"})
+#: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
+_TIME_KINDS: dict[str, Novelty] = {"recent": "new", "past": "reference", "speculative": "speculative"}
+#: which novelty a rule reports when its passages differ: the article's news wins
+NOVELTY_ORDER: tuple[Novelty, ...] = ("new", "speculative", "reference")
+#: a date at least this many days before the article's own is background (a follow-up a day or
+#: two after the signing still reports it as news)
+OLD_AFTER_DAYS = 7
+#: a Latin-script negation or modal cue after the trigger counts only this many words after it
+LATIN_AFTER_WORDS = 3
+_DIRECTED = VETO_KINDS - {"falsehood"} | {"speculative"}
+_DIGITS = "0-9\u0966-\u096f"
+_YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGITS}])")
+_DIGIT = re.compile(f"[{_DIGITS}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A cue found in a sentence, in normalized coordinates."""
+
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one trigger hit asserts: `novelty` None when vetoed (by `vetoes`); `cue` decided it."""
+
+    novelty: Novelty | None
+    vetoes: tuple[Cue, ...] = ()
+    cue: Cue | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A sentence of the normalized text, matched on its own (hits relative to its start)."""
+
+    text: str
+    lowered: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticleCues:
+    """A sentence's cues as parallel lists sorted by start (no object per cue until one is needed)."""
+
+    starts: list[int]
+    ends: list[int]
+    kinds: list[str]
+    #: clause breaks (words and marks), sorted
+    break_starts: list[int]
+    break_ends: list[int]
+    refer_back: list[int]
+
+
+_NEW = Verdict("new")
+
+
+def best_novelty(novelties: list[Novelty]) -> Novelty:
+    return min(novelties, key=NOVELTY_ORDER.index)
+
+
+class ClauseReader:
+    """One article read for cues: each sentence once, the first time a passage in it qualifies."""
+
+    def __init__(
+        self,
+        cues: CompiledCues,
+        normalized: NormalizedText,
+        sentence_bounds: list[int],
+        published: dt.date | None,
+        scan: str = "",
+    ) -> None:
+        self._cues = cues
+        self._scan = scan
+        self._normalized = normalized
+        self._bounds = sentence_bounds
+        self._published = published
+        self._verdicts: dict[int, Verdict] = {}
+        self._ranges: dict[int, tuple[int, int]] = {}
+        self._sentence_cues: dict[int, _ArticleCues] = {}
+
+    def _cues_of(self, index: int) -> _ArticleCues:
+        """The cues of sentence `index`, found once: the cue automaton runs over that sentence's
+        stretch of the scan text only (a firing article needs a few sentences, not all of them)."""
+        known = self._sentence_cues.get(index)
+        if known is None:
+            known = self._sentence_cues[index] = self._find_cues(*self._sentence_range(index))
+        return known
+
+    def _find_cues(self, low: int, high: int) -> _ArticleCues:
+        normalized = self._normalized
+        piece = _Piece(normalized.text[low:high], normalized.lowered[low:high])
+        scan = self._scan[low:high] if self._scan else ""
+        hits = find_keys(self._cues.exact_automaton, self._cues.fold_automaton, piece, [], scan)
+        starts: list[int] = []
+        ends: list[int] = []
+        kinds: list[str] = []
+        breaks: list[tuple[int, int]] = []
+        refer_back: list[int] = []
+        for start, end, targets in zip(hits.starts, hits.ends, hits.targets, strict=True):
+            for target in targets:
+                kind = target.removeprefix(CUES_PREFIX)
+                if kind == "clause_break":
+                    breaks.append((low + start, low + end))
+                elif kind == "refer_back":
+                    refer_back.append(low + start)
+                else:
+                    starts.append(low + start)
+                    ends.append(low + end)
+                    kinds.append(kind)
+        for mark in self._cues.break_marks:
+            at = normalized.text.find(mark, low, high)
+            while at >= 0:
+                breaks.append((at, at + len(mark)))
+                at = normalized.text.find(mark, at + len(mark), high)
+        breaks.sort()
+        return _ArticleCues(starts, ends, kinds, [b[0] for b in breaks], [b[1] for b in breaks], refer_back)
+
+    def _sentence_range(self, index: int) -> tuple[int, int]:
+        known = self._ranges.get(index)
+        if known is None:
+            unit = trimmed_unit(self._normalized.text, self._bounds, index)
+            known = self._ranges[index] = unit if unit is not None else (0, 0)
+        return known
+
+    def refers_back(self, index: int) -> bool:
+        return bool(self._cues_of(index).refer_back)
+
+    def verdict(self, start: int, end: int) -> Verdict:
+        """What the trigger hit at [start, end) asserts, read in its clause (once per hit)."""
+        known = self._verdicts.get(start)
+        if known is None:
+            known = self._verdicts[start] = self._verdict(start, end)
+        return known
+
+    def _verdict(self, start: int, end: int) -> Verdict:
+        index = bisect_right(self._bounds, start)
+        found = self._cues_of(index)
+        sentence_start, sentence_end = self._sentence_range(index)
+        before = bisect_right(found.break_ends, start)
+        low = max(found.break_ends[before - 1], sentence_start) if before else sentence_start
+        after = bisect_left(found.break_starts, end)
+        high = min(found.break_starts[after], sentence_end) if after < len(found.break_starts) else sentence_end
+        first, last = bisect_left(found.starts, low), bisect_left(found.starts, high)
+        question = self._normalized.text[sentence_end - 1 : sentence_end] == "?"
+        if first == last and not question and not _DIGIT.search(self._normalized.text, low, high):
+            return _NEW  # the common clause: no cue at all
+        in_clause = [
+            cue
+            for at in range(first, last)
+            if found.ends[at] <= high
+            and self._governs(cue := Cue(found.starts[at], found.ends[at], found.kinds[at]), end)
+        ]
+        vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
+        if question:
+            vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
+        if vetoes:
+            return Verdict(None, tuple(vetoes))
+        timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
+        return _novelty(timed, [cue for cue in in_clause if cue.kind == "pluperfect"], start, end)
+
+    def _governs(self, cue: Cue, trigger_end: int) -> bool:
+        """Whether a cue can bear on the trigger: English negation and modality precede what they
+        govern ("did not sign", "may sign"; "a pact was not signed" just after), so a Latin-script
+        cue later in the clause counts only within `LATIN_AFTER_WORDS`; Hindi puts them after the
+        verb (हस्ताक्षर नहीं किए, कर सकते हैं), anywhere in the clause."""
+        if cue.start < trigger_end or cue.kind not in _DIRECTED:
+            return True
+        text = self._normalized.text
+        if not text[cue.start].isascii():
+            return True
+        return text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1
+
+    @cached_property
+    def _own_year(self) -> int:
+        """The article's year; an article of unknown date is read as of today (it is news now)."""
+        return (self._published or dt.datetime.now(dt.UTC).date()).year
+
+    def _old_dates(self, low: int, high: int) -> list[Cue]:
+        """Years before the article's own, and (with its date known) dates well before it, as past cues."""
+        if not _DIGIT.search(self._normalized.text, low, high):
+            return []
+        text = self._normalized.text[low:high]
+        found = [
+            Cue(low + match.start(), low + match.end(), "past")
+            for match in _YEAR.finditer(text)
+            if 1800 <= int(match.group()) < self._own_year
+        ]
+        if found or self._published is None:
+            return found
+        return [Cue(low + at, low + at + length, "past") for at, length in _dates_before(text, self._published)]
+
+
+def _novelty(timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:
+    """The time cue nearest the trigger decides; a speculative cue beats a recent one ("expected to
+    sign … this week" is still to come); a pluperfect only without any other time cue."""
+
+    def distance(cue: Cue) -> int:
+        return start - cue.end if cue.end <= start else max(cue.start - end, 0)
+
+    if timed:
+        nearest = min(timed, key=distance)
+        speculative = [cue for cue in timed if cue.kind == "speculative"]
+        if nearest.kind == "recent" and speculative:
+            nearest = min(speculative, key=distance)
+        return Verdict(_TIME_KINDS[nearest.kind], cue=nearest)
+    if pluperfect:
+        return Verdict("reference", cue=min(pluperfect, key=distance))
+    return Verdict("new")
+
+
+def _dates_before(text: str, published: dt.date) -> list[tuple[int, int]]:
+    """Where `text` writes a date (with a day or a month, and digits) well before `published`."""
+    from dateparser.search import search_dates  # slow to import, rarely needed
+
+    base = dt.datetime.combine(published, dt.time())
+    settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["month"]}
+    found = search_dates(text, languages=["en", "hi"], settings=settings) or []
+    old = []
+    for written, when in found:
+        if _DIGIT.search(written) and (published - when.date()).days >= OLD_AFTER_DAYS:
+            at = text.find(written)
+            if at >= 0:
+                old.append((at, len(written)))
+    return old

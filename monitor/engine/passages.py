@@ -1,0 +1,248 @@
+"""An article's hits indexed for rule evaluation, and the passages (units, windows) rules look at."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain, repeat
+
+from monitor.engine.assertion import CUES_PREFIX, ClauseReader, best_novelty
+from monitor.engine.compiled import CompiledRule
+from monitor.engine.match import Hits
+from monitor.engine.normalize import NormalizedText
+from monitor.engine.result import Novelty, Span
+from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
+
+
+@dataclass(frozen=True, slots=True)
+class PassageCheck:
+    """One passage a rule looked at: which of its groups were there, and what vetoed it."""
+
+    start: int
+    end: int
+    text: str
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+    vetoed_by: tuple[Span, ...]
+    spans: tuple[Span, ...]
+    #: what the trigger asserts (set by clause analysis; `new` without cues)
+    novelty: Novelty = "new"
+
+    @property
+    def qualifies(self) -> bool:
+        return not self.missing and not self.vetoed_by
+
+
+class ArticleIndex:
+    """One article's hits indexed for evaluation (by unit, by target, by word number) and mapped to
+    the original text, computed lazily and shared by all rules evaluated on it.
+
+    Each hit's unit (sentence, paragraph, article) is found once per unit kind, in one C-level map
+    of bisects; a rule's qualifying units are then set intersections over the hits of its targets,
+    and objects (passages, spans) are built only for the units that qualify. Hits are passed around
+    as indexes into the parallel lists of `Hits`, never as objects.
+    """
+
+    def __init__(self, normalized: NormalizedText, hits: Hits, reader: ClauseReader | None = None) -> None:
+        self.normalized = normalized
+        self.hits = hits
+        #: the clause cues' reader: passages that qualify on their groups are read in their trigger's clause
+        self.reader = reader
+        self._unit_of_hit: dict[str, list[int]] = {}
+        self._original: dict[int, tuple[int, int]] = {}
+        self._spans: dict[tuple[int, str], Span] = {}
+        self._ranges: dict[Range, tuple[int, int, str]] = {}
+        self._units_with: dict[tuple[str, frozenset[str]], set[int]] = {}
+
+    def bounds(self, unit: str) -> list[int]:
+        if unit == "sentence":
+            return self.sentence_bounds
+        if unit == "paragraph":
+            return self.paragraph_bounds
+        return [len(self.normalized.text)]
+
+    @cached_property
+    def sentence_bounds(self) -> list[int]:
+        return bounds(self.normalized.text, SENTENCE_END)
+
+    @cached_property
+    def paragraph_bounds(self) -> list[int]:
+        return bounds(self.normalized.text, PARAGRAPH_END)
+
+    def units_with(self, unit: str, targets: frozenset[str]) -> set[int]:
+        """Indexes of the units (of this kind) holding a hit of any of `targets`, computed once per
+        article for each group (rules share their groups): shared, so never changed in place."""
+        key = (unit, targets)
+        known = self._units_with.get(key)
+        if known is None:
+            known = self._units_with[key] = self._find_units_with(unit, targets)
+        return known
+
+    def _find_units_with(self, unit: str, targets: frozenset[str]) -> set[int]:
+        unit_of_hit = self._unit_of_hit.get(unit)
+        if unit_of_hit is None:
+            unit_bounds = self.bounds(unit)
+            unit_of_hit = list(map(bisect_right, repeat(unit_bounds), self.hits.starts))
+            self._unit_of_hit[unit] = unit_of_hit
+        by_target = self._hits_by_target
+        found: set[int] = set()
+        for target in targets if len(targets) <= len(by_target) else by_target.keys() & targets:
+            indexes = by_target.get(target)
+            if indexes is not None:
+                found.update(map(unit_of_hit.__getitem__, indexes))
+        return found
+
+    @cached_property
+    def _hits_by_target(self) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for index, targets in enumerate(self.hits.targets):
+            for target in targets:
+                indexes = found.get(target)
+                if indexes is None:
+                    found[target] = [index]
+                else:
+                    indexes.append(index)
+        return found
+
+    def relevant(self, targets: frozenset[str]) -> list[int]:
+        """Sorted indexes of the hits with any of `targets` (cost: those hits, not all of them)."""
+        by_target = self._hits_by_target
+        lists = [by_target[target] for target in (by_target.keys() & targets)]
+        if len(lists) == 1:
+            return lists[0]
+        return sorted(set(chain.from_iterable(lists)))
+
+    def unit_hits(self, unit: str, index: int, relevant: list[int]) -> tuple[Range | None, list[int]]:
+        """A unit's trimmed range and its hits among `relevant` (sorted hit indexes)."""
+        unit_bounds = self.bounds(unit)
+        low = unit_bounds[index - 1] if index else 0
+        high = unit_bounds[index]
+        starts = self.hits.starts
+        first, last = bisect_left(starts, low), bisect_left(starts, high)
+        chosen = relevant[bisect_left(relevant, first) : bisect_left(relevant, last)]
+        return trimmed_unit(self.normalized.text, unit_bounds, index), chosen
+
+    @cached_property
+    def word_numbers(self) -> list[int]:
+        """For each hit, how many words start before it: words are runs between separators."""
+        scan = self.hits.scan
+        numbers = []
+        count = 0
+        previous = 0
+        for start in self.hits.starts:
+            count += len(scan[previous:start].split())
+            numbers.append(count)
+            previous = start
+        return numbers
+
+    def span(self, index: int, source: str) -> Span:
+        """Hit `index` in the original text; mapped once per article, however many rules show it."""
+        key = (index, source)
+        span = self._spans.get(key)
+        if span is None:
+            original = self._original.get(index)
+            if original is None:
+                to_original = self.normalized.to_original
+                original = to_original.start(self.hits.starts[index]), to_original.end(self.hits.ends[index])
+                self._original[index] = original
+            start, end = original
+            span = self._spans[key] = Span(start, end, self.normalized.original[start:end], source)
+        return span
+
+    def original(self, start: int, end: int) -> tuple[int, int, str]:
+        """A passage in the original text; mapped once per article (many rules fire on one sentence)."""
+        found = self._ranges.get((start, end))
+        if found is None:
+            to_original = self.normalized.to_original
+            original_start, original_end = to_original.start(start), to_original.end(end)
+            found = original_start, original_end, self.normalized.original[original_start:original_end]
+            self._ranges[start, end] = found
+        return found
+
+    def passage(
+        self, rule: CompiledRule, start: int, end: int, hits: Sequence[int], explain: bool, trigger_from: int = 0
+    ) -> PassageCheck | None:
+        """Without `explain` the passage is known to qualify on its groups: it is read in its trigger's
+        clause (None when vetoed there), then only its range and spans are built."""
+        novelty: Novelty = "new"
+        if not explain and self.reader is not None:
+            found, _ = self._asserted(rule, hits, trigger_from)
+            if found is None:
+                return None
+            novelty = found
+        if explain:
+            return self._explained(rule, start, end, hits, trigger_from)
+        relevant = rule.targets
+        all_targets = self.hits.targets
+        spans = []
+        for index in hits:
+            for target in all_targets[index]:
+                if target in relevant:
+                    spans.append(self.span(index, target))
+                    break
+        return PassageCheck(*self.original(start, end), (), (), (), tuple(spans), novelty)
+
+    def _explained(
+        self, rule: CompiledRule, start: int, end: int, hits: Sequence[int], trigger_from: int
+    ) -> PassageCheck:
+        """A passage for `--explain`: its groups present and missing, and what vetoed it (a `none:`
+        group in the scope, or the cues in its trigger's clause)."""
+        relevant = rule.targets
+        all_targets = self.hits.targets
+        seen = {target for index in hits for target in all_targets[index]}
+        labelled = list(zip(rule.groups, rule.group_labels, strict=True))
+        present = tuple(label for group, label in labelled if group & seen)
+        missing = tuple(label for group, label in labelled if not group & seen)
+        vetoing = rule.vetoes
+        spans = []
+        vetoes = []
+        for index in hits:
+            for target in all_targets[index]:
+                if target in relevant:
+                    spans.append(self.span(index, target))
+                    break
+            for target in all_targets[index]:
+                if target in vetoing:
+                    vetoes.append(self.span(index, target))
+                    break
+        novelty: Novelty = "new"
+        if self.reader is not None and not missing and not vetoes:
+            found, cue_vetoes = self._asserted(rule, hits, trigger_from)
+            vetoes.extend(cue_vetoes)
+            novelty = found or "new"
+        return PassageCheck(*self.original(start, end), present, missing, tuple(vetoes), tuple(spans), novelty)
+
+    def _asserted(
+        self, rule: CompiledRule, hits: Sequence[int], trigger_from: int
+    ) -> tuple[Novelty | None, tuple[Span, ...]]:
+        """The best novelty of the passage's trigger hits (those from `trigger_from` on), or None and
+        the cues that veto every one of them."""
+        assert self.reader is not None
+        starts, ends, targets = self.hits.starts, self.hits.ends, self.hits.targets
+        trigger = rule.trigger
+        verdicts = []
+        for index in hits:
+            if starts[index] >= trigger_from and not trigger.isdisjoint(targets[index]):
+                verdict = self.reader.verdict(starts[index], ends[index])
+                if verdict.novelty == "new":  # the best there is: the other hits cannot change it
+                    return "new", ()
+                verdicts.append(verdict)
+        novelties = [verdict.novelty for verdict in verdicts if verdict.novelty is not None]
+        if novelties or not verdicts:
+            return (best_novelty(novelties) if novelties else "new"), ()
+        cues = dict.fromkeys(cue for verdict in verdicts for cue in verdict.vetoes)
+        return None, tuple(self.original_span(cue.start, cue.end, CUES_PREFIX + cue.kind) for cue in cues)
+
+    def hits_between(self, start: int, end: int, relevant: list[int]) -> list[int]:
+        """The hits among `relevant` (sorted hit indexes) that start in [start, end) (normalized)."""
+        starts = self.hits.starts
+        first, last = bisect_left(starts, start), bisect_left(starts, end)
+        return relevant[bisect_left(relevant, first) : bisect_left(relevant, last)]
+
+    def original_span(self, start: int, end: int, source: str) -> Span:
+        """Any stretch of normalized text (a cue) as a span of the original text."""
+        to_original = self.normalized.to_original
+        first, last = to_original.start(start), to_original.end(end)
+        return Span(first, last, self.normalized.original[first:last], source)
