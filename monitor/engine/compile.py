@@ -182,11 +182,12 @@ def _add_extension(
 
 
 def _add_term_group(name: str, by_language: dict[str, list[AliasSpec]], where: Located, keys: _AliasKeys) -> None:
-    if not any(by_language.values()):
+    if not any(terms for language, terms in by_language.items() if language != "exclude"):
         keys.problems.append(where.problem(f"term group {name!r} has no terms"))
     for language, terms in by_language.items():
+        role: Literal["match", "exclude"] = "exclude" if language == "exclude" else "match"
         for index, term in enumerate(terms):
-            keys.add(term, where.more(language, index), TERMS_PREFIX + name, "match", term.fold or False)
+            keys.add(term, where.more(language, index), TERMS_PREFIX + name, role, term.fold or False)
 
 
 def _alias_keys(definitions: _Definitions) -> _AliasKeys:

@@ -26,6 +26,9 @@ from monitor.topics import SUFFIX_PATTERN
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+#: a term group lists its words by language, and under `exclude` the phrases that hold one of them in
+#: another sense (`a great deal`, `अवैध करार दिया`): a term inside such a phrase is not the term
+TermKey = Literal["exclude"] | Language
 
 
 class _Strict(BaseModel):
@@ -148,7 +151,7 @@ class WatchlistFile(_Strict):
     paradigms: dict[Identifier, Paradigm] = {}
     entities: list[Entity] = []
     extend: dict[Identifier, Extension] = {}
-    terms: dict[Identifier, dict[Language, list[Alias]]] = {}
+    terms: dict[Identifier, dict[TermKey, list[Alias]]] = {}
     #: clause cues by kind: words that negate, question, date or refer back (see README)
     cues: dict[CueKind, dict[Language, list[Alias]]] = {}
     rules: list[Rule] = []

@@ -52,7 +52,8 @@ def shipped_aliases() -> list[tuple[str, str, bool]]:
                 for alias in (alias for alias in aliases if not alias.coref):
                     found += [(form, entity.id, alias.case) for form in key_forms(alias, paradigms)]
         for name, by_language in file.content.terms.items():
-            for terms in by_language.values():
+            # look-alikes (`exclude`) are where a term is *not* found: test_term_lookalikes.py
+            for terms in (terms for language, terms in by_language.items() if language != "exclude"):
                 for term in terms:
                     found += [(form, TERMS_PREFIX + name, term.case) for form in key_forms(term, paradigms)]
     return found
