@@ -25,6 +25,7 @@ from monitor.engine.match import find_keys
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Novelty
 from monitor.engine.segment import trimmed_unit
+from monitor.engine.written_dates import dates_before
 
 CUES_PREFIX = "cues:"
 #: cue kinds that veto the trigger in their clause
@@ -219,7 +220,10 @@ class ClauseReader:
         ]
         if found or self._published is None:
             return found
-        return [Cue(low + at, low + at + length, "past") for at, length in _dates_before(text, self._published)]
+        return [
+            Cue(low + at, low + at + length, "past")
+            for at, length in dates_before(text, self._published, OLD_AFTER_DAYS)
+        ]
 
 
 def _novelty(timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:
@@ -238,19 +242,3 @@ def _novelty(timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> V
     if pluperfect:
         return Verdict("reference", cue=min(pluperfect, key=distance))
     return Verdict("new")
-
-
-def _dates_before(text: str, published: dt.date) -> list[tuple[int, int]]:
-    """Where `text` writes a date (with a day or a month, and digits) well before `published`."""
-    from dateparser.search import search_dates  # slow to import, rarely needed
-
-    base = dt.datetime.combine(published, dt.time())
-    settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["month"]}
-    found = search_dates(text, languages=["en", "hi"], settings=settings) or []
-    old = []
-    for written, when in found:
-        if _DIGIT.search(written) and (published - when.date()).days >= OLD_AFTER_DAYS:
-            at = text.find(written)
-            if at >= 0:
-                old.append((at, len(written)))
-    return old
