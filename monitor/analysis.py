@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from monitor.alerts import build_alert, encode_alert
+from monitor.alerts import Alert, build_alert, encode_alert
 from monitor.articles import ArticleError, parse_article
 from monitor.engine import Engine
 from monitor.store import OutboxMessage
+from monitor.story_features import StoryArticle, article_time, story_article
 from monitor.topics import alert_topic
 
 
@@ -36,6 +38,12 @@ class Analysis:
     #: traceback of an unexpected failure (a bug), for the daemon to log
     crash: str = ""
     took_s: float = 0.0
+    #: the article's own date, when it tells one (the date helper fills it; JSON `published_at` else)
+    published: datetime | None = None
+    #: stories on: the article's story features, and its alerts not yet encoded (the store thread adds
+    #: their story and encodes those that go out); ``messages`` is then empty
+    story: StoryArticle | None = None
+    pending: tuple[tuple[Alert, str], ...] = ()  # (alert, topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +52,8 @@ class Publishing:
 
     topic_prefix: str
     max_payload_bytes: int
+    #: group articles into stories (the store thread decides which alerts go out)
+    stories: bool = False
 
 
 def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
@@ -59,19 +69,27 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
         result = engine.tag(article.text)
     except Exception as exc:
         return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
-    alerts, messages = [], []
+    alerts, messages, pending = [], [], []
     for hit in result.rules:
         alert = build_alert(
             article, result, hit, watchlist_version=engine.version, supersedes=job.previous.get(hit.rule)
         )
         alerts.append((alert.id, hit.rule))
-        payload = encode_alert(alert, publishing.max_payload_bytes)
-        messages.append(
-            OutboxMessage(alert.id, alert_topic(publishing.topic_prefix, hit.rule, hit.topic_suffix), payload)
-        )
+        topic = alert_topic(publishing.topic_prefix, hit.rule, hit.topic_suffix)
+        if publishing.stories:
+            pending.append((alert, topic))
+        else:
+            messages.append(OutboxMessage(alert.id, topic, encode_alert(alert, publishing.max_payload_bytes)))
+    published: datetime | None = None
+    story = None
+    if publishing.stories:
+        story = story_article(article, result, article_time(article, published, datetime.now(UTC)))
     return Analysis(
         alerts=tuple(alerts),
         messages=tuple(messages),
+        published=published,
+        story=story,
+        pending=tuple(pending),
         rules=tuple((hit.rule, hit.severity) for hit in result.rules),
         title=article.title,
         took_s=time.perf_counter() - started,

@@ -120,6 +120,7 @@ def result_json(article: Article, result: TagResult, watchlist_version: str) -> 
                 "id": alert_id(article.sha256, hit.rule),
                 "title": hit.title,
                 "severity": hit.severity,
+                "novelty": hit.novelty,
                 "evidence": [ev.model_dump() for ev in evidence_info(hit.evidence)],
             }
             for hit in result.rules

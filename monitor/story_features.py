@@ -1,0 +1,117 @@
+"""What story grouping knows of one article: its time, outlet, entity ids, fired rules with their novelty,
+matched term words and a MinHash signature of its text. Pure CPU work, done where the article is tagged
+(a worker process), so the store thread only compares."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+from monitor.articles import Article
+from monitor.engine.normalize import lower, normalize
+from monitor.engine.result import NOVELTIES, Novelty, TagResult
+
+#: permutations of a signature: 64 keeps a wire copy's Jaccard estimate within about ±0.06
+NUM_PERM = 64
+#: words per shingle: three words tell "signed a customs pact" from "signed a tourism pact"
+SHINGLE = 3
+#: a word: letters and digits with the Devanagari marks that belong to them (never `re`'s `\b`)
+_WORD = re.compile(r"[^\W_]+(?:[\u0900-\u0903\u093a-\u094f\u0955-\u0957\u0962\u0963]+[^\W_]*)*")
+#: novelty precedence when a rule fired several times on an article: its news wins
+NOVELTY_RANK: dict[Novelty, int] = {"reference": 0, "speculative": 1, "new": 2}
+assert set(NOVELTY_RANK) == set(NOVELTIES)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryArticle:
+    """An article as the ``StoryBook`` sees it (picklable: it crosses from the worker process)."""
+
+    #: the content hash: an article's identity, and of the story it opens
+    key: str
+    at: datetime
+    outlet: str
+    entities: frozenset[str]
+    #: (rule, novelty), one per rule, the article's news first by `NOVELTY_RANK`
+    rules: tuple[tuple[str, Novelty], ...]
+    #: term groups and the words that matched them (`agreement`, `agreement:customs`)
+    terms: frozenset[str]
+    #: MinHash hash values (`NUM_PERM` of them) of the text's word shingles; empty: no words
+    signature: bytes = b""
+
+    @property
+    def minhash(self) -> LeanMinHash | None:
+        if not self.signature:
+            return None
+        return LeanMinHash(seed=1, hashvalues=np.frombuffer(self.signature, dtype=np.uint32), scheme="affine32")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO date or time (`2026-01-12`, `2026-01-12T08:00:00+05:30`) as an aware UTC time, else None."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def article_time(article: Article, published: datetime | None, fallback: datetime) -> datetime:
+    """The article's own date (what the date helper found, else JSON `published_at`), else ``fallback``."""
+    if published is not None:
+        return published if published.tzinfo else published.replace(tzinfo=UTC)
+    return parse_time(article.published_at) or fallback
+
+
+def outlet_of(article: Article) -> str:
+    """Who published it: JSON `source`, else the URL's host, else the folder the file is in (feeds are
+    usually dropped into one folder per outlet), else empty."""
+    if article.source and article.source.strip():
+        return article.source.strip()
+    if article.url:
+        host = urlsplit(article.url).hostname
+        if host:
+            return host.removeprefix("www.")
+    return PurePath(article.path).parent.name
+
+
+def signature_of(text: str) -> bytes:
+    """MinHash of the normalized text's word shingles (datasketch's batch update: one call per article)."""
+    words = _WORD.findall(lower(normalize(text).text))
+    if not words:
+        return b""
+    size = min(SHINGLE, len(words))
+    shingles = {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+    minhash = MinHash(num_perm=NUM_PERM)
+    minhash.update_batch(list(shingles))
+    return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
+
+
+def story_article(article: Article, result: TagResult, at: datetime) -> StoryArticle:
+    """The story features of a tagged article."""
+    best: dict[str, Novelty] = {}
+    terms: set[str] = set()
+    for hit in result.rules:
+        if hit.rule not in best or NOVELTY_RANK[hit.novelty] > NOVELTY_RANK[best[hit.rule]]:
+            best[hit.rule] = hit.novelty
+        for evidence in hit.evidence:
+            for span in evidence.spans:
+                if span.source.startswith("terms:"):
+                    group = span.source.removeprefix("terms:")
+                    terms.add(group)
+                    terms.add(f"{group}:{lower(normalize(span.text).text)}")
+    return StoryArticle(
+        key=article.sha256,
+        at=at,
+        outlet=outlet_of(article),
+        entities=frozenset(entity.id for entity in result.entities),
+        rules=tuple(sorted(best.items())),
+        terms=frozenset(terms),
+        signature=signature_of(article.text),
+    )
