@@ -97,7 +97,7 @@ class StoriesSettings(Section):
     #: articles this far apart by their own dates may still report one event
     window_hours: float = Field(default=72.0, gt=0)
     #: similarity an article needs to join an open story (0..1)
-    threshold: float = Field(default=0.7, gt=0, le=1)
+    threshold: float = Field(default=0.8, gt=0, le=2)
     #: estimated word-shingle Jaccard from which an article is a copy of another (joins its story always)
     near_duplicate: float = Field(default=0.5, gt=0, le=1)
 

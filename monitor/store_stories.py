@@ -26,7 +26,8 @@ CREATE TABLE stories (
     entities TEXT NOT NULL,
     terms TEXT NOT NULL,
     rules TEXT NOT NULL,           -- JSON object: rule -> best novelty
-    alerted INTEGER NOT NULL
+    alerted INTEGER NOT NULL,
+    words TEXT NOT NULL            -- JSON list of word skeletons
 );
 CREATE INDEX stories_by_last_at ON stories (last_at);
 CREATE TABLE story_articles (
@@ -37,7 +38,8 @@ CREATE TABLE story_articles (
     entities TEXT NOT NULL,
     terms TEXT NOT NULL,
     rules TEXT NOT NULL,           -- JSON list of [rule, novelty]
-    signature BLOB NOT NULL
+    signature BLOB NOT NULL,
+    words TEXT NOT NULL
 );
 CREATE INDEX story_articles_by_story ON story_articles (story_id);
 """
@@ -55,7 +57,7 @@ def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
     """Inside the caller's transaction."""
     story, art = record.story, record.article
     db.execute(
-        "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             story.id,
             story.opened_at.isoformat(),
@@ -67,10 +69,11 @@ def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
             json.dumps(sorted(story.terms), ensure_ascii=False),
             json.dumps(story.rules),
             int(story.alerted),
+            json.dumps(sorted(story.words), ensure_ascii=False),
         ),
     )
     db.execute(
-        "INSERT OR REPLACE INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             art.key,
             story.id,
@@ -80,6 +83,7 @@ def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
             json.dumps(sorted(art.terms), ensure_ascii=False),
             json.dumps([list(pair) for pair in art.rules]),
             art.signature,
+            json.dumps(sorted(art.words), ensure_ascii=False),
         ),
     )
 
@@ -91,7 +95,7 @@ def load_stories(db: sqlite3.Connection, book: StoryBook) -> int:
         return 0
     horizon = (datetime.fromisoformat(newest) - book.window - timedelta(seconds=1)).isoformat()
     rows = db.execute("SELECT * FROM stories WHERE last_at >= ?", (horizon,)).fetchall()
-    for sid, opened, first, last, articles, outlets, entities, terms, rules, alerted in rows:
+    for sid, opened, first, last, articles, outlets, entities, terms, rules, alerted, words in rows:
         story = Story(
             sid,
             datetime.fromisoformat(opened),
@@ -103,11 +107,13 @@ def load_stories(db: sqlite3.Connection, book: StoryBook) -> int:
             terms=frozenset(json.loads(terms)),
             rules=dict(json.loads(rules)),
             alerted=bool(alerted),
+            words=frozenset(json.loads(words)),
         )
         members = [
             _member(row)
             for row in db.execute(
-                "SELECT sha256, at, outlet, entities, terms, rules, signature FROM story_articles WHERE story_id = ?",
+                "SELECT sha256, at, outlet, entities, terms, rules, signature, words FROM story_articles"
+                " WHERE story_id = ?",
                 (sid,),
             )
         ]
@@ -115,8 +121,8 @@ def load_stories(db: sqlite3.Connection, book: StoryBook) -> int:
     return len(rows)
 
 
-def _member(row: tuple[str, str, str, str, str, str, bytes]) -> StoryArticle:
-    key, at, outlet, entities, terms, rules, signature = row
+def _member(row: tuple[str, str, str, str, str, str, bytes, str]) -> StoryArticle:
+    key, at, outlet, entities, terms, rules, signature, words = row
     pairs: list[tuple[str, Novelty]] = [(str(rule), novelty) for rule, novelty in json.loads(rules)]
     return StoryArticle(
         key=key,
@@ -126,4 +132,5 @@ def _member(row: tuple[str, str, str, str, str, str, bytes]) -> StoryArticle:
         rules=tuple(pairs),
         terms=frozenset(json.loads(terms)),
         signature=bytes(signature),
+        words=frozenset(json.loads(words)),
     )

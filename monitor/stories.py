@@ -27,6 +27,8 @@ Articles that name no watchlist entity are not placed (no story).
 from __future__ import annotations
 
 import hashlib
+import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -40,9 +42,12 @@ from monitor.story_features import NOVELTY_RANK, NUM_PERM, StoryArticle
 
 Kind = Literal["new", "follow-up", "silent"]
 
-W_ENTITIES = 0.45
-W_TERMS = 0.35
-W_RULES = 0.2
+W_ENTITIES = 0.3
+W_TERMS = 0.1
+W_RULES = 0.1
+W_WORDS = 0.8
+#: the summed rarity (idf) of shared words that counts as full agreement: a few rare names
+WORDS_ENOUGH = 30.0
 #: features that occur in more open stories than this are not looked up (a country is in all of them)
 CANDIDATES = 200
 
@@ -58,6 +63,8 @@ class Story:
     outlets: frozenset[str] = frozenset()
     entities: frozenset[str] = frozenset()
     terms: frozenset[str] = frozenset()
+    #: word skeletons of its articles (``story_features.skeleton``)
+    words: frozenset[str] = frozenset()
     #: rule -> best novelty it fired with in this story
     rules: dict[str, Novelty] = field(default_factory=dict)
     #: some article of the story alerted (the next one with a rule is a follow-up or silent)
@@ -90,7 +97,7 @@ def _jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     return len(sa & sb) / union if union else 0.0
 
 
-def similarity(article: StoryArticle, story: Story) -> float:
+def similarity(article: StoryArticle, story: Story, idf: Callable[[str], float] = lambda word: 1.0) -> float:
     """See the module docstring."""
     entities = len(article.entities & story.entities) / len(article.entities) if article.entities else 0.0
     score = W_ENTITIES * entities + W_TERMS * _jaccard(article.terms, story.terms)
@@ -98,6 +105,9 @@ def similarity(article: StoryArticle, story: Story) -> float:
         score += W_RULES * _jaccard((rule for rule, _ in article.rules), story.rules)
     else:
         score += W_RULES * entities
+    if article.words:
+        shared = sum(idf(word) for word in article.words & story.words)
+        score += W_WORDS * min(1.0, shared / WORDS_ENOUGH)
     return score
 
 
@@ -109,7 +119,7 @@ class StoryBook:
         self,
         window: timedelta = timedelta(hours=72),
         *,
-        threshold: float = 0.6,
+        threshold: float = 0.8,
         near_duplicate: float = 0.5,
         candidates: int = CANDIDATES,
     ) -> None:
@@ -125,6 +135,9 @@ class StoryBook:
         #: feature -> story ids having it, oldest first (closed stories are skipped, then pruned)
         self._postings: dict[str, list[str]] = {}
         self._undo: list[Callable[[], None]] = []
+        #: in how many articles of the window each word skeleton occurs
+        self._df: Counter[str] = Counter()
+        self._words: dict[str, frozenset[str]] = {}
         self.newest: datetime | None = None
 
     @classmethod
@@ -195,11 +208,15 @@ class StoryBook:
                 story = self.stories.get(sid)
                 if story is None or not self._in_window(story, article.at):
                     continue
-                score = similarity(article, story)
+                score = similarity(article, story, self._idf)
                 distance = -abs((story.last_at - article.at).total_seconds())
                 if score >= self.threshold and (best is None or (score, distance) > best[:2]):
                     best = (score, distance, story)
         return None if best is None else best[2]
+
+    def _idf(self, word: str) -> float:
+        """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
+        return math.log((len(self.members) + 1) / max(1, self._df.get(word, 0)))
 
     def _open(self, article: StoryArticle) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)
@@ -235,6 +252,7 @@ class StoryBook:
         story.outlets = story.outlets | {article.outlet} if article.outlet else story.outlets
         story.entities = story.entities | article.entities
         story.terms = story.terms | article.terms
+        story.words = story.words | article.words
         self._remember(story, article)
 
         def undo() -> None:
@@ -246,6 +264,9 @@ class StoryBook:
         return Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
 
     def _remember(self, story: Story, article: StoryArticle) -> None:
+        if article.key not in self.members:
+            self._df.update(article.words)
+            self._words[article.key] = article.words
         self.members[article.key] = (story.id, article.at)
         if article.signature and article.key not in self._signatures:
             self._signatures[article.key] = article
@@ -261,6 +282,7 @@ class StoryBook:
 
     def _forget(self, key: str) -> None:
         self.members.pop(key, None)
+        self._df.subtract(self._words.pop(key, frozenset()))
         if self._signatures.pop(key, None) is not None and key in self._lsh:
             self._lsh.remove(key)
 

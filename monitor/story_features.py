@@ -28,6 +28,55 @@ NOVELTY_RANK: dict[Novelty, int] = {"reference": 0, "speculative": 1, "new": 2}
 assert set(NOVELTY_RANK) == set(NOVELTIES)
 
 
+#: one consonant class per sound, the same for Latin and Devanagari, vowels dropped: `Tumen` and `तुमेन`
+#: are both `tmn`, `Vladivostok` and `व्लादिवोस्तोक` both `vldvstk` (what unites the names of places and
+#: things that no watchlist lists across the two scripts)
+_LATIN_PAIRS = (("kh", "k"), ("gh", "g"), ("ch", "c"), ("sh", "s"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("bh", "b"))
+_CLASSES = str.maketrans(
+    {
+        **dict.fromkeys("aeiouhy", ""),
+        "q": "k",
+        "x": "ks",
+        "z": "j",
+        "w": "v",
+        **dict.fromkeys("कखक़ख़", "k"),
+        **dict.fromkeys("गघग़", "g"),
+        **dict.fromkeys("चछ", "c"),
+        **dict.fromkeys("जझज़", "j"),
+        **dict.fromkeys("टठतथ", "t"),
+        **dict.fromkeys("डढदधड़ढ़", "d"),
+        **dict.fromkeys("नणङञंँ", "n"),
+        "प": "p",
+        **dict.fromkeys("फफ़", "f"),
+        **dict.fromkeys("बभ", "b"),
+        "म": "m",
+        "र": "r",
+        "ल": "l",
+        "व": "v",
+        **dict.fromkeys("शषस", "s"),
+        **{chr(0x966 + d): str(d) for d in range(10)},
+    }
+)
+_KEEP = re.compile(r"[bcdfgjklmnprstv0-9]")
+
+
+def skeleton(word: str) -> str:
+    """A word's consonant skeleton (see `_CLASSES`); Devanagari vowels, matras and viramas drop out."""
+    for pair, single in _LATIN_PAIRS:
+        word = word.replace(pair, single)
+    return "".join(_KEEP.findall(word.translate(_CLASSES)))
+
+
+def skeletons(words: list[str]) -> frozenset[str]:
+    """The skeletons worth comparing: three consonants or more, or a number of two digits or more."""
+    out = set()
+    for word in words:
+        shape = skeleton(word)
+        if len(shape) >= 3 or (len(shape) >= 2 and shape.isdigit()):
+            out.add(shape)
+    return frozenset(out)
+
+
 @dataclass(frozen=True, slots=True)
 class StoryArticle:
     """An article as the ``StoryBook`` sees it (picklable: it crosses from the worker process)."""
@@ -43,6 +92,8 @@ class StoryArticle:
     terms: frozenset[str]
     #: MinHash hash values (`NUM_PERM` of them) of the text's word shingles; empty: no words
     signature: bytes = b""
+    #: consonant skeletons of its words (`skeleton`): compared weighted by how rare they are in the window
+    words: frozenset[str] = frozenset()
 
     @property
     def minhash(self) -> LeanMinHash | None:
@@ -81,9 +132,13 @@ def outlet_of(article: Article) -> str:
     return PurePath(article.path).parent.name
 
 
-def signature_of(text: str) -> bytes:
+def words_of(text: str) -> list[str]:
+    return _WORD.findall(lower(normalize(text).text))
+
+
+def signature_of(text: str, words: list[str] | None = None) -> bytes:
     """MinHash of the normalized text's word shingles (datasketch's batch update: one call per article)."""
-    words = _WORD.findall(lower(normalize(text).text))
+    words = words_of(text) if words is None else words
     if not words:
         return b""
     size = min(SHINGLE, len(words))
@@ -97,6 +152,7 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
     """The story features of a tagged article."""
     best: dict[str, Novelty] = {}
     terms: set[str] = set()
+    words = words_of(article.text)
     for hit in result.rules:
         if hit.rule not in best or NOVELTY_RANK[hit.novelty] > NOVELTY_RANK[best[hit.rule]]:
             best[hit.rule] = hit.novelty
@@ -113,5 +169,6 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
         entities=frozenset(entity.id for entity in result.entities),
         rules=tuple(sorted(best.items())),
         terms=frozenset(terms),
-        signature=signature_of(article.text),
+        signature=signature_of(article.text, words),
+        words=skeletons(words),
     )
