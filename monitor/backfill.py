@@ -55,6 +55,10 @@ def for_archive(settings: Settings, folder: Path) -> Settings:
     return settings.model_copy(update={"watch": settings.watch.model_copy(update={"paths": [folder.absolute()]})})
 
 
+#: the counts of a report where no article joined a story silently (stories off, or nothing to join)
+_WITHOUT_SILENT = ("alerted", "clean", "duplicate", "error")
+
+
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -152,7 +156,8 @@ async def _through(pipeline: Pipeline, source: ArchiveSource) -> None:
 
 def summary(report: Report, files: int, published: bool) -> str:
     """What was tagged and, with ``--publish``, what the broker took: counted from its acknowledgements."""
-    counts = ", ".join(f"{report.results[k]} {k}" for k in ("alerted", "silent", "clean", "duplicate", "error"))
+    kinds = ("alerted", "silent", "clean", "duplicate", "error") if report.results["silent"] else _WITHOUT_SILENT
+    counts = ", ".join(f"{report.results[k]} {k}" for k in kinds)
     if not published:
         return f"{files} files: {counts}; {len(report.alerts)} alerts would be published"
     return f"{files} files: {counts}; {len(report.alerts)} new alerts; {report.delivered} messages delivered"

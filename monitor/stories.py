@@ -47,9 +47,17 @@ W_TERMS = 0.1
 W_RULES = 0.1
 W_WORDS = 0.8
 #: the summed rarity (idf) of shared words that counts as full agreement: a few rare names
-WORDS_ENOUGH = 30.0
-#: features that occur in more open stories than this are not looked up (a country is in all of them)
-CANDIDATES = 200
+WORDS_ENOUGH = 10.0
+#: stories compared per placement at most, found from the rarest features first
+CANDIDATES = 100
+#: an article's rarest words that index its story (the rest only count once a story is a candidate)
+INDEXED_WORDS = 12
+#: an article's rarest words that a story keeps (a story that kept all would soon hold every common word)
+STORY_WORDS = 12
+#: words a story keeps at most: a story that kept growing would soon match every article
+STORY_WORDS_MAX = 48
+#: a word in more than one article in e^IDF_FLOOR (about 3) of the window says nothing of which event it is
+IDF_FLOOR = 1.0
 
 
 @dataclass(slots=True)
@@ -188,7 +196,10 @@ class StoryBook:
         return None if best is None else best[1]
 
     def _features(self, article: StoryArticle) -> list[str]:
+        """What stories are indexed by: entities, terms, rules and the article's rarest words."""
+        rare = self._rarest(article, INDEXED_WORDS)
         return [
+            *(f"w:{w}" for w in rare),
             *(f"e:{e}" for e in article.entities),
             *(f"t:{t}" for t in article.terms),
             *(f"r:{r}" for r, _ in article.rules),
@@ -214,9 +225,12 @@ class StoryBook:
                     best = (score, distance, story)
         return None if best is None else best[2]
 
+    def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
+        return frozenset(sorted(article.words, key=lambda word: (self._df.get(word, 0), word))[:count])
+
     def _idf(self, word: str) -> float:
         """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
-        return math.log((len(self.members) + 1) / max(1, self._df.get(word, 0)))
+        return max(0.0, math.log((len(self.members) + 1) / max(1, self._df.get(word, 0))) - IDF_FLOOR)
 
     def _open(self, article: StoryArticle) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)
@@ -252,7 +266,8 @@ class StoryBook:
         story.outlets = story.outlets | {article.outlet} if article.outlet else story.outlets
         story.entities = story.entities | article.entities
         story.terms = story.terms | article.terms
-        story.words = story.words | article.words
+        if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
+            story.words = story.words | self._rarest(article, STORY_WORDS)
         self._remember(story, article)
 
         def undo() -> None:

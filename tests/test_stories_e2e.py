@@ -32,10 +32,11 @@ COPY = article(
     "Daily Courier",
     "2026-01-12T13:00:00Z",
 )
+#: the agency's updated story a day later: the same text and a new fact (a meeting)
 MEETING = article(
-    "Lavrov meets Choe Son Hui after customs agreement",
-    "Russian Foreign Minister Sergei Lavrov met North Korean Foreign Minister Choe Son Hui in Moscow on Tuesday, "
-    "a day after Russia and North Korea signed the customs agreement, the ministry said.",
+    "Russia and North Korea sign customs agreement; Lavrov meets Choe Son Hui",
+    BODY + " On Tuesday Russian Foreign Minister Sergei Lavrov met North Korean Foreign Minister Choe Son Hui "
+    "in Moscow, the ministry said.",
     "Asia Wire",
     "2026-01-13T10:00:00Z",
 )
@@ -60,7 +61,7 @@ def test_one_event_from_two_outlets_opens_one_story_and_a_new_rule_follows_it_up
     with running_daemon(daemon):  # a restart: the story is read back from the state database
         daemon.drop("wire/meeting.json", MEETING)
         wait_until(lambda: len(alerts(collector)) >= 2, 30, what="the follow-up")
-        time.sleep(1)
+        time.sleep(2)  # its other rules' alerts
     collector.stop()
     got = alerts(collector)
     follow_ups = [a for a in got if a["story"]["kind"] == "follow-up"]
