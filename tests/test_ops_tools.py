@@ -127,7 +127,7 @@ NOT_ALERTS = [
     ("newsmon/alerts/text", b"not json at all"),
     ("newsmon/alerts/list", b"[1, 2]"),
     ("newsmon/alerts/half", b'{"schema": 1, "id": "x", "rule": {"id": "r"}}'),
-    ("newsmon/alerts/future", json.dumps({**alert(9, "high"), "schema": 2}).encode()),
+    ("newsmon/alerts/future", json.dumps({**alert(9, "high"), "schema": 3}).encode()),
 ]
 #: a retained status where a subscriber to the alerts gets it (amqtt sends it there), redelivered on every reconnect
 STATUS_THERE = ("newsmon/alerts/status", b'{"state": "online", "version": "0.1.0", "host": "h", "pid": 1}')

@@ -183,3 +183,19 @@ def test_the_outlet_is_the_json_source_else_the_url_host_else_the_folder() -> No
     doc = b'{"title": "t", "body": "b", "url": "https://www.example.org/x"}'
     assert outlet_of(parse_article("in/a.json", doc)) == "example.org"
     assert outlet_of(parse_article("feeds/daily-news/a.txt", b"title\n\nbody")) == "daily-news"
+
+
+def test_tail_shows_a_follow_ups_story_and_a_novelty_other_than_new_briefly() -> None:
+    from monitor.tail import render_alert
+
+    alert = {
+        "id": "a1",
+        "rule": {"id": "russia-dprk-agreement", "title": "t", "severity": "low"},
+        "article": {"title": "Pact", "path": "/in/a.txt"},
+        "evidence": [],
+        "novelty": "reference",
+        "story": {"id": "0123456789abcdef", "kind": "follow-up", "articles": 3, "adds": ["rule:russia-dprk-meeting"]},
+    }
+    line = render_alert(alert).plain.splitlines()[0]
+    assert "(reference)" in line
+    assert "[story 01234567 follow-up, 3 articles: rule:russia-dprk-meeting]" in line
