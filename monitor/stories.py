@@ -107,15 +107,22 @@ def _jaccard(a: Iterable[str], b: Iterable[str]) -> float:
 
 def similarity(article: StoryArticle, story: Story, idf: Callable[[str], float] = lambda word: 1.0) -> float:
     """See the module docstring."""
+    weights = {word: idf(word) for word in article.words}
+    return _words_part(weights, story) + _rest_part(article, frozenset(r for r, _ in article.rules), story)
+
+
+def _words_part(weights: dict[str, float], story: Story) -> float:
+    shared = sum(weights[word] for word in story.words if word in weights)
+    return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
+
+
+def _rest_part(article: StoryArticle, rules: frozenset[str], story: Story) -> float:
     entities = len(article.entities & story.entities) / len(article.entities) if article.entities else 0.0
     score = W_ENTITIES * entities + W_TERMS * _jaccard(article.terms, story.terms)
-    if article.rules or story.rules:
-        score += W_RULES * _jaccard((rule for rule, _ in article.rules), story.rules)
+    if rules or story.rules:
+        score += W_RULES * _jaccard(rules, story.rules)
     else:
         score += W_RULES * entities
-    if article.words:
-        shared = sum(idf(word) for word in article.words & story.words)
-        score += W_WORDS * min(1.0, shared / WORDS_ENOUGH)
     return score
 
 
@@ -209,7 +216,13 @@ class StoryBook:
         """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
         seen: set[str] = set()
         best: tuple[float, float, Story] | None = None
-        for feature in sorted(self._features(article), key=lambda f: len(self._postings.get(f, ()))):
+        # looked up by all its words (a story is indexed by its articles' rarest words only)
+        features = [*(f"w:{w}" for w in article.words), *self._features(article)]
+        weights = {word: self._idf(word) for word in article.words}
+        rules = frozenset(rule for rule, _ in article.rules)
+        if self.threshold > W_ENTITIES + W_TERMS + W_RULES:  # no story qualifies without a shared word
+            features = [feature for feature in features if feature.startswith("w:")]
+        for feature in sorted(features, key=lambda f: len(self._postings.get(f, ()))):
             for sid in reversed(self._postings.get(feature, ())):
                 if len(seen) >= self.candidates:
                     break
@@ -219,7 +232,10 @@ class StoryBook:
                 story = self.stories.get(sid)
                 if story is None or not self._in_window(story, article.at):
                     continue
-                score = similarity(article, story, self._idf)
+                score = _words_part(weights, story)
+                if score + W_ENTITIES + W_TERMS + W_RULES < self.threshold:
+                    continue  # cannot reach it whatever the rest
+                score += _rest_part(article, rules, story)
                 distance = -abs((story.last_at - article.at).total_seconds())
                 if score >= self.threshold and (best is None or (score, distance) > best[:2]):
                     best = (score, distance, story)

@@ -3,6 +3,7 @@ and a layout-2 database migrated to layout 3."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def test_two_copies_of_one_event_make_one_opening_alert_and_one_story_row(tmp_pa
         assert len(outbox_ids(runner.store)) == len(outcomes[0].alert_ids) >= 1
     [(_, articles)] = story_rows(tmp_path)
     assert articles == 2
+
+
+def test_worker_processes_hand_the_store_thread_what_stories_need(tmp_path: Path) -> None:
+    with BatchRunner(tmp_path, load_engine([WATCHLISTS]), workers=1, stories=True) as runner:
+        (runner.inbox / "a.txt").write_text(SIGNING, encoding="utf-8")
+        (runner.inbox / "b.txt").write_text(COPY, encoding="utf-8")
+        outcomes = runner.process(runner.all_keys())
+        assert [o.result for o in outcomes] == ["alerted", "silent"]
+        [message] = runner.store.pending(10)
+        assert json.loads(message.payload)["story"]["kind"] == "new"
 
 
 def test_a_restart_continues_the_open_story(tmp_path: Path) -> None:
