@@ -49,7 +49,7 @@ W_WORDS = 0.8
 #: the summed rarity (idf) of shared words that counts as full agreement: a few rare names
 WORDS_ENOUGH = 10.0
 #: stories compared per placement at most, found from the rarest features first
-CANDIDATES = 100
+CANDIDATES = 40
 #: an article's rarest words that index its story (the rest only count once a story is a candidate)
 INDEXED_WORDS = 12
 #: an article's rarest words that a story keeps (a story that kept all would soon hold every common word)
