@@ -45,3 +45,38 @@ def tagged_alerts(files: list[Path]) -> dict[str, tuple[str, str]]:
             for rule in doc["rules"]:
                 expected[rule["id"]] = (rule["rule"], Path(doc["path"]).name)
     return expected
+
+
+def dated_stream(count: int, seed: int = 0, copy_every: int = 10) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The same articles as JSON, each dated four days after the one before (every article its own event
+    for the 72-hour story window), and after every ``copy_every``-th a wire copy of it dated two hours
+    later with a sentence added, which must join its story silently. Returns the articles in drop order
+    (each copy some articles after its original) and copy name -> original name."""
+    start = 946_684_800  # 2000-01-01, so that thousands of four-day steps stay in range
+    originals = []
+    for index, (name, text) in enumerate(stream_articles(count, seed)):
+        title, _, body = text.partition("\n\n")
+        when = start + index * 4 * 86_400
+        originals.append((name.replace(".txt", ".json"), title, body.strip(), when))
+    out: list[tuple[str, str]] = []
+    copies: dict[str, str] = {}
+    waiting: list[tuple[int, tuple[str, str]]] = []
+    for index, (name, title, body, when) in enumerate(originals):
+        out.append((name, _json_article(title, body, "Wire", when)))
+        if index % copy_every == copy_every - 1:
+            copy = f"copy-{name}"
+            copies[copy] = name
+            waiting.append(
+                (index + 5, (copy, _json_article(title, body + " Officials confirmed it.", "Other", when + 7200)))
+            )
+        while waiting and waiting[0][0] <= index:
+            out.append(waiting.pop(0)[1])
+    out.extend(item for _, item in waiting)
+    return out, copies
+
+
+def _json_article(title: str, body: str, source: str, when: int) -> str:
+    import datetime as dt
+
+    published = dt.datetime.fromtimestamp(when, dt.UTC).isoformat()
+    return json.dumps({"title": title, "body": body, "source": source, "published_at": published}, ensure_ascii=False)

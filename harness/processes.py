@@ -183,6 +183,9 @@ class DaemonProcess:
     wrapper: list[str] = field(default_factory=list)
     #: ``mqtt.client_id``; empty: the daemon's own default
     client_id: str = "daemon-under-test"
+    #: ``[stories] enabled``: off for the tests of delivery (every firing alerts, as their load of
+    #: look-alike articles needs); on for the story tests and the chaos run
+    stories: bool = False
     #: more arguments of `monitor run`
     run_args: list[str] = field(default_factory=list)
     #: RLIMIT_FSIZE for the daemon (a full disk where no tmpfs can be mounted); its log then goes through a
@@ -222,6 +225,9 @@ dir = "{self.state}"
 
 [watchlists]
 paths = ["{WATCHLISTS}"]
+
+[stories]
+enabled = {str(self.stories).lower()}
 
 [log]
 level = "debug"

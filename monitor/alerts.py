@@ -12,9 +12,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.articles import Article
-from monitor.engine.result import Evidence, RuleHit, Severity, Span, TagResult
+from monitor.engine.result import Evidence, Novelty, RuleHit, Severity, Span, TagResult
 
-SCHEMA_VERSION = 1
+#: 2: alerts carry `novelty` and `story`
+SCHEMA_VERSION = 2
 
 
 class Payload(BaseModel):
@@ -57,6 +58,17 @@ class EvidenceInfo(Payload):
     spans: list[SpanInfo]
 
 
+class StoryInfo(Payload):
+    """The story an alert belongs to (``docs/stories.md``): one opening alert per story, then follow-ups."""
+
+    id: str = Field(description="stable story id, from the content hash of the story's first article")
+    kind: Literal["new", "follow-up"] = Field(description="new: the story's first alert; follow-up: adds something")
+    opened_at: str = Field(description="the date of the story's first article (ISO)")
+    articles: int = Field(description="articles in the story so far, this one included")
+    outlets: list[str] = Field(description="outlets that reported it so far")
+    adds: list[str] = Field(default_factory=list, description="what a follow-up adds: rule:, novelty:, entity:")
+
+
 class Alert(Payload):
     """One rule firing on one article. ``id`` is stable across redeliveries: deduplicate on it."""
 
@@ -66,6 +78,8 @@ class Alert(Payload):
     article: ArticleInfo
     entities: list[EntityInfo]
     evidence: list[EvidenceInfo]
+    novelty: Novelty = Field(default="new", description="new: the article's news; reference: background; speculative")
+    story: StoryInfo | None = Field(default=None, description="null when story grouping is off")
     watchlist_version: str
     produced_at: str
     supersedes: str | None = Field(default=None, description="id of the alert for an earlier version of the file")
@@ -143,6 +157,7 @@ def build_alert(
         ),
         entities=[EntityInfo(id=e.id, name=e.name, kind=e.kind, count=e.count) for e in result.entities],
         evidence=evidence_info(hit.evidence),
+        novelty=hit.novelty,
         watchlist_version=watchlist_version,
         produced_at=now_iso(),
         supersedes=supersedes,

@@ -3,16 +3,17 @@ shared state, so that it runs the same in the daemon's thread or in a worker pro
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import traceback
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from monitor.alerts import build_alert, encode_alert
+from monitor.alerts import Alert, build_alert, encode_alert
 from monitor.articles import ArticleError, parse_article
 from monitor.dating import article_time
 from monitor.engine import Engine
 from monitor.store import OutboxMessage
+from monitor.story_features import StoryArticle, story_article
 from monitor.topics import alert_topic
 
 
@@ -41,7 +42,11 @@ class Analysis:
     crash: str = ""
     took_s: float = 0.0
     #: the article's own date (UTC; JSON `published_at`, a byline or the file's time), None: unknown
-    published: dt.datetime | None = None
+    published: datetime | None = None
+    #: stories on: the article's story features, and its alerts not yet encoded (the store thread adds
+    #: their story and encodes those that go out); ``messages`` is then empty
+    story: StoryArticle | None = None
+    pending: tuple[tuple[Alert, str], ...] = ()  # (alert, topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,8 @@ class Publishing:
 
     topic_prefix: str
     max_payload_bytes: int
+    #: group articles into stories (the store thread decides which alerts go out)
+    stories: bool = False
 
 
 def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
@@ -67,7 +74,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
         result = engine.tag(article.text, published=None if dated is None else dated.day)
     except Exception as exc:
         return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
-    alerts, messages = [], []
+    alerts, messages, pending = [], [], []
     for hit in result.rules:
         alert = build_alert(
             article,
@@ -78,15 +85,21 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
             published=published,
         )
         alerts.append((alert.id, hit.rule))
-        payload = encode_alert(alert, publishing.max_payload_bytes)
-        messages.append(
-            OutboxMessage(alert.id, alert_topic(publishing.topic_prefix, hit.rule, hit.topic_suffix), payload)
-        )
+        topic = alert_topic(publishing.topic_prefix, hit.rule, hit.topic_suffix)
+        if publishing.stories:
+            pending.append((alert, topic))
+        else:
+            messages.append(OutboxMessage(alert.id, topic, encode_alert(alert, publishing.max_payload_bytes)))
+    story = None
+    if publishing.stories:
+        story = story_article(article, result, published or datetime.now(UTC))
     return Analysis(
         alerts=tuple(alerts),
         messages=tuple(messages),
+        published=published,
+        story=story,
+        pending=tuple(pending),
         rules=tuple((hit.rule, hit.severity) for hit in result.rules),
         title=article.title,
         took_s=time.perf_counter() - started,
-        published=published,
     )

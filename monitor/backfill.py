@@ -28,6 +28,7 @@ from monitor.publisher import Publisher
 from monitor.sources.archive import ArchiveSource
 from monitor.state import DiskWatch, StateError, StateLock, check_state, open_state
 from monitor.store import DB_NAME, Store, StoreThread
+from monitor.stories import StoryBook
 from monitor.terminal import safe_text
 from monitor.workers import TaggingPool
 
@@ -52,6 +53,10 @@ class Report:
 def for_archive(settings: Settings, folder: Path) -> Settings:
     """The settings with the archive as the only root, so the reader's symlink containment applies to it."""
     return settings.model_copy(update={"watch": settings.watch.model_copy(update={"paths": [folder.absolute()]})})
+
+
+#: the counts of a report where no article joined a story silently (stories off, or nothing to join)
+_WITHOUT_SILENT = ("alerted", "clean", "duplicate", "error")
 
 
 def _progress(console: Console) -> Progress:
@@ -84,7 +89,10 @@ async def backfill(
     store = _store_for(settings, publish)
     thread = StoreThread(store)
     disk = DiskWatch.of(thread)
-    publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
+    stories = StoryBook.from_settings(settings.stories)
+    if stories is not None:
+        store.load_stories(stories)
+    publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes, stories=stories is not None)
     # not the daemon: it must not touch the daemon's retained status or Last Will
     publisher = (
         Publisher(settings.mqtt, thread, dict, announce=False, client_id=default_client_id("backfill"), disk=disk)
@@ -107,7 +115,7 @@ async def backfill(
                 progress.advance(task, len(keys))
 
             pool = TaggingPool(settings.processing.workers, publishing)
-            processor = Processor(store, source, publishing, commit=publish)
+            processor = Processor(store, source, publishing, commit=publish, stories=stories)
             pipeline = Pipeline(
                 source, thread, processor, pool, engine, on_committed=committed, on_given_up=given_up, disk=disk
             )
@@ -148,7 +156,8 @@ async def _through(pipeline: Pipeline, source: ArchiveSource) -> None:
 
 def summary(report: Report, files: int, published: bool) -> str:
     """What was tagged and, with ``--publish``, what the broker took: counted from its acknowledgements."""
-    counts = ", ".join(f"{report.results[k]} {k}" for k in ("alerted", "clean", "duplicate", "error"))
+    kinds = ("alerted", "silent", "clean", "duplicate", "error") if report.results["silent"] else _WITHOUT_SILENT
+    counts = ", ".join(f"{report.results[k]} {k}" for k in kinds)
     if not published:
         return f"{files} files: {counts}; {len(report.alerts)} alerts would be published"
     return f"{files} files: {counts}; {len(report.alerts)} new alerts; {report.delivered} messages delivered"

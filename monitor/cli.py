@@ -60,7 +60,16 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     settings, _path = _settings_or_exit(args.config)
     engine = _engine_or_exit(args.watchlist or settings.watchlists.paths)
-    return tag_files(engine, args.files, max_bytes=settings.watch.max_bytes, as_json=args.json, explain=args.explain)
+    from monitor.stories import StoryBook
+
+    return tag_files(
+        engine,
+        args.files,
+        max_bytes=settings.watch.max_bytes,
+        as_json=args.json,
+        explain=args.explain,
+        stories=StoryBook.from_settings(settings.stories),
+    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -89,6 +89,19 @@ class ProcessingSettings(Section):
     workers: int = Field(default=0, ge=0, le=64)
 
 
+class StoriesSettings(Section):
+    """Story grouping (``monitor/stories.py``): one alert per event, follow-ups only when something is new."""
+
+    #: false: every rule firing on every article alerts, as before stories
+    enabled: bool = True
+    #: articles this far apart by their own dates may still report one event
+    window_hours: float = Field(default=72.0, gt=0)
+    #: similarity an article needs to join an open story (0..1)
+    threshold: float = Field(default=0.8, gt=0, le=2)
+    #: estimated word-shingle Jaccard from which an article is a copy of another (joins its story always)
+    near_duplicate: float = Field(default=0.5, gt=0, le=1)
+
+
 #: the default watchlist folder, relative to the working directory (a checkout, a deploy)
 DEFAULT_WATCHLISTS = Path("config/watchlists")
 #: the same watchlists shipped inside the package, for a working directory without that folder
@@ -127,6 +140,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     state: StateSettings = Field(default_factory=StateSettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
+    stories: StoriesSettings = Field(default_factory=StoriesSettings)
     watchlists: WatchlistSettings = Field(default_factory=WatchlistSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

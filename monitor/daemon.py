@@ -27,6 +27,7 @@ from monitor.retention import OutboxCap, prune_loop
 from monitor.sources.folders import FolderSource
 from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
+from monitor.stories import StoryBook
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
 from monitor.workers import TaggingPool
 
@@ -49,12 +50,17 @@ class Daemon:
         #: the publisher's own connection and thread: outbox reads and deletes never wait behind a tagging batch
         self.outbox = StoreThread(Store.in_dir(settings.state.dir))
         self.source = FolderSource(settings.watch)
-        publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes)
+        stories = StoryBook.from_settings(settings.stories)
+        if stories is not None:
+            store.load_stories(stories)  # a restart continues the open stories
+        publishing = Publishing(
+            settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes, stories=stories is not None
+        )
         disk = DiskWatch(settings.state.dir)  # one line when the state disk fills, one when it has room again
         self.pipeline = Pipeline(
             self.source,
             self.store,
-            Processor(store, self.source, publishing),
+            Processor(store, self.source, publishing, stories=stories),
             TaggingPool(settings.processing.workers, publishing),
             engine,
             on_committed=lambda keys, outcomes: self.activity.committed(keys, outcomes),

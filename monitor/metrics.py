@@ -55,7 +55,7 @@ class Metrics:
         )  # fmt: skip
         self._published_seen = 0
         self._failures_seen = 0
-        for result in ("alerted", "clean", "duplicate", "error"):
+        for result in ("alerted", "silent", "clean", "duplicate", "error"):
             self.articles.labels(result)  # present at 0 from the start: rate() needs a first sample
         for result in ("ok", "failed"):
             self.reloads.labels(result)

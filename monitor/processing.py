@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from monitor import events
-from monitor.alerts import ErrorRecord, encode, now_iso
+from monitor.alerts import ErrorRecord, StoryInfo, encode, encode_alert, now_iso
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.articles import ArticleError, content_hash
 from monitor.engine import Engine
@@ -24,6 +24,8 @@ from monitor.keys import as_bytes, shown
 from monitor.sources import ArticleStore, Rejected
 from monitor.state import is_storage_full
 from monitor.store import FailedArticle, OutboxMessage, ProcessedArticle, Store
+from monitor.store_stories import StoryRecord
+from monitor.stories import Placement, StoryBook
 from monitor.topics import error_topic
 
 log = structlog.get_logger("monitor.processing")
@@ -32,7 +34,8 @@ log = structlog.get_logger("monitor.processing")
 @dataclass(frozen=True, slots=True)
 class Outcome:
     key: str
-    #: alerted, clean (tagged, nothing fired), duplicate (content seen before), error
+    #: alerted, clean (tagged, nothing fired), silent (fired, but its story had it), duplicate (content
+    #: seen before), error
     result: str
     rules: tuple[tuple[str, str], ...] = ()  # (rule, severity)
     alert_ids: tuple[str, ...] = ()
@@ -67,6 +70,8 @@ class Prepared:
     #: large articles of this batch, each a batch of its own: tagged apart, committed when done, so that
     #: they never hold up the articles behind them
     aside: list[Prepared] = field(default_factory=list)
+    #: where the story book's log stood before this batch placed its articles (None: nothing to undo)
+    story_mark: int | None = None
 
     @property
     def jobs(self) -> list[Job]:
@@ -81,8 +86,18 @@ class Processor:
     """``commit=False`` is a dry run: the store is only read, and what the run decided is remembered in
     memory instead (a second copy of an article is still a duplicate)."""
 
-    def __init__(self, store: Store, source: ArticleStore, publishing: Publishing, *, commit: bool = True) -> None:
+    def __init__(
+        self,
+        store: Store,
+        source: ArticleStore,
+        publishing: Publishing,
+        *,
+        commit: bool = True,
+        stories: StoryBook | None = None,
+    ) -> None:
         self.store = store
+        #: stories on: articles are placed where their batch commits, in commit order
+        self.stories = stories
         self.source = source
         self.publishing = publishing
         self.commit = commit
@@ -121,6 +136,8 @@ class Processor:
     def finish(self, prepared: Prepared, analyses: Sequence[Analysis]) -> list[Outcome]:
         """Record what tagging found and commit it (``commit_recorded``)."""
         try:
+            if self.stories is not None and prepared.story_mark is None:
+                prepared.story_mark = self.stories.mark()
             results = iter(analyses)
             for read in prepared.reads:  # in key order: the first article with some content is the one that alerts
                 with structlog.contextvars.bound_contextvars(path=read.key):  # on every line about it, as elsewhere
@@ -144,11 +161,18 @@ class Processor:
             if not is_storage_full(exc):
                 self.release(prepared)
             raise
+        if self.stories is not None:
+            self.stories.settle()
+            prepared.story_mark = None
         self.release(prepared)
         return prepared.outcomes
 
     def release(self, prepared: Prepared) -> None:
-        """The batch is committed or given up: its keys and contents are no longer in flight."""
+        """The batch is committed or given up: its keys and contents are no longer in flight, and what it
+        placed in stories, if not committed, is undone."""
+        if self.stories is not None and prepared.story_mark is not None:
+            self.stories.rollback(prepared.story_mark)
+            prepared.story_mark = None
         for read in prepared.reads:
             if self._keys_in_flight.get(read.key) is prepared:
                 del self._keys_in_flight[read.key]
@@ -202,21 +226,53 @@ class Processor:
         if analysis.error is not None:
             self._fail(read.key, read.version, *analysis.error, prepared)
             return
-        for alert_id, rule in analysis.alerts:
+        alerts, messages, story, result = analysis.alerts, analysis.messages, None, "alerted"
+        if analysis.story is not None and self.stories is not None:
+            placement = self.stories.place(analysis.story)
+            alerts, messages = self._story_alerts(analysis, placement)
+            story = None if placement is None else StoryRecord(placement.story, analysis.story)
+            result = "alerted" if messages else "silent"
+        for alert_id, rule in alerts:
             log.debug(events.ALERT_QUEUED, alert_id=alert_id, rule=rule)
-        prepared.processed.append(
-            ProcessedArticle(read.key, read.version, read.sha, analysis.alerts, analysis.messages)
-        )
+        prepared.processed.append(ProcessedArticle(read.key, read.version, read.sha, alerts, messages, story))
         prepared.outcomes.append(
             Outcome(
                 read.key,
-                "alerted" if analysis.alerts else "clean",
+                result if analysis.alerts else "clean",
                 rules=analysis.rules,
-                alert_ids=tuple(alert_id for alert_id, _ in analysis.alerts),
+                alert_ids=tuple(alert_id for alert_id, _ in alerts),
                 title=analysis.title,
                 took_s=analysis.took_s,
             )
         )
+
+    def _story_alerts(
+        self, analysis: Analysis, placement: Placement | None
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[OutboxMessage, ...]]:
+        """The alerts that go out, with their story: all of an opening or follow-up article, none of a
+        silent one (it is recorded in its story only). An article in no story alerts as without stories."""
+        if placement is not None and placement.kind == "silent":
+            return (), ()
+        info = None
+        if placement is not None and placement.kind != "silent":
+            story = placement.story
+            info = StoryInfo(
+                id=story.id,
+                kind=placement.kind,
+                opened_at=story.opened_at.isoformat(),
+                articles=story.articles,
+                outlets=sorted(story.outlets),
+                adds=list(placement.adds),
+            )
+        messages = tuple(
+            OutboxMessage(
+                alert.id,
+                topic,
+                encode_alert(alert.model_copy(update={"story": info}), self.publishing.max_payload_bytes),
+            )
+            for alert, topic in analysis.pending
+        )
+        return analysis.alerts, messages
 
     def _fail(self, key: str, version: str, reason: str, message: str, prepared: Prepared) -> None:
         record = ErrorRecord(

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from monitor.keys import loaded, stored
+from monitor.store_stories import STORY_SCHEMA, StoryRecord, load_stories, save_story
+from monitor.stories import StoryBook
 
 #: the database file in ``state.dir``
 DB_NAME = "monitor.sqlite3"
@@ -25,9 +27,12 @@ DB_NAME = "monitor.sqlite3"
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: the current layout; ``user_version`` says which layout a database has (0: the first, keyed by file path)
-SCHEMA_VERSION = 2
-SCHEMA = """
+#: the current layout; ``user_version`` says which layout a database has (0: the first, keyed by file path;
+#: 2: source-neutral keys; 3: with story state)
+SCHEMA_VERSION = 3
+SCHEMA = (
+    STORY_SCHEMA
+    + """
 CREATE TABLE contents (
     sha256 TEXT PRIMARY KEY,
     first_key TEXT NOT NULL,
@@ -63,6 +68,7 @@ CREATE TABLE errors (
     at REAL NOT NULL
 );
 """
+)
 
 #: layout 0 (files keyed by path, with size/mtime/ctime columns) to layout 2 (source-neutral keys)
 MIGRATE_FROM_0 = """
@@ -107,6 +113,8 @@ class ProcessedArticle:
     sha256: str
     alerts: Sequence[tuple[str, str]]  # (alert_id, rule)
     messages: Sequence[OutboxMessage]
+    #: the story it joined or opened (None: stories off, or it names no entity)
+    story: StoryRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,16 +158,23 @@ class Store:
                 return
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if version == 0 and "files" in tables:
-                for statement in MIGRATE_FROM_0.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                self._script(MIGRATE_FROM_0 + STORY_SCHEMA)
             elif version == 0 and not tables:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                self._script(SCHEMA)
+            elif version == 2:
+                self._script(STORY_SCHEMA)
             else:
                 raise sqlite3.DatabaseError(f"state database layout {version} is newer than this monitor knows")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _script(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def load_stories(self, book: StoryBook) -> int:
+        """The open stories of the window into ``book`` (a restart continues them); how many."""
+        return load_stories(self._db, book)
 
     # -- what was processed -------------------------------------------------------------------
 
@@ -200,6 +215,8 @@ class Store:
                     [(alert_id, stored(art.key), rule, now) for alert_id, rule in art.alerts],
                 )
                 self._enqueue(art.messages, now)
+                if art.story is not None:
+                    save_story(self._db, art.story)
             for bad in failed:
                 self._mark(bad.key, bad.version, None, "error", now)
                 self._db.execute(

@@ -47,7 +47,15 @@ def render_alert(alert: dict[str, Any]) -> Text:
     out = Text()
     out.append(f"[{rule['severity'].upper()}]", style=STYLE.get(rule["severity"], ""))
     out.append(f" {_line(rule['id'])}", style="bold")
-    out.append(f"  {_line(article['title'])}\n")
+    out.append(f"  {_line(article['title'])}")
+    story = alert.get("story")
+    if alert.get("novelty") and alert["novelty"] != "new":
+        out.append(f"  ({_line(alert['novelty'])})", style="italic")
+    if isinstance(story, dict):
+        adds = f": {_line(', '.join(map(str, story.get('adds') or [])))}" if story.get("adds") else ""
+        count = f", {_line(story.get('articles'))} articles" if story.get("kind") == "follow-up" else ""
+        out.append(f"  [story {_line(story.get('id'))[:8]} {_line(story.get('kind'))}{count}{adds}]", style="cyan")
+    out.append("\n")
     out.append(f"  {_line(article['path'])}  id={_line(alert['id'])}", style="dim")
     if alert.get("supersedes"):
         out.append(f"  supersedes={_line(alert['supersedes'])}", style="dim")

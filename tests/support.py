@@ -23,11 +23,12 @@ import pytest
 
 from harness.processes import REPO, DaemonProcess, Mosquitto, free_port
 from monitor.analysis import Analysis, Job, Publishing
-from monitor.config import WatchSettings
+from monitor.config import StoriesSettings, WatchSettings
 from monitor.engine import Engine
 from monitor.processing import Outcome, Processor
 from monitor.sources.folders import FolderFiles
 from monitor.store import DB_NAME, OutboxMessage, ProcessedArticle, Store
+from monitor.stories import StoryBook
 from monitor.workers import TaggingPool
 from tests.certs import Issued, Pki
 
@@ -202,15 +203,21 @@ class BatchRunner:
     """The daemon's batch steps in-process, without its event loop: a folder of real files, a real
     store, the worker pool, and ``process`` doing prepare, tag and finish in a row."""
 
-    def __init__(self, workdir: Path, engine: Engine, workers: int = 0, *, commit: bool = True) -> None:
+    def __init__(
+        self, workdir: Path, engine: Engine, workers: int = 0, *, commit: bool = True, stories: bool = False
+    ) -> None:
         self.inbox = workdir / "inbox"
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.engine = engine
         watch = WatchSettings(paths=[self.inbox])
         self.source = FolderFiles(watch)
         self.store = Store.in_dir(workdir / "state")
-        publishing = Publishing("newsmon", 262144)
-        self.processor = Processor(self.store, self.source, publishing, commit=commit)
+        #: stories on: a book loaded from the store, as the daemon makes it
+        self.stories = StoryBook.from_settings(StoriesSettings(enabled=stories))
+        if self.stories is not None:
+            self.store.load_stories(self.stories)
+        publishing = Publishing("newsmon", 262144, stories=stories)
+        self.processor = Processor(self.store, self.source, publishing, commit=commit, stories=self.stories)
         self.pool = TaggingPool(workers, publishing)
         self._loop = asyncio.new_event_loop()
 

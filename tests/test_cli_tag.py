@@ -129,6 +129,7 @@ def test_tag_json_rule_objects_have_the_alert_payloads_field_names(tmp_path: Pat
     payload = build_alert(article, tagged, tagged.rules[0], watchlist_version="v").model_dump(mode="json")
     assert set(rule) == {"rule", "id", "title", "severity", "novelty", "evidence"}
     assert rule["rule"] == payload["rule"]["id"]  # the contract: `rule` is the rule id
+    assert rule["novelty"] == payload["novelty"]
     assert (rule["id"], rule["evidence"]) == (payload["id"], payload["evidence"])
     assert (rule["title"], rule["severity"]) == (payload["rule"]["title"], payload["rule"]["severity"])
 

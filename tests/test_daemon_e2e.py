@@ -62,7 +62,7 @@ def test_seeds_dropped_into_the_inbox_alert_exactly_as_tagged(tmp_path: Path, br
         rule, name = expected[alert["id"]]
         assert alert["rule"]["id"] == rule
         assert Path(alert["article"]["path"]).name == name
-        assert alert["schema"] == 1
+        assert alert["schema"] == 2
         assert alert["evidence"] and alert["evidence"][0]["spans"]
         assert len(alert["article"]["sha256"]) == 64
     for topic in collector.topics_seen("newsmon/alerts/"):

@@ -93,6 +93,7 @@ def archive_config(tmp_path: Path, port: int) -> Path:
     path.write_text(
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n\n[state]\ndir = "{tmp_path / "backfill-state"}"\n\n'
         f'[watchlists]\npaths = ["{WATCHLISTS}"]\n\n[log]\nformat = "json"\n'
+        "\n[stories]\nenabled = false\n"  # delivery is under test: look-alike articles each alert
     )
     return path
 

@@ -31,6 +31,7 @@ def config(path: Path, port: int, state: Path) -> Path:
     path.write_text(
         f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n\n[state]\ndir = "{state}"\n\n'
         f'[watchlists]\npaths = ["{WATCHLISTS}"]\n\n[log]\nformat = "json"\n'
+        "\n[stories]\nenabled = false\n"  # delivery is under test: look-alike articles each alert
     )
     return path
 

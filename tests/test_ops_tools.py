@@ -127,7 +127,7 @@ NOT_ALERTS = [
     ("newsmon/alerts/text", b"not json at all"),
     ("newsmon/alerts/list", b"[1, 2]"),
     ("newsmon/alerts/half", b'{"schema": 1, "id": "x", "rule": {"id": "r"}}'),
-    ("newsmon/alerts/future", json.dumps({**alert(9, "high"), "schema": 2}).encode()),
+    ("newsmon/alerts/future", json.dumps({**alert(9, "high"), "schema": 3}).encode()),
 ]
 #: a retained status where a subscriber to the alerts gets it (amqtt sends it there), redelivered on every reconnect
 STATUS_THERE = ("newsmon/alerts/status", b'{"state": "online", "version": "0.1.0", "host": "h", "pid": 1}')
@@ -176,7 +176,7 @@ def test_tail_skips_what_is_not_an_alert_with_one_line_per_topic_and_prints_the_
         (b'"a string"', "not a JSON object"),
         (b'{"state": "online", "version": "0.1.0", "host": "h", "pid": 1}', "not an alert"),
         (b'{"schema": 1, "id": "x", "rule": {"id": "r"}}', "not an alert (rule.title: Field required)"),
-        (json.dumps({**alert(1, "high"), "schema": 2}).encode(), "alert schema 2 is newer than this monitor's (1)"),
+        (json.dumps({**alert(1, "high"), "schema": 3}).encode(), "alert schema 3 is newer than this monitor's (2)"),
     ],
 )
 def test_a_message_that_is_not_an_alert_is_named_for_what_it_is(payload: bytes, why: str) -> None:

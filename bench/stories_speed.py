@@ -1,0 +1,125 @@
+"""Story assignment time per article with a full window (issue 12: under 1 ms with 100,000 articles).
+
+    .venv/bin/python -m bench.stories_speed --window-articles 100000 --articles 2000
+
+Fills a ``StoryBook`` with ``--window-articles`` synthetic articles spread over its 72-hour window (events
+of a few articles each, near-duplicate copies among them, a Zipf vocabulary of word skeletons, the
+watchlist's entities and rules), then times ``place`` (with the commit's ``settle``) for ``--articles``
+more. Signatures are made beforehand: in the daemon they are the worker's job, not the store thread's.
+Prints one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor.engine.result import Novelty
+from monitor.stories import StoryBook
+from monitor.story_features import StoryArticle, signature_of
+
+ENTITIES = ["russia", "north-korea", "south-korea", "usa", "japan", "china", "ukraine", "kim-jong-un"]
+RULES = ["russia-dprk-agreement", "russia-dprk-military", "russia-dprk-meeting"]
+NOVELTIES: list[Novelty] = ["new", "reference", "speculative"]
+
+
+class Feed:
+    """Synthetic events: each has its own rare words (names, numbers); its articles add common ones."""
+
+    def __init__(self, seed: int, vocabulary: int = 200_000, common: int = 3000) -> None:
+        self.rng = random.Random(seed)
+        self.vocabulary = [f"w{n}" for n in range(vocabulary)]
+        self.common = self.vocabulary[:common]
+
+    def event(self) -> list[str]:
+        return self.rng.sample(self.vocabulary[len(self.common) :], 8)
+
+    def article(self, key: str, at: datetime, event: list[str], copy_of: StoryArticle | None) -> StoryArticle:
+        if copy_of is not None:
+            return StoryArticle(key, at, "copy", copy_of.entities, copy_of.rules, copy_of.terms,
+                                copy_of.signature, copy_of.words)  # fmt: skip
+        common = self.rng.sample(self.common, 60)
+        words = [*common, *self.rng.sample(event, 5)]
+        self.rng.shuffle(words)
+        rules = tuple(sorted((r, self.rng.choice(NOVELTIES)) for r in self.rng.sample(RULES, self.rng.randint(0, 2))))
+        return StoryArticle(
+            key,
+            at,
+            self.rng.choice(["a", "b", "c", "d"]),
+            frozenset(self.rng.sample(ENTITIES, self.rng.randint(1, 4))),
+            rules,
+            frozenset(f"agreement:{self.rng.choice(event)}" for _ in range(2)),
+            signature_of(" ".join(words)),
+            frozenset(words),
+        )
+
+    def stream(self, count: int, start: datetime, span: timedelta) -> list[StoryArticle]:
+        out: list[StoryArticle] = []
+        event, left = self.event(), 0
+        for n in range(count):
+            if left == 0:
+                event, left = self.event(), self.rng.randint(1, 5)
+            left -= 1
+            at = start + span * (n / count)
+            copy_of = out[-1] if out and self.rng.random() < 0.1 else None
+            out.append(self.article(f"k{start.timestamp():.0f}-{n}", at, event, copy_of))
+        return out
+
+
+def measure(window_articles: int, articles: int, seed: int) -> dict[str, Any]:
+    feed = Feed(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    window = timedelta(hours=72)
+    began = time.perf_counter()
+    filling = feed.stream(window_articles, start, window * 0.95)
+    timed = feed.stream(articles, start + window * 0.95, window * 0.05)
+    made_s = time.perf_counter() - began
+    book = StoryBook(window)
+    began = time.perf_counter()
+    for n, article in enumerate(filling):
+        book.place(article)
+        if n % 64 == 63:
+            book.settle()
+    book.settle()
+    fill_s = time.perf_counter() - began
+    times = []
+    kinds: dict[str, int] = {}
+    for n, article in enumerate(timed):
+        began = time.perf_counter()
+        placement = book.place(article)
+        if n % 64 == 63:
+            book.settle()  # once per committed batch, as the store thread does
+        times.append(time.perf_counter() - began)
+        kind = placement.how if placement else "none"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    times.sort()
+    return {
+        "window_articles": len(book.members) - articles,
+        "open_stories": len(book.stories),
+        "timed_articles": articles,
+        "mean_ms": round(statistics.fmean(times) * 1000, 3),
+        "p50_ms": round(times[len(times) // 2] * 1000, 3),
+        "p99_ms": round(times[int(len(times) * 0.99)] * 1000, 3),
+        "max_ms": round(times[-1] * 1000, 3),
+        "placed": kinds,
+        "fill_s": round(fill_s, 1),
+        "signatures_s": round(made_s, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--window-articles", type=int, default=100_000)
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    print(json.dumps(measure(args.window_articles, args.articles, args.seed)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Story state in the SQLite store (layout 3): a story's row is rewritten with each article it gains, in the
+transaction that commits that article and its outbox messages, so the state and the alerts it decided
+never part (a kill -9 cannot produce a second opening alert for a story). On start the open stories of
+the window are read back into a ``StoryBook``, signatures included."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.engine.result import Novelty
+from monitor.stories import Story, StoryBook
+from monitor.story_features import StoryArticle
+
+#: the story tables (layout 3); also what layout 2 gains when migrated
+STORY_SCHEMA = """
+CREATE TABLE stories (
+    story_id TEXT PRIMARY KEY,
+    opened_at TEXT NOT NULL,       -- ISO times, the articles' own dates
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    outlets TEXT NOT NULL,         -- JSON lists
+    entities TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    rules TEXT NOT NULL,           -- JSON object: rule -> best novelty
+    alerted INTEGER NOT NULL,
+    words TEXT NOT NULL            -- JSON list of word skeletons
+);
+CREATE INDEX stories_by_last_at ON stories (last_at);
+CREATE TABLE story_articles (
+    sha256 TEXT PRIMARY KEY,
+    story_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    outlet TEXT NOT NULL,
+    entities TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    rules TEXT NOT NULL,           -- JSON list of [rule, novelty]
+    signature BLOB NOT NULL,
+    words TEXT NOT NULL
+);
+CREATE INDEX story_articles_by_story ON story_articles (story_id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRecord:
+    """What one article changed: its story's new state and its own membership."""
+
+    story: Story
+    article: StoryArticle
+
+
+def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
+    """Inside the caller's transaction."""
+    story, art = record.story, record.article
+    db.execute(
+        "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            story.id,
+            story.opened_at.isoformat(),
+            story.first_at.isoformat(),
+            story.last_at.isoformat(),
+            story.articles,
+            json.dumps(sorted(story.outlets), ensure_ascii=False),
+            json.dumps(sorted(story.entities)),
+            json.dumps(sorted(story.terms), ensure_ascii=False),
+            json.dumps(story.rules),
+            int(story.alerted),
+            json.dumps(sorted(story.words), ensure_ascii=False),
+        ),
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO story_articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            art.key,
+            story.id,
+            art.at.isoformat(),
+            art.outlet,
+            json.dumps(sorted(art.entities)),
+            json.dumps(sorted(art.terms), ensure_ascii=False),
+            json.dumps([list(pair) for pair in art.rules]),
+            art.signature,
+            json.dumps(sorted(art.words), ensure_ascii=False),
+        ),
+    )
+
+
+def load_stories(db: sqlite3.Connection, book: StoryBook) -> int:
+    """Read the stories open in the window before the newest article into ``book``; how many."""
+    (newest,) = db.execute("SELECT max(last_at) FROM stories").fetchone()
+    if newest is None:
+        return 0
+    horizon = (datetime.fromisoformat(newest) - book.window - timedelta(seconds=1)).isoformat()
+    rows = db.execute("SELECT * FROM stories WHERE last_at >= ?", (horizon,)).fetchall()
+    for sid, opened, first, last, articles, outlets, entities, terms, rules, alerted, words in rows:
+        story = Story(
+            sid,
+            datetime.fromisoformat(opened),
+            datetime.fromisoformat(first),
+            datetime.fromisoformat(last),
+            articles=int(articles),
+            outlets=frozenset(json.loads(outlets)),
+            entities=frozenset(json.loads(entities)),
+            terms=frozenset(json.loads(terms)),
+            rules=dict(json.loads(rules)),
+            alerted=bool(alerted),
+            words=frozenset(json.loads(words)),
+        )
+        members = [
+            _member(row)
+            for row in db.execute(
+                "SELECT sha256, at, outlet, entities, terms, rules, signature, words FROM story_articles"
+                " WHERE story_id = ?",
+                (sid,),
+            )
+        ]
+        book.restore(story, members)
+    return len(rows)
+
+
+def _member(row: tuple[str, str, str, str, str, str, bytes, str]) -> StoryArticle:
+    key, at, outlet, entities, terms, rules, signature, words = row
+    pairs: list[tuple[str, Novelty]] = [(str(rule), novelty) for rule, novelty in json.loads(rules)]
+    return StoryArticle(
+        key=key,
+        at=datetime.fromisoformat(at),
+        outlet=outlet,
+        entities=frozenset(json.loads(entities)),
+        rules=tuple(pairs),
+        terms=frozenset(json.loads(terms)),
+        signature=bytes(signature),
+        words=frozenset(json.loads(words)),
+    )

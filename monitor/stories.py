@@ -1,0 +1,361 @@
+"""Stories: which articles report the same event, and whether an article's alerts open the story, follow it
+up or stay silent. Pure (no I/O): the store thread feeds it articles in commit order and persists what it
+decided in the same transaction as the outbox; a rolled-back batch is undone here too.
+
+How an article is placed, in order:
+
+1. **Near-duplicate.** An article whose MinHash signature estimates a Jaccard similarity of at least
+   ``near_duplicate`` (word 3-shingles) with an article of the window joins that article's story, always: a
+   wire copy with a sentence and the byline changed never opens a story of its own.
+2. **Similar.** Otherwise the best open story within the window whose similarity (below) reaches
+   ``threshold``; stories are found through an inverted index from the article's rarest features, at most
+   ``candidates`` of them, so a placement costs the same with 100 or 100,000 articles in the window.
+3. Otherwise the article opens a story; its id comes from the opening article's content hash.
+
+Similarity of an article A to a story S (the union of its articles' features) is
+``W_ENTITIES * overlap(entities) + W_TERMS * overlap(terms) + W_RULES * overlap(rules)`` where overlap is
+``|A ∩ S| / |A|`` for the entities (the ids unite Hindi and English) and Jaccard for the terms (groups and the
+words that matched them: `customs` is not `tourism`) and the rules; an article with no rule is compared on
+its entities and terms. Closer in time wins a tie.
+
+An article opens the story's alerting (kind ``new``) when it is the story's first article with a fired
+rule; a later one is a ``follow-up`` when it adds a rule the story had not fired, raises a rule's novelty
+to ``new``, or names an entity the story had not; otherwise it is ``silent`` (recorded, no alert).
+Articles that name no watchlist entity are not placed (no story).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+from datasketch import MinHashLSH
+
+from monitor.config import StoriesSettings
+from monitor.engine.result import Novelty
+from monitor.story_features import NOVELTY_RANK, NUM_PERM, StoryArticle
+
+Kind = Literal["new", "follow-up", "silent"]
+
+W_ENTITIES = 0.3
+W_TERMS = 0.1
+W_RULES = 0.1
+W_WORDS = 0.8
+#: the summed rarity (idf) of shared words that counts as full agreement: a few rare names
+WORDS_ENOUGH = 10.0
+#: stories compared per placement at most, found from the rarest features first
+CANDIDATES = 40
+#: an article's rarest words that index its story (the rest only count once a story is a candidate)
+INDEXED_WORDS = 12
+#: an article's rarest words that a story keeps (a story that kept all would soon hold every common word)
+STORY_WORDS = 12
+#: words a story keeps at most: a story that kept growing would soon match every article
+STORY_WORDS_MAX = 48
+#: a word in more than one article in e^IDF_FLOOR (about 3) of the window says nothing of which event it is
+IDF_FLOOR = 1.0
+
+
+@dataclass(slots=True)
+class Story:
+    id: str
+    opened_at: datetime
+    #: earliest and latest article dates (articles may arrive out of date order)
+    first_at: datetime
+    last_at: datetime
+    articles: int = 0
+    outlets: frozenset[str] = frozenset()
+    entities: frozenset[str] = frozenset()
+    terms: frozenset[str] = frozenset()
+    #: word skeletons of its articles (``story_features.skeleton``)
+    words: frozenset[str] = frozenset()
+    #: rule -> best novelty it fired with in this story
+    rules: dict[str, Novelty] = field(default_factory=dict)
+    #: some article of the story alerted (the next one with a rule is a follow-up or silent)
+    alerted: bool = False
+
+    def copy(self) -> Story:
+        return replace(self, rules=dict(self.rules))
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where an article went and what its alerts are."""
+
+    story: Story
+    kind: Kind
+    #: near-duplicate, similar, opened
+    how: str
+    #: what a follow-up adds (`rule:…`, `novelty:…`, `entity:…`)
+    adds: tuple[str, ...] = ()
+
+
+def story_id(opening_key: str) -> str:
+    """Deterministic: a redelivered or re-produced opening alert names the same story."""
+    return hashlib.sha256(f"story\0{opening_key}".encode()).hexdigest()[:24]
+
+
+def _jaccard(a: Iterable[str], b: Iterable[str]) -> float:
+    sa, sb = set(a), set(b)
+    union = len(sa | sb)
+    return len(sa & sb) / union if union else 0.0
+
+
+def similarity(article: StoryArticle, story: Story, idf: Callable[[str], float] = lambda word: 1.0) -> float:
+    """See the module docstring."""
+    weights = {word: idf(word) for word in article.words}
+    return _words_part(weights, story) + _rest_part(article, frozenset(r for r, _ in article.rules), story)
+
+
+def _words_part(weights: dict[str, float], story: Story) -> float:
+    shared = sum(weights[word] for word in story.words if word in weights)
+    return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
+
+
+def _rest_part(article: StoryArticle, rules: frozenset[str], story: Story) -> float:
+    entities = len(article.entities & story.entities) / len(article.entities) if article.entities else 0.0
+    score = W_ENTITIES * entities + W_TERMS * _jaccard(article.terms, story.terms)
+    if rules or story.rules:
+        score += W_RULES * _jaccard(rules, story.rules)
+    else:
+        score += W_RULES * entities
+    return score
+
+
+class StoryBook:
+    """The open stories of the window, in memory. ``place`` changes it and logs how to undo the change;
+    ``rollback(mark)`` undoes what a failed transaction placed, ``settle()`` forgets the log once committed."""
+
+    def __init__(
+        self,
+        window: timedelta = timedelta(hours=72),
+        *,
+        threshold: float = 0.8,
+        near_duplicate: float = 0.5,
+        candidates: int = CANDIDATES,
+    ) -> None:
+        self.window = window
+        self.threshold = threshold
+        self.candidates = candidates
+        self.stories: dict[str, Story] = {}
+        #: article key -> (story id, article time)
+        self.members: dict[str, tuple[str, datetime]] = {}
+        self._lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
+        self._near = near_duplicate
+        self._signatures: dict[str, StoryArticle] = {}
+        #: feature -> story ids having it, oldest first (closed stories are skipped, then pruned)
+        self._postings: dict[str, list[str]] = {}
+        self._undo: list[Callable[[], None]] = []
+        #: in how many articles of the window each word skeleton occurs
+        self._df: Counter[str] = Counter()
+        self._words: dict[str, frozenset[str]] = {}
+        self.newest: datetime | None = None
+
+    @classmethod
+    def from_settings(cls, settings: StoriesSettings) -> StoryBook | None:
+        """The book ``[stories]`` asks for (None: stories off)."""
+        if not settings.enabled:
+            return None
+        return cls(
+            timedelta(hours=settings.window_hours),
+            threshold=settings.threshold,
+            near_duplicate=settings.near_duplicate,
+        )
+
+    # -- placing ------------------------------------------------------------------------------
+
+    def place(self, article: StoryArticle) -> Placement | None:
+        """Place one article (None: it names no entity, it belongs to no story)."""
+        if not article.entities:
+            return None
+        known = self.members.get(article.key)
+        if known is not None and known[0] in self.stories:
+            return Placement(self.stories[known[0]], "silent", "near-duplicate")
+        story, how = self._near_duplicate(article), "near-duplicate"
+        if story is None:
+            story, how = self._most_similar(article), "similar"
+        if story is None:
+            return self._open(article)
+        return self._join(story, article, how)
+
+    def _in_window(self, story: Story, at: datetime) -> bool:
+        return story.first_at - self.window <= at <= story.last_at + self.window
+
+    def _near_duplicate(self, article: StoryArticle) -> Story | None:
+        minhash = article.minhash
+        if minhash is None:
+            return None
+        best: tuple[float, Story] | None = None
+        for key in self._lsh.query(minhash):
+            member = self.members.get(key)
+            other = self._signatures.get(key)
+            story = self.stories.get(member[0]) if member else None
+            if story is None or other is None or abs(other.at - article.at) > self.window:
+                continue
+            other_hash = other.minhash
+            score = minhash.jaccard(other_hash) if other_hash is not None else 0.0
+            if score >= self._near and (best is None or score > best[0]):
+                best = (score, story)
+        return None if best is None else best[1]
+
+    def _features(self, article: StoryArticle) -> list[str]:
+        """What stories are indexed by: entities, terms, rules and the article's rarest words."""
+        rare = self._rarest(article, INDEXED_WORDS)
+        return [
+            *(f"w:{w}" for w in rare),
+            *(f"e:{e}" for e in article.entities),
+            *(f"t:{t}" for t in article.terms),
+            *(f"r:{r}" for r, _ in article.rules),
+        ]
+
+    def _most_similar(self, article: StoryArticle) -> Story | None:
+        """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
+        seen: set[str] = set()
+        best: tuple[float, float, Story] | None = None
+        # looked up by all its words (a story is indexed by its articles' rarest words only)
+        features = [*(f"w:{w}" for w in article.words), *self._features(article)]
+        weights = {word: self._idf(word) for word in article.words}
+        rules = frozenset(rule for rule, _ in article.rules)
+        if self.threshold > W_ENTITIES + W_TERMS + W_RULES:  # no story qualifies without a shared word
+            features = [feature for feature in features if feature.startswith("w:")]
+        for feature in sorted(features, key=lambda f: len(self._postings.get(f, ()))):
+            for sid in reversed(self._postings.get(feature, ())):
+                if len(seen) >= self.candidates:
+                    break
+                if sid in seen:
+                    continue
+                seen.add(sid)
+                story = self.stories.get(sid)
+                if story is None or not self._in_window(story, article.at):
+                    continue
+                score = _words_part(weights, story)
+                if score + W_ENTITIES + W_TERMS + W_RULES < self.threshold:
+                    continue  # cannot reach it whatever the rest
+                score += _rest_part(article, rules, story)
+                distance = -abs((story.last_at - article.at).total_seconds())
+                if score >= self.threshold and (best is None or (score, distance) > best[:2]):
+                    best = (score, distance, story)
+        return None if best is None else best[2]
+
+    def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
+        return frozenset(sorted(article.words, key=lambda word: (self._df.get(word, 0), word))[:count])
+
+    def _idf(self, word: str) -> float:
+        """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
+        return max(0.0, math.log((len(self.members) + 1) / max(1, self._df.get(word, 0))) - IDF_FLOOR)
+
+    def _open(self, article: StoryArticle) -> Placement:
+        story = Story(story_id(article.key), article.at, article.at, article.at)
+        self.stories[story.id] = story
+        self._undo.append(lambda: self._close(story.id))
+        return self._join(story, article, "opened")
+
+    def _close(self, sid: str) -> None:
+        self.stories.pop(sid, None)
+
+    def _join(self, story: Story, article: StoryArticle, how: str) -> Placement:
+        before = story.copy()
+        adds: list[str] = []
+        for rule, novelty in article.rules:
+            had = story.rules.get(rule)
+            if had is None:
+                adds.append(f"rule:{rule}")
+            elif novelty == "new" and had != "new":
+                adds.append(f"novelty:{rule}")
+            if had is None or NOVELTY_RANK[novelty] > NOVELTY_RANK[had]:
+                story.rules[rule] = novelty
+        if story.articles:
+            adds.extend(f"entity:{e}" for e in sorted(article.entities - story.entities))
+        kind: Kind = "silent"
+        if article.rules:
+            kind = "follow-up" if story.alerted else "new"
+            if kind == "follow-up" and not adds:
+                kind = "silent"
+        story.alerted = story.alerted or bool(article.rules)
+        story.articles += 1
+        story.first_at = min(story.first_at, article.at)
+        story.last_at = max(story.last_at, article.at)
+        story.outlets = story.outlets | {article.outlet} if article.outlet else story.outlets
+        story.entities = story.entities | article.entities
+        story.terms = story.terms | article.terms
+        if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
+            story.words = story.words | self._rarest(article, STORY_WORDS)
+        self._remember(story, article)
+
+        def undo() -> None:
+            if story.id in self.stories:
+                self.stories[story.id] = before
+            self._forget(article.key)
+
+        self._undo.append(undo)
+        return Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
+
+    def _remember(self, story: Story, article: StoryArticle) -> None:
+        if article.key not in self.members:
+            self._df.update(article.words)
+            self._words[article.key] = article.words
+        self.members[article.key] = (story.id, article.at)
+        if article.signature and article.key not in self._signatures:
+            self._signatures[article.key] = article
+            minhash = article.minhash
+            if minhash is not None:
+                self._lsh.insert(article.key, minhash)
+        for feature in self._features(article):
+            postings = self._postings.setdefault(feature, [])
+            if not postings or postings[-1] != story.id:
+                postings.append(story.id)
+        if self.newest is None or article.at > self.newest:
+            self.newest = article.at
+
+    def _forget(self, key: str) -> None:
+        self.members.pop(key, None)
+        self._df.subtract(self._words.pop(key, frozenset()))
+        if self._signatures.pop(key, None) is not None and key in self._lsh:
+            self._lsh.remove(key)
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def mark(self) -> int:
+        return len(self._undo)
+
+    def rollback(self, mark: int) -> None:
+        """Undo every placement since ``mark`` (its transaction did not commit), newest first."""
+        while len(self._undo) > mark:
+            self._undo.pop()()
+
+    def settle(self) -> None:
+        """What was placed is committed: forget how to undo it, and close the stories past the window."""
+        self._undo.clear()
+        self.prune()
+
+    def prune(self) -> None:
+        """Drop stories and articles older than the window before the newest article (amortised: only when
+        the stale share is worth a pass)."""
+        if self.newest is None:
+            return
+        horizon = self.newest - self.window
+        stale = [sid for sid, story in self.stories.items() if story.last_at < horizon]
+        if not stale or len(stale) * 10 < len(self.stories):
+            return
+        for sid in stale:
+            del self.stories[sid]
+        for key in [key for key, (sid, _) in self.members.items() if sid not in self.stories]:
+            self._forget(key)
+        for feature in list(self._postings):
+            kept = [sid for sid in self._postings[feature] if sid in self.stories]
+            if kept:
+                self._postings[feature] = kept
+            else:
+                del self._postings[feature]
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def restore(self, story: Story, members: Iterable[StoryArticle]) -> None:
+        """A story read back from the state database (a restart continues it)."""
+        self.stories[story.id] = story
+        for article in members:
+            self._remember(story, article)

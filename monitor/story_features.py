@@ -1,0 +1,156 @@
+"""What story grouping knows of one article: its time, outlet, entity ids, fired rules with their novelty,
+matched term words and a MinHash signature of its text. Pure CPU work, done where the article is tagged
+(a worker process), so the store thread only compares."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+from monitor.articles import Article
+from monitor.engine.normalize import lower, normalize
+from monitor.engine.result import NOVELTIES, Novelty, TagResult
+
+#: permutations of a signature: 64 keeps a wire copy's Jaccard estimate within about ±0.06
+NUM_PERM = 64
+#: words per shingle: three words tell "signed a customs pact" from "signed a tourism pact"
+SHINGLE = 3
+#: a word: letters and digits with the Devanagari marks that belong to them (never `re`'s `\b`)
+_WORD = re.compile(r"[^\W_]+(?:[\u0900-\u0903\u093a-\u094f\u0955-\u0957\u0962\u0963]+[^\W_]*)*")
+#: novelty precedence when a rule fired several times on an article: its news wins
+NOVELTY_RANK: dict[Novelty, int] = {"reference": 0, "speculative": 1, "new": 2}
+assert set(NOVELTY_RANK) == set(NOVELTIES)
+
+
+#: one consonant class per sound, the same for Latin and Devanagari, vowels dropped: `Tumen` and `तुमेन`
+#: are both `tmn`, `Vladivostok` and `व्लादिवोस्तोक` both `vldvstk` (what unites the names of places and
+#: things that no watchlist lists across the two scripts)
+_LATIN_PAIRS = (("kh", "k"), ("gh", "g"), ("ch", "c"), ("sh", "s"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("bh", "b"))
+_CLASSES = str.maketrans(
+    {
+        **dict.fromkeys("aeiouhy", ""),
+        "q": "k",
+        "x": "ks",
+        "z": "j",
+        "w": "v",
+        **dict.fromkeys("कखक़ख़", "k"),
+        **dict.fromkeys("गघग़", "g"),
+        **dict.fromkeys("चछ", "c"),
+        **dict.fromkeys("जझज़", "j"),
+        **dict.fromkeys("टठतथ", "t"),
+        **dict.fromkeys("डढदधड़ढ़", "d"),
+        **dict.fromkeys("नणङञंँ", "n"),
+        "प": "p",
+        **dict.fromkeys("फफ़", "f"),
+        **dict.fromkeys("बभ", "b"),
+        "म": "m",
+        "र": "r",
+        "ल": "l",
+        "व": "v",
+        **dict.fromkeys("शषस", "s"),
+        **{chr(0x966 + d): str(d) for d in range(10)},
+    }
+)
+_KEEP = re.compile(r"[bcdfgjklmnprstv0-9]")
+
+
+def skeleton(word: str) -> str:
+    """A word's consonant skeleton (see `_CLASSES`); Devanagari vowels, matras and viramas drop out."""
+    for pair, single in _LATIN_PAIRS:
+        word = word.replace(pair, single)
+    return "".join(_KEEP.findall(word.translate(_CLASSES)))
+
+
+def skeletons(words: list[str]) -> frozenset[str]:
+    """The skeletons worth comparing: three consonants or more, or a number of two digits or more."""
+    out = set()
+    for word in words:
+        shape = skeleton(word)
+        if len(shape) >= 3 or (len(shape) >= 2 and shape.isdigit()):
+            out.add(shape)
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryArticle:
+    """An article as the ``StoryBook`` sees it (picklable: it crosses from the worker process)."""
+
+    #: the content hash: an article's identity, and of the story it opens
+    key: str
+    at: datetime
+    outlet: str
+    entities: frozenset[str]
+    #: (rule, novelty), one per rule, the article's news first by `NOVELTY_RANK`
+    rules: tuple[tuple[str, Novelty], ...]
+    #: term groups and the words that matched them (`agreement`, `agreement:customs`)
+    terms: frozenset[str]
+    #: MinHash hash values (`NUM_PERM` of them) of the text's word shingles; empty: no words
+    signature: bytes = b""
+    #: consonant skeletons of its words (`skeleton`): compared weighted by how rare they are in the window
+    words: frozenset[str] = frozenset()
+
+    @property
+    def minhash(self) -> LeanMinHash | None:
+        if not self.signature:
+            return None
+        return LeanMinHash(seed=1, hashvalues=np.frombuffer(self.signature, dtype=np.uint32), scheme="affine32")
+
+
+def outlet_of(article: Article) -> str:
+    """Who published it: JSON `source`, else the URL's host, else the folder the file is in (feeds are
+    usually dropped into one folder per outlet), else empty."""
+    if article.source and article.source.strip():
+        return article.source.strip()
+    if article.url:
+        host = urlsplit(article.url).hostname
+        if host:
+            return host.removeprefix("www.")
+    return PurePath(article.path).parent.name
+
+
+def words_of(text: str) -> list[str]:
+    return _WORD.findall(lower(normalize(text).text))
+
+
+def signature_of(text: str, words: list[str] | None = None) -> bytes:
+    """MinHash of the normalized text's word shingles (datasketch's batch update: one call per article)."""
+    words = words_of(text) if words is None else words
+    if not words:
+        return b""
+    size = min(SHINGLE, len(words))
+    shingles = {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+    minhash = MinHash(num_perm=NUM_PERM)
+    minhash.update_batch(list(shingles))
+    return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
+
+
+def story_article(article: Article, result: TagResult, at: datetime) -> StoryArticle:
+    """The story features of a tagged article."""
+    best: dict[str, Novelty] = {}
+    terms: set[str] = set()
+    words = words_of(article.text)
+    for hit in result.rules:
+        if hit.rule not in best or NOVELTY_RANK[hit.novelty] > NOVELTY_RANK[best[hit.rule]]:
+            best[hit.rule] = hit.novelty
+        for evidence in hit.evidence:
+            for span in evidence.spans:
+                if span.source.startswith("terms:"):
+                    group = span.source.removeprefix("terms:")
+                    terms.add(group)
+                    terms.add(f"{group}:{lower(normalize(span.text).text)}")
+    return StoryArticle(
+        key=article.sha256,
+        at=at,
+        outlet=outlet_of(article),
+        entities=frozenset(entity.id for entity in result.entities),
+        rules=tuple(sorted(best.items())),
+        terms=frozenset(terms),
+        signature=signature_of(article.text, words),
+        words=skeletons(words),
+    )
