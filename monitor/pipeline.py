@@ -132,10 +132,13 @@ class Pipeline:
     async def _read_loop(self) -> None:
         """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
         while True:
+            first = await self.queue.get()
+            # checked once a key is there, right before reading: a loop that waited for keys since an
+            # earlier check would otherwise read a whole batch into an outbox filled meanwhile
             await self._intake.wait()
             if self.room is not None:
                 await self.room()
-            keys = [await self.queue.get()]
+            keys = [first]
             while len(keys) < BATCH_MAX and not self.queue.empty():
                 keys.append(self.queue.get_nowait())
             try:
