@@ -12,7 +12,7 @@ never matched.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -196,17 +196,24 @@ def _leftmost_longest(
     ends: list[int] = []
     targets: list[tuple[str, ...]] = []
     last_end = -1
+    # look-alikes by start, so a hit meets only those that can overlap it (not all: a long article with
+    # thousands of look-alikes would cost hits x look-alikes)
+    excluded.sort()
+    excluded_starts = [x_start for x_start, _, _ in excluded]
+    longest = max((x_end - x_start for x_start, x_end, _ in excluded), default=0)
     for start, end, found in raw:
         kept = found
         if excluded:
-            kept = tuple(
-                target
-                for target in found
-                if not any(
-                    start < x_end and x_start < end and x_target == target.removeprefix(COREF_PREFIX)
-                    for x_start, x_end, x_target in excluded
+            near = excluded[bisect_left(excluded_starts, start - longest) : bisect_left(excluded_starts, end)]
+            if near:
+                kept = tuple(
+                    target
+                    for target in found
+                    if not any(
+                        start < x_end and x_start < end and x_target == target.removeprefix(COREF_PREFIX)
+                        for x_start, x_end, x_target in near
+                    )
                 )
-            )
             if not kept:
                 continue
         if start < last_end:
