@@ -37,6 +37,8 @@ NOVELTY_ORDER: tuple[Novelty, ...] = ("new", "speculative", "reference")
 #: a date at least this many days before the article's own is background (a follow-up a day or
 #: two after the signing still reports it as news)
 OLD_AFTER_DAYS = 7
+#: how far a clause reaches from its trigger, in characters (a long news clause is 200-300)
+CLAUSE_REACH = 400
 #: a Latin-script negation or modal cue after the trigger counts only this many words after it
 LATIN_AFTER_WORDS = 3
 _DIRECTED = VETO_KINDS - {"falsehood"} | {"speculative"}
@@ -173,8 +175,12 @@ class ClauseReader:
         low = max(found.break_ends[before - 1], sentence_start) if before else sentence_start
         after = bisect_left(found.break_starts, end)
         high = min(found.break_starts[after], sentence_end) if after < len(found.break_starts) else sentence_end
+        # a clause is read at most CLAUSE_REACH characters each side of its trigger: a run-on "sentence"
+        # of a whole (hostile) article would otherwise make every trigger read every cue
+        low, high = max(low, start - CLAUSE_REACH), min(high, end + CLAUSE_REACH)
         first, last = bisect_left(found.starts, low), bisect_left(found.starts, high)
-        question = self._normalized.text[sentence_end - 1 : sentence_end] == "?"
+        # a question mark asks the clause it ends ("… signed a pact on Friday; what does it mean?" signed one)
+        question = high == sentence_end and self._normalized.text[sentence_end - 1 : sentence_end] == "?"
         if first == last and not question and not _DIGIT.search(self._normalized.text, low, high):
             return _NEW  # the common clause: no cue at all
         in_clause = [

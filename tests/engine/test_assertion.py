@@ -228,3 +228,17 @@ def test_explain_names_the_vetoing_word_and_its_kind(shipped: Engine) -> None:
     [passage] = rule.passages
     assert not rule.fired
     assert [(span.text, span.source) for span in passage.vetoed_by] == [("did not", "cues:negation")]
+
+
+def test_a_question_mark_asks_only_the_clause_it_ends(shipped: Engine) -> None:
+    assert novelty(shipped, "Russia and North Korea signed a pact on Friday; what does it mean for Seoul?") == "new"
+    assert novelty(shipped, "Will Russia and North Korea sign a pact on Friday?") is None
+
+
+def test_a_run_on_sentence_is_read_near_each_trigger(shipped: Engine) -> None:
+    """A negation far away in a clause that runs on for pages does not reach the trigger."""
+    engine = shipped
+    far = "and the talks went on " * 40
+    text = f"Officials did not comment {far} and Russia and North Korea signed a pact on Friday."
+    hit = next(rule for rule in engine.tag(text, PUBLISHED).rules if rule.rule == AGREEMENT)
+    assert hit.novelty == "new"
