@@ -45,7 +45,8 @@ class Report:
     def add(self, keys: Sequence[str], outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
             self.results[outcome.result] += 1
-            self.alerts.extend((outcome.key, rule, severity, outcome.title) for rule, severity in outcome.rules)
+            if outcome.alert_ids:  # a silent article (its story had it) fired rules but alerted nothing
+                self.alerts.extend((outcome.key, rule, severity, outcome.title) for rule, severity in outcome.rules)
         # articles handled before at this exact version are skipped without an outcome
         self.results["duplicate"] += len(set(keys)) - len(outcomes)
 

@@ -76,7 +76,9 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def _plausible(value: dt.datetime, file_time: dt.datetime | None) -> bool:
-    return value.year >= 1990 and (file_time is None or value <= file_time + _FUTURE_SLACK)
+    """Not before 1990, nor past the file's time or now (a date in year 2446 is a typo or a broken clock)."""
+    latest = dt.datetime.now(dt.UTC) + _FUTURE_SLACK
+    return value.year >= 1990 and value <= latest and (file_time is None or value <= file_time + _FUTURE_SLACK)
 
 
 @lru_cache(maxsize=4096)
@@ -149,10 +151,21 @@ def dateline_date(text: str, file_time: dt.datetime | None) -> dt.datetime | Non
     return None
 
 
+def _file_datetime(file_time: float) -> dt.datetime:
+    """The file's time, or now when it is past now (a clock set wrong, a `touch -d 2446`): it is not the
+    article's date, and a story dated then would close every other."""
+    now = dt.datetime.now(dt.UTC)
+    try:
+        when = dt.datetime.fromtimestamp(file_time, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return now
+    return now if when > now + _FUTURE_SLACK else when
+
+
 def article_time(article: Article, file_time: float | None) -> ArticleTime | None:
     """The article's own date: JSON `published_at`, else a dateline, else the file's time (a POSIX
     timestamp); None when none is known."""
-    file_dt = None if file_time is None else dt.datetime.fromtimestamp(file_time, dt.UTC)
+    file_dt = None if file_time is None else _file_datetime(file_time)
     base = file_dt or dt.datetime.now(dt.UTC)
     if article.published_at is not None:
         from_json = _from_json(article.published_at, file_dt, base)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import structlog
 
@@ -70,7 +70,7 @@ class Prepared:
     #: large articles of this batch, each a batch of its own: tagged apart, committed when done, so that
     #: they never hold up the articles behind them
     aside: list[Prepared] = field(default_factory=list)
-    #: where the story book's log stood before this batch placed its articles (None: nothing to undo)
+    #: the story book's token for this batch's placements (None: nothing to undo)
     story_mark: int | None = None
 
     @property
@@ -161,8 +161,8 @@ class Processor:
             if not is_storage_full(exc):
                 self.release(prepared)
             raise
-        if self.stories is not None:
-            self.stories.settle()
+        if self.stories is not None and prepared.story_mark is not None:
+            self.stories.settle(prepared.story_mark)
             prepared.story_mark = None
         self.release(prepared)
         return prepared.outcomes
@@ -185,8 +185,19 @@ class Processor:
         if not self.commit:
             self._shas_decided.update(art.sha256 for art in prepared.processed)
             return
-        self.store.commit(prepared.processed, prepared.failed)
+        self.store.commit(self._stories_now(prepared.processed), prepared.failed)
         self.source.settled([Rejected(bad.key, bad.reason) for bad in prepared.failed])
+
+    def _stories_now(self, processed: list[ProcessedArticle]) -> list[ProcessedArticle]:
+        """Each story row as the book holds it now: a batch committed after a later one that joined the
+        same story must not write the story as it was before that one."""
+        stories = self.stories
+        if stories is None:
+            return processed
+        return [
+            art if art.story is None else replace(art, story=replace(art.story, story=stories.current(art.story.story)))
+            for art in processed
+        ]
 
     def _read(self, key: str, version: str | None, prepared: Prepared) -> None:
         """Read and hash; content seen before needs no tagging, content in flight elsewhere waits for it.
@@ -228,7 +239,12 @@ class Processor:
             return
         alerts, messages, story, result = analysis.alerts, analysis.messages, None, "alerted"
         if analysis.story is not None and self.stories is not None:
-            placement = self.stories.place(analysis.story)
+            try:
+                placement = self.stories.place(analysis.story, prepared.story_mark or 0)
+            except Exception as exc:  # a bug on this article's features: it costs this article only
+                log.exception("placing an article in its story failed unexpectedly", path=read.key)
+                self._fail(read.key, read.version, "internal-error", f"{type(exc).__name__}: {exc}", prepared)
+                return
             alerts, messages = self._story_alerts(analysis, placement)
             story = None if placement is None else StoryRecord(placement.story, analysis.story)
             result = "alerted" if messages else "silent"

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import structlog
 
@@ -40,6 +41,8 @@ class Pruned:
     alerts: int
     contents: int
     errors: int
+    #: stories whose last article is dated before the cutoff (their articles' rows go with them)
+    stories: int
     kept: int
     bytes_before: int
     bytes_after: int
@@ -51,7 +54,8 @@ def prune(store: Store, cutoff: float, still_there: Callable[[str, str], bool], 
     An article row whose file is still there at the same version is kept (and its time refreshed): without
     it the file would be read, and alerted, again. Alerts are kept while their article row is (a correction
     still supersedes), contents while an article row names them (a copy is still a duplicate). The outbox
-    is never pruned: what waits for the broker is not history."""
+    is never pruned: what waits for the broker is not history. A story goes once its last article is dated
+    before the cutoff (the book has long closed it)."""
     db = store._db  # the store's upkeep, on its thread, apart from store.py's hot path
     db.executescript(RETENTION_INDEXES)
     before = _db_bytes(db)
@@ -76,8 +80,18 @@ def prune(store: Store, cutoff: float, still_there: Callable[[str, str], bool], 
             (cutoff,),
         ).rowcount
         errors = db.execute("DELETE FROM errors WHERE at < ?", (cutoff,)).rowcount
+        stories = _prune_stories(db, cutoff)
     _shrink(db)
-    return Pruned(forgotten, alerts, contents, errors, kept, before, _db_bytes(db))
+    return Pruned(forgotten, alerts, contents, errors, stories, kept, before, _db_bytes(db))
+
+
+def _prune_stories(db: sqlite3.Connection, cutoff: float) -> int:
+    """Inside the caller's transaction; stories' times are ISO (UTC) article dates."""
+    horizon = datetime.fromtimestamp(cutoff, UTC).isoformat()
+    db.execute(
+        "DELETE FROM story_articles WHERE story_id IN (SELECT story_id FROM stories WHERE last_at < ?)", (horizon,)
+    )
+    return int(db.execute("DELETE FROM stories WHERE last_at < ?", (horizon,)).rowcount)
 
 
 def _shrink(db: sqlite3.Connection) -> None:
@@ -109,7 +123,7 @@ async def prune_loop(store: StoreThread, source: ArticleStore, days: float) -> N
         except sqlite3.Error as exc:
             log.error("pruning old state failed; trying again later", error=str(exc))
             continue
-        if pruned.articles or pruned.alerts or pruned.contents or pruned.errors:
+        if pruned.articles or pruned.alerts or pruned.contents or pruned.errors or pruned.stories:
             log.info(
                 "old state pruned",
                 retention_days=days,
@@ -117,6 +131,7 @@ async def prune_loop(store: StoreThread, source: ArticleStore, days: float) -> N
                 alerts=pruned.alerts,
                 contents=pruned.contents,
                 errors=pruned.errors,
+                stories=pruned.stories,
                 kept_still_in_inbox=pruned.kept,
                 bytes_before=pruned.bytes_before,
                 bytes_after=pruned.bytes_after,

@@ -89,12 +89,18 @@ def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
 
 
 def load_stories(db: sqlite3.Connection, book: StoryBook) -> int:
-    """Read the stories open in the window before the newest article into ``book``; how many."""
+    """Read into ``book`` the stories open in the window before the newest article, and those of the
+    book's last ``keep_placements`` articles (arrival order: a late feed's copies find their originals);
+    how many."""
     (newest,) = db.execute("SELECT max(last_at) FROM stories").fetchone()
     if newest is None:
         return 0
     horizon = (datetime.fromisoformat(newest) - book.window - timedelta(seconds=1)).isoformat()
-    rows = db.execute("SELECT * FROM stories WHERE last_at >= ?", (horizon,)).fetchall()
+    rows = db.execute(
+        "SELECT * FROM stories WHERE last_at >= ? OR story_id IN"
+        " (SELECT story_id FROM story_articles ORDER BY rowid DESC LIMIT ?)",  # rowid: the order they came in
+        (horizon, book.keep_placements),
+    ).fetchall()
     for sid, opened, first, last, articles, outlets, entities, terms, rules, alerted, words in rows:
         story = Story(
             sid,

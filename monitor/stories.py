@@ -22,6 +22,13 @@ An article opens the story's alerting (kind ``new``) when it is the story's firs
 rule; a later one is a ``follow-up`` when it adds a rule the story had not fired, raises a rule's novelty
 to ``new``, or names an entity the story had not; otherwise it is ``silent`` (recorded, no alert).
 Articles that name no watchlist entity are not placed (no story).
+
+Bookkeeping: a story is closed (pruned) once its last article is older than the window before the newest
+article *and* it was last touched more than ``keep_placements`` placements ago: a backfill or a late feed
+that brings copies of January's articles after March's still finds their story, while memory stays bounded.
+Each batch places under a token of its own (``mark``); ``rollback(token)`` undoes that batch's articles
+only (a story another batch joined since is rebuilt from its remaining articles), ``settle(token)`` keeps
+them.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from datasketch import MinHashLSH
 from monitor.config import StoriesSettings
 from monitor.engine.result import Novelty
 from monitor.story_features import NOVELTY_RANK, NUM_PERM, StoryArticle
+from monitor.story_log import StoryLog
 
 Kind = Literal["new", "follow-up", "silent"]
 
@@ -58,6 +66,10 @@ STORY_WORDS = 12
 STORY_WORDS_MAX = 48
 #: a word in more than one article in e^IDF_FLOOR (about 3) of the window says nothing of which event it is
 IDF_FLOOR = 1.0
+#: the highest similarity an article can reach (every part at full agreement): ``[stories] threshold``'s bound
+MAX_SIMILARITY = W_WORDS + W_ENTITIES + W_TERMS + W_RULES
+#: a story touched within this many placements is kept whatever its date (articles arrive out of date order)
+KEEP_PLACEMENTS = 20_000
 
 
 @dataclass(slots=True)
@@ -127,8 +139,8 @@ def _rest_part(article: StoryArticle, rules: frozenset[str], story: Story) -> fl
 
 
 class StoryBook:
-    """The open stories of the window, in memory. ``place`` changes it and logs how to undo the change;
-    ``rollback(mark)`` undoes what a failed transaction placed, ``settle()`` forgets the log once committed."""
+    """The open stories of the window, in memory. ``place`` changes it under a batch's token (``mark``);
+    ``rollback(token)`` undoes what that batch placed, ``settle(token)`` keeps it once committed."""
 
     def __init__(
         self,
@@ -137,6 +149,7 @@ class StoryBook:
         threshold: float = 0.8,
         near_duplicate: float = 0.5,
         candidates: int = CANDIDATES,
+        keep_placements: int = KEEP_PLACEMENTS,
     ) -> None:
         self.window = window
         self.threshold = threshold
@@ -149,7 +162,11 @@ class StoryBook:
         self._signatures: dict[str, StoryArticle] = {}
         #: feature -> story ids having it, oldest first (closed stories are skipped, then pruned)
         self._postings: dict[str, list[str]] = {}
-        self._undo: list[Callable[[], None]] = []
+        self._log: StoryLog[Story] = StoryLog()
+        self._placed = 0
+        self.keep_placements = keep_placements
+        #: story id -> the placement that last touched it
+        self._touched: dict[str, int] = {}
         #: in how many articles of the window each word skeleton occurs
         self._df: Counter[str] = Counter()
         self._words: dict[str, frozenset[str]] = {}
@@ -168,10 +185,12 @@ class StoryBook:
 
     # -- placing ------------------------------------------------------------------------------
 
-    def place(self, article: StoryArticle) -> Placement | None:
-        """Place one article (None: it names no entity, it belongs to no story)."""
+    def place(self, article: StoryArticle, token: int = 0) -> Placement | None:
+        """Place one article under ``token`` (``mark``; 0: settled at once). None: it names no entity, it
+        belongs to no story."""
         if not article.entities:
             return None
+        self._placed += 1
         known = self.members.get(article.key)
         if known is not None and known[0] in self.stories:
             return Placement(self.stories[known[0]], "silent", "near-duplicate")
@@ -179,11 +198,12 @@ class StoryBook:
         if story is None:
             story, how = self._most_similar(article), "similar"
         if story is None:
-            return self._open(article)
-        return self._join(story, article, how)
+            return self._open(article, token)
+        return self._join(story, article, how, token)
 
     def _in_window(self, story: Story, at: datetime) -> bool:
-        return story.first_at - self.window <= at <= story.last_at + self.window
+        # differences, not sums: a date near datetime.max must not overflow
+        return story.first_at - at <= self.window and at - story.last_at <= self.window
 
     def _near_duplicate(self, article: StoryArticle) -> Story | None:
         minhash = article.minhash
@@ -248,16 +268,12 @@ class StoryBook:
         """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
         return max(0.0, math.log((len(self.members) + 1) / max(1, self._df.get(word, 0))) - IDF_FLOOR)
 
-    def _open(self, article: StoryArticle) -> Placement:
+    def _open(self, article: StoryArticle, token: int) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)
         self.stories[story.id] = story
-        self._undo.append(lambda: self._close(story.id))
-        return self._join(story, article, "opened")
+        return self._join(story, article, "opened", token)
 
-    def _close(self, sid: str) -> None:
-        self.stories.pop(sid, None)
-
-    def _join(self, story: Story, article: StoryArticle, how: str) -> Placement:
+    def _join(self, story: Story, article: StoryArticle, how: str, token: int) -> Placement:
         before = story.copy()
         adds: list[str] = []
         for rule, novelty in article.rules:
@@ -266,8 +282,6 @@ class StoryBook:
                 adds.append(f"rule:{rule}")
             elif novelty == "new" and had != "new":
                 adds.append(f"novelty:{rule}")
-            if had is None or NOVELTY_RANK[novelty] > NOVELTY_RANK[had]:
-                story.rules[rule] = novelty
         if story.articles:
             adds.extend(f"entity:{e}" for e in sorted(article.entities - story.entities))
         kind: Kind = "silent"
@@ -275,7 +289,18 @@ class StoryBook:
             kind = "follow-up" if story.alerted else "new"
             if kind == "follow-up" and not adds:
                 kind = "silent"
-        story.alerted = story.alerted or bool(article.rules)
+        self._absorb(story, article, kind != "silent")
+        self._touched[story.id] = self._placed
+        self._log.record(token, story.id, article, before, kind != "silent")
+        return Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
+
+    def _absorb(self, story: Story, article: StoryArticle, alerted: bool) -> None:
+        """The story's state with the article in it (whether it alerted is decided before)."""
+        for rule, novelty in article.rules:
+            had = story.rules.get(rule)
+            if had is None or NOVELTY_RANK[novelty] > NOVELTY_RANK[had]:
+                story.rules[rule] = novelty
+        story.alerted = story.alerted or alerted
         story.articles += 1
         story.first_at = min(story.first_at, article.at)
         story.last_at = max(story.last_at, article.at)
@@ -285,14 +310,6 @@ class StoryBook:
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
             story.words = story.words | self._rarest(article, STORY_WORDS)
         self._remember(story, article)
-
-        def undo() -> None:
-            if story.id in self.stories:
-                self.stories[story.id] = before
-            self._forget(article.key)
-
-        self._undo.append(undo)
-        return Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
 
     def _remember(self, story: Story, article: StoryArticle) -> None:
         if article.key not in self.members:
@@ -320,29 +337,48 @@ class StoryBook:
     # -- transactions -------------------------------------------------------------------------
 
     def mark(self) -> int:
-        return len(self._undo)
+        """A token for one batch's placements (batches may commit out of order: each settles or rolls
+        back its own)."""
+        return self._log.mark()
 
-    def rollback(self, mark: int) -> None:
-        """Undo every placement since ``mark`` (its transaction did not commit), newest first."""
-        while len(self._undo) > mark:
-            self._undo.pop()()
+    def current(self, story: Story) -> Story:
+        """The story as it stands now (a batch committed after a later one must not write an older row)."""
+        return self.stories.get(story.id, story).copy()
 
-    def settle(self) -> None:
-        """What was placed is committed: forget how to undo it, and close the stories past the window."""
-        self._undo.clear()
+    def rollback(self, token: int) -> None:
+        """Undo what ``token`` placed (its transaction did not commit); what other batches placed stays."""
+        keys, rebuilt = self._log.rollback(token, self._absorb)
+        for key in keys:
+            self._forget(key)
+        for sid, story in rebuilt.items():
+            if story.articles:
+                self.stories[sid] = story
+            else:
+                self.stories.pop(sid, None)
+                self._touched.pop(sid, None)
+        self.newest = max((at for _, at in self.members.values()), default=None)
+
+    def settle(self, token: int | None = None) -> None:
+        """What ``token`` placed is committed (None: every batch's), then close the stories past the window."""
+        self._log.settle(token)
         self.prune()
 
     def prune(self) -> None:
-        """Drop stories and articles older than the window before the newest article (amortised: only when
-        the stale share is worth a pass)."""
+        """Drop stories last dated more than the window before the newest article and last touched more
+        than ``keep_placements`` ago (amortised: only when the stale share is worth a pass)."""
         if self.newest is None:
             return
-        horizon = self.newest - self.window
-        stale = [sid for sid, story in self.stories.items() if story.last_at < horizon]
+        newest, recent = self.newest, self._placed - self.keep_placements
+        stale = [
+            sid
+            for sid, story in self.stories.items()
+            if newest - story.last_at > self.window and self._touched.get(sid, 0) <= recent and not self._log.busy(sid)
+        ]
         if not stale or len(stale) * 10 < len(self.stories):
             return
         for sid in stale:
             del self.stories[sid]
+            self._touched.pop(sid, None)
         for key in [key for key, (sid, _) in self.members.items() if sid not in self.stories]:
             self._forget(key)
         for feature in list(self._postings):
@@ -357,5 +393,6 @@ class StoryBook:
     def restore(self, story: Story, members: Iterable[StoryArticle]) -> None:
         """A story read back from the state database (a restart continues it)."""
         self.stories[story.id] = story
+        self._touched[story.id] = self._placed
         for article in members:
             self._remember(story, article)

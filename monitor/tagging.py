@@ -58,7 +58,7 @@ def tag_files(
         result = TagResult() if explain else engine.tag(article.text, published=_day(dated))
         tagged.append(_Tagged(name, article, dated, result))
     placements = _placements(tagged, stories) if as_json and not explain else {}
-    for entry in tagged:
+    for index, entry in enumerate(tagged):
         if isinstance(entry, tuple):
             name, problem = entry
             if as_json:
@@ -76,8 +76,7 @@ def tag_files(
                 out.print(render_explanation(entry.name, article.text, explanation))
         elif as_json:
             doc = result_json(article, entry.result, engine.version)
-            if stories is not None:
-                doc["story"] = _story_json(placements.get(entry.name))
+            doc["story"] = _story_json(placements.get(index))  # null with stories off: the contract holds
             print(json_line(doc))
         else:
             out.print(render_result(entry.name, article.text, entry.result))
@@ -90,17 +89,18 @@ def _day(dated: ArticleTime | None) -> dt.date | None:
 
 def _placements(
     tagged: Sequence[_Tagged | tuple[str, ArticleError]], stories: StoryBook | None
-) -> dict[str, Placement | None]:
-    """Each article's story, placed in date order (ties by name) as a feed would bring them."""
+) -> dict[int, Placement | None]:
+    """Each article's story by its position in ``tagged`` (a file named twice is two articles), placed in
+    date order (ties by name) as a feed would bring them."""
     if stories is None:
         return {}
     now = datetime.now(UTC)
-    articles = [entry for entry in tagged if not isinstance(entry, tuple)]
+    articles = [(index, entry) for index, entry in enumerate(tagged) if not isinstance(entry, tuple)]
     features = [
-        story_article(entry.article, entry.result, entry.dated.when if entry.dated else now) for entry in articles
+        story_article(entry.article, entry.result, entry.dated.when if entry.dated else now) for _, entry in articles
     ]
-    order = sorted(range(len(features)), key=lambda i: (features[i].at, articles[i].name))
-    return {articles[i].name: stories.place(features[i]) for i in order}
+    order = sorted(range(len(features)), key=lambda i: (features[i].at, articles[i][1].name, i))
+    return {articles[i][0]: stories.place(features[i]) for i in order}
 
 
 def _story_json(placement: Placement | None) -> dict[str, Any] | None:

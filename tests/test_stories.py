@@ -166,8 +166,8 @@ def test_a_rollback_undoes_what_was_placed_since_the_mark(engine) -> None:  # ty
     book.place(features(engine, SIGNING_EN, DAY0))
     book.settle()
     mark = book.mark()
-    follow = book.place(features(engine, MEETING_EN, DAY0 + timedelta(hours=1)))
-    fresh = book.place(features(engine, TROOPS_EN, DAY0 + timedelta(hours=2)))
+    follow = book.place(features(engine, MEETING_EN, DAY0 + timedelta(hours=1)), mark)
+    fresh = book.place(features(engine, TROOPS_EN, DAY0 + timedelta(hours=2)), mark)
     assert follow is not None and fresh is not None
     book.rollback(mark)
     assert list(book.stories) == [story_id(parse_article("x.txt", SIGNING_EN.encode()).sha256)]
