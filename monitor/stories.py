@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -38,7 +38,7 @@ from datasketch import MinHashLSH
 
 from monitor.config import StoriesSettings
 from monitor.engine.result import Novelty
-from monitor.story_features import NOVELTY_RANK, NUM_PERM, StoryArticle
+from monitor.story_features import DAY, NOVELTY_RANK, NUM_PERM, StoryArticle
 
 Kind = Literal["new", "follow-up", "silent"]
 
@@ -46,6 +46,10 @@ W_ENTITIES = 0.3
 W_TERMS = 0.1
 W_RULES = 0.1
 W_WORDS = 0.8
+#: the article's event day (``story_features.event_day``) is one of the story's
+W_DAY = 0.2
+#: what an article can score without a shared word
+REST_MAX = W_ENTITIES + W_TERMS + W_RULES + W_DAY
 #: the summed rarity (idf) of shared words that counts as full agreement: a few rare names
 WORDS_ENOUGH = 10.0
 #: stories compared per placement at most, found from the rarest features first
@@ -99,26 +103,39 @@ def story_id(opening_key: str) -> str:
     return hashlib.sha256(f"story\0{opening_key}".encode()).hexdigest()[:24]
 
 
-def _jaccard(a: Iterable[str], b: Iterable[str]) -> float:
-    sa, sb = set(a), set(b)
-    union = len(sa | sb)
-    return len(sa & sb) / union if union else 0.0
+def _jaccard(a: Collection[str], b: Collection[str]) -> float:
+    """Counted over the smaller side, without copying: a story's terms grow with its articles."""
+    if len(a) > len(b):
+        a, b = b, a
+    shared = sum(1 for item in a if item in b)
+    union = len(a) + len(b) - shared
+    return shared / union if union else 0.0
 
 
 def similarity(article: StoryArticle, story: Story, idf: Callable[[str], float] = lambda word: 1.0) -> float:
     """See the module docstring."""
-    weights = {word: idf(word) for word in article.words}
-    return _words_part(weights, story) + _rest_part(article, frozenset(r for r, _ in article.rules), story)
+    weights = {word: idf(word) for word in article.words if not word.startswith(DAY)}
+    rules = frozenset(rule for rule, _ in article.rules)
+    return _words_part(weights, story) + _rest_part(article, rules, _day_of(article), story)
 
 
 def _words_part(weights: dict[str, float], story: Story) -> float:
-    shared = sum(weights[word] for word in story.words if word in weights)
+    if len(weights) < len(story.words):
+        shared = sum(weight for word, weight in weights.items() if word in story.words)
+    else:
+        shared = sum(weights[word] for word in story.words if word in weights)
     return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
 
 
-def _rest_part(article: StoryArticle, rules: frozenset[str], story: Story) -> float:
+def _day_of(article: StoryArticle) -> str:
+    return next((word for word in article.words if word.startswith(DAY)), "")
+
+
+def _rest_part(article: StoryArticle, rules: frozenset[str], day: str, story: Story) -> float:
     entities = len(article.entities & story.entities) / len(article.entities) if article.entities else 0.0
     score = W_ENTITIES * entities + W_TERMS * _jaccard(article.terms, story.terms)
+    if day and day in story.words and not rules.isdisjoint(story.rules):
+        score += W_DAY  # the same rules on the same day: the brief report and the long one of one event
     if rules or story.rules:
         score += W_RULES * _jaccard(rules, story.rules)
     else:
@@ -202,9 +219,9 @@ class StoryBook:
                 best = (score, story)
         return None if best is None else best[1]
 
-    def _features(self, article: StoryArticle) -> list[str]:
+    def _features(self, article: StoryArticle, rare: frozenset[str] | None = None) -> list[str]:
         """What stories are indexed by: entities, terms, rules and the article's rarest words."""
-        rare = self._rarest(article, INDEXED_WORDS)
+        rare = self._rarest(article, INDEXED_WORDS) if rare is None else rare
         return [
             *(f"w:{w}" for w in rare),
             *(f"e:{e}" for e in article.entities),
@@ -217,12 +234,15 @@ class StoryBook:
         seen: set[str] = set()
         best: tuple[float, float, Story] | None = None
         # looked up by all its words (a story is indexed by its articles' rarest words only)
-        features = [*(f"w:{w}" for w in article.words), *self._features(article)]
-        weights = {word: self._idf(word) for word in article.words}
+        features = [f"w:{w}" for w in article.words]
+        if self.threshold <= REST_MAX:  # else no story qualifies without a shared word
+            features.extend(feature for feature in self._features(article) if not feature.startswith("w:"))
+        weights = {word: self._idf(word) for word in article.words if not word.startswith(DAY)}
         rules = frozenset(rule for rule, _ in article.rules)
-        if self.threshold > W_ENTITIES + W_TERMS + W_RULES:  # no story qualifies without a shared word
-            features = [feature for feature in features if feature.startswith("w:")]
+        day = _day_of(article)
         for feature in sorted(features, key=lambda f: len(self._postings.get(f, ()))):
+            if len(seen) >= self.candidates:
+                break
             for sid in reversed(self._postings.get(feature, ())):
                 if len(seen) >= self.candidates:
                     break
@@ -233,16 +253,20 @@ class StoryBook:
                 if story is None or not self._in_window(story, article.at):
                     continue
                 score = _words_part(weights, story)
-                if score + W_ENTITIES + W_TERMS + W_RULES < self.threshold:
+                if score + REST_MAX < self.threshold:
                     continue  # cannot reach it whatever the rest
-                score += _rest_part(article, rules, story)
+                score += _rest_part(article, rules, day, story)
                 distance = -abs((story.last_at - article.at).total_seconds())
                 if score >= self.threshold and (best is None or (score, distance) > best[:2]):
                     best = (score, distance, story)
         return None if best is None else best[2]
 
     def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
-        return frozenset(sorted(article.words, key=lambda word: (self._df.get(word, 0), word))[:count])
+        words = (word for word in article.words if not word.startswith(DAY))
+        return frozenset(sorted(words, key=self._rank)[:count])
+
+    def _rank(self, word: str) -> tuple[int, str]:
+        return (self._df.get(word, 0), word)
 
     def _idf(self, word: str) -> float:
         """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
@@ -282,9 +306,13 @@ class StoryBook:
         story.outlets = story.outlets | {article.outlet} if article.outlet else story.outlets
         story.entities = story.entities | article.entities
         story.terms = story.terms | article.terms
+        rare = self._rarest(article, max(STORY_WORDS, INDEXED_WORDS))
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
-            story.words = story.words | self._rarest(article, STORY_WORDS)
-        self._remember(story, article)
+            story.words = story.words | frozenset(sorted(rare, key=self._rank)[:STORY_WORDS])
+        day = _day_of(article)
+        if day and day not in story.words:  # the days of its events, always
+            story.words = story.words | {day}
+        self._remember(story, article, frozenset(sorted(rare, key=self._rank)[:INDEXED_WORDS]))
 
         def undo() -> None:
             if story.id in self.stories:
@@ -294,7 +322,7 @@ class StoryBook:
         self._undo.append(undo)
         return Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
 
-    def _remember(self, story: Story, article: StoryArticle) -> None:
+    def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:
         if article.key not in self.members:
             self._df.update(article.words)
             self._words[article.key] = article.words
@@ -304,7 +332,7 @@ class StoryBook:
             minhash = article.minhash
             if minhash is not None:
                 self._lsh.insert(article.key, minhash)
-        for feature in self._features(article):
+        for feature in self._features(article, rare):
             postings = self._postings.setdefault(feature, [])
             if not postings or postings[-1] != story.id:
                 postings.append(story.id)
