@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.stories_speed --window-articles 100000 --articles 2000
 
 Fills a ``StoryBook`` with ``--window-articles`` synthetic articles spread over its 72-hour window (events
-of a few articles each, near-duplicate copies among them, a Zipf vocabulary of word skeletons, the
-watchlist's entities and rules), then times ``place`` (with the commit's ``settle``) for ``--articles``
-more. Signatures are made beforehand: in the daemon they are the worker's job, not the store thread's.
-Prints one JSON object."""
+of one to twelve articles, near-duplicate copies among them, words drawn from a Zipf law, the watchlist's
+entities and rules; ``--feed dense`` is the harsher earlier feed, see ``Feed``), then times ``place``
+(with the commit's ``settle``) for ``--articles`` more. Signatures are made beforehand: in the daemon they
+are the worker's job, not the store thread's. Prints one JSON object."""
 
 from __future__ import annotations
 

@@ -16,7 +16,9 @@ Similarity of an article A to a story S (the union of its articles' features) is
 ``W_ENTITIES * overlap(entities) + W_TERMS * overlap(terms) + W_RULES * overlap(rules)`` where overlap is
 ``|A ∩ S| / |A|`` for the entities (the ids unite Hindi and English) and Jaccard for the terms (groups and the
 words that matched them: `customs` is not `tourism`) and the rules; an article with no rule is compared on
-its entities and terms. Closer in time wins a tie.
+its entities and terms. ``W_DAY`` more when the article fired a rule the story fired and its event day
+(``story_features.event_day``) is one of the story's; ``W_WORDS`` times the summed rarity of the rare words
+they share (each at most ``IDF_CAP``). Closer in time wins a tie.
 
 An article opens the story's alerting (kind ``new``) when it is the story's first article with a fired
 rule; a later one is a ``follow-up`` when it adds a rule the story had not fired, raises a rule's novelty
@@ -29,11 +31,12 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+import numpy as np
 from datasketch import MinHashLSH
 
 from monitor.config import StoriesSettings
@@ -62,6 +65,9 @@ STORY_WORDS = 12
 STORY_WORDS_MAX = 48
 #: a word in more than one article in e^IDF_FLOOR (about 3) of the window says nothing of which event it is
 IDF_FLOOR = 1.0
+#: what one word counts at most (a word in one article of 150, or of 100,000): however rare, a single shared
+#: word does not make two articles one event, and the threshold means the same in a small window and a large
+IDF_CAP = 4.0
 
 
 @dataclass(slots=True)
@@ -112,19 +118,19 @@ def _jaccard(a: Collection[str], b: Collection[str]) -> float:
     return shared / union if union else 0.0
 
 
-def similarity(article: StoryArticle, story: Story, idf: Callable[[str], float] = lambda word: 1.0) -> float:
-    """See the module docstring."""
-    weights = {word: idf(word) for word in article.words if not word.startswith(DAY)}
-    rules = frozenset(rule for rule, _ in article.rules)
-    return _words_part(weights, story) + _rest_part(article, rules, _day_of(article), story)
-
-
 def _words_part(weights: dict[str, float], story: Story) -> float:
     if len(weights) < len(story.words):
         shared = sum(weight for word, weight in weights.items() if word in story.words)
     else:
         shared = sum(weights[word] for word in story.words if word in weights)
     return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
+
+
+def _agreement(a: bytes, b: bytes) -> float:
+    """The MinHash Jaccard estimate of two signatures, straight from their bytes (no MinHash objects)."""
+    if len(a) != len(b) or not a:
+        return 0.0
+    return int(np.count_nonzero(np.frombuffer(a, dtype=np.uint32) == np.frombuffer(b, dtype=np.uint32))) / (len(a) // 4)
 
 
 def _day_of(article: StoryArticle) -> str:
@@ -213,8 +219,7 @@ class StoryBook:
             story = self.stories.get(member[0]) if member else None
             if story is None or other is None or abs(other.at - article.at) > self.window:
                 continue
-            other_hash = other.minhash
-            score = minhash.jaccard(other_hash) if other_hash is not None else 0.0
+            score = _agreement(article.signature, other.signature)
             if score >= self._near and (best is None or score > best[0]):
                 best = (score, story)
         return None if best is None else best[1]
@@ -231,35 +236,40 @@ class StoryBook:
 
     def _most_similar(self, article: StoryArticle) -> Story | None:
         """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
-        seen: set[str] = set()
         best: tuple[float, float, Story] | None = None
         # looked up by all its words (a story is indexed by its articles' rarest words only)
         features = [f"w:{w}" for w in article.words]
         if self.threshold <= REST_MAX:  # else no story qualifies without a shared word
             features.extend(feature for feature in self._features(article) if not feature.startswith("w:"))
-        weights = {word: self._idf(word) for word in article.words if not word.startswith(DAY)}
+        idf = self._idf
+        # words too common to count are left out: most of an article's, so the sums below run over few
+        weights = {word: weight for word in article.words if not word.startswith(DAY) and (weight := idf(word)) > 0}
         rules = frozenset(rule for rule, _ in article.rules)
         day = _day_of(article)
+        for story in self._candidates(features, article.at):
+            score = _words_part(weights, story)
+            if score + REST_MAX < self.threshold:
+                continue  # cannot reach it whatever the rest
+            score += _rest_part(article, rules, day, story)
+            distance = -abs((story.last_at - article.at).total_seconds())
+            if score >= self.threshold and (best is None or (score, distance) > best[:2]):
+                best = (score, distance, story)
+        return None if best is None else best[2]
+
+    def _candidates(self, features: list[str], at: datetime) -> Iterator[Story]:
+        """The open stories in the window having the features, rarest features and newest stories first,
+        at most ``candidates`` looked at."""
+        seen: set[str] = set()
         for feature in sorted(features, key=lambda f: len(self._postings.get(f, ()))):
-            if len(seen) >= self.candidates:
-                break
             for sid in reversed(self._postings.get(feature, ())):
                 if len(seen) >= self.candidates:
-                    break
+                    return
                 if sid in seen:
                     continue
                 seen.add(sid)
                 story = self.stories.get(sid)
-                if story is None or not self._in_window(story, article.at):
-                    continue
-                score = _words_part(weights, story)
-                if score + REST_MAX < self.threshold:
-                    continue  # cannot reach it whatever the rest
-                score += _rest_part(article, rules, day, story)
-                distance = -abs((story.last_at - article.at).total_seconds())
-                if score >= self.threshold and (best is None or (score, distance) > best[:2]):
-                    best = (score, distance, story)
-        return None if best is None else best[2]
+                if story is not None and self._in_window(story, at):
+                    yield story
 
     def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
         words = (word for word in article.words if not word.startswith(DAY))
@@ -270,7 +280,8 @@ class StoryBook:
 
     def _idf(self, word: str) -> float:
         """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
-        return max(0.0, math.log((len(self.members) + 1) / max(1, self._df.get(word, 0))) - IDF_FLOOR)
+        rarity = math.log((len(self.members) + 1) / max(1, self._df.get(word, 0))) - IDF_FLOOR
+        return min(IDF_CAP, max(0.0, rarity))
 
     def _open(self, article: StoryArticle) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)

@@ -126,7 +126,8 @@ class StoryArticle:
     terms: frozenset[str]
     #: MinHash hash values (`NUM_PERM` of them) of the text's word shingles; empty: no words
     signature: bytes = b""
-    #: consonant skeletons of its words (`skeleton`): compared weighted by how rare they are in the window
+    #: consonant skeletons of its words (`skeleton`) and its figures (`numbers`): compared weighted by how
+    #: rare they are in the window; and one `DAY` token, its event day (`event_day`)
     words: frozenset[str] = frozenset()
 
     @property
