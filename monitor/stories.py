@@ -119,10 +119,7 @@ def _jaccard(a: Collection[str], b: Collection[str]) -> float:
 
 
 def _words_part(weights: dict[str, float], story: Story) -> float:
-    if len(weights) < len(story.words):
-        shared = sum(weight for word, weight in weights.items() if word in story.words)
-    else:
-        shared = sum(weights[word] for word in story.words if word in weights)
+    shared = sum(map(weights.__getitem__, story.words.intersection(weights)))
     return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
 
 
@@ -228,7 +225,7 @@ class StoryBook:
         """What stories are indexed by: entities, terms, rules and the article's rarest words."""
         rare = self._rarest(article, INDEXED_WORDS) if rare is None else rare
         return [
-            *(f"w:{w}" for w in rare),
+            *rare,  # skeletons have no `:`
             *(f"e:{e}" for e in article.entities),
             *(f"t:{t}" for t in article.terms),
             *(f"r:{r}" for r, _ in article.rules),
@@ -237,13 +234,11 @@ class StoryBook:
     def _most_similar(self, article: StoryArticle) -> Story | None:
         """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
         best: tuple[float, float, Story] | None = None
-        # looked up by all its words (a story is indexed by its articles' rarest words only)
-        features = [f"w:{w}" for w in article.words]
+        # looked up by all its words that count (most do not: the sums run over few), a story by its rarest
+        weights = self._weights(article)
+        features = list(weights)
         if self.threshold <= REST_MAX:  # else no story qualifies without a shared word
-            features.extend(feature for feature in self._features(article) if not feature.startswith("w:"))
-        idf = self._idf
-        # words too common to count are left out: most of an article's, so the sums below run over few
-        weights = {word: weight for word in article.words if not word.startswith(DAY) and (weight := idf(word)) > 0}
+            features.extend(feature for feature in self._features(article) if ":" in feature)
         rules = frozenset(rule for rule, _ in article.rules)
         day = _day_of(article)
         for story in self._candidates(features, article.at):
@@ -260,8 +255,10 @@ class StoryBook:
         """The open stories in the window having the features, rarest features and newest stories first,
         at most ``candidates`` looked at."""
         seen: set[str] = set()
-        for feature in sorted(features, key=lambda f: len(self._postings.get(f, ()))):
-            for sid in reversed(self._postings.get(feature, ())):
+        lists = [postings for feature in features if (postings := self._postings.get(feature))]
+        lists.sort(key=len)
+        for postings in lists:
+            for sid in reversed(postings):
                 if len(seen) >= self.candidates:
                     return
                 if sid in seen:
@@ -272,16 +269,19 @@ class StoryBook:
                     yield story
 
     def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
-        words = (word for word in article.words if not word.startswith(DAY))
-        return frozenset(sorted(words, key=self._rank)[:count])
+        words = sorted(word for word in article.words if not word.startswith(DAY))
+        words.sort(key=self._df.__getitem__)  # stable: ties stay in word order
+        return frozenset(words[:count])
 
     def _rank(self, word: str) -> tuple[int, str]:
         return (self._df.get(word, 0), word)
 
-    def _idf(self, word: str) -> float:
-        """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
-        rarity = math.log((len(self.members) + 1) / max(1, self._df.get(word, 0))) - IDF_FLOOR
-        return min(IDF_CAP, max(0.0, rarity))
+    def _weights(self, article: StoryArticle) -> dict[str, float]:
+        """How much each of the article's words counts: rare words weigh most (`tmn`, Tumen, in two articles
+        beats `rs` in all of them), each at most `IDF_CAP`; the words that do not count are left out."""
+        base, get, log = math.log(len(self.members) + 1) - IDF_FLOOR, self._df.get, math.log
+        rarity = {word: base - log(get(word, 0) or 1) for word in article.words if not word.startswith(DAY)}
+        return {word: min(IDF_CAP, weight) for word, weight in rarity.items() if weight > 0}
 
     def _open(self, article: StoryArticle) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)
