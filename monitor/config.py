@@ -96,10 +96,11 @@ class StoriesSettings(Section):
     enabled: bool = True
     #: articles this far apart by their own dates may still report one event
     window_hours: float = Field(default=72.0, gt=0)
-    #: similarity an article needs to join an open story; at most 1.3, the score of an article that agrees
-    #: with a story in every part (words 0.8, entities 0.3, terms 0.1, rules 0.1: ``stories.MAX_SIMILARITY``):
+    #: similarity an article needs to join an open story; at most 1.5, the score of an article that agrees
+    #: with a story in every part (words 0.8, entities 0.3, terms 0.1, rules 0.1, event day 0.2:
+    #: ``story_similarity.MAX_SIMILARITY``):
     #: a higher threshold would silently never group anything
-    threshold: float = Field(default=0.8, gt=0, le=1.3)
+    threshold: float = Field(default=0.8, gt=0, le=1.5)
     #: estimated word-shingle Jaccard from which an article is a copy of another (joins its story always)
     near_duplicate: float = Field(default=0.5, gt=0, le=1)
 

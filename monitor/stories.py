@@ -16,7 +16,9 @@ Similarity of an article A to a story S (the union of its articles' features) is
 ``W_ENTITIES * overlap(entities) + W_TERMS * overlap(terms) + W_RULES * overlap(rules)`` where overlap is
 ``|A ∩ S| / |A|`` for the entities (the ids unite Hindi and English) and Jaccard for the terms (groups and the
 words that matched them: `customs` is not `tourism`) and the rules; an article with no rule is compared on
-its entities and terms. Closer in time wins a tie.
+its entities and terms. ``W_DAY`` more when the article fired a rule the story fired and its event day
+(``story_features.event_day``) is one of the story's; ``W_WORDS`` times the summed rarity of the rare words
+they share (each at most ``IDF_CAP``). Closer in time wins a tie.
 
 An article opens the story's alerting (kind ``new``) when it is the story's first article with a fired
 rule; a later one is a ``follow-up`` when it adds a rule the story had not fired, raises a rule's novelty
@@ -36,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -45,17 +47,20 @@ from datasketch import MinHashLSH
 
 from monitor.config import StoriesSettings
 from monitor.engine.result import Novelty
-from monitor.story_features import NOVELTY_RANK, NUM_PERM, StoryArticle
+from monitor.story_features import DAY, NOVELTY_RANK, NUM_PERM, StoryArticle
 from monitor.story_log import StoryLog
+from monitor.story_similarity import (
+    IDF_CAP,
+    IDF_FLOOR,
+    REST_MAX,
+    agreement,
+    day_of,
+    rest_part,
+    words_part,
+)
 
 Kind = Literal["new", "follow-up", "silent"]
 
-W_ENTITIES = 0.3
-W_TERMS = 0.1
-W_RULES = 0.1
-W_WORDS = 0.8
-#: the summed rarity (idf) of shared words that counts as full agreement: a few rare names
-WORDS_ENOUGH = 10.0
 #: stories compared per placement at most, found from the rarest features first
 CANDIDATES = 40
 #: an article's rarest words that index its story (the rest only count once a story is a candidate)
@@ -64,10 +69,6 @@ INDEXED_WORDS = 12
 STORY_WORDS = 12
 #: words a story keeps at most: a story that kept growing would soon match every article
 STORY_WORDS_MAX = 48
-#: a word in more than one article in e^IDF_FLOOR (about 3) of the window says nothing of which event it is
-IDF_FLOOR = 1.0
-#: the highest similarity an article can reach (every part at full agreement): ``[stories] threshold``'s bound
-MAX_SIMILARITY = W_WORDS + W_ENTITIES + W_TERMS + W_RULES
 #: a story touched within this many placements is kept whatever its date (articles arrive out of date order)
 KEEP_PLACEMENTS = 20_000
 
@@ -109,33 +110,6 @@ class Placement:
 def story_id(opening_key: str) -> str:
     """Deterministic: a redelivered or re-produced opening alert names the same story."""
     return hashlib.sha256(f"story\0{opening_key}".encode()).hexdigest()[:24]
-
-
-def _jaccard(a: Iterable[str], b: Iterable[str]) -> float:
-    sa, sb = set(a), set(b)
-    union = len(sa | sb)
-    return len(sa & sb) / union if union else 0.0
-
-
-def similarity(article: StoryArticle, story: Story, idf: Callable[[str], float] = lambda word: 1.0) -> float:
-    """See the module docstring."""
-    weights = {word: idf(word) for word in article.words}
-    return _words_part(weights, story) + _rest_part(article, frozenset(r for r, _ in article.rules), story)
-
-
-def _words_part(weights: dict[str, float], story: Story) -> float:
-    shared = sum(weights[word] for word in story.words if word in weights)
-    return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
-
-
-def _rest_part(article: StoryArticle, rules: frozenset[str], story: Story) -> float:
-    entities = len(article.entities & story.entities) / len(article.entities) if article.entities else 0.0
-    score = W_ENTITIES * entities + W_TERMS * _jaccard(article.terms, story.terms)
-    if rules or story.rules:
-        score += W_RULES * _jaccard(rules, story.rules)
-    else:
-        score += W_RULES * entities
-    return score
 
 
 class StoryBook:
@@ -216,17 +190,16 @@ class StoryBook:
             story = self.stories.get(member[0]) if member else None
             if story is None or other is None or abs(other.at - article.at) > self.window:
                 continue
-            other_hash = other.minhash
-            score = minhash.jaccard(other_hash) if other_hash is not None else 0.0
+            score = agreement(article.signature, other.signature)
             if score >= self._near and (best is None or score > best[0]):
                 best = (score, story)
         return None if best is None else best[1]
 
-    def _features(self, article: StoryArticle) -> list[str]:
+    def _features(self, article: StoryArticle, rare: frozenset[str] | None = None) -> list[str]:
         """What stories are indexed by: entities, terms, rules and the article's rarest words."""
-        rare = self._rarest(article, INDEXED_WORDS)
+        rare = self._rarest(article, INDEXED_WORDS) if rare is None else rare
         return [
-            *(f"w:{w}" for w in rare),
+            *rare,  # skeletons have no `:`
             *(f"e:{e}" for e in article.entities),
             *(f"t:{t}" for t in article.terms),
             *(f"r:{r}" for r, _ in article.rules),
@@ -234,39 +207,55 @@ class StoryBook:
 
     def _most_similar(self, article: StoryArticle) -> Story | None:
         """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
-        seen: set[str] = set()
         best: tuple[float, float, Story] | None = None
-        # looked up by all its words (a story is indexed by its articles' rarest words only)
-        features = [*(f"w:{w}" for w in article.words), *self._features(article)]
-        weights = {word: self._idf(word) for word in article.words}
+        # looked up by all its words that count (most do not: the sums run over few), a story by its rarest
+        weights = self._weights(article)
+        features = list(weights)
+        if self.threshold <= REST_MAX:  # else no story qualifies without a shared word
+            features.extend(feature for feature in self._features(article) if ":" in feature)
         rules = frozenset(rule for rule, _ in article.rules)
-        if self.threshold > W_ENTITIES + W_TERMS + W_RULES:  # no story qualifies without a shared word
-            features = [feature for feature in features if feature.startswith("w:")]
-        for feature in sorted(features, key=lambda f: len(self._postings.get(f, ()))):
-            for sid in reversed(self._postings.get(feature, ())):
+        day = day_of(article)
+        for story in self._candidates(features, article.at):
+            score = words_part(weights, story)
+            if score + REST_MAX < self.threshold:
+                continue  # cannot reach it whatever the rest
+            score += rest_part(article, rules, day, story)
+            distance = -abs((story.last_at - article.at).total_seconds())
+            if score >= self.threshold and (best is None or (score, distance) > best[:2]):
+                best = (score, distance, story)
+        return None if best is None else best[2]
+
+    def _candidates(self, features: list[str], at: datetime) -> Iterator[Story]:
+        """The open stories in the window having the features, rarest features and newest stories first,
+        at most ``candidates`` looked at."""
+        seen: set[str] = set()
+        lists = [postings for feature in features if (postings := self._postings.get(feature))]
+        lists.sort(key=len)
+        for postings in lists:
+            for sid in reversed(postings):
                 if len(seen) >= self.candidates:
-                    break
+                    return
                 if sid in seen:
                     continue
                 seen.add(sid)
                 story = self.stories.get(sid)
-                if story is None or not self._in_window(story, article.at):
-                    continue
-                score = _words_part(weights, story)
-                if score + W_ENTITIES + W_TERMS + W_RULES < self.threshold:
-                    continue  # cannot reach it whatever the rest
-                score += _rest_part(article, rules, story)
-                distance = -abs((story.last_at - article.at).total_seconds())
-                if score >= self.threshold and (best is None or (score, distance) > best[:2]):
-                    best = (score, distance, story)
-        return None if best is None else best[2]
+                if story is not None and self._in_window(story, at):
+                    yield story
 
     def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
-        return frozenset(sorted(article.words, key=lambda word: (self._df.get(word, 0), word))[:count])
+        words = sorted(word for word in article.words if not word.startswith(DAY))
+        words.sort(key=self._df.__getitem__)  # stable: ties stay in word order
+        return frozenset(words[:count])
 
-    def _idf(self, word: str) -> float:
-        """Rare words weigh most: `tmn` (Tumen) in two articles beats `rs` in all of them."""
-        return max(0.0, math.log((len(self.members) + 1) / max(1, self._df.get(word, 0))) - IDF_FLOOR)
+    def _rank(self, word: str) -> tuple[int, str]:
+        return (self._df.get(word, 0), word)
+
+    def _weights(self, article: StoryArticle) -> dict[str, float]:
+        """How much each of the article's words counts: rare words weigh most (`tmn`, Tumen, in two articles
+        beats `rs` in all of them), each at most `IDF_CAP`; the words that do not count are left out."""
+        base, get, log = math.log(len(self.members) + 1) - IDF_FLOOR, self._df.get, math.log
+        rarity = {word: base - log(get(word, 0) or 1) for word in article.words if not word.startswith(DAY)}
+        return {word: min(IDF_CAP, weight) for word, weight in rarity.items() if weight > 0}
 
     def _open(self, article: StoryArticle, token: int) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)
@@ -307,11 +296,15 @@ class StoryBook:
         story.outlets = story.outlets | {article.outlet} if article.outlet else story.outlets
         story.entities = story.entities | article.entities
         story.terms = story.terms | article.terms
+        rare = self._rarest(article, max(STORY_WORDS, INDEXED_WORDS))
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
-            story.words = story.words | self._rarest(article, STORY_WORDS)
-        self._remember(story, article)
+            story.words = story.words | frozenset(sorted(rare, key=self._rank)[:STORY_WORDS])
+        day = day_of(article)
+        if day and day not in story.words:  # the days of its events, always
+            story.words = story.words | {day}
+        self._remember(story, article, frozenset(sorted(rare, key=self._rank)[:INDEXED_WORDS]))
 
-    def _remember(self, story: Story, article: StoryArticle) -> None:
+    def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:
         if article.key not in self.members:
             self._df.update(article.words)
             self._words[article.key] = article.words
@@ -321,7 +314,7 @@ class StoryBook:
             minhash = article.minhash
             if minhash is not None:
                 self._lsh.insert(article.key, minhash)
-        for feature in self._features(article):
+        for feature in self._features(article, rare):
             postings = self._postings.setdefault(feature, [])
             if not postings or postings[-1] != story.id:
                 postings.append(story.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
@@ -60,6 +60,40 @@ _CLASSES = str.maketrans(
 _KEEP = re.compile(r"[bcdfgjklmnprstv0-9]")
 
 
+#: weekday names (Monday = 0), English and Hindi: "signed on Thursday" and "गुरुवार को हस्ताक्षर" name one day
+_WEEKDAYS: dict[str, int] = {
+    **{name: n for n, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday"))},
+    "sunday": 6,
+    **{name: n for n, name in enumerate(("सोमवार", "मंगलवार", "बुधवार", "गुरुवार", "शुक्रवार", "शनिवार", "रविवार"))},
+    "वीरवार": 3,
+    "बृहस्पतिवार": 3,
+}
+#: a number with its digit-group separators (`3,000`, `3,00,000`, `१२,५००`): one token, `3000`
+_NUMBER = re.compile(r"\d+(?:,\d{2,3})+|\d+")
+#: the prefix of the event-day token among an article's words (never a skeleton: those have no `@`)
+DAY = "@"
+
+
+def event_day(words: list[str], at: datetime) -> str:
+    """The day the article's news happened, as a token: the first weekday it names ("on Thursday",
+    "गुरुवार को"), taken as the latest such day up to the article's own date, else the article's date.
+    Hindi and English reports of one event share it when they share nothing else but the countries."""
+    day: date = at.date()
+    for word in words:
+        weekday = _WEEKDAYS.get(word)
+        if weekday is not None:
+            day -= timedelta(days=(day.weekday() - weekday) % 7)
+            break
+    return f"{DAY}{day.isoformat()}"
+
+
+def numbers(text: str) -> frozenset[str]:
+    """The figures of the text without their group separators, of two digits or more: `3,000 workers` and
+    `3,000 श्रमिकों` share `3000` (Devanagari digits read as digits)."""
+    found = (skeleton(match.replace(",", "")) for match in _NUMBER.findall(text))
+    return frozenset(number for number in found if len(number) >= 2)
+
+
 def skeleton(word: str) -> str:
     """A word's consonant skeleton (see `_CLASSES`); Devanagari vowels, matras and viramas drop out."""
     for pair, single in _LATIN_PAIRS:
@@ -92,7 +126,8 @@ class StoryArticle:
     terms: frozenset[str]
     #: MinHash hash values (`NUM_PERM` of them) of the text's word shingles; empty: no words
     signature: bytes = b""
-    #: consonant skeletons of its words (`skeleton`): compared weighted by how rare they are in the window
+    #: consonant skeletons of its words (`skeleton`) and its figures (`numbers`): compared weighted by how
+    #: rare they are in the window; and one `DAY` token, its event day (`event_day`)
     words: frozenset[str] = frozenset()
 
     @property
@@ -152,5 +187,5 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
         rules=tuple(sorted(best.items())),
         terms=frozenset(terms),
         signature=signature_of(article.text, words),
-        words=skeletons(words),
+        words=skeletons(words) | numbers(normalize(article.text).text) | {event_day(words, at)},
     )

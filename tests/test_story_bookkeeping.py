@@ -16,8 +16,9 @@ from monitor.dating import article_time
 from monitor.engine import load_engine
 from monitor.store import DB_NAME
 from monitor.store_stories import STORY_SCHEMA, StoryRecord, load_stories, save_story
-from monitor.stories import MAX_SIMILARITY, StoryBook
+from monitor.stories import StoryBook
 from monitor.story_features import StoryArticle
+from monitor.story_similarity import MAX_SIMILARITY
 from tests.support import BatchRunner
 from tests.test_stories import MEETING_EN, SIGNING_EN, TROOPS_EN, WIRE_COPY, features
 
