@@ -244,6 +244,12 @@ def _compile_rule(rule: Rule) -> CompiledRule:
     vetoes = frozenset(
         target for group in rule.none for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
     )
+    trigger = frozenset().union(*marked) if marked else groups[-1]
+    sides = tuple(
+        group
+        for group, spec in zip(groups, rule.all, strict=True)
+        if spec.entities and not spec.terms and group != trigger  # a side names parties, not roles
+    )
     return CompiledRule(
         id=rule.id,
         title=rule.title,
@@ -257,9 +263,10 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         topic_suffix=rule.topic,
         targets=frozenset().union(*groups),
         target_masks=_target_masks(groups, vetoes),
-        trigger=frozenset().union(*marked) if marked else groups[-1],
+        trigger=trigger,
         severities=severities,
         novelties=frozenset(rule.novelty or NOVELTIES),
+        sides=sides,
     )
 
 

@@ -49,6 +49,8 @@ class CompiledRule:
     severities: tuple[tuple[Novelty, Severity], ...] = ()
     #: the novelties the rule fires on
     novelties: frozenset[Novelty] = frozenset({"new", "reference", "speculative"})
+    #: the groups other than the trigger made only of entities: the act's sides (`sides.py`)
+    sides: tuple[frozenset[str], ...] = ()
 
     def severity_of(self, novelty: Novelty) -> Severity:
         for found, severity in self.severities:
