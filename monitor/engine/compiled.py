@@ -130,7 +130,8 @@ class Compiled:
     version: str
     #: targets of surname aliases (`COREF_PREFIX` + entity id), resolved after matching
     coref_targets: frozenset[str] = frozenset()
-    #: whether a folding alias has Latin letters: the folded text then folds Latin spellings too
+    #: whether the folded text folds Latin spellings too: only for a folding alias whose Latin
+    #: spellings are not all keys of the folding automaton (`latin_words.py`)
     latin_fold: bool = False
     #: None when no watchlist has cues: rules then fire as before, every firing `new`
     cues: CompiledCues | None = None

@@ -52,9 +52,7 @@ def test_the_partner_that_is_a_side_still_fires(shipped: Engine, text: str) -> N
         "जापान और रूस ने सोमवार को मछली पकड़ने का समझौता किया है, यह ऐसे समय हुआ जब उत्तर कोरिया पर चिंता है।",
     ],
 )
-def test_a_side_named_only_in_a_subordinate_clause_after_the_trigger_is_not_a_party(
-    shipped: Engine, text: str
-) -> None:
+def test_a_side_named_only_in_a_subordinate_clause_after_the_trigger_is_not_a_party(shipped: Engine, text: str) -> None:
     assert novelty(shipped, text) is None
 
 
@@ -107,9 +105,7 @@ def test_a_new_firing_stops_reading_at_the_passage_that_settled_it(shipped: Engi
 
 
 def test_a_reference_passage_does_not_stop_the_reading(shipped: Engine) -> None:
-    text = (
-        "Russia and North Korea signed a treaty in 2024. Russia and North Korea signed a visa agreement on Monday."
-    )
+    text = "Russia and North Korea signed a treaty in 2024. Russia and North Korea signed a visa agreement on Monday."
     (hit,) = [rule for rule in shipped.tag(text, PUBLISHED).rules if rule.rule == AGREEMENT]
     assert hit.novelty == "new"
     assert len(hit.evidence) == 2
