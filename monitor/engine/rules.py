@@ -57,18 +57,29 @@ def _unit_passages(
         unit_range, hits = article.unit_hits(unit, index, relevant)
         if unit_range is not None:
             passages.append(article.passage(rule, *unit_range, hits, explain))
-            if settles and _last_new(passages) and _already_new(rule, passages):
+            if settles and _last_new(passages) and _settled(rule, passages):
                 break
     if reader is not None and unit == "sentence" and (explain or not _already_new(rule, passages)):
         passages.extend(refer_back_passages(article, rule, qualifying, reader, explain))
     return passages
 
 
+#: once a firing is `new`, its evidence holds at most this many `new` passages (or its `min_mentions`)
+NEW_EVIDENCE = 2
+
+
 def _settles(rule: CompiledRule, explain: bool) -> bool:
-    """Whether the rule's passages are read only until its firing is `new` with its mentions: later
-    passages cannot change the firing (the best novelty wins), so its evidence ends at the passage
-    that settled it (`--explain` reads them all)."""
+    """Whether the rule's passages are read only until its firing is settled (`_settled`); `--explain`
+    reads them all."""
     return not explain and "new" in rule.novelties
+
+
+def _settled(rule: CompiledRule, passages: list[PassageCheck | None]) -> bool:
+    """Whether the rule fires `new` on `NEW_EVIDENCE` passages (and its mentions): later passages cannot
+    change the firing (the best novelty wins) and would only repeat the act (a headline and its lede
+    say it; the rest of the article mostly restates it), so they are not read."""
+    new = sum(passage is not None and passage.novelty == "new" for passage in passages)
+    return new >= max(rule.min_mentions, NEW_EVIDENCE)
 
 
 def _last_new(passages: list[PassageCheck | None]) -> bool:
@@ -121,7 +132,7 @@ def _near_passages(
             continue
         window = indexes[first : last + 1]
         passages.append(article.passage(rule, starts[index], ends[indexes[last]], window, explain))
-        if settles and _last_new(passages) and _already_new(rule, passages):
+        if settles and _last_new(passages) and _settled(rule, passages):
             break
     return passages
 

@@ -90,22 +90,27 @@ def test_explain_names_the_partner_cue(shipped: Engine) -> None:
     "text",
     [
         "Russia and North Korea signed a trade agreement on Monday. "
-        "Russia and North Korea also signed a visa agreement on Monday.",
-        "रूस और उत्तर कोरिया ने सोमवार को व्यापार समझौता किया। रूस और उत्तर कोरिया ने सोमवार को वीज़ा समझौता भी किया।",
+        "Russia and North Korea also signed a visa agreement on Monday. "
+        "Russia and North Korea signed a fishing agreement on Monday too.",
+        "रूस और उत्तर कोरिया ने सोमवार को व्यापार समझौता किया। रूस और उत्तर कोरिया ने सोमवार को वीज़ा समझौता भी किया। "
+        "रूस और उत्तर कोरिया ने सोमवार को मछली समझौता भी किया।",
     ],
 )
-def test_a_new_firing_stops_reading_at_the_passage_that_settled_it(shipped: Engine, text: str) -> None:
-    """Later passages cannot change a `new` firing: its evidence ends at the first new passage,
+def test_a_new_firing_stops_reading_once_settled(shipped: Engine, text: str) -> None:
+    """Later passages cannot change a `new` firing: its evidence ends at its second new passage,
     while `--explain` still reads them all."""
     (hit,) = [rule for rule in shipped.tag(text, PUBLISHED).rules if rule.rule == AGREEMENT]
     assert hit.novelty == "new"
-    assert len(hit.evidence) == 1
+    assert len(hit.evidence) == 2
     (explained,) = [rule for rule in shipped.explain(text, PUBLISHED).rules if rule.rule == AGREEMENT]
-    assert sum(passage.qualifies for passage in explained.passages) == 2
+    assert sum(passage.qualifies for passage in explained.passages) == 3
 
 
 def test_a_reference_passage_does_not_stop_the_reading(shipped: Engine) -> None:
-    text = "Russia and North Korea signed a treaty in 2024. Russia and North Korea signed a visa agreement on Monday."
+    text = (
+        "Russia and North Korea signed a treaty in 2024. Russia and North Korea signed a visa agreement on Monday. "
+        "Russia and North Korea signed a fishing agreement on Monday too."
+    )
     (hit,) = [rule for rule in shipped.tag(text, PUBLISHED).rules if rule.rule == AGREEMENT]
     assert hit.novelty == "new"
-    assert len(hit.evidence) == 2
+    assert len(hit.evidence) == 3
