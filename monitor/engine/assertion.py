@@ -105,6 +105,7 @@ class ClauseReader:
         self._published = published
         self._verdicts: dict[int, Verdict] = {}
         self._cuts: dict[tuple[int, int], tuple[int, Cue] | None] = {}
+        self._clauses: dict[int, tuple[_ArticleCues, int, int, int]] = {}
         self._ranges: dict[int, tuple[int, int]] = {}
         self._sentence_cues: dict[int, _ArticleCues] = {}
 
@@ -166,7 +167,14 @@ class ClauseReader:
         return known
 
     def _clause(self, start: int, end: int) -> tuple[_ArticleCues, int, int, int]:
-        """The cues of the trigger's sentence, its clause [low, high) and the sentence's end."""
+        """The cues of the trigger's sentence, its clause [low, high) and the sentence's end (found
+        once per trigger hit: its verdict and its sides both ask)."""
+        known = self._clauses.get(start)
+        if known is None:
+            known = self._clauses[start] = self._find_clause(start, end)
+        return known
+
+    def _find_clause(self, start: int, end: int) -> tuple[_ArticleCues, int, int, int]:
         index = bisect_right(self._bounds, start)
         found = self._cues_of(index)
         sentence_start, sentence_end = self._sentence_range(index)
