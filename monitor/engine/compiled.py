@@ -25,6 +25,8 @@ class Candidate:
     #: normalized form the text must equal (lowered unless case-sensitive); None: folded match suffices
     exact: str | None
     case_sensitive: bool
+    #: for a Latin spelling of a folding key (`latin_words.py`): the folded key the text must fold to
+    folded: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,27 +13,30 @@ they are: the same matches, no pass over the text.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from itertools import product
 
 from monitor.engine.compiled import Candidate
 from monitor.engine.normalize import fold
-from monitor.engine.segment import scan_text
 
 #: a key with more spellings than this leaves the Latin folding to the text (none in practice)
 MAX_SPELLINGS = 5000
 _LATIN = re.compile("[a-z]")
-_LATIN_WORD = re.compile("[a-z]+")
+_LATIN_RUN = re.compile("([a-z]+)")
+#: all keys together get at most this many spellings (else the text folds Latin, as before)
+MAX_TOTAL = 200_000
 
 
-def _spellings(word: str) -> list[str]:
-    """The word and every word that folds to it."""
+def _spellings(word: str, final: bool) -> list[str]:
+    """The run of Latin letters and every run that folds to it (`final`: it ends a word, so a last
+    `n` may be written `ng`)."""
     options: list[tuple[str, ...]] = []
     for position, char in enumerate(word):
         if char == "o":
             options.append(("o", "oo", "oe"))
         elif char in "aeiu":
             options.append((char, char + char))
-        elif char == "n" and position == len(word) - 1:
+        elif char == "n" and final and position == len(word) - 1:
             options.append(("n", "ng"))
         else:
             options.append((char,))
@@ -42,20 +45,21 @@ def _spellings(word: str) -> list[str]:
 
 
 def _key_spellings(key: str) -> list[str] | None:
-    """Every spelling of a folded key, words joined as in the key; None when a word mixes Latin
-    letters with other word characters (the text must then be folded for Latin too)."""
-    words = scan_text(key).split()
-    if any(_LATIN.search(word) and not _LATIN_WORD.fullmatch(word) for word in words):
-        return None
-    per_word = [_spellings(word) if _LATIN.search(word) else [word] for word in words]
+    """Every spelling of a folded key: its runs of Latin letters respelled, everything else (spaces,
+    punctuation, other scripts) as it is; None when there would be more than `MAX_SPELLINGS`."""
+    pieces = _LATIN_RUN.split(key)  # odd pieces are the Latin runs
+    options: list[list[str]] = []
     count = 1
-    for spellings in per_word:
-        count *= len(spellings)
-    if count > MAX_SPELLINGS:
-        return None
-    lead = key[: len(key) - len(key.lstrip())]
-    trail = key[len(key.rstrip()) :]
-    return [lead + " ".join(combination) + trail for combination in product(*per_word)]
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            following = pieces[index + 1][:1] if index + 1 < len(pieces) else ""
+            options.append(_spellings(piece, not (following.isalnum() or following == "_")))
+            count *= len(options[-1])
+            if count > MAX_SPELLINGS:
+                return None
+        else:
+            options.append([piece])
+    return ["".join(combination) for combination in product(*options)]
 
 
 def with_latin_spellings(keys: dict[str, list[Candidate]]) -> tuple[dict[str, list[Candidate]], bool]:
@@ -67,10 +71,11 @@ def with_latin_spellings(keys: dict[str, list[Candidate]]) -> tuple[dict[str, li
         folding = [candidate for candidate in candidates if candidate.exact is None]
         if not folding or not _LATIN.search(key):
             continue
-        spellings = _key_spellings(key) if scan_text(key) == key and "  " not in key.strip() else None
-        if spellings is None:
+        spellings = _key_spellings(key)
+        if spellings is None or len(extended) + len(spellings) > len(keys) + MAX_TOTAL:
             text_folds = True
             continue
+        respelled = [replace(candidate, folded=key) for candidate in folding]
         for spelling in spellings[1:]:
-            extended[spelling] = [*extended.get(spelling, []), *folding]
+            extended[spelling] = [*extended.get(spelling, []), *respelled]
     return extended, text_folds
