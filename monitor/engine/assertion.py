@@ -25,9 +25,12 @@ from monitor.engine.match import find_keys
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Novelty
 from monitor.engine.segment import trimmed_unit
+from monitor.engine.sides import Cue, side_cut
 from monitor.engine.written_dates import dates_before
 
 CUES_PREFIX = "cues:"
+#: cue kinds that say where a trigger's sides must stand (`sides.py`), not what it asserts
+PLACING_KINDS = frozenset({"partner", "subordinate"})
 #: cue kinds that veto the trigger in their clause
 VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood"})
 #: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
@@ -45,15 +48,6 @@ _DIRECTED = VETO_KINDS - {"falsehood"} | {"speculative"}
 _DIGITS = "0-9\u0966-\u096f"
 _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGITS}])")
 _DIGIT = re.compile(f"[{_DIGITS}]")
-
-
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """A cue found in a sentence, in normalized coordinates."""
-
-    start: int
-    end: int
-    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +78,8 @@ class _ArticleCues:
     break_starts: list[int]
     break_ends: list[int]
     refer_back: list[int]
+    #: where the sides must stand (`sides.py`): partner and subordinate cues, sorted
+    placing: list[Cue]
 
 
 _NEW = Verdict("new")
@@ -110,6 +106,8 @@ class ClauseReader:
         self._bounds = sentence_bounds
         self._published = published
         self._verdicts: dict[int, Verdict] = {}
+        self._cuts: dict[tuple[int, int], tuple[int, Cue] | None] = {}
+        self._clauses: dict[int, tuple[_ArticleCues, int, int, int]] = {}
         self._ranges: dict[int, tuple[int, int]] = {}
         self._sentence_cues: dict[int, _ArticleCues] = {}
 
@@ -131,6 +129,7 @@ class ClauseReader:
         kinds: list[str] = []
         breaks: list[tuple[int, int]] = []
         refer_back: list[int] = []
+        placing: list[Cue] = []
         for start, end, targets in zip(hits.starts, hits.ends, hits.targets, strict=True):
             for target in targets:
                 kind = target.removeprefix(CUES_PREFIX)
@@ -138,6 +137,8 @@ class ClauseReader:
                     breaks.append((low + start, low + end))
                 elif kind == "refer_back":
                     refer_back.append(low + start)
+                elif kind in PLACING_KINDS:
+                    placing.append(Cue(low + start, low + end, kind))
                 else:
                     starts.append(low + start)
                     ends.append(low + end)
@@ -148,7 +149,7 @@ class ClauseReader:
                 breaks.append((at, at + len(mark)))
                 at = normalized.text.find(mark, at + len(mark), high)
         breaks.sort()
-        return _ArticleCues(starts, ends, kinds, [b[0] for b in breaks], [b[1] for b in breaks], refer_back)
+        return _ArticleCues(starts, ends, kinds, [b[0] for b in breaks], [b[1] for b in breaks], refer_back, placing)
 
     def _sentence_range(self, index: int) -> tuple[int, int]:
         known = self._ranges.get(index)
@@ -167,7 +168,15 @@ class ClauseReader:
             known = self._verdicts[start] = self._verdict(start, end)
         return known
 
-    def _verdict(self, start: int, end: int) -> Verdict:
+    def _clause(self, start: int, end: int) -> tuple[_ArticleCues, int, int, int]:
+        """The cues of the trigger's sentence, its clause [low, high) and the sentence's end (found
+        once per trigger hit: its verdict and its sides both ask)."""
+        known = self._clauses.get(start)
+        if known is None:
+            known = self._clauses[start] = self._find_clause(start, end)
+        return known
+
+    def _find_clause(self, start: int, end: int) -> tuple[_ArticleCues, int, int, int]:
         index = bisect_right(self._bounds, start)
         found = self._cues_of(index)
         sentence_start, sentence_end = self._sentence_range(index)
@@ -178,6 +187,20 @@ class ClauseReader:
         # a clause is read at most CLAUSE_REACH characters each side of its trigger: a run-on "sentence"
         # of a whole (hostile) article would otherwise make every trigger read every cue
         low, high = max(low, start - CLAUSE_REACH), min(high, end + CLAUSE_REACH)
+        return found, low, high, sentence_end
+
+    def side_cut(self, start: int, end: int) -> tuple[int, Cue] | None:
+        """Where the sides of the trigger at [start, end) stop counting, and the cue (`sides.py`)."""
+        found, low, high, _ = self._clause(start, end)
+        if not found.placing:
+            return None
+        key = (start, end)
+        if key not in self._cuts:
+            self._cuts[key] = side_cut(self._normalized.text, found.placing, low, high, start, end)
+        return self._cuts[key]
+
+    def _verdict(self, start: int, end: int) -> Verdict:
+        found, low, high, sentence_end = self._clause(start, end)
         first, last = bisect_left(found.starts, low), bisect_left(found.starts, high)
         # a question mark asks the clause it ends ("… signed a pact on Friday; what does it mean?" signed one)
         question = high == sentence_end and self._normalized.text[sentence_end - 1 : sentence_end] == "?"

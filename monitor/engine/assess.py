@@ -37,6 +37,34 @@ def refer_back_passages(
             continue
         if relevant is None:
             relevant = article.relevant(rule.targets | rule.vetoes)
-        hits = article.hits_between(before[0], current[1], relevant)
-        passages.append(article.passage(rule, before[0], current[1], hits, explain, trigger_from=current[0]))
+        hits = _parties(article, rule, reader, article.hits_between(before[0], current[1], relevant), current[0])
+        if hits is not None:
+            passages.append(article.passage(rule, before[0], current[1], hits, explain, trigger_from=current[0]))
     return passages
+
+
+def _parties(
+    article: ArticleIndex, rule: CompiledRule, reader: ClauseReader, hits: list[int], current: int
+) -> list[int] | None:
+    """The hits without the sides the sentence before names where they are not parties to its own
+    trigger (`sides.py`: "… an agreement with Belarus, Russia's closest ally. The agreement …"), or
+    None when a group is then missing."""
+    if not rule.sides:
+        return hits
+    starts, ends, targets = article.hits.starts, article.hits.ends, article.hits.targets
+    cuts = []
+    for index in hits:
+        if starts[index] < current and not rule.trigger.isdisjoint(targets[index]):
+            found = reader.side_cut(starts[index], ends[index])
+            if found is None:
+                return hits  # a trigger there whose sides all count
+            cuts.append(found[0])
+    if not cuts:
+        return hits
+    cut = max(cuts)
+    sides = frozenset().union(*rule.sides)
+    kept = [
+        index for index in hits if starts[index] >= current or starts[index] < cut or sides.isdisjoint(targets[index])
+    ]
+    seen = {target for index in kept for target in targets[index]}
+    return kept if all(not group.isdisjoint(seen) for group in rule.groups) else None

@@ -54,7 +54,7 @@ def _key_value(found: list[tuple[int, str, Candidate]]) -> KeyValue:
     fast: list[str] = []
     checks: list[KeyCheck] = []
     for _, key, candidate in found:
-        verify = None if spaces is not None or SEPARATOR not in scan_text(key) else key
+        verify = None if spaces is not None or SEPARATOR not in scan_text(key) else (candidate.folded or key)
         if verify is None and candidate.role == "match" and not candidate.case_sensitive:
             fast.append(candidate.target)
         else:

@@ -8,7 +8,6 @@ so folding widens only the aliases that opted into it.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,6 +15,7 @@ from typing import Any, Literal
 from monitor.engine.aliases import Located, check_alias, key_forms
 from monitor.engine.automata import automata
 from monitor.engine.compiled import COREF_PREFIX, Candidate, Compiled, CompiledCues, CompiledRule, EntityInfo
+from monitor.engine.latin_words import with_latin_spellings
 from monitor.engine.normalize import fold, lower
 from monitor.engine.result import NOVELTIES, SEVERITIES, Novelty, Severity
 from monitor.engine.segment import is_word_char
@@ -244,6 +244,12 @@ def _compile_rule(rule: Rule) -> CompiledRule:
     vetoes = frozenset(
         target for group in rule.none for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
     )
+    trigger = frozenset().union(*marked) if marked else groups[-1]
+    sides = tuple(
+        group
+        for group, spec in zip(groups, rule.all, strict=True)
+        if spec.entities and not spec.terms and group != trigger  # a side names parties, not roles
+    )
     return CompiledRule(
         id=rule.id,
         title=rule.title,
@@ -257,9 +263,10 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         topic_suffix=rule.topic,
         targets=frozenset().union(*groups),
         target_masks=_target_masks(groups, vetoes),
-        trigger=frozenset().union(*marked) if marked else groups[-1],
+        trigger=trigger,
         severities=severities,
         novelties=frozenset(rule.novelty or NOVELTIES),
+        sides=sides,
     )
 
 
@@ -335,7 +342,8 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
     problems += alias_keys.problems + rule_problems + cue_keys.problems
     if any(problem.level == "error" for problem in problems):
         return None, problems
-    exact_automaton, fold_automaton, key_counts = automata(alias_keys.keys)
+    keys, text_folds_latin = with_latin_spellings(alias_keys.keys)
+    exact_automaton, fold_automaton, key_counts = automata(keys)
     rules_by_anchor, rules_by_second, unanchored = _choose_anchors(rules, key_counts)
     entities = {
         entity.id: EntityInfo(entity.id, entity.name, entity.kind) for entity, _ in definitions.entities.values()
@@ -357,11 +365,7 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
             for candidate in candidates
             if candidate.target.startswith(COREF_PREFIX)
         ),
-        latin_fold=any(
-            candidate.exact is None and re.search("[a-z]", key)
-            for key, candidates in alias_keys.keys.items()
-            for candidate in candidates
-        ),
+        latin_fold=text_folds_latin,
         cues=cues,
     )
     return compiled, problems  # warnings only

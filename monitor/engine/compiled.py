@@ -25,6 +25,8 @@ class Candidate:
     #: normalized form the text must equal (lowered unless case-sensitive); None: folded match suffices
     exact: str | None
     case_sensitive: bool
+    #: for a Latin spelling of a folding key (`latin_words.py`): the folded key the text must fold to
+    folded: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class CompiledRule:
     severities: tuple[tuple[Novelty, Severity], ...] = ()
     #: the novelties the rule fires on
     novelties: frozenset[Novelty] = frozenset({"new", "reference", "speculative"})
+    #: the groups other than the trigger made only of entities: the act's sides (`sides.py`)
+    sides: tuple[frozenset[str], ...] = ()
 
     def severity_of(self, novelty: Novelty) -> Severity:
         for found, severity in self.severities:
@@ -128,7 +132,8 @@ class Compiled:
     version: str
     #: targets of surname aliases (`COREF_PREFIX` + entity id), resolved after matching
     coref_targets: frozenset[str] = frozenset()
-    #: whether a folding alias has Latin letters: the folded text then folds Latin spellings too
+    #: whether the folded text folds Latin spellings too: only for a folding alias whose Latin
+    #: spellings are not all keys of the folding automaton (`latin_words.py`)
     latin_fold: bool = False
     #: None when no watchlist has cues: rules then fire as before, every firing `new`
     cues: CompiledCues | None = None

@@ -104,25 +104,27 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
 
 
 def _resolve_coref(hits: Hits, coref: frozenset[str]) -> Hits:
-    """A surname's hit becomes its entity's where the entity is found by another alias, else it goes."""
+    """A surname's hit becomes its entity's where the entity is found by another alias, else it goes.
+    Only the surname hits are rebuilt (a few); the lists are copied once."""
     named = set(chain.from_iterable(hits.targets))
-    starts: list[int] = []
-    ends: list[int] = []
-    targets: list[tuple[str, ...]] = []
-    for start, end, found in zip(hits.starts, hits.ends, hits.targets, strict=True):
-        if not coref.isdisjoint(found):
-            found = tuple(
-                dict.fromkeys(
-                    target.removeprefix(COREF_PREFIX)
-                    for target in found
-                    if target not in coref or target.removeprefix(COREF_PREFIX) in named
-                )
+    starts, ends, targets = list(hits.starts), list(hits.ends), list(hits.targets)
+    gone = []
+    for index, found in enumerate(targets):
+        if coref.isdisjoint(found):
+            continue
+        kept = tuple(
+            dict.fromkeys(
+                target.removeprefix(COREF_PREFIX)
+                for target in found
+                if target not in coref or target.removeprefix(COREF_PREFIX) in named
             )
-            if not found:
-                continue
-        starts.append(start)
-        ends.append(end)
-        targets.append(found)
+        )
+        if kept:
+            targets[index] = kept
+        else:
+            gone.append(index)
+    for index in reversed(gone):
+        del starts[index], ends[index], targets[index]
     return Hits(starts, ends, targets, hits.scan)
 
 
@@ -153,7 +155,7 @@ def find_keys(
         targets.append(fast)
     raw: list[tuple[int, int, tuple[str, ...]]] = []
     if fold_keys is not None:
-        folded, deletions = fold_with_deletions(blank, latin_fold)
+        folded, deletions = fold_with_deletions(blank, latin_fold, scan=True)
         for last, (back, length, fast, spaces, checks) in fold_keys.iter(SEPARATOR + folded + SEPARATOR):
             first = last - back
             start = first + bisect_right(deletions, first)

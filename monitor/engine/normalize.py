@@ -212,13 +212,18 @@ def normalize_phrase(phrase: str) -> str:
     return normalize(phrase).text.strip()
 
 
-def _mark_latin(lowered: str) -> str:
+def _mark_latin(lowered: str, scan: bool = False) -> str:
     """The Latin letters that folding deletes, replaced by the aa-matra (which it deletes too); C-level
-    replacements, each run only when its pair occurs."""
+    replacements, each run only when its pair occurs. In scan text (`scan`: padded, every non-word
+    character a space) a word-final `ng` is one before a space or the end: a plain replacement."""
     for old, new in _LATIN_PAIRS:
         if old in lowered:
             lowered = lowered.replace(old, new)
-    return _LATIN_NG.sub("nा", lowered) if "ng" in lowered else lowered
+    if "ng" not in lowered:
+        return lowered
+    if scan:
+        return (lowered + " ").replace("ng ", "nा ")[:-1]
+    return _LATIN_NG.sub("nा", lowered)
 
 
 def fold(lowered: str) -> str:
@@ -229,16 +234,17 @@ def fold(lowered: str) -> str:
     return lowered
 
 
-def fold_with_deletions(lowered: str, latin: bool = True) -> tuple[str, list[int]]:
+def fold_with_deletions(lowered: str, latin: bool = True, scan: bool = False) -> tuple[str, list[int]]:
     """`fold(lowered)` and, for each deleted mark, the folded position it was deleted before
-    (`latin` False: Latin letters left as they are, when no folding alias has any).
+    (`latin` False: Latin letters left as they are, when no folding alias has any; `scan`: `lowered`
+    is scan text, see `_mark_latin`).
 
     A folded position `f` is `f + bisect_right(deletions, f)` in `lowered` (for a start) and an end
     `e` is `e + bisect_right(deletions, e)` (with the marks attached to the last letter). All C-level:
     the marks are deleted by splitting, and the piece lengths are the positions.
     """
     if latin:
-        lowered = _mark_latin(lowered)
+        lowered = _mark_latin(lowered, scan)
     pieces = lowered.replace("्", "ा").split("ा")
     deletions = list(accumulate(map(len, pieces[:-1])))
     folded = "".join(pieces)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, repeat
 
-from monitor.engine.assertion import CUES_PREFIX, ClauseReader, best_novelty
+from monitor.engine.assertion import CUES_PREFIX, ClauseReader, Verdict, best_novelty
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
@@ -226,6 +226,8 @@ class ArticleIndex:
         for index in hits:
             if starts[index] >= trigger_from and not trigger.isdisjoint(targets[index]):
                 verdict = self.reader.verdict(starts[index], ends[index])
+                if verdict.novelty is not None and rule.sides:
+                    verdict = self._placed(rule, hits, index, verdict)
                 if verdict.novelty == "new":  # the best there is: the other hits cannot change it
                     return "new", ()
                 verdicts.append(verdict)
@@ -234,6 +236,20 @@ class ArticleIndex:
             return (best_novelty(novelties) if novelties else "new"), ()
         cues = dict.fromkeys(cue for verdict in verdicts for cue in verdict.vetoes)
         return None, tuple(self.original_span(cue.start, cue.end, CUES_PREFIX + cue.kind) for cue in cues)
+
+    def _placed(self, rule: CompiledRule, hits: Sequence[int], trigger: int, verdict: Verdict) -> Verdict:
+        """The verdict, or a veto when a side of the rule is named only where it is not a party: after
+        the trigger's partner or in a subordinate clause after it (`sides.py`)."""
+        assert self.reader is not None
+        starts, targets = self.hits.starts, self.hits.targets
+        cut = self.reader.side_cut(starts[trigger], self.hits.ends[trigger])
+        if cut is None:
+            return verdict
+        position, cue = cut
+        for side in rule.sides:
+            if not any(starts[index] < position and not side.isdisjoint(targets[index]) for index in hits):
+                return Verdict(None, (cue,))
+        return verdict
 
     def hits_between(self, start: int, end: int, relevant: list[int]) -> list[int]:
         """The hits among `relevant` (sorted hit indexes) that start in [start, end) (normalized)."""

@@ -50,15 +50,40 @@ def _unit_passages(
     unit = rule.unit
     qualifying = _qualifying_units(article, rule)
     chosen = article.units_with(unit, rule.targets | rule.vetoes) if explain else qualifying
-    passages = []
+    passages: list[PassageCheck | None] = []
     relevant = article.relevant(rule.targets | rule.vetoes) if chosen else []
+    settles = _settles(rule, explain)
     for index in sorted(chosen):
         unit_range, hits = article.unit_hits(unit, index, relevant)
         if unit_range is not None:
             passages.append(article.passage(rule, *unit_range, hits, explain))
+            if settles and _last_new(passages) and _settled(rule, passages):
+                break
     if reader is not None and unit == "sentence" and (explain or not _already_new(rule, passages)):
         passages.extend(refer_back_passages(article, rule, qualifying, reader, explain))
     return passages
+
+
+#: once a firing is `new`, its evidence holds at most this many `new` passages (or its `min_mentions`);
+#: each more costs about 40 µs an article on the bench corpus (its clause read, its spans mapped)
+NEW_EVIDENCE = 1
+
+
+def _settles(rule: CompiledRule, explain: bool) -> bool:
+    """Whether the rule's passages are read only until its firing is settled (`_settled`); `--explain`
+    reads them all."""
+    return not explain and "new" in rule.novelties
+
+
+def _settled(rule: CompiledRule, passages: list[PassageCheck | None]) -> bool:
+    """Whether the rule fires `new` on `NEW_EVIDENCE` passages (and its mentions): later passages cannot
+    change the firing (the best novelty wins) and mostly restate the act, so they are not read."""
+    new = sum(passage is not None and passage.novelty == "new" for passage in passages)
+    return new >= max(rule.min_mentions, NEW_EVIDENCE)
+
+
+def _last_new(passages: list[PassageCheck | None]) -> bool:
+    return passages[-1] is not None and passages[-1].novelty == "new"
 
 
 def _already_new(rule: CompiledRule, passages: list[PassageCheck | None]) -> bool:
@@ -88,7 +113,8 @@ def _near_passages(
     word_numbers = article.word_numbers
     numbers = [word_numbers[index] for index in indexes]
     full = (1 << len(rule.groups)) - 1
-    passages = []
+    passages: list[PassageCheck | None] = []
+    settles = _settles(rule, explain)
     covered_until = -1
     last = 0
     ends = article.hits.ends
@@ -106,6 +132,8 @@ def _near_passages(
             continue
         window = indexes[first : last + 1]
         passages.append(article.passage(rule, starts[index], ends[indexes[last]], window, explain))
+        if settles and _last_new(passages) and _settled(rule, passages):
+            break
     return passages
 
 
@@ -155,7 +183,9 @@ def evaluate(
     complete_rules = {index for index in candidates if not any(map(seen.isdisjoint, unanchored[index]))}
     article = ArticleIndex(normalized, hits)
     cues = compiled.cues
-    reader = None if cues is None else ClauseReader(cues, normalized, article.sentence_bounds, published, hits.scan)
+    reader = None
+    if cues is not None and (complete_rules or explain):  # nothing to read: no sentence bounds either
+        reader = ClauseReader(cues, normalized, article.sentence_bounds, published, hits.scan)
     article.reader = reader
     fired: list[RuleHit] = []
     explanations: list[RuleExplanation] = []

@@ -127,6 +127,8 @@ CueKind = Literal[
     "recent",
     "clause_break",
     "refer_back",
+    "partner",
+    "subordinate",
 ]
 
 

@@ -37,8 +37,10 @@ def _month_names() -> frozenset[str]:
 
 def _candidates(text: str) -> list[tuple[int, int]]:
     """(start, end) of each month name with the numbers beside it ("19 June 2024", "जनवरी 2025")."""
-    words = [(match.start(), match.end(), match.group().lower().rstrip("॰.")) for match in _WORD.finditer(text)]
     months = _month_names()
+    if "॰" not in text and months.isdisjoint(_WORD.findall(text.lower())):
+        return []  # the usual clause: no month name (one C-level pass, no object per word)
+    words = [(match.start(), match.end(), match.group().lower().rstrip("॰.")) for match in _WORD.finditer(text)]
     found = []
     for index, (_, _, word) in enumerate(words):
         if word not in months:
