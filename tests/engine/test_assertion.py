@@ -132,6 +132,8 @@ def test_a_recent_signing_is_new(shipped: Engine, text: str) -> None:
         "Russia and North Korea are expected to sign a fisheries agreement this week.",
         "रूस और उत्तर कोरिया इस दौरे में मत्स्य समझौते पर हस्ताक्षर कर सकते हैं।",
         "रूस और उत्तर कोरिया के बीच इसी हफ्ते समझौता होने की संभावना है।",
+        "रूस और उत्तर कोरिया के बीच रक्षा समझौता संभव है।",
+        "रूस और उत्तर कोरिया के बीच रक्षा समझौता मुमकिन है।",
     ],
 )
 def test_modality_is_speculative(shipped: Engine, text: str) -> None:
