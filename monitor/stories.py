@@ -46,8 +46,8 @@ from typing import Literal
 from datasketch import MinHashLSH
 
 from monitor.config import StoriesSettings
-from monitor.engine.result import Novelty
-from monitor.story_features import DAY, NOVELTY_RANK, NUM_PERM, StoryArticle
+from monitor.engine.result import NOVELTY_RANK, Novelty
+from monitor.story_features import DAY, NUM_PERM, StoryArticle
 from monitor.story_log import StoryLog
 from monitor.story_similarity import (
     IDF_CAP,

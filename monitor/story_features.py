@@ -15,7 +15,7 @@ from datasketch import LeanMinHash, MinHash
 
 from monitor.articles import Article
 from monitor.engine.normalize import lower, normalize
-from monitor.engine.result import NOVELTIES, Novelty, TagResult
+from monitor.engine.result import NOVELTY_RANK, Novelty, TagResult
 
 #: permutations of a signature: 64 keeps a wire copy's Jaccard estimate within about ±0.06
 NUM_PERM = 64
@@ -23,9 +23,6 @@ NUM_PERM = 64
 SHINGLE = 3
 #: a word: letters and digits with the Devanagari marks that belong to them (never `re`'s `\b`)
 _WORD = re.compile(r"[^\W_]+(?:[\u0900-\u0903\u093a-\u094f\u0955-\u0957\u0962\u0963]+[^\W_]*)*")
-#: novelty precedence when a rule fired several times on an article: its news wins
-NOVELTY_RANK: dict[Novelty, int] = {"reference": 0, "speculative": 1, "new": 2}
-assert set(NOVELTY_RANK) == set(NOVELTIES)
 
 
 #: one consonant class per sound, the same for Latin and Devanagari, vowels dropped: `Tumen` and `तुमेन`

@@ -26,6 +26,7 @@ from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Novelty
 from monitor.engine.segment import trimmed_unit
 from monitor.engine.sides import Cue, side_cut
+from monitor.engine.written_dates import DIGITS as _DIGITS
 from monitor.engine.written_dates import dates_before
 
 CUES_PREFIX = "cues:"
@@ -35,8 +36,6 @@ PLACING_KINDS = frozenset({"partner", "subordinate"})
 VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood"})
 #: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
 _TIME_KINDS: dict[str, Novelty] = {"recent": "new", "past": "reference", "speculative": "speculative"}
-#: which novelty a rule reports when its passages differ: the article's news wins
-NOVELTY_ORDER: tuple[Novelty, ...] = ("new", "speculative", "reference")
 #: a date at least this many days before the article's own is background (a follow-up a day or
 #: two after the signing still reports it as news)
 OLD_AFTER_DAYS = 7
@@ -45,7 +44,6 @@ CLAUSE_REACH = 400
 #: a Latin-script negation or modal cue after the trigger counts only this many words after it
 LATIN_AFTER_WORDS = 3
 _DIRECTED = VETO_KINDS - {"falsehood"} | {"speculative"}
-_DIGITS = "0-9\u0966-\u096f"
 _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGITS}])")
 _DIGIT = re.compile(f"[{_DIGITS}]")
 
@@ -83,10 +81,6 @@ class _ArticleCues:
 
 
 _NEW = Verdict("new")
-
-
-def best_novelty(novelties: list[Novelty]) -> Novelty:
-    return min(novelties, key=NOVELTY_ORDER.index)
 
 
 class ClauseReader:

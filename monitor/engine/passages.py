@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, repeat
 
-from monitor.engine.assertion import CUES_PREFIX, ClauseReader, Verdict, best_novelty
+from monitor.engine.assertion import CUES_PREFIX, ClauseReader, Verdict
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
-from monitor.engine.result import Novelty, Span
+from monitor.engine.result import Novelty, Span, best_novelty
 from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
 
 

@@ -11,6 +11,12 @@ SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 #: what a rule firing reports: the act as the article's news, a background mention, or a possibility
 Novelty = Literal["new", "reference", "speculative"]
 NOVELTIES: tuple[Novelty, ...] = get_args(Novelty)
+#: which novelty wins when a rule fires several times, in one article or one story: its news first
+NOVELTY_RANK: dict[Novelty, int] = {"reference": 0, "speculative": 1, "new": 2}
+
+
+def best_novelty(novelties: list[Novelty]) -> Novelty:
+    return max(novelties, key=NOVELTY_RANK.__getitem__)
 
 
 @dataclass(frozen=True, slots=True)

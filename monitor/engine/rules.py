@@ -9,13 +9,13 @@ from functools import reduce
 from itertools import chain
 from operator import or_
 
-from monitor.engine.assertion import ClauseReader, best_novelty
+from monitor.engine.assertion import ClauseReader
 from monitor.engine.assess import refer_back_passages
 from monitor.engine.compiled import Compiled, CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.passages import ArticleIndex, PassageCheck
-from monitor.engine.result import Evidence, Novelty, RuleHit, Severity, Span
+from monitor.engine.result import Evidence, Novelty, RuleHit, Severity, Span, best_novelty
 from monitor.engine.segment import trimmed_unit
 
 

@@ -16,8 +16,9 @@ from functools import cache, lru_cache
 from monitor.engine.normalize import normalize
 
 LANGUAGES = ("en", "hi")
-_DIGITS = "0-9\u0966-\u096f"
-_NUMBER = re.compile(f"^[{_DIGITS}]{{1,4}}(?:st|nd|rd|th)?$")
+#: ASCII and Devanagari digits (a character class body)
+DIGITS = "0-9\u0966-\u096f"
+_NUMBER = re.compile(f"^[{DIGITS}]{{1,4}}(?:st|nd|rd|th)?$")
 _WORD = re.compile(r"[^\s,.;:()\[\]\"'“”‘’—–-]+")
 
 
