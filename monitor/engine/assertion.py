@@ -24,7 +24,7 @@ from monitor.engine.compiled import CompiledCues
 from monitor.engine.match import find_keys
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Novelty
-from monitor.engine.segment import trimmed_unit
+from monitor.engine.segment import is_word_char, trimmed_unit
 from monitor.engine.sides import Cue, side_cut
 from monitor.engine.written_dates import DIGITS as _DIGITS
 from monitor.engine.written_dates import dates_before
@@ -32,6 +32,10 @@ from monitor.engine.written_dates import dates_before
 CUES_PREFIX = "cues:"
 #: cue kinds that say where a trigger's sides must stand (`sides.py`), not what it asserts
 PLACING_KINDS = frozenset({"partner", "subordinate"})
+#: cue kinds that shape the clause, not what it asserts: a relative clause set off by a comma (an
+#: aside), a reported clause opening after the trigger, and look-alikes (phrases in which a cue word
+#: is no cue: "not only", "without delay", "पहले चरण"; they shadow the shorter cue, leftmost-longest)
+_SHAPING_KINDS = frozenset({"relative", "complement", "lookalike"})
 #: cue kinds that veto the trigger in their clause
 VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood"})
 #: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
@@ -75,9 +79,14 @@ class _ArticleCues:
     #: clause breaks (words and marks), sorted
     break_starts: list[int]
     break_ends: list[int]
-    refer_back: list[int]
+    #: refer-back cues, (start, end)
+    refer_back: list[tuple[int, int]]
     #: where the sides must stand (`sides.py`): partner and subordinate cues, sorted
     placing: list[Cue]
+    #: asides: relative clauses set off by a comma (", which never signed one,"), [start, end)
+    asides: list[tuple[int, int]]
+    #: starts of the reported clauses ("and said that", "कहा कि"), sorted
+    complements: list[int]
 
 
 _NEW = Verdict("new")
@@ -121,29 +130,46 @@ class ClauseReader:
         starts: list[int] = []
         ends: list[int] = []
         kinds: list[str] = []
-        breaks: list[tuple[int, int]] = []
-        refer_back: list[int] = []
+        breaks = self._marks(low, high)
+        refer_back: list[tuple[int, int]] = []
         placing: list[Cue] = []
+        relatives: list[int] = []
+        complements: list[int] = []
         for start, end, targets in zip(hits.starts, hits.ends, hits.targets, strict=True):
             for target in targets:
                 kind = target.removeprefix(CUES_PREFIX)
                 if kind == "clause_break":
                     breaks.append((low + start, low + end))
                 elif kind == "refer_back":
-                    refer_back.append(low + start)
+                    refer_back.append((low + start, low + end))
                 elif kind in PLACING_KINDS:
                     placing.append(Cue(low + start, low + end, kind))
-                else:
+                elif kind == "relative":
+                    relatives.append(low + start)
+                elif kind == "complement":
+                    complements.append(low + start)
+                elif kind not in _SHAPING_KINDS:
                     starts.append(low + start)
                     ends.append(low + end)
                     kinds.append(kind)
-        for mark in self._cues.break_marks:
-            at = normalized.text.find(mark, low, high)
-            while at >= 0:
-                breaks.append((at, at + len(mark)))
-                at = normalized.text.find(mark, at + len(mark), high)
         breaks.sort()
-        return _ArticleCues(starts, ends, kinds, [b[0] for b in breaks], [b[1] for b in breaks], refer_back, placing)
+        asides = _asides(normalized.text, relatives, high) if relatives else []
+        break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
+        return _ArticleCues(starts, ends, kinds, break_starts, break_ends, refer_back, placing, asides, complements)
+
+    def _marks(self, low: int, high: int) -> list[tuple[int, int]]:
+        """The punctuation breaks in [low, high): `;`, and a comma with its conjunction (`, and`,
+        `, और`: a new clause, where a bare `and` joins two names) ending at a word's end."""
+        lowered = self._normalized.lowered
+        found = []
+        for mark in self._cues.break_marks:
+            at = lowered.find(mark, low, high)
+            while at >= 0:
+                after = at + len(mark)
+                if after >= len(lowered) or not (is_word_char(mark[-1]) and is_word_char(lowered[after])):
+                    found.append((at, after))
+                at = lowered.find(mark, after, high)
+        return found
 
     def _sentence_range(self, index: int) -> tuple[int, int]:
         known = self._ranges.get(index)
@@ -153,6 +179,7 @@ class ClauseReader:
         return known
 
     def refers_back(self, index: int) -> bool:
+        """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …")."""
         return bool(self._cues_of(index).refer_back)
 
     def verdict(self, start: int, end: int) -> Verdict:
@@ -181,6 +208,11 @@ class ClauseReader:
         # a clause is read at most CLAUSE_REACH characters each side of its trigger: a run-on "sentence"
         # of a whole (hostile) article would otherwise make every trigger read every cue
         low, high = max(low, start - CLAUSE_REACH), min(high, end + CLAUSE_REACH)
+        # a reported clause opening after the trigger is what someone said of the act, not the act
+        # ("signed a pact on Friday and said it had no military part"; "हस्ताक्षर किए और कहा कि … नहीं है")
+        reported = bisect_left(found.complements, end)
+        if reported < len(found.complements):
+            high = min(high, found.complements[reported])
         return found, low, high, sentence_end
 
     def side_cut(self, start: int, end: int) -> tuple[int, Cue] | None:
@@ -205,6 +237,8 @@ class ClauseReader:
             for at in range(first, last)
             if found.ends[at] <= high
             and self._governs(cue := Cue(found.starts[at], found.ends[at], found.kinds[at]), end)
+            and not _aside_from(found.asides, cue, start)
+            and not (cue.kind == "past" and _follows_refer_back(found.refer_back, cue.start))
         ]
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
         if question:
@@ -247,6 +281,36 @@ class ClauseReader:
             Cue(low + at, low + at + length, "past")
             for at, length in dates_before(text, self._published, OLD_AFTER_DAYS)
         ]
+
+
+def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]:
+    """The relative clauses set off by a comma: from a relative cue right after a comma to the next
+    comma (or the sentence's end). ", which never signed one," says something of a name, not of the
+    main clause's act; a relative word without its comma restricts a noun and is left alone."""
+    found = []
+    for start in relatives:
+        if not text[:start].rstrip().endswith(","):
+            continue
+        comma = text.find(",", start, high)
+        found.append((start, comma if comma >= 0 else high))
+    return found
+
+
+def _aside_from(asides: list[tuple[int, int]], cue: Cue, trigger: int) -> bool:
+    """Whether `cue` stands in an aside that does not hold the trigger at `trigger` and so does not
+    bear on it: a veto there speaks of the aside's own name ("Japan, which has never signed one, …"),
+    and so does a time cue in an aside before the trigger; an aside after the trigger may describe
+    the act itself ("… नई रेलवे डील का असर है, जो पिछले साल हुई थी": last year's deal)."""
+    for low, high in asides:
+        if low <= cue.start < high and not low <= trigger < high:
+            return cue.kind in VETO_KINDS or low < trigger
+    return False
+
+
+def _follows_refer_back(refer_back: list[tuple[int, int]], cue: int) -> bool:
+    """Whether a past cue directly follows a refer-back cue: "इस समझौते के तहत" (under this
+    agreement) points at the act being reported, not at a background treaty."""
+    return any(0 <= cue - end <= 1 for _, end in refer_back)
 
 
 def _novelty(timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:

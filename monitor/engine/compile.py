@@ -280,8 +280,8 @@ def _compile_cues(definitions: _Definitions, keys: _AliasKeys) -> CompiledCues |
     marks: list[str] = []
     for kind, cues in definitions.cues.items():
         for cue, where in cues:
-            if kind == "clause_break" and not any(map(is_word_char, cue.text)):
-                marks.append(cue.text.strip() or cue.text)
+            if kind == "clause_break" and not is_word_char(cue.text.strip()[:1] or cue.text):
+                marks.append(cue.text.strip() or cue.text)  # ";", or a comma with its word (", and")
             else:
                 keys.add(cue, where, CUES_PREFIX + kind, "match", cue.fold or False)
     exact, folding, _ = automata(keys.keys)

@@ -129,6 +129,9 @@ CueKind = Literal[
     "refer_back",
     "partner",
     "subordinate",
+    "relative",
+    "complement",
+    "lookalike",
 ]
 
 
