@@ -79,8 +79,7 @@ class _ArticleCues:
     #: clause breaks (words and marks), sorted
     break_starts: list[int]
     break_ends: list[int]
-    #: refer-back cues, (start, end)
-    refer_back: list[tuple[int, int]]
+    refer_back: list[int]
     #: where the sides must stand (`sides.py`): partner and subordinate cues, sorted
     placing: list[Cue]
     #: asides: relative clauses set off by a comma (", which never signed one,"), [start, end)
@@ -131,7 +130,7 @@ class ClauseReader:
         ends: list[int] = []
         kinds: list[str] = []
         breaks = self._marks(low, high)
-        refer_back: list[tuple[int, int]] = []
+        refer_back: list[int] = []
         placing: list[Cue] = []
         relatives: list[int] = []
         complements: list[int] = []
@@ -141,7 +140,7 @@ class ClauseReader:
                 if kind == "clause_break":
                     breaks.append((low + start, low + end))
                 elif kind == "refer_back":
-                    refer_back.append((low + start, low + end))
+                    refer_back.append(low + start)
                 elif kind in PLACING_KINDS:
                     placing.append(Cue(low + start, low + end, kind))
                 elif kind == "relative":
@@ -238,7 +237,6 @@ class ClauseReader:
             if found.ends[at] <= high
             and self._governs(cue := Cue(found.starts[at], found.ends[at], found.kinds[at]), end)
             and not _aside_from(found.asides, cue, start)
-            and not (cue.kind == "past" and _follows_refer_back(found.refer_back, cue.start))
         ]
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
         if question:
@@ -305,12 +303,6 @@ def _aside_from(asides: list[tuple[int, int]], cue: Cue, trigger: int) -> bool:
         if low <= cue.start < high and not low <= trigger < high:
             return cue.kind in VETO_KINDS or low < trigger
     return False
-
-
-def _follows_refer_back(refer_back: list[tuple[int, int]], cue: int) -> bool:
-    """Whether a past cue directly follows a refer-back cue: "इस समझौते के तहत" (under this
-    agreement) points at the act being reported, not at a background treaty."""
-    return any(0 <= cue - end <= 1 for _, end in refer_back)
 
 
 def _novelty(timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:

@@ -1,5 +1,5 @@
 """How the shape of a clause bounds its cues (issue 12): asides, reported clauses, comma conjunctions,
-look-alike phrases and "under this agreement", in English and Hindi, with our own sentences.
+and look-alike phrases, in English and Hindi, with our own sentences.
 
 Each test pins one general mechanism of `monitor/engine/assertion.py` and the cue lists of
 `config/watchlists/common.yaml` against a misreading a reviewer found.
@@ -114,20 +114,22 @@ def test_pahle_meaning_earlier_is_still_a_past_cue(shipped: Engine) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Russia and North Korea signed a labour accord on Monday. Under the accord, North Koreans may work there.",
-        "रूस और उत्तर कोरिया ने सोमवार को श्रम समझौता किया। इस समझौते के तहत उत्तर कोरियाई मजदूर रूस में काम करेंगे।",
+        "Russia and North Korea signed a treaty in 2024. Under the treaty, either side must help the other.",
+        "रूस और उत्तर कोरिया के बीच 2024 की संधि के तहत सैन्य सहयोग जारी है।",
+        "रूस और उत्तर कोरिया ने 2024 में संधि की थी। इस संधि के तहत दोनों देश एक-दूसरे की मदद करेंगे।",
     ],
 )
-def test_under_this_agreement_points_at_the_new_act(shipped: Engine, text: str) -> None:
-    assert novelty(shipped, text) == "new"
+def test_under_an_old_treaty_is_still_background(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "reference"
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "Russia and North Korea signed a treaty in 2024. Under the treaty, either side must help the other.",
-        "रूस और उत्तर कोरिया के बीच 2024 की संधि के तहत सैन्य सहयोग जारी है।",
+        "Russia and North Korea inked a fisheries pact on Monday.",
+        "Russia's parliament ratified the fisheries treaty with North Korea on Tuesday.",
+        "रूस और उत्तर कोरिया ने आज फेरी सेवा पर दस्तखत किए।",
     ],
 )
-def test_under_an_old_treaty_is_still_background(shipped: Engine, text: str) -> None:
-    assert novelty(shipped, text) == "reference"
+def test_a_signing_in_other_words_is_an_agreement(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "new"
