@@ -38,6 +38,8 @@ PLACING_KINDS = frozenset({"partner", "subordinate"})
 _SHAPING_KINDS = frozenset({"relative", "complement", "lookalike"})
 #: cue kinds that veto the trigger in their clause
 VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood"})
+#: the veto kinds that deny an act (a question or a condition only leaves it open)
+DENYING = frozenset({"negation", "falsehood"})
 #: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
 _TIME_KINDS: dict[str, Novelty] = {"recent": "new", "past": "reference", "speculative": "speculative"}
 #: a date at least this many days before the article's own is background (a follow-up a day or

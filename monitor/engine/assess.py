@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.engine.assertion import ClauseReader
+from monitor.engine.assertion import DENYING, ClauseReader
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.passages import ArticleIndex, PassageCheck
 from monitor.engine.segment import trimmed_unit
@@ -37,10 +37,32 @@ def refer_back_passages(
             continue
         if relevant is None:
             relevant = article.relevant(rule.targets | rule.vetoes)
-        hits = _parties(article, rule, reader, article.hits_between(before[0], current[1], relevant), current[0])
-        if hits is not None:
-            passages.append(article.passage(rule, before[0], current[1], hits, explain, trigger_from=current[0]))
+        hits = article.hits_between(before[0], current[1], relevant)
+        if _denied_before(article, rule, reader, hits, current[0]):
+            continue
+        parties = _parties(article, rule, reader, hits, current[0])
+        if parties is not None:
+            passages.append(article.passage(rule, before[0], current[1], parties, explain, trigger_from=current[0]))
     return passages
+
+
+def _denied_before(
+    article: ArticleIndex, rule: CompiledRule, reader: ClauseReader, hits: list[int], current: int
+) -> bool:
+    """Whether the sentence before names the act only to deny it (each of its trigger words vetoed
+    by a negation or falsehood) and this sentence dates its own act by no cue: its "the pact" is
+    then the denied one ("Russia has never had any deal with North Korea. A newspaper had reported
+    that the two countries signed the pact."). With a time cue of its own it reports an act of its
+    own ("… The two countries signed a fisheries deal on Friday.")."""
+    starts, ends, targets = article.hits.starts, article.hits.ends, article.hits.targets
+    triggers = [index for index in hits if not rule.trigger.isdisjoint(targets[index])]
+    before = [reader.verdict(starts[index], ends[index]) for index in triggers if starts[index] < current]
+    if not before or not all(
+        verdict.vetoes and DENYING.issuperset(cue.kind for cue in verdict.vetoes) for verdict in before
+    ):
+        return False
+    after = [reader.verdict(starts[index], ends[index]) for index in triggers if starts[index] >= current]
+    return all(verdict.cue is None for verdict in after)
 
 
 def _parties(

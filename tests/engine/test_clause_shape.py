@@ -133,3 +133,25 @@ def test_under_an_old_treaty_is_still_background(shipped: Engine, text: str) -> 
 )
 def test_a_signing_in_other_words_is_an_agreement(shipped: Engine, text: str) -> None:
     assert novelty(shipped, text) == "new"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia has never had any deal with North Korea. A paper had reported that the two countries signed the pact.",
+        "रूस और उत्तर कोरिया के बीच ऐसा कोई करार नहीं हुआ। एक अखबार ने लिखा था कि दोनों देशों ने इस करार पर दस्तखत किए।",
+    ],
+)
+def test_a_refer_back_to_a_denied_act_does_not_fire(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia has never had a military pact with North Korea. The two countries signed a fisheries deal on Friday.",
+        "रूस और उत्तर कोरिया के बीच कोई सैन्य करार नहीं हुआ। दोनों देशों ने शुक्रवार को मछली पालन समझौता किया।",
+    ],
+)
+def test_a_refer_back_with_its_own_time_cue_reports_its_own_act(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "new"

@@ -1,0 +1,67 @@
+"""The cue lists read the ways real news writes a rumour, a condition, a plan and a background
+mention (issue 12), in English and Hindi: each test one kind of wording, with our own sentences."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from monitor.engine import Engine
+from monitor.engine.result import Novelty
+
+AGREEMENT = "russia-dprk-agreement"
+PUBLISHED = dt.date(2026, 3, 20)
+
+
+def novelty(engine: Engine, text: str) -> Novelty | None:
+    """The agreement rule's novelty on `text`, None when it does not fire."""
+    hit = next((rule for rule in engine.tag(text, PUBLISHED).rules if rule.rule == AGREEMENT), None)
+    return None if hit is None else hit.novelty
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A video allegedly shows Russia and North Korea signing a nuclear pact on Thursday.",
+        "A viral post says Russia and North Korea signed a secret treaty on Monday.",
+        "सोशल मीडिया पर दावा किया जा रहा है कि रूस और उत्तर कोरिया ने गुरुवार को परमाणु करार किया।",
+        "रूस और उत्तर कोरिया के कथित गुप्त समझौते की तस्वीरें सामने आईं।",
+    ],
+)
+def test_a_claim_of_unknown_truth_is_a_rumour(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "सोल की चेतावनी: रूस-उत्तर कोरिया ने सैन्य करार किया तो देंगे जवाब",
+        "रूस और उत्तर कोरिया समझौता करेंगे तो प्रतिबंध बढ़ेंगे",
+    ],
+)
+def test_a_hindi_condition_marked_only_by_to_vetoes(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia and North Korea set to sign power line deal this week",
+        "Russia and North Korea poised to sign a tourism accord",
+        "रूस और उत्तर कोरिया बिजली समझौते पर हस्ताक्षर करने वाले हैं।",
+    ],
+)
+def test_a_headline_plan_is_speculative(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "speculative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia–North Korea trade up 30% a year after treaty took hold",
+        "रूस और उत्तर कोरिया के मंत्रियों ने संधि के अमल की समीक्षा की।",
+    ],
+)
+def test_an_act_presupposed_as_done_is_background(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "reference"
