@@ -65,3 +65,29 @@ def test_a_headline_plan_is_speculative(shipped: Engine, text: str) -> None:
 )
 def test_an_act_presupposed_as_done_is_background(shipped: Engine, text: str) -> None:
     assert novelty(shipped, text) == "reference"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia and North Korea have yet to sign the agreement.",
+        "Russia and North Korea failed to sign an agreement on Friday.",
+        "रूस और उत्तर कोरिया ने अभी तक समझौते पर हस्ताक्षर नहीं किए हैं।",
+        "रूस और उत्तर कोरिया की वार्ता बेनतीजा रही, समझौता नहीं हो सका।",
+    ],
+)
+def test_an_act_not_yet_done_or_failed_is_negated(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia and North Korea are in talks on a new agreement.",
+        "North Korea and Russia are reportedly close to a deal on oil.",
+        "रूस और उत्तर कोरिया के बीच नई संधि पर बातचीत चल रही है।",
+        "रूस और उत्तर कोरिया के बीच व्यापार समझौते पर वार्ता जारी है।",
+    ],
+)
+def test_an_act_being_negotiated_is_speculative(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "speculative"
