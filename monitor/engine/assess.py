@@ -57,9 +57,7 @@ def _denied_before(
     starts, ends, targets = article.hits.starts, article.hits.ends, article.hits.targets
     triggers = [index for index in hits if not rule.trigger.isdisjoint(targets[index])]
     before = [reader.verdict(starts[index], ends[index]) for index in triggers if starts[index] < current]
-    if not before or not all(
-        verdict.vetoes and DENYING.issuperset(cue.kind for cue in verdict.vetoes) for verdict in before
-    ):
+    if not before or not all(any(cue.kind in DENYING for cue in verdict.vetoes) for verdict in before):
         return False
     after = [reader.verdict(starts[index], ends[index]) for index in triggers if starts[index] >= current]
     return all(verdict.cue is None for verdict in after)

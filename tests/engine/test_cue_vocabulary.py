@@ -91,3 +91,28 @@ def test_an_act_not_yet_done_or_failed_is_negated(shipped: Engine, text: str) ->
 )
 def test_an_act_being_negotiated_is_speculative(shipped: Engine, text: str) -> None:
     assert novelty(shipped, text) == "speculative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The US warned that any arms deal between Russia and North Korea would violate UN resolutions.",
+        "Analysts doubt that Russia and North Korea signed a secret pact.",
+        "विशेषज्ञों ने रूस और उत्तर कोरिया के गुप्त समझौते पर संदेह जताया।",
+        "रूस और उत्तर कोरिया का बिजली समझौता अधर में लटका है।",
+    ],
+)
+def test_a_hypothetical_doubted_or_stalled_act_is_not_asserted(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "South Korea and Russia signed a fisheries agreement, angering North Korea.",
+        "Russian club Zenit signed a North Korean striker on Monday.",
+        "रूसी फुटबॉल क्लब ने उत्तर कोरियाई खिलाड़ी के साथ करार किया।",
+    ],
+)
+def test_a_side_that_reacts_or_a_club_is_no_party(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
