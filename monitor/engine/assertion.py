@@ -246,7 +246,8 @@ class ClauseReader:
         if vetoes:
             return Verdict(None, tuple(vetoes))
         timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
-        return _novelty(timed, [cue for cue in in_clause if cue.kind == "pluperfect"], start, end)
+        pluperfect = [cue for cue in in_clause if cue.kind == "pluperfect"]
+        return _novelty(self._normalized.text, timed, pluperfect, start, end)
 
     def _governs(self, cue: Cue, trigger_end: int) -> bool:
         """Whether a cue can bear on the trigger: English negation and modality precede what they
@@ -307,16 +308,26 @@ def _aside_from(asides: list[tuple[int, int]], cue: Cue, trigger: int) -> bool:
     return False
 
 
-def _novelty(timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:
-    """The time cue nearest the trigger decides; a speculative cue beats a recent one ("expected to
-    sign … this week" is still to come); a pluperfect only without any other time cue."""
+#: how much farther a cue counts when a comma stands between it and the trigger
+COMMA_DISTANCE = 1000
+
+
+def _novelty(text: str, timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:
+    """The time cue nearest the trigger decides, a cue beyond a comma only when none is on the trigger's
+    side of it ("Russia and North Korea, bound by a 2024 treaty, held talks on Friday": the year dates
+    the treaty; "… करार किया, जिस पर पिछले साल से बातचीत चल रही थी" with मंगलवार को before it: the
+    signing is Tuesday's); a speculative cue on the same side beats a recent one ("expected to sign …
+    this week" is still to come); a pluperfect only without any other time cue."""
 
     def distance(cue: Cue) -> int:
-        return start - cue.end if cue.end <= start else max(cue.start - end, 0)
+        low, high = (cue.end, start) if cue.end <= start else (end, cue.start)
+        apart = max(high - low, 0)
+        return apart + COMMA_DISTANCE if text.find(",", low, high) >= 0 else apart
 
     if timed:
         nearest = min(timed, key=distance)
-        speculative = [cue for cue in timed if cue.kind == "speculative"]
+        beyond = distance(nearest) >= COMMA_DISTANCE
+        speculative = [cue for cue in timed if cue.kind == "speculative" and (beyond or distance(cue) < COMMA_DISTANCE)]
         if nearest.kind == "recent" and speculative:
             nearest = min(speculative, key=distance)
         return Verdict(_TIME_KINDS[nearest.kind], cue=nearest)

@@ -155,3 +155,18 @@ def test_a_refer_back_to_a_denied_act_does_not_fire(shipped: Engine, text: str) 
 )
 def test_a_refer_back_with_its_own_time_cue_reports_its_own_act(shipped: Engine, text: str) -> None:
     assert novelty(shipped, text) == "new"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Russia and North Korea, bound by a 2024 mutual defence treaty, held talks on Friday.", "reference"),
+        ("Russia and North Korea signed a new deal on Friday, a year after their defence treaty.", "new"),
+        ("रूस और उत्तर कोरिया ने मंगलवार को प्योंगयांग में करार किया, जिस पर पिछले साल से बातचीत चल रही थी।", "new"),
+        ("रूस और उत्तर कोरिया ने करार किया, जिस पर पिछले साल से बात हो रही थी।", "reference"),
+    ],
+)
+def test_a_time_cue_beyond_a_comma_counts_only_without_one_nearer(
+    shipped: Engine, text: str, expected: Novelty
+) -> None:
+    assert novelty(shipped, text) == expected

@@ -116,3 +116,16 @@ def test_a_hypothetical_doubted_or_stalled_act_is_not_asserted(shipped: Engine, 
 )
 def test_a_side_that_reacts_or_a_club_is_no_party(shipped: Engine, text: str) -> None:
     assert novelty(shipped, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The treaty Russia and North Korea signed last summer entered into force in December.",
+        "Russia and North Korea signed a defence pact in Pyongyang in June of that year.",
+        "रूस और उत्तर कोरिया की संधि के एक साल पूरे होने पर प्योंगयांग में समारोह हुआ।",
+        "उस समय रूस और उत्तर कोरिया ने सैन्य संधि की।",
+    ],
+)
+def test_a_season_or_an_anniversary_dates_the_act_in_the_past(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "reference"
