@@ -87,6 +87,8 @@ def test_an_act_not_yet_done_or_failed_is_negated(shipped: Engine, text: str) ->
         "North Korea and Russia are reportedly close to a deal on oil.",
         "रूस और उत्तर कोरिया के बीच नई संधि पर बातचीत चल रही है।",
         "रूस और उत्तर कोरिया के बीच व्यापार समझौते पर वार्ता जारी है।",
+        "रूस और उत्तर कोरिया समझौते की दिशा में आगे बढ़ रहे हैं।",
+        "Should Russia and North Korea sign such a treaty, Japan would respond.",
     ],
 )
 def test_an_act_being_negotiated_is_speculative(shipped: Engine, text: str) -> None:
