@@ -160,16 +160,21 @@ class ClauseReader:
 
     def _marks(self, low: int, high: int) -> list[tuple[int, int]]:
         """The punctuation breaks in [low, high): `;`, and a comma with its conjunction (`, and`,
-        `, और`: a new clause, where a bare `and` joins two names) ending at a word's end."""
+        `, और`: a new clause, where a bare `and` joins two names) ending at a word's end. Each
+        punctuation character is looked for once; the marks it opens are compared only where it is."""
         lowered = self._normalized.lowered
         found = []
-        for mark in self._cues.break_marks:
-            at = lowered.find(mark, low, high)
+        for lead, marks in self._cues.break_marks:
+            at = lowered.find(lead, low, high)
             while at >= 0:
-                after = at + len(mark)
-                if after >= len(lowered) or not (is_word_char(mark[-1]) and is_word_char(lowered[after])):
-                    found.append((at, after))
-                at = lowered.find(mark, after, high)
+                for mark in marks:
+                    after = at + len(mark)
+                    if lowered.startswith(mark, at) and (
+                        after >= len(lowered) or not (is_word_char(mark[-1]) and is_word_char(lowered[after]))
+                    ):
+                        found.append((at, after))
+                        break
+                at = lowered.find(lead, at + 1, high)
         return found
 
     def _sentence_range(self, index: int) -> tuple[int, int]:
@@ -238,7 +243,7 @@ class ClauseReader:
             for at in range(first, last)
             if found.ends[at] <= high
             and self._governs(cue := Cue(found.starts[at], found.ends[at], found.kinds[at]), end)
-            and not _aside_from(found.asides, cue, start)
+            and not (found.asides and _aside_from(found.asides, cue, start))
         ]
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
         if question:
@@ -290,7 +295,10 @@ def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]
     main clause's act; a relative word without its comma restricts a noun and is left alone."""
     found = []
     for start in relatives:
-        if not text[:start].rstrip().endswith(","):
+        before = start - 1
+        while before >= 0 and text[before] == " ":
+            before -= 1
+        if before < 0 or text[before] != ",":
             continue
         comma = text.find(",", start, high)
         found.append((start, comma if comma >= 0 else high))

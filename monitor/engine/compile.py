@@ -285,7 +285,10 @@ def _compile_cues(definitions: _Definitions, keys: _AliasKeys) -> CompiledCues |
             else:
                 keys.add(cue, where, CUES_PREFIX + kind, "match", cue.fold or False)
     exact, folding, _ = automata(keys.keys)
-    return CompiledCues(exact, folding, tuple(dict.fromkeys(marks)))
+    leads: dict[str, list[str]] = {}
+    for mark in sorted(dict.fromkeys(mark.lower() for mark in marks), key=len, reverse=True):
+        leads.setdefault(mark[0], []).append(mark)
+    return CompiledCues(exact, folding, tuple((lead, tuple(group)) for lead, group in leads.items()))
 
 
 def _compile_rules(definitions: _Definitions) -> tuple[list[CompiledRule], list[Problem]]:

@@ -68,8 +68,9 @@ class CompiledCues:
 
     exact_automaton: Any
     fold_automaton: Any
-    #: punctuation-only clause breaks (`;`): not words, so found by plain search
-    break_marks: tuple[str, ...]
+    #: clause breaks that start with punctuation (`;`, `, and`), by their first character, longest
+    #: first: not words, so found by plain search, one per character (`,`), not one per mark
+    break_marks: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
