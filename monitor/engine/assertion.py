@@ -248,6 +248,8 @@ class ClauseReader:
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
         if question:
             vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
+        if not vetoes and any(cue.kind == "report" and cue.start < start for cue in in_clause):
+            vetoes = _refuted_later(found, end, sentence_end)
         if vetoes:
             return Verdict(None, tuple(vetoes))
         timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
@@ -287,6 +289,18 @@ class ClauseReader:
             Cue(low + at, low + at + length, "past")
             for at, length in dates_before(text, self._published, OLD_AFTER_DAYS)
         ]
+
+
+def _refuted_later(found: _ArticleCues, after: int, sentence_end: int) -> list[Cue]:
+    """The falsehood cues after the trigger, to its sentence's end (in later clauses and asides too): a
+    clause that reports a claim ("Yonhap reported that Russia and North Korea signed an arms deal") is
+    refuted by a denial after it ("…, but Moscow denied it"; "…, जिसका क्रेमलिन ने खंडन किया")."""
+    at = bisect_left(found.starts, after)
+    return [
+        Cue(found.starts[index], found.ends[index], "falsehood")
+        for index in range(at, len(found.starts))
+        if found.starts[index] < sentence_end and found.kinds[index] == "falsehood"
+    ]
 
 
 def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]:

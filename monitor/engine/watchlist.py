@@ -132,6 +132,7 @@ CueKind = Literal[
     "relative",
     "complement",
     "lookalike",
+    "report",
 ]
 
 

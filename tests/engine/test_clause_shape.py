@@ -170,3 +170,25 @@ def test_a_time_cue_beyond_a_comma_counts_only_without_one_nearer(
     shipped: Engine, text: str, expected: Novelty
 ) -> None:
     assert novelty(shipped, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yonhap reported that Russia and North Korea signed an arms deal on Monday, but Moscow denied it.",
+        "एक जापानी अखबार की रिपोर्ट में कहा गया कि रूस और उत्तर कोरिया ने हथियार सौदा किया, जिसका क्रेमलिन ने खंडन किया।",
+    ],
+)
+def test_a_reported_claim_refuted_in_a_later_clause_is_vetoed(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "According to TASS, Russia and North Korea signed a fish deal on Monday, but Japan denied reports of arms sales.",
+        "मंत्रालय के मुताबिक रूस और उत्तर कोरिया ने सोमवार को समझौता किया, लेकिन हथियारों की खबरें गलत हैं।",
+    ],
+)
+def test_a_sourced_fact_is_not_refuted_by_a_later_denial_of_something_else(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "new"
