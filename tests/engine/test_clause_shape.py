@@ -186,7 +186,7 @@ def test_a_reported_claim_refuted_in_a_later_clause_is_vetoed(shipped: Engine, t
 @pytest.mark.parametrize(
     "text",
     [
-        "According to TASS, Russia and North Korea signed a fish deal on Monday, but Japan denied reports of arms sales.",
+        "According to TASS, Russia and North Korea signed a deal on Monday, but Japan denied reports of arms sales.",
         "मंत्रालय के मुताबिक रूस और उत्तर कोरिया ने सोमवार को समझौता किया, लेकिन हथियारों की खबरें गलत हैं।",
     ],
 )
