@@ -238,13 +238,7 @@ class ClauseReader:
         question = high == sentence_end and self._normalized.text[sentence_end - 1 : sentence_end] == "?"
         if first == last and not question and not _DIGIT.search(self._normalized.text, low, high):
             return _NEW  # the common clause: no cue at all
-        in_clause = [
-            cue
-            for at in range(first, last)
-            if found.ends[at] <= high
-            and self._governs(cue := Cue(found.starts[at], found.ends[at], found.kinds[at]), end)
-            and not (found.asides and _aside_from(found.asides, cue, start))
-        ]
+        in_clause = self._bearing(found, range(first, last), high, start, end)
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
         if question:
             vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
@@ -255,6 +249,16 @@ class ClauseReader:
         timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
         pluperfect = [cue for cue in in_clause if cue.kind == "pluperfect"]
         return _novelty(self._normalized.text, timed, pluperfect, start, end)
+
+    def _bearing(self, found: _ArticleCues, at: range, high: int, start: int, end: int) -> list[Cue]:
+        """The cues of the clause (indexes `at` of `found`) that bear on the trigger at [start, end)."""
+        return [
+            cue
+            for index in at
+            if found.ends[index] <= high
+            and self._governs(cue := Cue(found.starts[index], found.ends[index], found.kinds[index]), end)
+            and not (found.asides and _aside_from(found.asides, cue, start))
+        ]
 
     def _governs(self, cue: Cue, trigger_end: int) -> bool:
         """Whether a cue can bear on the trigger: English negation and modality precede what they
