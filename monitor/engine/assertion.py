@@ -88,6 +88,8 @@ class _ArticleCues:
     asides: list[tuple[int, int]]
     #: starts of the reported clauses ("and said that", "कहा कि"), sorted
     complements: list[int]
+    #: whether the sentence has a `report` cue ("reported", "रिपोर्ट"): only then a later denial is looked for
+    reports: bool
 
 
 _NEW = Verdict("new")
@@ -156,7 +158,10 @@ class ClauseReader:
         breaks.sort()
         asides = _asides(normalized.text, relatives, high) if relatives else []
         break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
-        return _ArticleCues(starts, ends, kinds, break_starts, break_ends, refer_back, placing, asides, complements)
+        reports = "report" in kinds
+        return _ArticleCues(
+            starts, ends, kinds, break_starts, break_ends, refer_back, placing, asides, complements, reports
+        )
 
     def _marks(self, low: int, high: int) -> list[tuple[int, int]]:
         """The punctuation breaks in [low, high): `;`, and a comma with its conjunction (`, and`,
@@ -242,7 +247,7 @@ class ClauseReader:
         vetoes = [cue for cue in in_clause if cue.kind in VETO_KINDS]
         if question:
             vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
-        if not vetoes and any(cue.kind == "report" and cue.start < start for cue in in_clause):
+        if not vetoes and found.reports and any(cue.kind == "report" and cue.start < start for cue in in_clause):
             vetoes = _refuted_later(found, end, sentence_end)
         if vetoes:
             return Verdict(None, tuple(vetoes))
@@ -352,10 +357,13 @@ def _novelty(text: str, timed: list[Cue], pluperfect: list[Cue], start: int, end
 
     if timed:
         nearest = min(timed, key=distance)
-        beyond = distance(nearest) >= COMMA_DISTANCE
-        speculative = [cue for cue in timed if cue.kind == "speculative" and (beyond or distance(cue) < COMMA_DISTANCE)]
-        if nearest.kind == "recent" and speculative:
-            nearest = min(speculative, key=distance)
+        if nearest.kind == "recent":
+            beyond = distance(nearest) >= COMMA_DISTANCE
+            speculative = [
+                cue for cue in timed if cue.kind == "speculative" and (beyond or distance(cue) < COMMA_DISTANCE)
+            ]
+            if speculative:
+                nearest = min(speculative, key=distance)
         return Verdict(_TIME_KINDS[nearest.kind], cue=nearest)
     if pluperfect:
         return Verdict("reference", cue=min(pluperfect, key=distance))
