@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from monitor.engine.compiled import CompiledCues
-from monitor.engine.match import find_keys
+from monitor.engine.match import find_window
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Novelty
 from monitor.engine.segment import is_word_char, trimmed_unit
@@ -61,14 +61,6 @@ class Verdict:
     novelty: Novelty | None
     vetoes: tuple[Cue, ...] = ()
     cue: Cue | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Piece:
-    """A sentence of the normalized text, matched on its own (hits relative to its start)."""
-
-    text: str
-    lowered: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +119,7 @@ class ClauseReader:
 
     def _find_cues(self, low: int, high: int) -> _ArticleCues:
         normalized = self._normalized
-        piece = _Piece(normalized.text[low:high], normalized.lowered[low:high])
-        scan = self._scan[low:high] if self._scan else ""
-        hits = find_keys(self._cues.exact_automaton, self._cues.fold_automaton, piece, [], scan)
+        cues = self._cues
         starts: list[int] = []
         ends: list[int] = []
         kinds: list[str] = []
@@ -138,22 +128,24 @@ class ClauseReader:
         placing: list[Cue] = []
         relatives: list[int] = []
         complements: list[int] = []
-        for start, end, targets in zip(hits.starts, hits.ends, hits.targets, strict=True):
+        for start, end, targets in find_window(
+            cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan
+        ):
             for target in targets:
                 kind = target.removeprefix(CUES_PREFIX)
                 if kind == "clause_break":
-                    breaks.append((low + start, low + end))
+                    breaks.append((start, end))
                 elif kind == "refer_back":
-                    refer_back.append(low + start)
+                    refer_back.append(start)
                 elif kind in PLACING_KINDS:
-                    placing.append(Cue(low + start, low + end, kind))
+                    placing.append(Cue(start, end, kind))
                 elif kind == "relative":
-                    relatives.append(low + start)
+                    relatives.append(start)
                 elif kind == "complement":
-                    complements.append(low + start)
+                    complements.append(start)
                 elif kind not in _SHAPING_KINDS:
-                    starts.append(low + start)
-                    ends.append(low + end)
+                    starts.append(start)
+                    ends.append(end)
                     kinds.append(kind)
         breaks.sort()
         asides = _asides(normalized.text, relatives, high) if relatives else []

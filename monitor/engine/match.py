@@ -57,6 +57,14 @@ class _Text(Protocol):
     def lowered(self) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A stretch of a text matched on its own (hits relative to its start)."""
+
+    text: str
+    lowered: str
+
+
 def _blanked(scan: str, dropped: list[Range]) -> str:
     for start, end in dropped:
         scan = scan[:start] + SEPARATOR * (end - start) + scan[end:]
@@ -185,6 +193,54 @@ def find_keys(
         if not any(map(lt, islice(merged_starts, 1, None), merged_ends)):
             return Hits(merged_starts, merged_ends, merged_targets, scan)
     return _leftmost_longest(merged, excluded, scan)
+
+
+def find_window(
+    exact_keys: Any, fold_keys: Any, normalized: _Text, low: int, high: int, scan: str = ""
+) -> list[tuple[int, int, tuple[str, ...]]]:
+    """`find_keys` over `normalized[low:high]` alone, as if it were the whole text, with the hits (start,
+    end, targets) in the text's coordinates; `scan`: the whole text's scan text when already made.
+
+    The clause cues read a few sentences of each firing article this way: without a folding automaton
+    (the shipped cues have none) one pass reads the automaton straight into the hits, and only a
+    window with overlapping hits or a look-alike takes `find_keys`' general way.
+    """
+    window = scan[low:high] if scan else scan_text(normalized.lowered[low:high])
+    if fold_keys is None:
+        found = _exact_window(exact_keys, normalized, window, low)
+        if found is not None:
+            return found
+    piece = _Piece(normalized.text[low:high], normalized.lowered[low:high])
+    hits = find_keys(exact_keys, fold_keys, piece, [], window)
+    pairs = zip(hits.starts, hits.ends, hits.targets, strict=True)
+    return [(low + start, low + end, targets) for start, end, targets in pairs]
+
+
+def _exact_window(
+    exact_keys: Any, normalized: _Text, window: str, low: int
+) -> list[tuple[int, int, tuple[str, ...]]] | None:
+    """`find_window` by the exact automaton alone, or None where `find_keys` would have to choose among
+    overlapping hits or apply a look-alike (the hits are then not simply the automaton's)."""
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    if exact_keys is None:
+        return found
+    lowered = normalized.lowered
+    excluded: list[tuple[int, int, str]] = []
+    previous_end = -1
+    for last, (back, length, fast, spaces, checks) in exact_keys.iter(SEPARATOR + window + SEPARATOR):
+        start = low + last - back
+        if spaces and lowered.count(" ", start, start + length) != spaces:
+            continue
+        if checks:
+            accepted = _checked(checks, normalized, start, start.__add__, False, excluded)
+            if not accepted:
+                continue
+            fast = tuple(dict.fromkeys((*fast, *accepted)))
+        if start < previous_end:
+            return None
+        previous_end = start + length
+        found.append((start, previous_end, fast))
+    return None if excluded else found
 
 
 def _leftmost_longest(

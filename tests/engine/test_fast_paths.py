@@ -1,0 +1,58 @@
+"""The engine's fast paths find exactly what the general ways find (they exist only to cost less)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.engine import Engine
+from monitor.engine.match import find_keys, find_window
+from monitor.engine.normalize import normalize
+from monitor.engine.segment import SENTENCE_END, bounds, scan_text, sentence_bounds
+
+CLAUSES = [
+    "Russia did not sign a pact with North Korea earlier today, officials said.",
+    "It was signed earlier; whether it holds is unclear?",
+    "रूस और उत्तर कोरिया ने पिछले साल समझौते पर हस्ताक्षर किए थे, लेकिन आज नहीं।",
+    "The two countries may sign the deal next week, but not before Friday.",
+    "यह समझौता इस हफ्ते हुआ था।",
+    "U.S. officials said 3.5 million... Really?! Yes.",
+]
+
+
+@given(st.text(alphabet="aZ3 .\n।॥?!xU", max_size=80))
+def test_sentence_bounds_are_those_of_the_sentence_pattern(text: str) -> None:
+    assert sentence_bounds(text) == bounds(text, SENTENCE_END)
+
+
+def test_sentence_bounds_of_real_sentences_are_those_of_the_sentence_pattern() -> None:
+    for text in ["\n\n".join(CLAUSES), " ".join(CLAUSES), "...", "", "Dr. A. B. Singh met U.S. envoys."]:
+        assert sentence_bounds(text) == bounds(text, SENTENCE_END)
+
+
+@given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=4), st.data())
+def test_a_window_finds_what_find_keys_finds_in_the_window_alone(
+    shipped: Engine, chosen: list[str], data: st.DataObject
+) -> None:
+    normalized = normalize(" ".join(chosen))
+    low = data.draw(st.integers(0, len(normalized.text)))
+    high = data.draw(st.integers(low, len(normalized.text)))
+    cues = shipped._compiled.cues
+    assert cues is not None
+    piece = normalize(normalized.text[low:high])
+    alone = find_keys(cues.exact_automaton, cues.fold_automaton, piece, [])
+    hits = zip(alone.starts, alone.ends, alone.targets, strict=True)
+    expected = [(low + start, low + end, found) for start, end, found in hits]
+    scan = scan_text(normalized.lowered)
+    assert find_window(cues.exact_automaton, cues.fold_automaton, normalized, low, high, scan) == expected
+    assert find_window(cues.exact_automaton, cues.fold_automaton, normalized, low, high) == expected
+
+
+def test_overlapping_cues_in_a_window_are_resolved_leftmost_longest(shipped: Engine) -> None:
+    normalized = normalize("They met earlier today in Moscow.")
+    cues = shipped._compiled.cues
+    assert cues is not None
+    found = find_window(cues.exact_automaton, cues.fold_automaton, normalized, 5, len(normalized.text))
+    assert [(normalized.text[start:end], targets) for start, end, targets in found] == [
+        ("earlier today", ("cues:recent",))
+    ]
