@@ -131,6 +131,24 @@ class MetricsSettings(Section):
     port: int = Field(default=9464, ge=1, le=65535)
 
 
+class WebSettings(Section):
+    """The analyst's console (``monitor/web``): served by the daemon on its own event loop."""
+
+    enabled: bool = True
+    #: a non-loopback address needs ``password_file`` or ``token_file`` (else the console stays off)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    #: the login password (first line), read at start
+    password_file: Path | None = None
+    #: the ``Authorization: Bearer`` token (first line) for feed readers and scripts, read at start
+    token_file: Path | None = None
+
+    @field_validator("password_file", "token_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MONITOR_",
@@ -147,6 +165,7 @@ class Settings(BaseSettings):
     watchlists: WatchlistSettings = Field(default_factory=WatchlistSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

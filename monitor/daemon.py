@@ -29,6 +29,7 @@ from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
 from monitor.stories import StoryBook
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
+from monitor.web.app import Console
 from monitor.workers import TaggingPool
 
 log = structlog.get_logger("monitor.daemon")
@@ -73,6 +74,7 @@ class Daemon:
         self.activity = Activity(self.publisher, self.outbox, self.notifier, settings.mqtt.status_interval_seconds)
         self.cap = OutboxCap(self.store, settings.state.outbox_max, self.activity.metrics)
         self.watcher = WatchlistWatcher(settings.watchlists.paths)
+        self.console = Console(settings.web, settings.state.dir)  # its own connections to the store, read side
         self.reload_state: dict[str, Any] = {}
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Future[bool]] = set()
@@ -108,6 +110,7 @@ class Daemon:
             pending=await self.store.call(Store.outbox_depth),
         )
         self.activity.serve_metrics(self.settings.metrics)
+        await self.console.start()
         parts = [
             asyncio.create_task(self.publisher.run(), name="publisher"),
             asyncio.create_task(self.source.run(self._picked_up), name="source"),
@@ -145,6 +148,7 @@ class Daemon:
         self, publisher: asyncio.Task[None], source: asyncio.Task[None], pipeline: asyncio.Task[None]
     ) -> None:
         """Stop taking new articles, commit the batches in hand, flush the outbox for a bounded time."""
+        await self.console.stop()
         source.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(source, return_exceptions=True)
