@@ -83,6 +83,15 @@ class StateSettings(Section):
     outbox_max: int = Field(default=100_000, ge=1)
 
 
+class HistorySettings(Section):
+    """The archive the console searches (``monitor/history.py``): articles, their texts and alerts."""
+
+    #: archived articles and alerts older than this are pruned by themselves (with their search index rows)
+    retention_days: float = Field(default=90.0, gt=0)
+    #: keep the parsed article texts (search and retro runs need them); off, only titles are kept
+    keep_text: bool = True
+
+
 class ProcessingSettings(Section):
     #: worker processes that tag articles (0: tag in the daemon's own thread). One process tags on one
     #: core at a time (the GIL); workers let tagging use every core.
@@ -162,6 +171,7 @@ class Settings(BaseSettings):
     state: StateSettings = Field(default_factory=StateSettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     stories: StoriesSettings = Field(default_factory=StoriesSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
     watchlists: WatchlistSettings = Field(default_factory=WatchlistSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

@@ -55,7 +55,10 @@ class Daemon:
         if stories is not None:
             store.load_stories(stories)  # a restart continues the open stories
         publishing = Publishing(
-            settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes, stories=stories is not None
+            settings.mqtt.topic_prefix,
+            settings.mqtt.max_payload_bytes,
+            stories=stories is not None,
+            keep_text=settings.history.keep_text,
         )
         disk = DiskWatch(settings.state.dir)  # one line when the state disk fills, one when it has room again
         self.pipeline = Pipeline(

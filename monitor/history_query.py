@@ -1,0 +1,62 @@
+"""An ``AlertQuery`` as SQL: the conditions of every filter, with parameters (never text pasted into SQL
+or FTS syntax: a search's words are quoted terms, ``history_text.match_expression``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from monitor.history_text import match_expression
+
+if TYPE_CHECKING:
+    from monitor.history import AlertQuery
+
+#: the columns an ``AlertEntry`` is made of, alerts as ``a``, their articles as ``r``
+ALERT_COLUMNS = (
+    "a.seq, a.alert_id, a.rule, a.rule_title, a.severity, a.novelty, a.story_id, a.story_kind, a.story_outlets,"
+    " a.article_id, r.title, r.source, r.url, r.lang, r.published_at, a.created_at, a.delivery, a.reviewed,"
+    " a.payload"
+)
+
+#: filters on a column of archive_alerts (denormalised there, so that counting needs no join)
+_COLUMNS = (
+    ("rule", "a.rule"),
+    ("severity", "a.severity"),
+    ("novelty", "a.novelty"),
+    ("source", "a.source"),
+    ("lang", "a.lang"),
+    ("story", "a.story_id"),
+)
+
+
+def alert_conditions(query: AlertQuery) -> tuple[str, tuple[Any, ...]]:
+    """A WHERE clause over ``archive_alerts a`` and its parameters."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    for name, column in _COLUMNS:
+        value = getattr(query, name)
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+    if query.since is not None:
+        conditions.append("a.day >= ?")
+        params.append(query.since.isoformat())
+    if query.until is not None:
+        conditions.append("a.day <= ?")
+        params.append(query.until.isoformat())
+    if query.reviewed is not None:
+        conditions.append("a.reviewed = ?")
+        params.append(int(query.reviewed))
+    if query.retro is not None:
+        conditions.append("a.retro = ?")
+        params.append(int(query.retro))
+    if query.entity is not None:
+        conditions.append("a.article_id IN (SELECT article_id FROM archive_entities WHERE entity = ?)")
+        params.append(query.entity)
+    if query.text.strip():
+        expression = match_expression(query.text)
+        if expression is None:
+            conditions.append("0")  # words were asked for, and the query has none (only punctuation): nothing
+        else:
+            conditions.append("a.article_id IN (SELECT rowid FROM archive_fts WHERE archive_fts MATCH ?)")
+            params.append(expression)
+    return " AND ".join(conditions) or "1", tuple(params)

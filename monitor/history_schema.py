@@ -1,0 +1,274 @@
+"""The archive's tables (state database layout 4) and its write side: each freshly processed article, its
+alerts with their payloads as published, and its words for full-text search, written inside
+``Store.commit``'s transaction, so that nothing is published that the archive does not have. Review state
+(muted stories, snoozed rules) is read in that same transaction and decides which alerts go out."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from monitor.keys import stored
+
+#: the archive and review tables (layout 4); also what earlier layouts gain when migrated
+HISTORY_SCHEMA = """
+CREATE TABLE archive_articles (
+    article_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL UNIQUE,
+    article_key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT,
+    url TEXT,
+    lang TEXT NOT NULL,            -- hi | en | mixed
+    published_at TEXT,             -- ISO, the article's own date
+    day TEXT NOT NULL,             -- published day, else received day (YYYY-MM-DD, UTC)
+    received_at REAL NOT NULL,
+    text TEXT NOT NULL,            -- empty with [history] keep_text = false
+    story_id TEXT,
+    story_kind TEXT,               -- opening | follow-up | silent | NULL (in no story)
+    story_adds TEXT NOT NULL,      -- JSON list: what a follow-up added
+    held TEXT NOT NULL             -- JSON list: the alerts of a silent article, as built (never sent)
+);
+CREATE INDEX archive_articles_by_day ON archive_articles (day);
+CREATE INDEX archive_articles_by_story ON archive_articles (story_id);
+CREATE INDEX archive_articles_by_time ON archive_articles (received_at);
+CREATE TABLE archive_alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL,
+    article_id INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    rule_title TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    novelty TEXT NOT NULL,
+    story_id TEXT,
+    story_kind TEXT,               -- new | follow-up | NULL
+    story_outlets INTEGER NOT NULL,
+    delivery TEXT NOT NULL,        -- sent | snoozed | muted | retro | retro-sent
+    retro INTEGER NOT NULL,
+    reviewed INTEGER NOT NULL DEFAULT 0,
+    day TEXT NOT NULL,             -- the article's day, source and language, for filters without a join
+    source TEXT,
+    lang TEXT NOT NULL,
+    payload TEXT NOT NULL,         -- the alert JSON as published (or as built, when not sent)
+    created_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX archive_alerts_by_id ON archive_alerts (alert_id, retro);
+CREATE INDEX archive_alerts_by_article ON archive_alerts (article_id);
+CREATE INDEX archive_alerts_by_rule ON archive_alerts (rule, seq);
+CREATE INDEX archive_alerts_by_story ON archive_alerts (story_id);
+CREATE INDEX archive_alerts_by_day ON archive_alerts (day);
+CREATE TABLE archive_entities (
+    entity TEXT NOT NULL,
+    article_id INTEGER NOT NULL,
+    PRIMARY KEY (entity, article_id)
+) WITHOUT ROWID;
+CREATE INDEX archive_entities_by_article ON archive_entities (article_id);
+CREATE VIRTUAL TABLE archive_fts USING fts5 (
+    title, text, tokenize = "unicode61 categories 'L* N* Co M*'", detail = column
+);
+CREATE TABLE review_stories (
+    story_id TEXT PRIMARY KEY,
+    reviewed INTEGER NOT NULL DEFAULT 0,
+    muted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE review_snoozes (
+    rule TEXT PRIMARY KEY,
+    until REAL NOT NULL
+);
+-- every review change: who, when, what (the tables above hold the state it led to)
+CREATE TABLE review_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL,          -- reviewed | unreviewed | muted | unmuted | snoozed | unsnoozed
+    kind TEXT NOT NULL,            -- alert | story | rule
+    target TEXT NOT NULL,
+    until REAL,
+    by TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX review_log_by_target ON review_log (kind, target);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedAlert:
+    alert_id: str
+    #: the alert JSON: as published when it goes out, as built otherwise
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRecord:
+    """What the archive keeps of one freshly processed article (built on the store thread)."""
+
+    title: str
+    source: str | None
+    url: str | None
+    lang: str
+    published_at: str | None
+    #: the parsed text (empty with keep_text off) and the stems of title and text for the search index
+    text: str
+    search_title: str
+    search_text: str
+    story_id: str | None = None
+    #: opening | follow-up | silent | None
+    story_kind: str | None = None
+    story_adds: tuple[str, ...] = ()
+    #: the entity ids the engine found in it (alerted or not)
+    entities: tuple[str, ...] = ()
+    #: the article's alerts: those that go out (muting and snoozing permitting), or, silent, those held back
+    alerts: tuple[ArchivedAlert, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Holds:
+    """Review state that keeps alerts from the outbox, read once per commit."""
+
+    muted: frozenset[str]
+    snoozed: frozenset[str]
+
+
+def current_holds(db: sqlite3.Connection, now: float) -> Holds:
+    muted = frozenset(row[0] for row in db.execute("SELECT story_id FROM review_stories WHERE muted = 1"))
+    snoozed = frozenset(row[0] for row in db.execute("SELECT rule FROM review_snoozes WHERE until > ?", (now,)))
+    return Holds(muted, snoozed)
+
+
+def day_of(published_at: str | None, now: float) -> str:
+    """The article's day: its own date's (UTC), else the day it was received."""
+    if published_at:
+        try:
+            when = datetime.fromisoformat(published_at)
+        except ValueError:
+            pass
+        else:
+            return (when if when.tzinfo is None else when.astimezone(UTC)).date().isoformat()
+    return datetime.fromtimestamp(now, UTC).date().isoformat()
+
+
+def archive_article(
+    db: sqlite3.Connection, key: str, sha256: str, record: ArchiveRecord, holds: Holds, now: float
+) -> frozenset[str]:
+    """Inside the caller's transaction: archive the article and its alerts; the ids of the alerts that
+    review state holds back (a muted story's follow-ups, a snoozed rule's alerts: not to be enqueued)."""
+    day = day_of(record.published_at, now)
+    silent = record.story_kind == "silent"
+    held_json = [json.loads(alert.payload) for alert in record.alerts] if silent else []
+    cursor = db.execute(
+        "INSERT INTO archive_articles (sha256, article_key, title, source, url, lang, published_at, day,"
+        " received_at, text, story_id, story_kind, story_adds, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (sha256) DO NOTHING",
+        (
+            sha256,
+            stored(key),
+            record.title,
+            record.source,
+            record.url,
+            record.lang,
+            record.published_at,
+            day,
+            now,
+            record.text,
+            record.story_id,
+            record.story_kind,
+            json.dumps(list(record.story_adds), ensure_ascii=False),
+            json.dumps(held_json, ensure_ascii=False),
+        ),
+    )
+    if cursor.rowcount != 1 or cursor.lastrowid is None:
+        return frozenset()  # archived before (a state rebuilt from scratch sees its articles again)
+    article_id = cursor.lastrowid
+    db.execute(
+        "INSERT INTO archive_fts (rowid, title, text) VALUES (?, ?, ?)",
+        (article_id, record.search_title, record.search_text),
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO archive_entities (entity, article_id) VALUES (?, ?)",
+        [(entity, article_id) for entity in set(record.entities)],
+    )
+    if silent:
+        return frozenset()
+    docs = [json.loads(alert.payload) for alert in record.alerts]
+    held: set[str] = set()
+    rows = []
+    for alert, doc in zip(record.alerts, docs, strict=True):
+        delivery = _delivery(doc, record.story_id, holds)
+        if delivery != "sent":
+            held.add(alert.alert_id)
+        rows.append(_alert_row(alert, doc, article_id, delivery, day, record, now))
+    insert_alerts(db, rows)
+    return frozenset(held)
+
+
+def _delivery(doc: dict[str, object], story_id: str | None, holds: Holds) -> str:
+    story = doc.get("story")
+    follow_up = isinstance(story, dict) and story.get("kind") == "follow-up"
+    if follow_up and story_id in holds.muted:
+        return "muted"
+    rule = doc.get("rule")
+    if isinstance(rule, dict) and rule.get("id") in holds.snoozed:
+        return "snoozed"
+    return "sent"
+
+
+AlertRow = tuple[object, ...]
+
+
+def _alert_row(
+    alert: ArchivedAlert,
+    doc: dict[str, object],
+    article_id: int,
+    delivery: str,
+    day: str,
+    record: ArchiveRecord,
+    now: float,
+) -> AlertRow:
+    return alert_row(alert.alert_id, alert.payload, doc, article_id, delivery, day, record.source, record.lang, now)
+
+
+def alert_row(
+    alert_id: str,
+    payload: bytes,
+    doc: dict[str, object],
+    article_id: int,
+    delivery: str,
+    day: str,
+    source: str | None,
+    lang: str,
+    now: float,
+) -> AlertRow:
+    """One archive_alerts row from an alert's JSON (shared with retro runs)."""
+    rule = doc["rule"]
+    story = doc.get("story")
+    assert isinstance(rule, dict)
+    story_info = story if isinstance(story, dict) else {}
+    outlets = story_info.get("outlets")
+    return (
+        alert_id,
+        article_id,
+        rule["id"],
+        rule["title"],
+        rule["severity"],
+        doc.get("novelty", "new"),
+        story_info.get("id"),
+        story_info.get("kind"),
+        len(outlets) if isinstance(outlets, list) and outlets else 1,
+        delivery,
+        int(delivery.startswith("retro")),
+        day,
+        source,
+        lang,
+        payload.decode(),
+        now,
+    )
+
+
+def insert_alerts(db: sqlite3.Connection, rows: Iterable[AlertRow]) -> None:
+    db.executemany(
+        "INSERT OR IGNORE INTO archive_alerts (alert_id, article_id, rule, rule_title, severity, novelty, story_id,"
+        " story_kind, story_outlets, delivery, retro, day, source, lang, payload, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
