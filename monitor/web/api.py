@@ -87,9 +87,10 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(raw))
     try:
-        return body_object(json.loads(raw))
+        doc = json.loads(raw)
     except (ValueError, RecursionError):
         raise BadRequest("body: not valid JSON") from None
+    return body_object(doc)
 
 
 def _who(request: web.Request) -> str:

@@ -110,7 +110,8 @@ class Console:
         assert self.archive is not None
         runner = web.AppRunner(
             make_app(self.archive, auth, loopback_only=not auth.required),
-            handler_args={"max_line_size": MAX_LINE, "max_field_size": MAX_LINE},
+            max_line_size=MAX_LINE,
+            max_field_size=MAX_LINE,
             access_log=None,
             shutdown_timeout=1.0,
         )
