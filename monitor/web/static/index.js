@@ -76,11 +76,17 @@ function fits(alert) {
   return !search.get("q") && !search.get("until") && search.get("reviewed") !== "true";
 }
 
+// Where the stream resumes: the last event seen, or on an unfiltered page its newest card (nothing committed
+// since the page loaded is missed); a filtered page's newest card may be old, so it starts from now on.
+let streamSeq = 0;
+
+function resumeFrom() {
+  const from = Math.max(streamSeq, search.toString() === "" ? cards.maxSeq : 0);
+  return from > 0 ? `?after=${from}` : "";
+}
+
 function listen() {
-  // unfiltered, the newest card is where the stream resumes (nothing committed since the page loaded is
-  // missed); a filtered page's newest card may be old, so it takes the stream from now on
-  const resume = search.toString() === "" && cards.maxSeq > 0 ? `?after=${cards.maxSeq}` : "";
-  const source = new EventSource(`/api/events${resume}`);
+  const source = new EventSource(`/api/events${resumeFrom()}`);
   source.addEventListener("open", () => {
     live.textContent = "live";
     live.className = "live on";
@@ -88,9 +94,16 @@ function listen() {
   source.addEventListener("error", () => {
     live.textContent = "reconnecting…";
     live.className = "live off";
+    if (source.readyState === EventSource.CLOSED) {
+      // the browser gave up (the daemon answered with an error while restarting): resume by hand
+      setTimeout(() => {
+        if (window.consoleEvents === source) listen();
+      }, 2000);
+    }
   });
   source.addEventListener("alert", (message) => {
     const alert = JSON.parse(message.data);
+    streamSeq = Math.max(streamSeq, alert.seq);
     if (!fits(alert)) return;
     const before = cards.seen.has(alert.seq);
     cards.add(alert, true);
