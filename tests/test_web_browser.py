@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from harness.processes import DaemonProcess, Mosquitto, wait_until
 from monitor import events
@@ -87,10 +87,6 @@ def start_again(daemon: DaemonProcess) -> None:
 def open_console(page: Page, daemon: DaemonProcess, query: str = "") -> None:
     page.goto(f"{daemon.web_url}/{query}")
     expect(page.locator("#live")).to_have_text("live")
-
-
-def card(page: Page, title: str) -> object:
-    return page.locator("article.card", has=page.get_by_role("link", name=title, exact=True))
 
 
 def test_a_dropped_article_appears_live_without_a_reload(page: Page, daemon: DaemonProcess) -> None:
@@ -209,7 +205,12 @@ HOSTILE_TITLE = 'Hostile pact <script>window.pwned = 1</script><img src=x onerro
 
 def test_a_hostile_article_renders_as_text_and_never_runs(page: Page, daemon: DaemonProcess) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dialog_opened(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dialog_opened)
     body = (
         "Russia and North Korea signed a new agreement <script>alert(1)</script> on ports. "
         '<a href="javascript:alert(2)">details</a> <img src=x onerror=alert(3)> <b onmouseover=alert(4)>x</b>'
