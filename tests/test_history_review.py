@@ -44,9 +44,7 @@ def outbox_ids(run: BatchRunner) -> set[str]:
     return {m.message_id for m in run.store.pending(1000)}
 
 
-def test_a_story_timeline_shows_its_opening_its_follow_up_and_its_silent_member(
-    tmp_path: Path, engine: Engine
-) -> None:
+def test_a_story_timeline_shows_its_opening_its_follow_up_and_its_silent_member(tmp_path: Path, engine: Engine) -> None:
     with BatchRunner(tmp_path, engine, stories=True) as run:
         drop(run, "wire-a", "1.txt", OPENING)
         drop(run, "wire-b", "1.txt", COPY)
@@ -140,7 +138,7 @@ def test_review_state_survives_reopening_and_can_be_undone(tmp_path: Path, engin
     assert history.set_reviewed(story_id=first.story_id, reviewed=False)
     assert history.alerts(AlertQuery(reviewed=True)).total == 0
     assert len(rest) + 1 == history.alerts(AlertQuery(reviewed=False)).total
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="either alert_id or story_id"):
         history.set_reviewed()
     history.close()
 
