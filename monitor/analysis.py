@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from monitor.alerts import Alert, build_alert, encode_alert
 from monitor.articles import Article, ArticleError, parse_article
-from monitor.dating import article_time
+from monitor.dating import ArticleTime, article_time
 from monitor.engine import Engine
 from monitor.engine.result import TagResult
 from monitor.history_schema import ArchiveRecord
@@ -101,7 +101,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     if publishing.stories:
         story = story_article(article, result, published or datetime.now(UTC))
     return Analysis(
-        archive=archive_record(article, result, published, publishing.keep_text),
+        archive=archive_record(article, result, dated, publishing.keep_text),
         alerts=tuple(alerts),
         messages=tuple(messages),
         published=published,
@@ -113,7 +113,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     )
 
 
-def archive_record(article: Article, result: TagResult, published: datetime | None, keep_text: bool) -> ArchiveRecord:
+def archive_record(article: Article, result: TagResult, dated: ArticleTime | None, keep_text: bool) -> ArchiveRecord:
     """The archive's view of the article, made where it is tagged (the index form costs a pass over the text);
     the store thread adds its story and alerts."""
     return ArchiveRecord(
@@ -121,7 +121,8 @@ def archive_record(article: Article, result: TagResult, published: datetime | No
         source=outlet_of(article) or None,
         url=article.url,
         lang=language_of(article.text),
-        published_at=article.published_at if published is None else published.isoformat(),
+        published_at=article.published_at if dated is None else dated.when.isoformat(),
+        day=None if dated is None else dated.day.isoformat(),
         text=article.text if keep_text else "",
         search_title=search_form(article.title),
         search_text=search_form(article.text) if keep_text else "",

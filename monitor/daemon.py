@@ -140,7 +140,12 @@ class Daemon:
             asyncio.create_task(self.watcher.run(self.reload), name="watchlist-watcher"),
             asyncio.create_task(self.activity.run(), name="stats"),
             asyncio.create_task(self._ready_when_started(), name="ready"),
-            asyncio.create_task(prune_loop(self.store, self.source, self.settings.state.retention_days), name="prune"),
+            asyncio.create_task(
+                prune_loop(
+                    self.store, self.source, self.settings.state.retention_days, self.settings.history.retention_days
+                ),
+                name="prune",
+            ),
         ]
         interval = watchdog_interval(os.environ)
         if interval is not None and self.notifier.enabled:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from monitor import history_review
 from monitor.history_query import ALERT_COLUMNS, alert_conditions
+from monitor.keys import loaded
 from monitor.store import SCHEMA_VERSION, Store
 
 #: the most alerts one page holds
@@ -231,8 +232,6 @@ class History:
         ).fetchone()
         if row is None:
             return None
-        from monitor.keys import loaded
-
         alerts = self._alerts_of("a.article_id = ?", (article_id,))
         aid, key, title, source, url, lang, published, received, text, story = row
         return ArticleEntry(aid, loaded(key), title, source, url, lang, published, float(received), text, story, alerts)
@@ -318,6 +317,4 @@ class History:
 
 
 def _iso(seconds: float) -> str:
-    from datetime import UTC
-
     return datetime.fromtimestamp(seconds, UTC).isoformat()

@@ -24,7 +24,8 @@ CREATE TABLE archive_articles (
     url TEXT,
     lang TEXT NOT NULL,            -- hi | en | mixed
     published_at TEXT,             -- ISO, the article's own date
-    day TEXT NOT NULL,             -- published day, else received day (YYYY-MM-DD, UTC)
+    day TEXT NOT NULL,             -- its own calendar day (as it wrote it), else the day it was received (UTC)
+    tag_day TEXT,                  -- the day the engine read its text against (NULL: none known)
     received_at REAL NOT NULL,
     text TEXT NOT NULL,            -- empty with [history] keep_text = false
     story_id TEXT,
@@ -108,6 +109,8 @@ class ArchiveRecord:
     url: str | None
     lang: str
     published_at: str | None
+    #: the article's own calendar day (ISO; what the engine read its time cues against), None: unknown
+    day: str | None
     #: the parsed text (empty with keep_text off) and the stems of title and text for the search index
     text: str
     search_title: str
@@ -136,29 +139,18 @@ def current_holds(db: sqlite3.Connection, now: float) -> Holds:
     return Holds(muted, snoozed)
 
 
-def day_of(published_at: str | None, now: float) -> str:
-    """The article's day: its own date's (UTC), else the day it was received."""
-    if published_at:
-        try:
-            when = datetime.fromisoformat(published_at)
-        except ValueError:
-            pass
-        else:
-            return (when if when.tzinfo is None else when.astimezone(UTC)).date().isoformat()
-    return datetime.fromtimestamp(now, UTC).date().isoformat()
-
-
 def archive_article(
     db: sqlite3.Connection, key: str, sha256: str, record: ArchiveRecord, holds: Holds, now: float
 ) -> frozenset[str]:
     """Inside the caller's transaction: archive the article and its alerts; the ids of the alerts that
     review state holds back (a muted story's follow-ups, a snoozed rule's alerts: not to be enqueued)."""
-    day = day_of(record.published_at, now)
+    day = record.day or datetime.fromtimestamp(now, UTC).date().isoformat()
     silent = record.story_kind == "silent"
     held_json = [json.loads(alert.payload) for alert in record.alerts] if silent else []
     cursor = db.execute(
-        "INSERT INTO archive_articles (sha256, article_key, title, source, url, lang, published_at, day,"
-        " received_at, text, story_id, story_kind, story_adds, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO archive_articles (sha256, article_key, title, source, url, lang, published_at, day, tag_day,"
+        " received_at, text, story_id, story_kind, story_adds, held)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (sha256) DO NOTHING",
         (
             sha256,
@@ -169,6 +161,7 @@ def archive_article(
             record.lang,
             record.published_at,
             day,
+            record.day,
             now,
             record.text,
             record.story_id,
