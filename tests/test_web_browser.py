@@ -258,3 +258,9 @@ def test_the_digest_page_lists_the_days_stories(page: Page, daemon: DaemonProces
     expect(page.locator("article.card", has_text="Digest pact in Nakhodka")).to_have_count(1)
     page.goto(f"{daemon.web_url}/digest?date={DAYS['digest']}")
     expect(page.locator("#digest")).to_contain_text("Digest pact in Nakhodka")
+    page.goto(f"{daemon.web_url}/retro")  # the same day's archive, run again through the watchlists
+    page.fill("input[name=since]", DAYS["digest"])
+    page.fill("input[name=until]", DAYS["digest"])
+    page.click("button[type=submit]")
+    expect(page.locator("#found .status")).to_have_text("1 archived articles: 1 fired, 1 alerts")
+    expect(page.locator("#found")).to_contain_text("Digest pact in Nakhodka")

@@ -21,6 +21,7 @@ from monitor import events
 from monitor.config import WebSettings
 from monitor.engine import load_engine
 from monitor.web.app import Console
+from monitor.web.retro import RetroSetup
 from monitor.web.security import CSP
 from tests.support import BatchRunner
 
@@ -46,7 +47,8 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def console(state: Path) -> AsyncIterator[Console]:
-    console = Console(WebSettings(port=free_port()), state)
+    retro = RetroSetup(state, [WATCHLISTS], "newsmon", 262_144)
+    console = Console(WebSettings(port=free_port()), state, retro)
     assert await console.start()
     yield console
     await console.stop()
@@ -293,3 +295,24 @@ async def test_a_bearer_token_reads_and_reviews_without_a_session(
         assert r.status == 200
     status, _headers, _body = await get(http, guarded, "/api/alerts", headers={"Authorization": "Bearer nope"})
     assert status == 401
+
+
+async def test_a_retro_run_lists_what_fires_and_never_sends_an_alert_twice(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    status, found = await post(http, console, "/api/retro", {"since": "2000-01-01"})
+    assert status == 200 and (found["articles"], found["fired"]) == (3, 3)
+    assert {rule["rule"] for result in found["results"] for rule in result["rules"]} == {"russia-dprk-agreement"}
+    status, sent = await post(http, console, "/api/retro", {"since": "2000-01-01", "publish": True})
+    assert (status, sent["published"], sent["already_sent"]) == (200, 0, 3)  # all three went out live
+
+
+async def test_a_retro_run_with_a_broken_watchlist_or_bad_days_is_a_400(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    status, body = await post(http, console, "/api/retro", {"since": "2000-01-01", "watchlist": "rules: [oops"})
+    assert status == 400 and body["error"].startswith("watchlist: ")
+    status, body = await post(http, console, "/api/retro", {"since": "2026-05-02", "until": "2026-05-01"})
+    assert (status, body["error"]) == (400, "since: after until")
+    status, body = await post(http, console, "/api/retro", {"until": "2026-05-01"})
+    assert (status, body["error"]) == (400, "since: required (YYYY-MM-DD)")

@@ -21,12 +21,17 @@ from monitor.web.params import (
     ident,
     snooze_until,
 )
+from monitor.web.retro import Retro
 from monitor.web.views import json_response
 
 #: a review body is a few ids; anything bigger is not the page's
 MAX_BODY = 16_384
 
+#: a retro run's body may carry a whole watchlist file
+RETRO_BODY = 256_000
+
 ARCHIVE = web.AppKey("archive", Archive)
+RETRO = web.AppKey("retro", Retro)
 AUTH = web.AppKey("auth", Auth)
 
 
@@ -78,14 +83,14 @@ async def digest(request: web.Request) -> web.Response:
     return json_response(await _archive(request).call(History.digest, day))
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
+async def _body(request: web.Request, limit: int = MAX_BODY) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(reason="send application/json")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(raw))
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(raw))
     try:
         doc = json.loads(raw)
     except (ValueError, RecursionError):
@@ -132,12 +137,20 @@ async def snooze(request: web.Request) -> web.Response:
     return json_response({"ok": True, "rule": rule, "until": None if until is None else until.isoformat()})
 
 
+async def retro(request: web.Request) -> web.Response:
+    """``{"since": D, "until": D?, "watchlist": YAML?, "publish": false}``: what the watchlist fires over
+    the archive of those days (``retro.py``)."""
+    doc = await _body(request, RETRO_BODY)
+    return json_response(await request.app[RETRO].handle(request, doc))
+
+
 def feed_query(rule: str) -> AlertQuery:
     return AlertQuery(rule=rule, limit=50)
 
 
-def routes() -> list[web.RouteDef]:
+def routes(with_retro: bool) -> list[web.RouteDef]:
     return [
+        *([web.post("/api/retro", retro)] if with_retro else []),
         web.get("/api/alerts", alerts),
         web.get("/api/alerts/{id}", alert),
         web.get("/api/stories/{id}", story),

@@ -12,7 +12,7 @@ import structlog
 from aiohttp import web
 
 from monitor import events
-from monitor.config import WebSettings
+from monitor.config import Settings, WebSettings
 from monitor.history import History
 from monitor.store import DB_NAME
 from monitor.web import api
@@ -21,6 +21,7 @@ from monitor.web.auth import Auth, SecretFileError, make_gate, read_secret
 from monitor.web.feeds import atom_feed
 from monitor.web.pages import Pages
 from monitor.web.params import ident
+from monitor.web.retro import Retro, RetroSetup
 from monitor.web.security import MAX_LINE, is_loopback, make_guard
 from monitor.web.sse import Broadcaster, stream
 
@@ -44,12 +45,20 @@ async def feed(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
 
 
-def make_app(archive: Archive, auth: Auth, *, loopback_only: bool) -> web.Application:
-    app = web.Application(middlewares=[make_guard(loopback_only), make_gate(auth)], client_max_size=64 * 1024)
+def make_app(archive: Archive, auth: Auth, *, loopback_only: bool, retro: RetroSetup | None = None) -> web.Application:
+    app = web.Application(middlewares=[make_guard(loopback_only), make_gate(auth)], client_max_size=api.RETRO_BODY)
     app[api.ARCHIVE] = archive
     app[api.AUTH] = auth
+    if retro is not None:
+        app[api.RETRO] = Retro(retro)
     app[BROADCASTER] = broadcaster = Broadcaster(archive)
-    app.add_routes([*api.routes(), web.get("/api/events", events_stream), web.get("/feeds/{rule}.atom", feed)])
+    app.add_routes(
+        [
+            *api.routes(with_retro=retro is not None),
+            web.get("/api/events", events_stream),
+            web.get("/feeds/{rule}.atom", feed),
+        ]
+    )
     app.add_routes(Pages(auth).routes())
 
     async def life(_app: web.Application) -> AsyncIterator[None]:
@@ -71,9 +80,18 @@ def load_auth(settings: WebSettings) -> Auth:
 class Console:
     """The console of one daemon run; ``start`` never raises: a console that cannot start is logged."""
 
-    def __init__(self, settings: WebSettings, state_dir: Path) -> None:
+    @classmethod
+    def of(cls, settings: Settings) -> Console:
+        """The daemon's console: its ``[web]`` settings, the state folder, and what a retro run needs."""
+        retro = RetroSetup(
+            settings.state.dir, settings.watchlists.paths, settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes
+        )
+        return cls(settings.web, settings.state.dir, retro)
+
+    def __init__(self, settings: WebSettings, state_dir: Path, retro: RetroSetup | None = None) -> None:
         self.settings = settings
         self.db_path = state_dir / DB_NAME
+        self.retro = retro
         self.runner: web.AppRunner | None = None
         self.archive: Archive | None = None
         self.url: str | None = None
@@ -109,7 +127,7 @@ class Console:
     async def _serve(self, auth: Auth) -> web.AppRunner:
         assert self.archive is not None
         runner = web.AppRunner(
-            make_app(self.archive, auth, loopback_only=not auth.required),
+            make_app(self.archive, auth, loopback_only=not auth.required, retro=self.retro),
             max_line_size=MAX_LINE,
             max_field_size=MAX_LINE,
             access_log=None,

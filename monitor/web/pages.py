@@ -70,6 +70,9 @@ class Pages:
     async def digest(self, _request: web.Request) -> web.Response:
         return self._file("digest.html")
 
+    async def retro(self, _request: web.Request) -> web.Response:
+        return self._file("retro.html")
+
     async def login_page(self, _request: web.Request) -> web.Response:
         return self._file("login.html")
 
@@ -100,6 +103,7 @@ class Pages:
             web.get("/stories/{id}", self.story),
             web.get("/articles/{id}", self.article),
             web.get("/digest", self.digest),
+            web.get("/retro", self.retro),
             web.get("/login", self.login_page),
             web.post("/login", self.login),
             web.post("/logout", self.logout),
