@@ -19,10 +19,23 @@ def _default(value: object) -> object:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
+#: fields that already hold plain JSON (an alert payload as published): passed as they are, not walked
+OPAQUE = frozenset({"payload"})
+
+
 def plain(record: object) -> Any:
-    """A dataclass record (nested ones included) as plain JSON values."""
+    """A dataclass record (nested ones included) as plain JSON values; faster than ``dataclasses.asdict``,
+    which deep-copies every payload (a page of 50 alerts took 10 ms)."""
     if dataclasses.is_dataclass(record) and not isinstance(record, type):
-        return dataclasses.asdict(record)
+        return {
+            field.name: value if field.name in OPAQUE else plain(value)
+            for field in dataclasses.fields(record)
+            for value in (getattr(record, field.name),)
+        }
+    if isinstance(record, list | tuple):
+        return [plain(item) for item in record]
+    if isinstance(record, dict):
+        return {key: plain(value) for key, value in record.items()}
     return record
 
 
