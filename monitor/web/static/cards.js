@@ -29,7 +29,7 @@ async function act(button, path, body, done) {
 }
 
 function actions(group, card) {
-  const top = group.alerts[0];
+  const top = lead(group);
   const bar = el("footer", "actions");
   const reviewed = group.alerts.every((a) => a.reviewed);
   const review = el("button", "review", reviewed ? "Reviewed ✓" : "Mark reviewed");
@@ -74,8 +74,15 @@ function actions(group, card) {
   return bar;
 }
 
+const SEVERITY = { critical: 4, high: 3, medium: 2, low: 1 };
+
+// The alert a story's card leads with: its most severe, the newest of those.
+function lead(group) {
+  return group.alerts.reduce((best, a) => ((SEVERITY[a.severity] || 0) > (SEVERITY[best.severity] || 0) ? a : best));
+}
+
 export function renderCard(group) {
-  const top = group.alerts[0];
+  const top = lead(group);
   const card = el("article", `card severity-${top.severity}`);
   card.dataset.story = top.story_id || "";
   card.dataset.alert = top.alert_id;
@@ -99,7 +106,11 @@ export function renderCard(group) {
   card.append(title);
   const meta = [top.source || "unknown source", when(top.received_at), top.lang];
   if (top.published_at) meta.push(`published ${top.published_at.slice(0, 10)}`);
-  if (group.alerts.length > 1) meta.push(`${group.alerts.length} alerts`);
+  if (group.alerts.length > 1) {
+    const others = new Set(group.alerts.map((a) => a.rule_title));
+    others.delete(top.rule_title);
+    meta.push(`${group.alerts.length} alerts` + (others.size ? ` (also ${Array.from(others).join(", ")})` : ""));
+  }
   if (top.delivery !== "sent") meta.push(top.delivery);
   card.append(el("p", "meta", meta.join(" · ")));
   const first = ((top.payload && top.payload.evidence) || [])[0];
