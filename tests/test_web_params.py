@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from monitor.config import WebSettings
 from monitor.history import AlertQuery
 from monitor.web.params import BadRequest, alert_query, ident, last_event_id, snooze_until
 from monitor.web.security import is_loopback
@@ -97,3 +98,9 @@ def test_ids_are_short_strings_of_id_characters() -> None:
 def test_only_loopback_hosts_count_as_local() -> None:
     assert all(map(is_loopback, ["127.0.0.1", "127.3.2.1", "::1", "[::1]", "localhost", "app.localhost"]))
     assert not any(map(is_loopback, ["0.0.0.0", "192.168.1.4", "::", "example.com", "localhost.evil.com"]))
+
+
+def test_empty_secret_file_settings_mean_none_as_in_the_shipped_config() -> None:
+    settings = WebSettings.model_validate({"password_file": "", "token_file": ""})
+    assert (settings.password_file, settings.token_file) == (None, None)
+    assert (settings.enabled, settings.host, settings.port) == (True, "127.0.0.1", 8080)
