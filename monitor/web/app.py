@@ -37,7 +37,7 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
 async def feed(request: web.Request) -> web.Response:
     rule = ident("rule", request.match_info["rule"])
     archive = request.app[api.ARCHIVE]
-    if rule not in (await archive.call(History.facets)).get("rule", []):
+    if rule not in await api.known_rules(request):
         raise web.HTTPNotFound(reason="no such rule")
     page = await archive.call(History.alerts, api.feed_query(rule))
     title = page.entries[0].rule_title if page.entries else rule
@@ -49,6 +49,7 @@ def make_app(archive: Archive, auth: Auth, *, loopback_only: bool, retro: RetroS
     app = web.Application(middlewares=[make_guard(loopback_only), make_gate(auth)], client_max_size=api.RETRO_BODY)
     app[api.ARCHIVE] = archive
     app[api.AUTH] = auth
+    app[api.FACETS] = api.FacetCache()
     if retro is not None:
         app[api.RETRO] = Retro(retro)
     app[BROADCASTER] = broadcaster = Broadcaster(archive)
