@@ -316,3 +316,30 @@ async def test_a_retro_run_with_a_broken_watchlist_or_bad_days_is_a_400(
     assert (status, body["error"]) == (400, "since: after until")
     status, body = await post(http, console, "/api/retro", {"until": "2026-05-01"})
     assert (status, body["error"]) == (400, "since: required (YYYY-MM-DD)")
+
+
+def commit_one(workdir: Path, text: str) -> None:
+    """One article through the daemon's batch steps (their own event loop: run on a thread of its own)."""
+    with BatchRunner(workdir, load_engine([WATCHLISTS])) as runner:
+        (runner.inbox / "late.txt").write_text(text)
+        runner.process(runner.all_keys())
+
+
+async def test_an_alert_committed_while_pages_listen_reaches_every_page(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    (tmp_path / "state").mkdir()  # as the daemon leaves it before its console starts
+    console = Console(WebSettings(port=free_port()), tmp_path / "state")
+    assert await console.start()
+    try:
+        pages = [await http.get(f"{console.url}api/events") for _ in range(3)]
+        for page in pages:
+            assert await asyncio.wait_for(page.content.readuntil(b": connected\n\n"), 5)
+        await asyncio.to_thread(commit_one, tmp_path, EN)
+        for page in pages:
+            chunk = await asyncio.wait_for(page.content.readuntil(b"\n\n"), 5)
+            assert chunk.startswith(b"id: 1\nevent: alert\ndata: {")
+            assert json.loads(chunk.split(b"data: ", 1)[1])["title"] == "Fisheries pact for Rason port"
+            page.close()
+    finally:
+        await console.stop()

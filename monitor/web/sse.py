@@ -27,6 +27,8 @@ HEARTBEAT_S = 15.0
 #: alerts one page may have waiting before it is dropped (it replays on reconnect)
 QUEUE = 1000
 REPLAY = 200
+#: an alert as the stream sends it: its seq and its encoded event
+Event = tuple[int, bytes]
 #: what the browser waits before reconnecting (ms)
 RETRY_MS = 1000
 
@@ -36,7 +38,7 @@ class Broadcaster:
         self.archive = archive
         self.poll_s = poll_s
         self.seq = 0
-        self.clients: set[asyncio.Queue[AlertEntry | None]] = set()
+        self.clients: set[asyncio.Queue[Event | None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -70,21 +72,22 @@ class Broadcaster:
                 self._fan_out(entry)
 
     def _fan_out(self, entry: AlertEntry) -> None:
-        if entry.delivery in RETRO:
+        if entry.delivery in RETRO or not self.clients:
             return
+        encoded = (entry.seq, event(entry))  # once, whatever the number of pages
         for queue in list(self.clients):
             try:
-                queue.put_nowait(entry)
+                queue.put_nowait(encoded)
             except asyncio.QueueFull:
                 self._drop(queue)
 
-    def _drop(self, queue: asyncio.Queue[AlertEntry | None]) -> None:
+    def _drop(self, queue: asyncio.Queue[Event | None]) -> None:
         self.clients.discard(queue)
         with contextlib.suppress(asyncio.QueueFull):
             queue.put_nowait(None)  # tells the page's handler to end the stream
 
-    def subscribe(self) -> asyncio.Queue[AlertEntry | None]:
-        queue: asyncio.Queue[AlertEntry | None] = asyncio.Queue(QUEUE)
+    def subscribe(self) -> asyncio.Queue[Event | None]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(QUEUE)
         self.clients.add(queue)
         return queue
 
@@ -119,15 +122,16 @@ async def stream(request: web.Request, broadcaster: Broadcaster) -> web.StreamRe
         sent = live_from if resume is None else await _replay(broadcaster.archive, response, resume, live_from)
         while True:
             try:
-                entry = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                item = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
             except TimeoutError:
                 await response.write(b": heartbeat\n\n")
                 continue
-            if entry is None:
+            if item is None:
                 break
-            if entry.seq > sent:
-                await response.write(event(entry))
-                sent = entry.seq
+            seq, data = item
+            if seq > sent:
+                await response.write(data)
+                sent = seq
     except ConnectionResetError:  # the page went away
         pass
     finally:
