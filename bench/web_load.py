@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 
 from bench.e2e import E2E
-from bench.support import TimedCollector, percentile
+from bench.support import TimedCollector, cpu_seconds, percentile
 from harness.processes import WATCHLISTS, Collector, free_port, wait_until
 from monitor.alerts import build_alert, encode_alert
 from monitor.articles import parse_article
@@ -168,17 +168,29 @@ def sse_load(root: Path, flood: int, pages: int) -> dict[str, Any]:
         wait_until(lambda: any(b'"online"' in p for _, p, _ in status.messages), 60, what="daemon online")
         status.stop()
         bench.phase(collector, 50, None, "warmup")
-        alone = bench.phase(collector, flood, None, "alone")["articles_per_s"]
+        assert bench.daemon.proc is not None
+        pid = bench.daemon.proc.pid
+
+        def phase(tag: str) -> tuple[float, float]:
+            """Articles per second, and the daemon process's CPU ms per article (where the console runs;
+            the tagging workers are processes of their own)."""
+            before = cpu_seconds(pid)
+            rate = bench.phase(collector, flood, None, tag)["articles_per_s"]
+            return rate, (cpu_seconds(pid) - before) * 1000 / flood
+
+        alone, cpu_alone = phase("alone")
         with Pages(bench.daemon.web_url, pages) as open_pages:
-            loaded = bench.phase(collector, flood, None, "pages")["articles_per_s"]
+            loaded, cpu_loaded = phase("pages")
             time.sleep(1.0)
-        again = bench.phase(collector, flood, None, "again")["articles_per_s"]
+        again, cpu_again = phase("again")
         baseline = (alone + again) / 2
         out.update(
             articles_per_s_alone=round(alone, 1),
             articles_per_s_alone_again=round(again, 1),
             articles_per_s_with_pages=round(loaded, 1),
             throughput_drop_percent=round(100 * (1 - loaded / baseline), 1),
+            daemon_cpu_ms_per_article_alone=round((cpu_alone + cpu_again) / 2, 2),
+            daemon_cpu_ms_per_article_with_pages=round(cpu_loaded, 2),
             events_per_page_min=min(open_pages.events),
             events_per_page_max=max(open_pages.events),
         )

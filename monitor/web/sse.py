@@ -24,8 +24,9 @@ log = structlog.get_logger("monitor.web.sse")
 
 POLL_S = 0.25
 HEARTBEAT_S = 15.0
-#: alerts one page may have waiting before it is dropped (it replays on reconnect)
-QUEUE = 1000
+#: alerts one page may have waiting before it is dropped (it replays on reconnect); the encoded events are
+#: shared by every queue, so this is references, not copies
+QUEUE = 10_000
 REPLAY = 200
 #: an alert as the stream sends it: its seq and its encoded event
 Event = tuple[int, bytes]
@@ -111,6 +112,13 @@ async def _replay(archive: Archive, response: web.StreamResponse, since: int, un
     return since
 
 
+def _waiting(queue: asyncio.Queue[Event | None]) -> list[Event | None]:
+    items: list[Event | None] = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
 async def stream(request: web.Request, broadcaster: Broadcaster) -> web.StreamResponse:
     resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("after"))
     response = web.StreamResponse(headers={**HEADERS, "Content-Type": "text/event-stream", "Cache-Control": "no-store"})
@@ -126,12 +134,13 @@ async def stream(request: web.Request, broadcaster: Broadcaster) -> web.StreamRe
             except TimeoutError:
                 await response.write(b": heartbeat\n\n")
                 continue
-            if item is None:
+            items = [item, *_waiting(queue)]  # a flood: what queued up goes in one write, not one each
+            fresh = [(seq, data) for seq, data in (i for i in items if i is not None) if seq > sent]
+            if fresh:
+                await response.write(b"".join(data for _seq, data in fresh))
+                sent = fresh[-1][0]
+            if None in items:
                 break
-            seq, data = item
-            if seq > sent:
-                await response.write(data)
-                sent = seq
     except ConnectionResetError:  # the page went away
         pass
     finally:
