@@ -111,7 +111,7 @@ class ArchiveRecord:
     published_at: str | None
     #: the article's own calendar day (ISO; what the engine read its time cues against), None: unknown
     day: str | None
-    #: the parsed text (empty with keep_text off) and the stems of title and text for the search index
+    #: the parsed text (empty with keep_text off), and title and text as the search index holds them
     text: str
     search_title: str
     search_text: str

@@ -51,7 +51,8 @@ def test_a_query_of_syntax_only_has_no_terms(query: str) -> None:
     assert match_expression(query) is None
 
 
-def test_every_query_word_is_one_quoted_term_long_stems_as_prefixes() -> None:
-    assert match_expression('sign "the" NEAR(समझौते') == '"sign"* "the" "near"* "समझौत"*'
-    many = match_expression(" ".join(f"w{n}" for n in range(40)))
+def test_every_query_word_is_a_quoted_term_stems_as_prefixes() -> None:
+    assert match_expression('sign "the" NEAR(समझौते') == '"sign"* AND ("the" OR "thes") AND "near"* AND "समझौत"*'
+    assert match_expression("treaties Treaty") == '"treat"*'  # one stem, asked once
+    many = match_expression(" ".join(f"word{n}" for n in range(40)))
     assert many is not None and many.count('"') == 2 * MAX_TERMS
