@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor import history_review
-from monitor.history_query import ALERT_COLUMNS, alert_conditions
+from monitor.history_query import ALERT_COLUMNS, ALERT_TABLES, alert_conditions
 from monitor.keys import loaded
 from monitor.store import SCHEMA_VERSION, Store
 
@@ -166,7 +166,7 @@ def entry(row: tuple[Any, ...]) -> AlertEntry:
     )
 
 
-_SELECT = f"SELECT {ALERT_COLUMNS} FROM archive_alerts a JOIN archive_articles r ON r.article_id = a.article_id"
+_SELECT = f"SELECT {ALERT_COLUMNS} FROM {ALERT_TABLES}"
 
 
 class History:
@@ -279,13 +279,12 @@ class History:
         )
 
     def facets(self) -> dict[str, list[str]]:
-        """The values present, for the console's filter menus."""
-        result: dict[str, list[str]] = {}
-        for name, column in (("rule", "rule"), ("severity", "severity"), ("novelty", "novelty")):
-            result[name] = self._distinct(f"SELECT DISTINCT {column} FROM archive_alerts")
-        result["source"] = self._distinct("SELECT DISTINCT source FROM archive_articles WHERE source IS NOT NULL")
-        result["lang"] = self._distinct("SELECT DISTINCT lang FROM archive_articles")
-        result["entity"] = self._distinct("SELECT DISTINCT entity FROM archive_entities")
+        """The values the alerts have, for the console's filter menus (from the small alert rows)."""
+        result = {
+            name: self._distinct(f"SELECT {name} FROM archive_alerts WHERE {name} IS NOT NULL GROUP BY {name}")
+            for name in ("rule", "severity", "novelty", "source", "lang")
+        }
+        result["entity"] = self._distinct("SELECT entity FROM archive_entities GROUP BY entity")
         return result
 
     def _distinct(self, sql: str) -> list[str]:

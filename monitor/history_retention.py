@@ -27,6 +27,11 @@ def prune_archive(
             gone = [
                 row[0] for row in db.execute(f"SELECT alert_id FROM archive_alerts WHERE article_id IN ({marks})", ids)
             ]
+            db.execute(
+                "DELETE FROM archive_payloads WHERE seq IN"
+                f" (SELECT seq FROM archive_alerts WHERE article_id IN ({marks}))",
+                ids,
+            )
             alerts += db.execute(f"DELETE FROM archive_alerts WHERE article_id IN ({marks})", ids).rowcount
             db.execute(f"DELETE FROM archive_entities WHERE article_id IN ({marks})", ids)
             db.execute(f"DELETE FROM archive_fts WHERE rowid IN ({marks})", ids)

@@ -53,8 +53,13 @@ CREATE TABLE archive_alerts (
     day TEXT NOT NULL,             -- the article's day, source and language, for filters without a join
     source TEXT,
     lang TEXT NOT NULL,
-    payload TEXT NOT NULL,         -- the alert JSON as published (or as built, when not sent)
     created_at REAL NOT NULL
+);
+-- the alert JSON as published (or as built, when not sent): apart, so that the alert rows stay small and
+-- counting and filtering them reads few pages
+CREATE TABLE archive_payloads (
+    seq INTEGER PRIMARY KEY,
+    payload TEXT NOT NULL
 );
 CREATE UNIQUE INDEX archive_alerts_by_id ON archive_alerts (alert_id, retro);
 CREATE INDEX archive_alerts_by_article ON archive_alerts (article_id);
@@ -259,9 +264,14 @@ def alert_row(
 
 
 def insert_alerts(db: sqlite3.Connection, rows: Iterable[AlertRow]) -> None:
-    db.executemany(
-        "INSERT OR IGNORE INTO archive_alerts (alert_id, article_id, rule, rule_title, severity, novelty, story_id,"
-        " story_kind, story_outlets, delivery, retro, day, source, lang, payload, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    """Each alert row, and its payload under the sequence number it got (an alert archived before: neither)."""
+    for row in rows:
+        *columns, payload, created = row
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO archive_alerts (alert_id, article_id, rule, rule_title, severity, novelty, story_id,"
+            " story_kind, story_outlets, delivery, retro, day, source, lang, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*columns, created),
+        )
+        if cursor.rowcount == 1:
+            db.execute("INSERT INTO archive_payloads (seq, payload) VALUES (?, ?)", (cursor.lastrowid, payload))

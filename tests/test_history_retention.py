@@ -35,6 +35,7 @@ def test_archived_articles_past_the_history_retention_go_with_their_alerts_index
         pruned = prune(run.store, 0.0, lambda key, version: True, history_cutoff=cutoff)
         assert (pruned.archived, pruned.archived_alerts) == (3, 3)
         assert count(history, "archive_articles") == 1 and count(history, "archive_fts") == 1
+        assert count(history, "archive_alerts") == count(history, "archive_payloads") == 1
         assert count(history, "archive_entities") > 0
         assert count(history, "review_log") == 0  # the reviewed alert is gone, and so is its record
         [kept] = history.alerts(AlertQuery(text="pact 99")).entries
