@@ -9,6 +9,8 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from monitor.history_schema import REBUILD_FACETS
+
 
 def prune_archive(
     db: sqlite3.Connection, cutoff: float, transaction: Callable[[], AbstractContextManager[None]], batch: int = 2000
@@ -43,6 +45,10 @@ def prune_archive(
             )
     with transaction():
         _forget_stories(db, cutoff)
+        if articles:
+            for statement in REBUILD_FACETS.split(";"):
+                if statement.strip():
+                    db.execute(statement)
     return articles, alerts
 
 
