@@ -22,8 +22,9 @@ def digest_markdown(digest: Digest) -> str:
     lines = [f"# Digest for {day}", ""]
     if not digest.alerts:
         return "\n".join([*lines, "No alerts.", ""])
-    stories = "story" if digest.stories == 1 else "stories"
-    lines += [f"{digest.alerts} alerts in {digest.stories} {stories}.", ""]
+    alerts = "1 alert" if digest.alerts == 1 else f"{digest.alerts} alerts"
+    stories = "1 story" if digest.stories == 1 else f"{digest.stories} stories"
+    lines += [f"{alerts} in {stories}.", ""]
     for rule, entries in digest.by_rule.items():
         lines += [f"## {escape(entries[0].rule_title)} (`{rule}`)", ""]
         lines += [_story_line(story) for story in entries]

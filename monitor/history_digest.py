@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from monitor.engine.result import NOVELTY_RANK, SEVERITIES
-from monitor.history_query import ALERT_COLUMNS
+from monitor.history_query import ALERT_COLUMNS, ALERT_TABLES
 
 if TYPE_CHECKING:
     from monitor.history import AlertEntry, Digest, DigestStory
@@ -18,8 +18,7 @@ def day_digest(db: sqlite3.Connection, day: date) -> Digest:
     from monitor.history import Digest, entry
 
     rows = db.execute(
-        f"SELECT {ALERT_COLUMNS} FROM archive_alerts a JOIN archive_articles r ON r.article_id = a.article_id"
-        " WHERE a.day = ? AND a.retro = 0 ORDER BY a.seq",
+        f"SELECT {ALERT_COLUMNS} FROM {ALERT_TABLES} WHERE a.day = ? AND a.retro = 0 ORDER BY a.seq",
         (day.isoformat(),),
     ).fetchall()
     groups: dict[tuple[str, str], list[AlertEntry]] = {}

@@ -10,11 +10,15 @@ from monitor.history_text import match_expression
 if TYPE_CHECKING:
     from monitor.history import AlertQuery
 
-#: the columns an ``AlertEntry`` is made of, alerts as ``a``, their articles as ``r``
+#: the columns an ``AlertEntry`` is made of, alerts as ``a``, their articles as ``r``, payloads as ``p``
 ALERT_COLUMNS = (
     "a.seq, a.alert_id, a.rule, a.rule_title, a.severity, a.novelty, a.story_id, a.story_kind, a.story_outlets,"
     " a.article_id, r.title, r.source, r.url, r.lang, r.published_at, a.created_at, a.delivery, a.reviewed,"
-    " a.payload"
+    " p.payload"
+)
+#: the tables of ``ALERT_COLUMNS``
+ALERT_TABLES = (
+    "archive_alerts a JOIN archive_articles r ON r.article_id = a.article_id JOIN archive_payloads p ON p.seq = a.seq"
 )
 
 #: filters on a column of archive_alerts (denormalised there, so that counting needs no join)
@@ -50,7 +54,10 @@ def alert_conditions(query: AlertQuery) -> tuple[str, tuple[Any, ...]]:
         conditions.append("a.retro = ?")
         params.append(int(query.retro))
     if query.entity is not None:
-        conditions.append("a.article_id IN (SELECT article_id FROM archive_entities WHERE entity = ?)")
+        # per alert, by the primary key (entity, article_id): the newest first stay cheap however common it is
+        conditions.append(
+            "EXISTS (SELECT 1 FROM archive_entities e WHERE e.entity = ? AND e.article_id = a.article_id)"
+        )
         params.append(query.entity)
     if query.text.strip():
         expression = match_expression(query.text)

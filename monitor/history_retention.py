@@ -9,6 +9,8 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from monitor.history_schema import REBUILD_FACETS
+
 
 def prune_archive(
     db: sqlite3.Connection, cutoff: float, transaction: Callable[[], AbstractContextManager[None]], batch: int = 2000
@@ -27,6 +29,11 @@ def prune_archive(
             gone = [
                 row[0] for row in db.execute(f"SELECT alert_id FROM archive_alerts WHERE article_id IN ({marks})", ids)
             ]
+            db.execute(
+                "DELETE FROM archive_payloads WHERE seq IN"
+                f" (SELECT seq FROM archive_alerts WHERE article_id IN ({marks}))",
+                ids,
+            )
             alerts += db.execute(f"DELETE FROM archive_alerts WHERE article_id IN ({marks})", ids).rowcount
             db.execute(f"DELETE FROM archive_entities WHERE article_id IN ({marks})", ids)
             db.execute(f"DELETE FROM archive_fts WHERE rowid IN ({marks})", ids)
@@ -38,6 +45,10 @@ def prune_archive(
             )
     with transaction():
         _forget_stories(db, cutoff)
+        if articles:
+            for statement in REBUILD_FACETS.split(";"):
+                if statement.strip():
+                    db.execute(statement)
     return articles, alerts
 
 

@@ -53,11 +53,16 @@ CREATE TABLE archive_alerts (
     day TEXT NOT NULL,             -- the article's day, source and language, for filters without a join
     source TEXT,
     lang TEXT NOT NULL,
-    payload TEXT NOT NULL,         -- the alert JSON as published (or as built, when not sent)
     created_at REAL NOT NULL
 );
+-- the alert JSON as published (or as built, when not sent): apart, so that the alert rows stay small and
+-- counting and filtering them reads few pages
+CREATE TABLE archive_payloads (
+    seq INTEGER PRIMARY KEY,
+    payload TEXT NOT NULL
+);
 CREATE UNIQUE INDEX archive_alerts_by_id ON archive_alerts (alert_id, retro);
-CREATE INDEX archive_alerts_by_article ON archive_alerts (article_id);
+CREATE INDEX archive_alerts_by_article ON archive_alerts (article_id, retro, seq);  -- covers a search's join
 CREATE INDEX archive_alerts_by_rule ON archive_alerts (rule, seq);
 CREATE INDEX archive_alerts_by_story ON archive_alerts (story_id);
 CREATE INDEX archive_alerts_by_day ON archive_alerts (day);
@@ -70,6 +75,13 @@ CREATE INDEX archive_entities_by_article ON archive_entities (article_id);
 CREATE VIRTUAL TABLE archive_fts USING fts5 (
     title, text, tokenize = "unicode61 categories 'L* N* Co M*'", detail = column
 );
+-- the values present, per filter (rule, severity, novelty, source, lang, entity): the console's menus in one
+-- small read, added to as alerts are archived, rebuilt when pruning
+CREATE TABLE archive_facets (
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (name, value)
+) WITHOUT ROWID;
 CREATE TABLE review_stories (
     story_id TEXT PRIMARY KEY,
     reviewed INTEGER NOT NULL DEFAULT 0,
@@ -111,7 +123,7 @@ class ArchiveRecord:
     published_at: str | None
     #: the article's own calendar day (ISO; what the engine read its time cues against), None: unknown
     day: str | None
-    #: the parsed text (empty with keep_text off) and the stems of title and text for the search index
+    #: the parsed text (empty with keep_text off), and title and text as the search index holds them
     text: str
     search_title: str
     search_text: str
@@ -177,10 +189,12 @@ def archive_article(
         "INSERT INTO archive_fts (rowid, title, text) VALUES (?, ?, ?)",
         (article_id, record.search_title, record.search_text),
     )
+    entities = set(record.entities)
     db.executemany(
         "INSERT OR IGNORE INTO archive_entities (entity, article_id) VALUES (?, ?)",
-        [(entity, article_id) for entity in set(record.entities)],
+        [(entity, article_id) for entity in entities],
     )
+    db.executemany("INSERT OR IGNORE INTO archive_facets (name, value) VALUES ('entity', ?)", [(e,) for e in entities])
     if silent:
         return frozenset()
     docs = [json.loads(alert.payload) for alert in record.alerts]
@@ -259,9 +273,36 @@ def alert_row(
 
 
 def insert_alerts(db: sqlite3.Connection, rows: Iterable[AlertRow]) -> None:
+    """Each alert row, and its payload under the sequence number it got (an alert archived before: neither)."""
+    for row in rows:
+        *columns, payload, created = row
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO archive_alerts (alert_id, article_id, rule, rule_title, severity, novelty, story_id,"
+            " story_kind, story_outlets, delivery, retro, day, source, lang, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*columns, created),
+        )
+        if cursor.rowcount == 1:
+            db.execute("INSERT INTO archive_payloads (seq, payload) VALUES (?, ?)", (cursor.lastrowid, payload))
+            rule, _title, severity, novelty = columns[2:6]
+            source, lang = columns[12:14]
+            add_facets(db, rule=rule, severity=severity, novelty=novelty, source=source, lang=lang)
+
+
+def add_facets(db: sqlite3.Connection, **values: object) -> None:
     db.executemany(
-        "INSERT OR IGNORE INTO archive_alerts (alert_id, article_id, rule, rule_title, severity, novelty, story_id,"
-        " story_kind, story_outlets, delivery, retro, day, source, lang, payload, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        "INSERT OR IGNORE INTO archive_facets (name, value) VALUES (?, ?)",
+        [(name, str(value)) for name, value in values.items() if value is not None],
     )
+
+
+#: the facets as the tables have them (after pruning, values no alert has any more are gone)
+REBUILD_FACETS = """
+DELETE FROM archive_facets;
+INSERT INTO archive_facets SELECT 'rule', rule FROM archive_alerts GROUP BY rule;
+INSERT INTO archive_facets SELECT 'severity', severity FROM archive_alerts GROUP BY severity;
+INSERT INTO archive_facets SELECT 'novelty', novelty FROM archive_alerts GROUP BY novelty;
+INSERT INTO archive_facets SELECT 'source', source FROM archive_alerts WHERE source IS NOT NULL GROUP BY source;
+INSERT INTO archive_facets SELECT 'lang', lang FROM archive_alerts GROUP BY lang;
+INSERT INTO archive_facets SELECT 'entity', entity FROM archive_entities GROUP BY entity;
+"""

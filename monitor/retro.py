@@ -119,6 +119,11 @@ def _enqueue(store: Store, batch: list[tuple[RetroResult, Alert, str]], max_byte
             ).fetchone():
                 continue
             payload = encode_alert(alert, max_bytes)
+            db.execute(
+                "DELETE FROM archive_payloads WHERE seq IN"
+                " (SELECT seq FROM archive_alerts WHERE alert_id = ? AND retro = 1)",
+                (alert.id,),
+            )
             db.execute("DELETE FROM archive_alerts WHERE alert_id = ? AND retro = 1", (alert.id,))
             db.execute(
                 "INSERT INTO outbox (message_id, topic, payload, created_at) VALUES (?, ?, ?, ?)",

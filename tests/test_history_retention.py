@@ -10,7 +10,7 @@ from harness.processes import WATCHLISTS
 from monitor.engine import load_engine
 from monitor.history import AlertQuery, History
 from monitor.retention import prune
-from tests.support import BatchRunner, numbered_pact
+from tests.support import TREATY_ARTICLE, BatchRunner, numbered_pact
 
 
 def count(history: History, table: str) -> int:
@@ -23,9 +23,11 @@ def test_archived_articles_past_the_history_retention_go_with_their_alerts_index
     with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
         for n in range(3):
             (run.inbox / f"old{n}.txt").write_text(numbered_pact(n))
+        (run.inbox / "old-treaty.txt").write_text(TREATY_ARTICLE)  # the only meeting alert
         run.process(run.all_keys())
         history = History(tmp_path / "state" / "monitor.sqlite3")
         old = history.alerts(AlertQuery()).entries
+        facets_before = history.facets()
         assert history.set_reviewed(alert_id=old[0].alert_id, by="asha")
         history.set_muted(old[0].story_id or "", True)  # no story: refused, nothing recorded
         time.sleep(0.05)
@@ -33,13 +35,16 @@ def test_archived_articles_past_the_history_retention_go_with_their_alerts_index
         (run.inbox / "new.txt").write_text(numbered_pact(99))
         run.process([str(run.inbox / "new.txt")])
         pruned = prune(run.store, 0.0, lambda key, version: True, history_cutoff=cutoff)
-        assert (pruned.archived, pruned.archived_alerts) == (3, 3)
+        assert (pruned.archived, pruned.archived_alerts) == (4, 5)
         assert count(history, "archive_articles") == 1 and count(history, "archive_fts") == 1
+        assert count(history, "archive_alerts") == count(history, "archive_payloads") == 1
         assert count(history, "archive_entities") > 0
         assert count(history, "review_log") == 0  # the reviewed alert is gone, and so is its record
         [kept] = history.alerts(AlertQuery(text="pact 99")).entries
         assert history.alerts(AlertQuery(text="pact")).entries == [kept]
         assert history.alert(old[0].alert_id) is None
+        assert "russia-dprk-meeting" in facets_before["rule"]
+        assert history.facets()["rule"] == [kept.rule]  # the menus name what is left
         history.close()
 
 
