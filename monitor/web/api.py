@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +30,6 @@ MAX_BODY = 16_384
 
 #: a retro run's body may carry a whole watchlist file
 RETRO_BODY = 256_000
-
-#: how long the filter values may lag a new alert (a new rule or source shows in the menus after this)
-FACETS_FRESH_S = 5.0
 
 ARCHIVE = web.AppKey("archive", Archive)
 RETRO = web.AppKey("retro", Retro)
@@ -78,23 +74,20 @@ async def article(request: web.Request) -> web.Response:
 
 
 class FacetCache:
-    """The filter menus' values, asked of the archive again only when an alert arrived since (and at most
-    every few seconds): at 100,000 alerts they take the archive a second, and every page load wants them."""
+    """The filter menus' values, asked of the archive again only when an alert arrived since: every page
+    load wants them, and fifty pages opening at once cost one query."""
 
-    def __init__(self, fresh_s: float = FACETS_FRESH_S) -> None:
-        self.fresh_s = fresh_s
+    def __init__(self) -> None:
         self._value: dict[str, list[str]] = {}
         self._seq = -1
-        self._at = 0.0
         self._lock = asyncio.Lock()
 
     async def get(self, archive: Archive) -> dict[str, list[str]]:
-        async with self._lock:  # fifty pages opening at once: one query
+        async with self._lock:
             seq = await archive.call(History.last_seq)
-            stale = seq != self._seq and time.monotonic() - self._at >= self.fresh_s
-            if self._seq < 0 or stale:
+            if seq != self._seq:
                 self._value = await archive.call(History.facets)
-                self._seq, self._at = seq, time.monotonic()
+                self._seq = seq
             return self._value
 
 
