@@ -257,7 +257,8 @@ class History:
         if not rows:
             return None
         alerts: dict[int, list[AlertEntry]] = {}
-        for alert in self._alerts_of("a.story_id = ? OR r.story_id = ?", (story_id, story_id)):
+        ids = tuple(row[0] for row in rows)
+        for alert in self._alerts_of(f"a.article_id IN ({','.join('?' * len(ids))})", ids):
             alerts.setdefault(alert.article_id, []).append(alert)
         articles = [
             StoryArticleEntry(
