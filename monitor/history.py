@@ -194,7 +194,7 @@ class History:
         paged = list(params)
         page_where = where
         if query.before is not None:
-            page_where = f"{where} AND a.seq < ?"
+            page_where = f"{where} AND {'+' if query.text.strip() else ''}a.seq < ?"  # as alert_conditions says
             paged.append(query.before)
         # the page's sequence numbers from the small alert rows first, then only those alerts' articles and
         # payloads (joining every match's article before the LIMIT would read each matching article's text)
@@ -257,7 +257,8 @@ class History:
         if not rows:
             return None
         alerts: dict[int, list[AlertEntry]] = {}
-        for alert in self._alerts_of("a.story_id = ? OR r.story_id = ?", (story_id, story_id)):
+        ids = tuple(row[0] for row in rows)
+        for alert in self._alerts_of(f"a.article_id IN ({','.join('?' * len(ids))})", ids):
             alerts.setdefault(alert.article_id, []).append(alert)
         articles = [
             StoryArticleEntry(

@@ -33,25 +33,28 @@ _COLUMNS = (
 
 
 def alert_conditions(query: AlertQuery) -> tuple[str, tuple[Any, ...]]:
-    """A WHERE clause over ``archive_alerts a`` and its parameters."""
+    """A WHERE clause over ``archive_alerts a`` and its parameters. A search is driven from the index's
+    matches (through the alerts-by-article index); its other conditions are then kept off the column indexes
+    (SQLite's unary ``+``), which would else walk every alert to check each against the matches."""
     conditions: list[str] = []
     params: list[Any] = []
+    plus = "+" if query.text.strip() else ""
     for name, column in _COLUMNS:
         value = getattr(query, name)
         if value is not None:
-            conditions.append(f"{column} = ?")
+            conditions.append(f"{plus}{column} = ?")
             params.append(value)
     if query.since is not None:
-        conditions.append("a.day >= ?")
+        conditions.append(f"{plus}a.day >= ?")
         params.append(query.since.isoformat())
     if query.until is not None:
-        conditions.append("a.day <= ?")
+        conditions.append(f"{plus}a.day <= ?")
         params.append(query.until.isoformat())
     if query.reviewed is not None:
-        conditions.append("a.reviewed = ?")
+        conditions.append(f"{plus}a.reviewed = ?")
         params.append(int(query.reviewed))
     if query.retro is not None:
-        conditions.append("a.retro = ?")
+        conditions.append(f"{plus}a.retro = ?")
         params.append(int(query.retro))
     if query.entity is not None:
         # per alert, by the primary key (entity, article_id): the newest first stay cheap however common it is

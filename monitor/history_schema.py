@@ -63,9 +63,17 @@ CREATE TABLE archive_payloads (
 );
 CREATE UNIQUE INDEX archive_alerts_by_id ON archive_alerts (alert_id, retro);
 CREATE INDEX archive_alerts_by_article ON archive_alerts (article_id, retro, seq);  -- covers a search's join
-CREATE INDEX archive_alerts_by_rule ON archive_alerts (rule, seq);
+-- one per filter, led by retro (every query names it) and ending in seq: a filter's count reads its index
+-- alone, and its newest page walks it backwards
+CREATE INDEX archive_alerts_by_seq ON archive_alerts (retro, seq);
+CREATE INDEX archive_alerts_by_rule ON archive_alerts (retro, rule, seq);
+CREATE INDEX archive_alerts_by_severity ON archive_alerts (retro, severity, seq);
+CREATE INDEX archive_alerts_by_novelty ON archive_alerts (retro, novelty, seq);
+CREATE INDEX archive_alerts_by_source ON archive_alerts (retro, source, seq);
+CREATE INDEX archive_alerts_by_lang ON archive_alerts (retro, lang, day, seq);
+CREATE INDEX archive_alerts_by_day ON archive_alerts (retro, day, seq);
+CREATE INDEX archive_alerts_by_reviewed ON archive_alerts (retro, reviewed, seq);
 CREATE INDEX archive_alerts_by_story ON archive_alerts (story_id);
-CREATE INDEX archive_alerts_by_day ON archive_alerts (day);
 CREATE TABLE archive_entities (
     entity TEXT NOT NULL,
     article_id INTEGER NOT NULL,

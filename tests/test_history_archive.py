@@ -173,3 +173,15 @@ def test_a_layout_3_database_gains_the_archive_and_keeps_what_it_knew(tmp_path: 
     assert history._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert history._db.execute("SELECT count(*) FROM contents").fetchone()[0] == 1
     history.close()
+
+
+def test_with_keep_text_off_only_the_title_is_kept_and_searched(engine: Engine) -> None:
+    from monitor.analysis import Job, Publishing, analyse
+
+    job = Job("in/a.txt", AGREEMENT_ARTICLE.encode(), {})
+    kept = analyse(job, engine, Publishing("newsmon", 262144))
+    dropped = analyse(job, engine, Publishing("newsmon", 262144, keep_text=False))
+    assert kept.archive is not None and "Moscow" in kept.archive.text and "moscow" in kept.archive.search_text
+    assert dropped.archive is not None
+    assert (dropped.archive.text, dropped.archive.search_text) == ("", "")
+    assert dropped.archive.search_title == "pact signed" and dropped.archive.source == "in"
