@@ -72,9 +72,12 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.set_default_timeout(LIVE_S)
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    refused: list[str] = []  # the page itself must never need what the Content-Security-Policy forbids
+    opened.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield opened
     context.close()
     assert errors == [], f"the page's script failed: {errors}"
+    assert refused == [], f"the page broke its own CSP: {refused}"
 
 
 def start_again(daemon: DaemonProcess) -> None:
