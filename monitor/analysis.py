@@ -78,7 +78,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     try:
         dated = article_time(article, job.file_time)
         published = None if dated is None else dated.when
-        result = engine.tag(article.text, published=None if dated is None else dated.day)
+        result, scanned = engine.tag_scanned(article.text, published=None if dated is None else dated.day)
     except Exception as exc:
         return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
     alerts, messages, pending = [], [], []
@@ -101,7 +101,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     if publishing.stories:
         story = story_article(article, result, published or datetime.now(UTC))
     return Analysis(
-        archive=archive_record(article, result, dated, publishing.keep_text),
+        archive=archive_record(article, result, dated, scanned if publishing.keep_text else ""),
         alerts=tuple(alerts),
         messages=tuple(messages),
         published=published,
@@ -113,9 +113,10 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     )
 
 
-def archive_record(article: Article, result: TagResult, dated: ArticleTime | None, keep_text: bool) -> ArchiveRecord:
-    """The archive's view of the article, made where it is tagged (the index form costs a pass over the text);
-    the store thread adds its story and alerts."""
+def archive_record(article: Article, result: TagResult, dated: ArticleTime | None, scanned: str) -> ArchiveRecord:
+    """The archive's view of the article, made where it is tagged; ``scanned``: the normalised text the
+    engine scanned, what the search index holds ("": the text is not kept). The store thread adds its story
+    and alerts."""
     return ArchiveRecord(
         title=article.title,
         source=outlet_of(article) or None,
@@ -123,8 +124,8 @@ def archive_record(article: Article, result: TagResult, dated: ArticleTime | Non
         lang=language_of(article.text),
         published_at=article.published_at if dated is None else dated.when.isoformat(),
         day=None if dated is None else dated.day.isoformat(),
-        text=article.text if keep_text else "",
+        text=article.text if scanned else "",
         search_title=search_form(article.title),
-        search_text=search_form(article.text) if keep_text else "",
+        search_text=scanned,
         entities=tuple(entity.id for entity in result.entities),
     )

@@ -2,9 +2,9 @@
 and a user's query turned into FTS5 syntax that cannot be malformed. Pure functions.
 
 Texts are indexed in the engine's own normalised form (``engine.normalize``: nukta, ZWJ/ZWNJ, chandrabindu,
-nasal spellings, then lower case), which costs a fifth of tagging in the worker; a query is normalised the
-same way, and each of its words is searched as its light stem, as a prefix: the endings of Hindi nouns and
-adjectives (the paradigms of the shipped watchlists: ``ा े ों``, ``ी ियों``, ``ई इयों``) and English plural
+nasal spellings, then lower case: the text the engine scanned, ``Engine.tag_scanned``); a query is
+normalised the same way, and each of its words is searched as its light stem, as a prefix: the endings of
+Hindi nouns and adjectives (the paradigms of the shipped watchlists: ``ा े ों``, ``ी ियों``, ``ई इयों``) and English plural
 endings come off, so that ``समझौता``, ``समझौते`` and ``समझौतों`` all find ``समझौत…``, and ``agreement`` finds
 ``agreements``. Stemming the query alone keeps the index write cheap (no pass over every word of every
 article)."""

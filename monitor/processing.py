@@ -274,9 +274,11 @@ class Processor:
         sent = tuple(ArchivedAlert(m.message_id, m.payload) for m in messages)
         if placement is None:
             return replace(analysis.archive, alerts=sent)
-        if placement.kind == "silent":
-            limit = self.publishing.max_payload_bytes
-            sent = tuple(ArchivedAlert(alert.id, encode_alert(alert, limit)) for alert, _topic in analysis.pending)
+        if placement.kind == "silent":  # kept as built, never sent: pydantic's own JSON, no size trimming
+            sent = tuple(
+                ArchivedAlert(alert.id, alert.model_dump_json(by_alias=True).encode())
+                for alert, _topic in analysis.pending
+            )
         return replace(
             analysis.archive,
             story_id=placement.story.id,
