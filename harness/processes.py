@@ -191,6 +191,8 @@ class DaemonProcess:
     #: RLIMIT_FSIZE for the daemon (a full disk where no tmpfs can be mounted); its log then goes through a
     #: pipe, out of the limit's reach. ``resource.RLIM_INFINITY``: no limit yet, set later with ``prlimit``
     file_size_limit: int | None = None
+    #: the console's port (``[web]``; its other keys through ``MONITOR_WEB__*`` in ``extra_env``)
+    web_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     _log_copier: threading.Thread | None = None
 
@@ -232,10 +234,17 @@ enabled = {str(self.stories).lower()}
 [log]
 level = "debug"
 format = "json"
+
+[web]
+port = {self.web_port}
 {self.conf_extra}
 """
         )
         return path
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,9 @@ class Alert(Payload):
     produced_at: str
     supersedes: str | None = Field(default=None, description="id of the alert for an earlier version of the file")
     trimmed: bool = Field(default=False, description="evidence was shortened to fit the payload size limit")
+    retro: bool = Field(
+        default=False, description="made by a retro run of a watchlist over archived articles, not as they came in"
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.alerts import Alert, build_alert, encode_alert
-from monitor.articles import ArticleError, parse_article
-from monitor.dating import article_time
+from monitor.articles import Article, ArticleError, parse_article
+from monitor.dating import ArticleTime, article_time
 from monitor.engine import Engine
+from monitor.engine.result import TagResult
+from monitor.history_schema import ArchiveRecord
+from monitor.history_text import language_of, search_form
 from monitor.store import OutboxMessage
-from monitor.story_features import StoryArticle, story_article
+from monitor.story_features import StoryArticle, outlet_of, story_article
 from monitor.topics import alert_topic
 
 
@@ -47,6 +50,8 @@ class Analysis:
     #: their story and encodes those that go out); ``messages`` is then empty
     story: StoryArticle | None = None
     pending: tuple[tuple[Alert, str], ...] = ()  # (alert, topic)
+    #: what the archive keeps (``history_schema.ArchiveRecord``), None when the article could not be tagged
+    archive: ArchiveRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,8 @@ class Publishing:
     max_payload_bytes: int
     #: group articles into stories (the store thread decides which alerts go out)
     stories: bool = False
+    #: keep article texts in the archive (``[history] keep_text``); off, only titles are kept and searched
+    keep_text: bool = True
 
 
 def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
@@ -71,7 +78,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     try:
         dated = article_time(article, job.file_time)
         published = None if dated is None else dated.when
-        result = engine.tag(article.text, published=None if dated is None else dated.day)
+        result, scanned = engine.tag_scanned(article.text, published=None if dated is None else dated.day)
     except Exception as exc:
         return Analysis(error=("engine-failure", f"{type(exc).__name__}: {exc}"), crash=traceback.format_exc())
     alerts, messages, pending = [], [], []
@@ -94,6 +101,7 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     if publishing.stories:
         story = story_article(article, result, published or datetime.now(UTC))
     return Analysis(
+        archive=archive_record(article, result, dated, scanned if publishing.keep_text else ""),
         alerts=tuple(alerts),
         messages=tuple(messages),
         published=published,
@@ -102,4 +110,22 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
         rules=tuple((hit.rule, hit.severity) for hit in result.rules),
         title=article.title,
         took_s=time.perf_counter() - started,
+    )
+
+
+def archive_record(article: Article, result: TagResult, dated: ArticleTime | None, scanned: str) -> ArchiveRecord:
+    """The archive's view of the article, made where it is tagged; ``scanned``: the normalised text the
+    engine scanned, what the search index holds ("": the text is not kept). The store thread adds its story
+    and alerts."""
+    return ArchiveRecord(
+        title=article.title,
+        source=outlet_of(article) or None,
+        url=article.url,
+        lang=language_of(article.text),
+        published_at=article.published_at if dated is None else dated.when.isoformat(),
+        day=None if dated is None else dated.day.isoformat(),
+        text=article.text if scanned else "",
+        search_title=search_form(article.title),
+        search_text=scanned,
+        entities=tuple(entity.id for entity in result.entities),
     )

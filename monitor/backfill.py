@@ -93,7 +93,12 @@ async def backfill(
     stories = StoryBook.from_settings(settings.stories)
     if stories is not None:
         store.load_stories(stories)
-    publishing = Publishing(settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes, stories=stories is not None)
+    publishing = Publishing(
+        settings.mqtt.topic_prefix,
+        settings.mqtt.max_payload_bytes,
+        stories=stories is not None,
+        keep_text=settings.history.keep_text,
+    )
     # not the daemon: it must not touch the daemon's retained status or Last Will
     publisher = (
         Publisher(settings.mqtt, thread, dict, announce=False, client_id=default_client_id("backfill"), disk=disk)

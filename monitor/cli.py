@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,6 +125,43 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return run_backfill(settings, engine, args.folder, publish_mode=args.publish, flush_timeout=args.flush_timeout)
 
 
+def cmd_retro(args: argparse.Namespace) -> int:
+    from monitor import logs
+    from monitor.retro_cli import run_retro, state_settings
+
+    settings, _path = _settings_or_exit(args.config)
+    logs.configure("warning", settings.log.format)
+    engine = _engine_or_exit(args.watchlist)
+    return run_retro(
+        state_settings(settings, args.state_dir),
+        engine,
+        args.since,
+        args.until,
+        publish=args.publish,
+        as_json=args.json,
+        flush_timeout=args.flush_timeout,
+    )
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from monitor.digest import digest_markdown
+    from monitor.history import History
+    from monitor.retro_cli import state_settings
+    from monitor.store import DB_NAME
+
+    settings, _path = _settings_or_exit(args.config)
+    db = state_settings(settings, args.state_dir).state.dir / DB_NAME
+    if not db.is_file():
+        print(f"digest: no state database at {db}", file=sys.stderr)
+        return 2
+    history = History(db)
+    try:
+        print(digest_markdown(history.digest(args.date or datetime.now(UTC).date())), end="")
+    finally:
+        history.close()
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from monitor.status import run_status
 
@@ -144,6 +182,14 @@ def _positive_seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
     return value
+
+
+def _day(text: str) -> date:
+    """A calendar day, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
 
 def _seconds(text: str) -> float:
@@ -215,6 +261,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering after tagging (default 30)"
     )
     backfill.set_defaults(func=cmd_backfill)
+
+    retro = with_config(commands.add_parser("retro", help="run a watchlist over the archived articles of a date range"))
+    retro.add_argument(
+        "--watchlist", action="append", type=Path, required=True, metavar="FILE_OR_DIR", help="watchlist (repeatable)"
+    )
+    retro.add_argument("--since", type=_day, required=True, metavar="DATE", help="first day (YYYY-MM-DD), inclusive")
+    retro.add_argument("--until", type=_day, metavar="DATE", help="last day, inclusive (default: the newest)")
+    retro.add_argument(
+        "--publish", action="store_true", help="send what fired as retro alerts (never an alert sent before)"
+    )
+    retro.add_argument("--json", action="store_true", help="one `monitor tag --json` object per article that fired")
+    retro.add_argument("--state-dir", type=Path, metavar="DIR", help="the state folder (default: state.dir)")
+    retro.add_argument(
+        "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering (default 30; no daemon running)"
+    )
+    retro.set_defaults(func=cmd_retro)
+
+    digest = with_config(commands.add_parser("digest", help="print a day's digest of stories as Markdown"))
+    digest.add_argument("--date", type=_day, metavar="DATE", help="the day (YYYY-MM-DD; default: today, UTC)")
+    digest.add_argument("--state-dir", type=Path, metavar="DIR", help="the state folder (default: state.dir)")
+    digest.set_defaults(func=cmd_digest)
 
     status = with_config(
         commands.add_parser(

@@ -83,6 +83,15 @@ class StateSettings(Section):
     outbox_max: int = Field(default=100_000, ge=1)
 
 
+class HistorySettings(Section):
+    """The archive the console searches (``monitor/history.py``): articles, their texts and alerts."""
+
+    #: archived articles and alerts older than this are pruned by themselves (with their search index rows)
+    retention_days: float = Field(default=90.0, gt=0)
+    #: keep the parsed article texts (search and retro runs need them); off, only titles are kept
+    keep_text: bool = True
+
+
 class ProcessingSettings(Section):
     #: worker processes that tag articles (0: tag in the daemon's own thread). One process tags on one
     #: core at a time (the GIL); workers let tagging use every core.
@@ -131,6 +140,24 @@ class MetricsSettings(Section):
     port: int = Field(default=9464, ge=1, le=65535)
 
 
+class WebSettings(Section):
+    """The analyst's console (``monitor/web``): served by the daemon on its own event loop."""
+
+    enabled: bool = True
+    #: a non-loopback address needs ``password_file`` or ``token_file`` (else the console stays off)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    #: the login password (first line), read at start
+    password_file: Path | None = None
+    #: the ``Authorization: Bearer`` token (first line) for feed readers and scripts, read at start
+    token_file: Path | None = None
+
+    @field_validator("password_file", "token_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MONITOR_",
@@ -144,9 +171,11 @@ class Settings(BaseSettings):
     state: StateSettings = Field(default_factory=StateSettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     stories: StoriesSettings = Field(default_factory=StoriesSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
     watchlists: WatchlistSettings = Field(default_factory=WatchlistSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -29,6 +29,7 @@ from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
 from monitor.stories import StoryBook
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
+from monitor.web.app import Console
 from monitor.workers import TaggingPool
 
 log = structlog.get_logger("monitor.daemon")
@@ -54,7 +55,10 @@ class Daemon:
         if stories is not None:
             store.load_stories(stories)  # a restart continues the open stories
         publishing = Publishing(
-            settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes, stories=stories is not None
+            settings.mqtt.topic_prefix,
+            settings.mqtt.max_payload_bytes,
+            stories=stories is not None,
+            keep_text=settings.history.keep_text,
         )
         disk = DiskWatch(settings.state.dir)  # one line when the state disk fills, one when it has room again
         self.pipeline = Pipeline(
@@ -73,6 +77,7 @@ class Daemon:
         self.activity = Activity(self.publisher, self.outbox, self.notifier, settings.mqtt.status_interval_seconds)
         self.cap = OutboxCap(self.store, settings.state.outbox_max, self.activity.metrics)
         self.watcher = WatchlistWatcher(settings.watchlists.paths)
+        self.console = Console.of(settings)  # its own connections to the store, read side
         self.reload_state: dict[str, Any] = {}
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Future[bool]] = set()
@@ -108,6 +113,7 @@ class Daemon:
             pending=await self.store.call(Store.outbox_depth),
         )
         self.activity.serve_metrics(self.settings.metrics)
+        await self.console.start()
         parts = [
             asyncio.create_task(self.publisher.run(), name="publisher"),
             asyncio.create_task(self.source.run(self._picked_up), name="source"),
@@ -134,7 +140,12 @@ class Daemon:
             asyncio.create_task(self.watcher.run(self.reload), name="watchlist-watcher"),
             asyncio.create_task(self.activity.run(), name="stats"),
             asyncio.create_task(self._ready_when_started(), name="ready"),
-            asyncio.create_task(prune_loop(self.store, self.source, self.settings.state.retention_days), name="prune"),
+            asyncio.create_task(
+                prune_loop(
+                    self.store, self.source, self.settings.state.retention_days, self.settings.history.retention_days
+                ),
+                name="prune",
+            ),
         ]
         interval = watchdog_interval(os.environ)
         if interval is not None and self.notifier.enabled:
@@ -145,6 +156,7 @@ class Daemon:
         self, publisher: asyncio.Task[None], source: asyncio.Task[None], pipeline: asyncio.Task[None]
     ) -> None:
         """Stop taking new articles, commit the batches in hand, flush the outbox for a bounded time."""
+        await self.console.stop()
         source.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(source, return_exceptions=True)

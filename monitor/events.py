@@ -25,6 +25,13 @@ BROKER_SETTINGS: Final = "broker settings"
 INVALID_WATCHLIST: Final = "invalid watchlist"
 METRICS_LISTENING: Final = "metrics endpoint listening"
 METRICS_UNAVAILABLE: Final = "metrics endpoint unavailable"
+WEB_LISTENING: Final = "console listening"
+#: the console's port cannot be had (taken, no permission): the daemon runs on without it
+WEB_UNAVAILABLE: Final = "console unavailable; the daemon runs without it"
+#: a non-loopback ``[web] host`` without ``password_file`` or ``token_file``: the console stays off
+WEB_REFUSED: Final = "console refused: a non-loopback address needs web.password_file or web.token_file"
+#: a request the console turned away (bad parameters, unknown ids, bad JSON, forged or unauthenticated)
+WEB_BAD_REQUEST: Final = "console request refused"
 
 # -- articles ------------------------------------------------------------------------------------------
 

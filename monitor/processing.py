@@ -20,6 +20,7 @@ from monitor.alerts import ErrorRecord, StoryInfo, encode, encode_alert, now_iso
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.articles import ArticleError, content_hash
 from monitor.engine import Engine
+from monitor.history_schema import ArchivedAlert, ArchiveRecord
 from monitor.keys import as_bytes, shown
 from monitor.sources import ArticleStore, Rejected
 from monitor.state import is_storage_full
@@ -238,6 +239,7 @@ class Processor:
             self._fail(read.key, read.version, *analysis.error, prepared)
             return
         alerts, messages, story, result = analysis.alerts, analysis.messages, None, "alerted"
+        placement: Placement | None = None
         if analysis.story is not None and self.stories is not None:
             try:
                 placement = self.stories.place(analysis.story, prepared.story_mark or 0)
@@ -250,7 +252,8 @@ class Processor:
             result = "alerted" if messages else "silent"
         for alert_id, rule in alerts:
             log.debug(events.ALERT_QUEUED, alert_id=alert_id, rule=rule)
-        prepared.processed.append(ProcessedArticle(read.key, read.version, read.sha, alerts, messages, story))
+        archive = self._archived(analysis, placement, messages)
+        prepared.processed.append(ProcessedArticle(read.key, read.version, read.sha, alerts, messages, story, archive))
         prepared.outcomes.append(
             Outcome(
                 read.key,
@@ -260,6 +263,28 @@ class Processor:
                 title=analysis.title,
                 took_s=analysis.took_s,
             )
+        )
+
+    def _archived(
+        self, analysis: Analysis, placement: Placement | None, messages: Sequence[OutboxMessage]
+    ) -> ArchiveRecord | None:
+        """The archive's record of the article: its alerts as they go out, or a silent one's as built."""
+        if analysis.archive is None:
+            return None
+        sent = tuple(ArchivedAlert(m.message_id, m.payload) for m in messages)
+        if placement is None:
+            return replace(analysis.archive, alerts=sent)
+        if placement.kind == "silent":  # kept as built, never sent: pydantic's own JSON, no size trimming
+            sent = tuple(
+                ArchivedAlert(alert.id, alert.model_dump_json(by_alias=True).encode())
+                for alert, _topic in analysis.pending
+            )
+        return replace(
+            analysis.archive,
+            story_id=placement.story.id,
+            story_kind="opening" if placement.kind == "new" else placement.kind,
+            story_adds=tuple(placement.adds),
+            alerts=sent,
         )
 
     def _story_alerts(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from monitor.history_retention import prune_archive
 from monitor.keys import loaded
 from monitor.metrics import Metrics
 from monitor.sources import ArticleStore
@@ -46,16 +47,26 @@ class Pruned:
     kept: int
     bytes_before: int
     bytes_after: int
+    #: archived articles and alerts (the console's history) received before the history cutoff
+    archived: int = 0
+    archived_alerts: int = 0
 
 
-def prune(store: Store, cutoff: float, still_there: Callable[[str, str], bool], batch: int = 5000) -> Pruned:
+def prune(
+    store: Store,
+    cutoff: float,
+    still_there: Callable[[str, str], bool],
+    batch: int = 5000,
+    history_cutoff: float | None = None,
+) -> Pruned:
     """Forget the history older than ``cutoff``, then give the freed pages back to the file system.
 
     An article row whose file is still there at the same version is kept (and its time refreshed): without
     it the file would be read, and alerted, again. Alerts are kept while their article row is (a correction
     still supersedes), contents while an article row names them (a copy is still a duplicate). The outbox
     is never pruned: what waits for the broker is not history. A story goes once its last article is dated
-    before the cutoff (the book has long closed it)."""
+    before the cutoff (the book has long closed it). The history archive has its own cutoff
+    (``history_retention.prune_archive``; None: the same)."""
     db = store._db  # the store's upkeep, on its thread, apart from store.py's hot path
     db.executescript(RETENTION_INDEXES)
     before = _db_bytes(db)
@@ -81,8 +92,9 @@ def prune(store: Store, cutoff: float, still_there: Callable[[str, str], bool], 
         ).rowcount
         errors = db.execute("DELETE FROM errors WHERE at < ?", (cutoff,)).rowcount
         stories = _prune_stories(db, cutoff)
+    archived = prune_archive(db, cutoff if history_cutoff is None else history_cutoff, store._transaction)
     _shrink(db)
-    return Pruned(forgotten, alerts, contents, errors, stories, kept, before, _db_bytes(db))
+    return Pruned(forgotten, alerts, contents, errors, stories, kept, before, _db_bytes(db), *archived)
 
 
 def _prune_stories(db: sqlite3.Connection, cutoff: float) -> int:
@@ -109,21 +121,23 @@ def _db_bytes(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA page_count").fetchone()[0]) * int(db.execute("PRAGMA page_size").fetchone()[0])
 
 
-async def prune_loop(store: StoreThread, source: ArticleStore, days: float) -> None:
-    """Prune now and then (every hour; a twenty-fourth of the retention when that is shorter)."""
+async def prune_loop(store: StoreThread, source: ArticleStore, days: float, history_days: float | None = None) -> None:
+    """Prune now and then (every hour; a twenty-fourth of the shorter retention when that is shorter)."""
     keep_s = days * 86400
+    history_s = keep_s if history_days is None else history_days * 86400
 
     def still_there(key: str, version: str) -> bool:
         return source.version(key) == version
 
     while True:
-        await asyncio.sleep(min(3600.0, max(1.0, keep_s / 24)))
+        await asyncio.sleep(min(3600.0, max(1.0, min(keep_s, history_s) / 24)))
+        now = time.time()
         try:
-            pruned = await store.call(prune, time.time() - keep_s, still_there)
+            pruned = await store.call(prune, now - keep_s, still_there, history_cutoff=now - history_s)
         except sqlite3.Error as exc:
             log.error("pruning old state failed; trying again later", error=str(exc))
             continue
-        if pruned.articles or pruned.alerts or pruned.contents or pruned.errors or pruned.stories:
+        if any((pruned.articles, pruned.alerts, pruned.contents, pruned.errors, pruned.stories, pruned.archived)):
             log.info(
                 "old state pruned",
                 retention_days=days,
@@ -132,6 +146,8 @@ async def prune_loop(store: StoreThread, source: ArticleStore, days: float) -> N
                 contents=pruned.contents,
                 errors=pruned.errors,
                 stories=pruned.stories,
+                archived_articles=pruned.archived,
+                archived_alerts=pruned.archived_alerts,
                 kept_still_in_inbox=pruned.kept,
                 bytes_before=pruned.bytes_before,
                 bytes_after=pruned.bytes_after,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from monitor.history_schema import HISTORY_SCHEMA, ArchiveRecord, archive_article, current_holds
 from monitor.keys import loaded, stored
 from monitor.store_stories import STORY_SCHEMA, StoryRecord, load_stories, save_story
 from monitor.stories import StoryBook
@@ -28,10 +29,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 #: the current layout; ``user_version`` says which layout a database has (0: the first, keyed by file path;
-#: 2: source-neutral keys; 3: with story state)
-SCHEMA_VERSION = 3
+#: 2: source-neutral keys; 3: with story state; 4: with the history archive and review state)
+SCHEMA_VERSION = 4
 SCHEMA = (
     STORY_SCHEMA
+    + HISTORY_SCHEMA
     + """
 CREATE TABLE contents (
     sha256 TEXT PRIMARY KEY,
@@ -115,6 +117,8 @@ class ProcessedArticle:
     messages: Sequence[OutboxMessage]
     #: the story it joined or opened (None: stories off, or it names no entity)
     story: StoryRecord | None = None
+    #: what the history archive keeps of it (None: nothing, a duplicate)
+    archive: ArchiveRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +162,13 @@ class Store:
                 return
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if version == 0 and "files" in tables:
-                self._script(MIGRATE_FROM_0 + STORY_SCHEMA)
+                self._script(MIGRATE_FROM_0 + STORY_SCHEMA + HISTORY_SCHEMA)
             elif version == 0 and not tables:
                 self._script(SCHEMA)
             elif version == 2:
-                self._script(STORY_SCHEMA)
+                self._script(STORY_SCHEMA + HISTORY_SCHEMA)
+            elif version == 3:
+                self._script(HISTORY_SCHEMA)
             else:
                 raise sqlite3.DatabaseError(f"state database layout {version} is newer than this monitor knows")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -199,6 +205,7 @@ class Store:
         """One durable transaction for a batch of outcomes (group commit: one fsync for many articles)."""
         now = time.time()
         with self._transaction():
+            holds = current_holds(self._db, now)
             for art in processed:
                 fresh = (
                     self._db.execute(
@@ -214,7 +221,8 @@ class Store:
                     "INSERT OR IGNORE INTO alerts (alert_id, article_key, rule, created_at) VALUES (?, ?, ?, ?)",
                     [(alert_id, stored(art.key), rule, now) for alert_id, rule in art.alerts],
                 )
-                self._enqueue(art.messages, now)
+                held = archive_article(self._db, art.key, art.sha256, art.archive, holds, now) if art.archive else ()
+                self._enqueue([m for m in art.messages if m.message_id not in held], now)
                 if art.story is not None:
                     save_story(self._db, art.story)
             for bad in failed:

@@ -24,10 +24,10 @@ GOOD = AGREEMENT_ARTICLE
 class EngineWithABug(Engine):
     """The shipped engine, except that it crashes on one word: stands in for a bug we do not know yet."""
 
-    def tag(self, text: str, published: dt.date | None = None) -> TagResult:
-        if "CRASH" in text:
+    def tag_scanned(self, text: str, published: dt.date | None = None) -> tuple[TagResult, str]:
+        if "CRASH" in text:  # `tag` and the daemon's tagging both come here
             raise RuntimeError("simulated engine bug")
-        return super().tag(text, published)
+        return super().tag_scanned(text, published)
 
 
 def keys(*paths: Path) -> list[str]:

@@ -32,7 +32,10 @@ def test_history_older_than_the_retention_is_pruned_by_itself_and_the_database_s
     daemon = DaemonProcess(
         tmp_path / "d",
         broker.port,
-        extra_env={"MONITOR_STATE__RETENTION_DAYS": str(4 / 86400)},  # 4 seconds
+        extra_env={  # 4 seconds
+            "MONITOR_STATE__RETENTION_DAYS": str(4 / 86400),
+            "MONITOR_HISTORY__RETENTION_DAYS": str(4 / 86400),
+        },
     )
     articles = stream_articles(300, seed=31)
     files = write_articles(daemon.inbox, articles)
@@ -51,10 +54,12 @@ def test_history_older_than_the_retention_is_pruned_by_itself_and_the_database_s
         wait_until(lambda: rows(db, "articles") == 100, 30, what="history of the files that are gone pruned")
         wait_until(lambda: bool(daemon.events("old state pruned")), 10, what="the prune logged")
         wait_until(lambda: rows(db, "errors") == 0, 10, what="old error records pruned")
+        wait_until(lambda: rows(db, "archive_articles") == 0, 10, what="the history archive pruned by itself")
     finally:
         assert daemon.stop() == 0
     assert 0 < rows(db, "alerts") < alerts_full, "alerts of files still there are kept (corrections supersede)"
     assert rows(db, "contents") == 100
+    assert rows(db, "archive_alerts") == rows(db, "archive_fts") == 0
     assert db.stat().st_size < size_full * 0.75, "the database file shrank"
     daemon.start()  # the hundred kept files are not read, nor alerted, again
     try:

@@ -30,6 +30,19 @@ CORRUPT = "state database is corrupt; move it aside or restore it"
 EMPTIED = "state database is empty or missing where one was; restore it, or start with --rebuild-state"
 
 
+def _schema_pages(data: bytes) -> set[int]:
+    """The pages of the schema table (page 1, and its leaves when it outgrew one page)."""
+    size = int.from_bytes(data[16:18], "big")
+    if data[100] != 0x05:  # a leaf: the schema fits in page 1
+        return {1}
+    cells = int.from_bytes(data[103:105], "big")
+    pointers = [int.from_bytes(data[112 + 2 * i : 114 + 2 * i], "big") for i in range(cells)]
+    children = {int.from_bytes(data[p : p + 4], "big") for p in pointers}
+    children.add(int.from_bytes(data[108:112], "big"))
+    assert all(data[(c - 1) * size] == 0x0D for c in children), "a schema two levels deep"
+    return {1, *children}
+
+
 def _sound_state(folder: Path) -> Path:
     """A state folder, marked, whose database spans a few hundred pages."""
     open_state(folder)
@@ -85,9 +98,13 @@ def test_a_first_start_in_an_empty_folder_is_not_a_lost_database(tmp_path: Path)
 async def test_a_database_found_corrupt_while_running_stops_the_pipeline_with_the_same_line(tmp_path: Path) -> None:
     """Damage the start-up check could not see (it came later): every batch would fail, so none is tried."""
     db = _sound_state(tmp_path / "state")
-    with db.open("r+b") as out:  # every page but the first: the database opens, any lookup fails
-        out.seek(4096)
-        out.write(b"\xff" * (db.stat().st_size - 4096))
+    data = bytearray(db.read_bytes())
+    keep = _schema_pages(bytes(data))
+    size = int.from_bytes(data[16:18], "big")
+    for page in range(1, len(data) // size + 1):  # every page but the schema's: it opens, any lookup fails
+        if page not in keep:
+            data[(page - 1) * size : page * size] = b"\xff" * size
+    db.write_bytes(bytes(data))
     inbox = tmp_path / "inbox"
     write_articles(inbox, [("pact.txt", "Pact\n\nRussia and North Korea signed a new agreement.\n")])
     source = ArchiveSource(WatchSettings(paths=[inbox]))

@@ -92,9 +92,14 @@ class Engine:
 
     def tag(self, text: str, published: dt.date | None = None) -> TagResult:
         """`published` is the article's own date: a time cue is read against it (None: unknown)."""
+        return self.tag_scanned(text, published)[0]
+
+    def tag_scanned(self, text: str, published: dt.date | None = None) -> tuple[TagResult, str]:
+        """`tag`, and the normalised lower-case text it scanned (the history archive indexes it: one
+        normalisation for both)."""
         normalized, dropped, hits = self._scan(text)
         rules, _ = evaluate(self._compiled, normalized, hits, explain=False, published=published)
-        return TagResult(self._entities(hits), rules, self._notes(normalized, dropped))
+        return TagResult(self._entities(hits), rules, self._notes(normalized, dropped)), normalized.lowered
 
     def explain(self, text: str, published: dt.date | None = None) -> Explanation:
         normalized, dropped, hits = self._scan(text)

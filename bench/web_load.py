@@ -1,0 +1,225 @@
+"""The console under load: the alerts page and searches with 100,000 alerts in the archive (server time,
+p95, over loopback HTTP: an upper bound), and the event stream serving 50 open pages while a real daemon
+tags a flood of articles (its throughput with and without the pages).
+
+    python -m bench.web_load                      # 100,000 alerts, 50 pages, a 2,000-article flood
+    python -m bench.web_load --alerts 20000 --flood 1000 --pages 50
+
+Prints one JSON object. The archive is written through the daemon's own writer (``Store.commit`` with the
+history side's ``ArchiveRecord``), from alerts the shipped engine really made, varied per article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.e2e import E2E
+from bench.support import TimedCollector, cpu_seconds, percentile
+from harness.processes import WATCHLISTS, Collector, free_port, wait_until
+from monitor.alerts import build_alert, encode_alert
+from monitor.articles import parse_article
+from monitor.config import WebSettings
+from monitor.engine import load_engine
+from monitor.history_schema import ArchivedAlert, ArchiveRecord
+from monitor.history_text import language_of, search_form
+from monitor.store import ProcessedArticle, Store
+from monitor.web.app import Console
+
+TEMPLATES = (
+    "Pact {i} in {city}\n\nRussia and North Korea signed agreement number {i} in {city} on day {n}.\n",
+    "समझौता {i}\n\nरूस और उत्तर कोरिया ने {n} तारीख को {city} में {i} नए समझौते पर हस्ताक्षर किए।\n",
+    "Talks {i}\n\nPutin met Kim Jong Un in {city} on day {n}; the two signed a treaty, report {i} said.\n",
+    "Fair {i} in {city}\n\nOfficials recalled the treaty Russia and North Korea signed in June 2024, report {i}.\n",
+)
+CITIES = ("Moscow", "Pyongyang", "Vladivostok", "Khabarovsk", "Rason", "Wonsan", "Kazan", "Omsk")
+SOURCES = ("Asia Wire", "Daily Courier", "East Herald", "Coast Times", "River Post")
+QUERIES = {
+    "alerts_page": "/api/alerts",
+    "alerts_page_deep": "/api/alerts?before={middle}",
+    "search_en": "/api/alerts?q=agreement",
+    "search_hi": "/api/alerts?q=समझौता",
+    "search_rare": "/api/alerts?q=Khabarovsk",
+    "search_and_filters": "/api/alerts?q=treaty&novelty=reference&lang=en",
+    "filters_only": "/api/alerts?rule=russia-dprk-agreement&severity=high&since=2026-02-01&until=2026-02-28",
+    "facets": "/api/facets",
+}
+
+
+def records(count: int) -> Iterator[ProcessedArticle]:
+    """``count`` articles of one alert each, alike in shape to what the daemon archives."""
+    engine = load_engine([WATCHLISTS])
+    for i in range(count):
+        text = TEMPLATES[i % len(TEMPLATES)].format(i=i, n=i % 28 + 1, city=CITIES[i % len(CITIES)])
+        article = parse_article(f"/bench/{i}.txt", text.encode())
+        result = engine.tag(article.text)
+        alerts = []
+        for hit in result.rules[:1]:
+            alert = build_alert(article, result, hit, watchlist_version=engine.version)
+            alerts.append(ArchivedAlert(alert.id, encode_alert(alert, 262_144)))
+        day = f"2026-{1 + i % 3:02d}-{1 + i % 28:02d}"
+        yield ProcessedArticle(
+            article.path, "1:1:1", article.sha256, [(a.alert_id, "r") for a in alerts], [],
+            archive=ArchiveRecord(
+                title=article.title, source=SOURCES[i % len(SOURCES)], url=None, lang=language_of(article.text),
+                published_at=f"{day}T08:00:00Z", day=day, text=article.text,
+                search_title=search_form(article.title), search_text=search_form(article.text),
+                entities=tuple(e.id for e in result.entities), alerts=tuple(alerts),
+            ),
+        )  # fmt: skip
+
+
+def fill_archive(state: Path, count: int) -> dict[str, float]:
+    started = time.perf_counter()
+    store = Store.in_dir(state)
+    batch: list[ProcessedArticle] = []
+    for processed in records(count):
+        batch.append(processed)
+        if len(batch) == 500:
+            store.commit(batch, [])
+            batch = []
+    store.commit(batch, [])
+    store.close()
+    return {"alerts": count, "write_s": round(time.perf_counter() - started, 1)}
+
+
+async def time_queries(state: Path, count: int, repeat: int) -> dict[str, Any]:
+    console = Console(WebSettings(port=free_port()), state)
+    assert await console.start()
+    out: dict[str, Any] = {}
+    try:
+        async with aiohttp.ClientSession() as http:
+            for name, path in QUERIES.items():
+                url = f"{console.url}{path.lstrip('/').format(middle=count // 2)}"
+                took, total = [], None
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    async with http.get(url) as response:
+                        body = await response.read()
+                        assert response.status == 200, (name, response.status, body[:200])
+                    took.append(time.perf_counter() - started)
+                    total = json.loads(body).get("total")
+                out[name] = {
+                    "p50_ms": round(percentile(took, 0.5) * 1000, 1),
+                    "p95_ms": round(percentile(took, 0.95) * 1000, 1),
+                    "matching": total,
+                }
+    finally:
+        await console.stop()
+    return out
+
+
+class Pages:
+    """``count`` open pages on the daemon's event stream (aiohttp clients on a thread of their own)."""
+
+    def __init__(self, url: str, count: int) -> None:
+        self.url, self.count = url, count
+        self.events = [0] * count
+        self.connected = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _page(self, http: aiohttp.ClientSession, index: int) -> None:
+        async with http.get(f"{self.url}/api/events", timeout=aiohttp.ClientTimeout(total=None)) as response:
+            self.connected += 1
+            async for line in response.content:
+                if line.startswith(b"event: alert"):
+                    self.events[index] += 1
+
+    async def _run(self) -> None:
+        async with aiohttp.ClientSession() as http:
+            tasks = [asyncio.create_task(self._page(http, i)) for i in range(self.count)]
+            await asyncio.to_thread(self._stop.wait)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def __enter__(self) -> Pages:
+        self._thread.start()
+        wait_until(lambda: self.connected == self.count, 30, what="the pages' streams")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def sse_load(root: Path, flood: int, pages: int) -> dict[str, Any]:
+    """Flood throughput of a real daemon (every article alerts): alone, with ``pages`` open pages, alone again."""
+    bench = E2E(root, 0, lambda line: print(line, file=sys.stderr))
+    bench.broker.start()
+    bench.daemon.broker_port = bench.broker.port
+    collector = TimedCollector(bench.broker.port)
+    collector.start()
+    out: dict[str, Any] = {"pages": pages, "flood_articles": flood}
+    try:
+        bench.daemon.start()
+        status = Collector(bench.broker.port, "newsmon/status", client_id="bench-status").start()
+        wait_until(lambda: any(b'"online"' in p for _, p, _ in status.messages), 60, what="daemon online")
+        status.stop()
+        bench.phase(collector, 50, None, "warmup")
+        assert bench.daemon.proc is not None
+        pid = bench.daemon.proc.pid
+
+        def phase(tag: str) -> tuple[float, float]:
+            """Articles per second, and the daemon process's CPU ms per article (where the console runs;
+            the tagging workers are processes of their own)."""
+            before = cpu_seconds(pid)
+            rate = bench.phase(collector, flood, None, tag)["articles_per_s"]
+            return rate, (cpu_seconds(pid) - before) * 1000 / flood
+
+        alone, cpu_alone = phase("alone")
+        with Pages(bench.daemon.web_url, pages) as open_pages:
+            loaded, cpu_loaded = phase("pages")
+            time.sleep(1.0)
+        again, cpu_again = phase("again")
+        baseline = (alone + again) / 2
+        out.update(
+            articles_per_s_alone=round(alone, 1),
+            articles_per_s_alone_again=round(again, 1),
+            articles_per_s_with_pages=round(loaded, 1),
+            throughput_drop_percent=round(100 * (1 - loaded / baseline), 1),
+            daemon_cpu_ms_per_article_alone=round((cpu_alone + cpu_again) / 2, 2),
+            daemon_cpu_ms_per_article_with_pages=round(cpu_loaded, 2),
+            events_per_page_min=min(open_pages.events),
+            events_per_page_max=max(open_pages.events),
+        )
+    finally:
+        if bench.daemon.proc is not None:
+            bench.daemon.stop()
+        collector.stop()
+        bench.broker.stop()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alerts", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=100, help="requests per query kind")
+    parser.add_argument("--pages", type=int, default=50)
+    parser.add_argument("--flood", type=int, default=2000)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["queries", "sse"])
+    args = parser.parse_args()
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="newsmon-web-") as tmp:
+        if "queries" not in args.skip:
+            state = Path(tmp) / "state"
+            result["archive"] = fill_archive(state, args.alerts)
+            result["queries"] = asyncio.run(time_queries(state, args.alerts, args.repeat))
+        if "sse" not in args.skip:
+            result["sse"] = sse_load(Path(tmp) / "sse", args.flood, args.pages)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""An ``AlertQuery`` as SQL: the conditions of every filter, with parameters (never text pasted into SQL
+or FTS syntax: a search's words are quoted terms, ``history_text.match_expression``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from monitor.history_text import match_expression
+
+if TYPE_CHECKING:
+    from monitor.history import AlertQuery
+
+#: the columns an ``AlertEntry`` is made of, alerts as ``a``, their articles as ``r``, payloads as ``p``
+ALERT_COLUMNS = (
+    "a.seq, a.alert_id, a.rule, a.rule_title, a.severity, a.novelty, a.story_id, a.story_kind, a.story_outlets,"
+    " a.article_id, r.title, r.source, r.url, r.lang, r.published_at, a.created_at, a.delivery, a.reviewed,"
+    " p.payload"
+)
+#: the tables of ``ALERT_COLUMNS``
+ALERT_TABLES = (
+    "archive_alerts a JOIN archive_articles r ON r.article_id = a.article_id JOIN archive_payloads p ON p.seq = a.seq"
+)
+
+#: filters on a column of archive_alerts (denormalised there, so that counting needs no join)
+_COLUMNS = (
+    ("rule", "a.rule"),
+    ("severity", "a.severity"),
+    ("novelty", "a.novelty"),
+    ("source", "a.source"),
+    ("lang", "a.lang"),
+    ("story", "a.story_id"),
+)
+
+
+def alert_conditions(query: AlertQuery) -> tuple[str, tuple[Any, ...]]:
+    """A WHERE clause over ``archive_alerts a`` and its parameters. A search is driven from the index's
+    matches (through the alerts-by-article index); its other conditions are then kept off the column indexes
+    (SQLite's unary ``+``), which would else walk every alert to check each against the matches."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    plus = "+" if query.text.strip() else ""
+    for name, column in _COLUMNS:
+        value = getattr(query, name)
+        if value is not None:
+            conditions.append(f"{plus}{column} = ?")
+            params.append(value)
+    if query.since is not None:
+        conditions.append(f"{plus}a.day >= ?")
+        params.append(query.since.isoformat())
+    if query.until is not None:
+        conditions.append(f"{plus}a.day <= ?")
+        params.append(query.until.isoformat())
+    if query.reviewed is not None:
+        conditions.append(f"{plus}a.reviewed = ?")
+        params.append(int(query.reviewed))
+    if query.retro is not None:
+        conditions.append(f"{plus}a.retro = ?")
+        params.append(int(query.retro))
+    if query.entity is not None:
+        # per alert, by the primary key (entity, article_id): the newest first stay cheap however common it is
+        conditions.append(
+            "EXISTS (SELECT 1 FROM archive_entities e WHERE e.entity = ? AND e.article_id = a.article_id)"
+        )
+        params.append(query.entity)
+    if query.text.strip():
+        expression = match_expression(query.text)
+        if expression is None:
+            conditions.append("0")  # words were asked for, and the query has none (only punctuation): nothing
+        else:
+            conditions.append("a.article_id IN (SELECT rowid FROM archive_fts WHERE archive_fts MATCH ?)")
+            params.append(expression)
+    return " AND ".join(conditions) or "1", tuple(params)

@@ -1,0 +1,115 @@
+"""The page shells and static files: every page is a fixed HTML file whose script fetches the API and
+builds the DOM with ``textContent`` (no server-side templating of article text at all). Static files are
+a fixed list read at start, so no request path ever reaches the file system (no traversal to guard)."""
+
+from __future__ import annotations
+
+import hmac
+from importlib import resources
+from urllib.parse import urlencode
+
+import structlog
+from aiohttp import web
+
+from monitor import events
+from monitor.web.auth import SESSION_COOKIE, Auth
+from monitor.web.params import ident
+
+log = structlog.get_logger("monitor.web")
+
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+#: a login attempt with a password longer than this is not one
+MAX_PASSWORD = 1024
+
+
+def load_static() -> dict[str, tuple[bytes, str]]:
+    """name -> (bytes, content type) of the shipped ``static/`` files."""
+    folder = resources.files("monitor.web").joinpath("static")
+    files: dict[str, tuple[bytes, str]] = {}
+    for item in folder.iterdir():
+        suffix = "." + item.name.rsplit(".", 1)[-1]
+        if item.is_file() and suffix in TYPES:
+            files[item.name] = (item.read_bytes(), TYPES[suffix])
+    return files
+
+
+class Pages:
+    def __init__(self, auth: Auth) -> None:
+        self.auth = auth
+        self.files = load_static()
+
+    def _file(self, name: str, cache: bool = False) -> web.Response:
+        found = self.files.get(name)
+        if found is None:
+            raise web.HTTPNotFound(reason="no such file")
+        body, content_type = found
+        headers = {"Cache-Control": "max-age=300" if cache else "no-store"}
+        return web.Response(body=body, headers=headers, content_type=content_type.split(";")[0], charset="utf-8")
+
+    async def static(self, request: web.Request) -> web.Response:
+        return self._file(request.match_info["name"], cache=True)
+
+    async def index(self, _request: web.Request) -> web.Response:
+        return self._file("index.html")
+
+    async def story(self, request: web.Request) -> web.Response:
+        ident("story id", request.match_info["id"])
+        return self._file("story.html")
+
+    async def article(self, request: web.Request) -> web.Response:
+        if not request.match_info["id"].isdigit():
+            raise web.HTTPNotFound(reason="no such article")
+        return self._file("article.html")
+
+    async def digest(self, _request: web.Request) -> web.Response:
+        return self._file("digest.html")
+
+    async def retro(self, _request: web.Request) -> web.Response:
+        return self._file("retro.html")
+
+    async def login_page(self, _request: web.Request) -> web.Response:
+        return self._file("login.html")
+
+    async def login(self, request: web.Request) -> web.Response:
+        """The login form's POST: a session cookie for the right password, back to the form otherwise."""
+        form = await request.post()
+        given = form.get("password")
+        if self.auth.password is None or not isinstance(given, str) or len(given) > MAX_PASSWORD:
+            return _see("/login?" + urlencode({"failed": "1"}))
+        if not hmac.compare_digest(given.encode(), self.auth.password.encode()):
+            log.warning(events.WEB_BAD_REQUEST, status=303, method="POST", path="/login", reason="wrong password")
+            return _see("/login?" + urlencode({"failed": "1"}))
+        response = _see("/")
+        response.set_cookie(
+            SESSION_COOKIE, self.auth.new_session(), httponly=True, samesite="Strict", path="/", secure=request.secure
+        )
+        return response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        self.auth.end_session(request)
+        response = _see("/login")
+        response.del_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/", self.index),
+            web.get("/stories/{id}", self.story),
+            web.get("/articles/{id}", self.article),
+            web.get("/digest", self.digest),
+            web.get("/retro", self.retro),
+            web.get("/login", self.login_page),
+            web.post("/login", self.login),
+            web.post("/logout", self.logout),
+            web.get("/static/{name}", self.static),
+        ]
+
+
+def _see(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})

@@ -1,0 +1,117 @@
+"""``POST /api/retro``: a watchlist run over the archived articles of a date range, from the console.
+
+The watchlist is the daemon's own (the files on disk, edited since the start or not) or a self-contained
+YAML file sent in the body (compiled in a private temporary folder, never a path the caller names). One
+run at a time, on its own thread; with ``"publish": true`` what fired goes through the outbox as retro
+alerts (``monitor/retro.py``: never an alert twice), which the daemon's publisher delivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from monitor.engine import Engine, WatchlistError, load_engine
+from monitor.retro import RetroResult, publish_retro, retro_run
+from monitor.store import DB_NAME, Store
+from monitor.web.params import BadRequest, flag_field
+
+#: what one answer lists (the counts cover everything)
+MAX_SHOWN = 200
+MAX_WATCHLIST = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class RetroSetup:
+    """What a retro run needs of the daemon's settings."""
+
+    state_dir: Path
+    watchlists: list[Path]
+    topic_prefix: str
+    max_payload_bytes: int
+
+
+def _days(doc: dict[str, Any]) -> tuple[date, date | None]:
+    try:
+        since = date.fromisoformat(str(doc["since"]))
+        until = None if doc.get("until") in (None, "") else date.fromisoformat(str(doc["until"]))
+    except KeyError:
+        raise BadRequest("since: required (YYYY-MM-DD)") from None
+    except ValueError:
+        raise BadRequest("since/until: not a date (YYYY-MM-DD)") from None
+    if until is not None and until < since:
+        raise BadRequest("since: after until")
+    return since, until
+
+
+def _engine(setup: RetroSetup, yaml_text: object) -> Engine:
+    if yaml_text is None or yaml_text == "":
+        return load_engine(setup.watchlists)
+    if not isinstance(yaml_text, str) or len(yaml_text) > MAX_WATCHLIST:
+        raise BadRequest(f"watchlist: YAML text of at most {MAX_WATCHLIST} characters")
+    with tempfile.TemporaryDirectory(prefix="newsmon-retro-") as folder:
+        (Path(folder) / "retro.yaml").write_text(yaml_text, encoding="utf-8")
+        return load_engine([Path(folder)])
+
+
+def _shown(found: RetroResult) -> dict[str, Any]:
+    return {
+        "article_id": found.article_id,
+        "title": found.article.title,
+        "source": found.article.source,
+        "day": found.day,
+        "lang": found.lang,
+        "rules": [
+            {"rule": hit.rule, "title": hit.title, "severity": hit.severity, "novelty": hit.novelty}
+            for hit in found.result.rules
+        ],
+    }
+
+
+def run(setup: RetroSetup, doc: dict[str, Any]) -> dict[str, Any]:
+    """The whole run, on a worker thread: tag, list, and publish when asked."""
+    since, until = _days(doc)
+    publish = flag_field(doc, "publish", default=False)
+    try:
+        engine = _engine(setup, doc.get("watchlist"))
+    except WatchlistError as exc:
+        raise BadRequest("watchlist: " + "; ".join(str(p) for p in exc.problems)[:2000]) from None
+    articles, fired = 0, []
+    for found in retro_run(setup.state_dir / DB_NAME, engine, since, until):
+        articles += 1
+        if found.result.rules:
+            fired.append(found)
+    answer: dict[str, Any] = {
+        "watchlist_version": engine.version,
+        "articles": articles,
+        "fired": len(fired),
+        "alerts": sum(len(found.result.rules) for found in fired),
+        "results": [_shown(found) for found in fired[:MAX_SHOWN]],
+        "truncated": len(fired) > MAX_SHOWN,
+    }
+    if publish:
+        store = Store.in_dir(setup.state_dir)
+        try:
+            done = publish_retro(store, fired, engine, setup.topic_prefix, setup.max_payload_bytes)
+        finally:
+            store.close()
+        answer.update(published=done.sent, already_sent=done.already)
+    return answer
+
+
+class Retro:
+    def __init__(self, setup: RetroSetup) -> None:
+        self.setup = setup
+        self._lock = asyncio.Lock()
+
+    async def handle(self, request: web.Request, doc: dict[str, Any]) -> dict[str, Any]:
+        if self._lock.locked():
+            raise web.HTTPConflict(reason="a retro run is under way; try again when it is done")
+        async with self._lock:
+            return await asyncio.to_thread(run, self.setup, doc)

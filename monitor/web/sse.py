@@ -1,0 +1,148 @@
+"""Live alerts as server-sent events: ONE poller per app asks the archive for the newest sequence number
+four times a second and fans new alerts out to every open page (50 pages cost one query, not 50).
+
+The event id is the alert's ``seq``: a page that reconnects sends ``Last-Event-ID`` (or ``?after=`` after
+a tab slept and its page reloaded its state) and gets what it missed from the archive, then the live feed.
+A page too slow to keep up is dropped; its browser reconnects and replays from where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiohttp import web
+
+from monitor.history import AlertEntry, History
+from monitor.web.archive import Archive
+from monitor.web.params import last_event_id
+from monitor.web.security import HEADERS
+from monitor.web.views import RETRO, dumps
+
+log = structlog.get_logger("monitor.web.sse")
+
+POLL_S = 0.25
+HEARTBEAT_S = 15.0
+#: alerts one page may have waiting before it is dropped (it replays on reconnect); the encoded events are
+#: shared by every queue, so this is references, not copies
+QUEUE = 10_000
+REPLAY = 200
+#: an alert as the stream sends it: its seq and its encoded event
+Event = tuple[int, bytes]
+#: what the browser waits before reconnecting (ms)
+RETRY_MS = 1000
+
+
+class Broadcaster:
+    def __init__(self, archive: Archive, poll_s: float = POLL_S) -> None:
+        self.archive = archive
+        self.poll_s = poll_s
+        self.seq = 0
+        self.clients: set[asyncio.Queue[Event | None]] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.seq = await self.archive.call(History.last_seq)
+        self._task = asyncio.create_task(self._poll(), name="console-events")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for queue in list(self.clients):
+            self._drop(queue)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                await self._catch_up()
+            except Exception:  # a locked or briefly unreadable database: try again at the next tick
+                log.warning("console event poll failed; retrying", exc_info=True)
+
+    async def _catch_up(self) -> None:
+        last = await self.archive.call(History.last_seq)
+        while self.seq < last:
+            entries = await self.archive.call(History.after, self.seq, REPLAY)
+            if not entries:
+                break
+            self.seq = entries[-1].seq
+            for entry in entries:
+                self._fan_out(entry)
+
+    def _fan_out(self, entry: AlertEntry) -> None:
+        if entry.delivery in RETRO or not self.clients:
+            return
+        encoded = (entry.seq, event(entry))  # once, whatever the number of pages
+        for queue in list(self.clients):
+            try:
+                queue.put_nowait(encoded)
+            except asyncio.QueueFull:
+                self._drop(queue)
+
+    def _drop(self, queue: asyncio.Queue[Event | None]) -> None:
+        self.clients.discard(queue)
+        with contextlib.suppress(asyncio.QueueFull):
+            queue.put_nowait(None)  # tells the page's handler to end the stream
+
+    def subscribe(self) -> asyncio.Queue[Event | None]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(QUEUE)
+        self.clients.add(queue)
+        return queue
+
+
+def event(entry: AlertEntry) -> bytes:
+    return f"id: {entry.seq}\nevent: alert\ndata: {dumps(entry)}\n\n".encode()
+
+
+async def _replay(archive: Archive, response: web.StreamResponse, since: int, until: int) -> int:
+    """The alerts after ``since`` up to the poller's position ``until``; returns the last seq sent."""
+    while since < until:
+        entries = await archive.call(History.after, since, REPLAY)
+        if not entries:
+            break
+        for entry in entries:
+            if entry.seq > until:
+                return since
+            if entry.delivery not in RETRO:
+                await response.write(event(entry))
+            since = entry.seq
+    return since
+
+
+def _waiting(queue: asyncio.Queue[Event | None]) -> list[Event | None]:
+    items: list[Event | None] = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+async def stream(request: web.Request, broadcaster: Broadcaster) -> web.StreamResponse:
+    resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("after"))
+    response = web.StreamResponse(headers={**HEADERS, "Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+    queue = broadcaster.subscribe()  # first: nothing the poller sees from here on can be missed
+    live_from = broadcaster.seq
+    try:
+        await response.prepare(request)
+        await response.write(f"retry: {RETRY_MS}\n: connected\n\n".encode())
+        sent = live_from if resume is None else await _replay(broadcaster.archive, response, resume, live_from)
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                await response.write(b": heartbeat\n\n")
+                continue
+            items = [item, *_waiting(queue)]  # a flood: what queued up goes in one write, not one each
+            fresh = [(seq, data) for seq, data in (i for i in items if i is not None) if seq > sent]
+            if fresh:
+                await response.write(b"".join(data for _seq, data in fresh))
+                sent = fresh[-1][0]
+            if None in items:
+                break
+    except ConnectionResetError:  # the page went away
+        pass
+    finally:
+        broadcaster.clients.discard(queue)
+    return response

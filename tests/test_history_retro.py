@@ -1,0 +1,100 @@
+"""Retro runs: a new or edited watchlist run over the archived texts by the engine's own path, printing what
+`monitor tag --json` prints; published once as retro alerts, never twice, never an alert sent live."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from harness.processes import WATCHLISTS
+from monitor.cli import main
+from monitor.engine import load_engine
+from monitor.history import AlertQuery, History
+from monitor.retro import publish_retro, retro_run
+from monitor.store import Store
+from tests.support import AGREEMENT_ARTICLE, QUIET_ARTICLE, BatchRunner
+
+PLANETS = (
+    "entities:\n  - {id: mars, name: Mars, kind: place, aliases: {en: [Mars]}}\n"
+    "rules:\n  - {id: red, title: Red planet, severity: low, all: [{entities: [mars]}]}\n"
+)
+MARS = "Mars\n\nRussia and North Korea signed a pact about Mars.\n"
+TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture
+def archived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A state folder whose archive holds three articles, tagged with the shipped watchlists."""
+    monkeypatch.setenv("MONITOR_STORIES__ENABLED", "false")
+    monkeypatch.setenv("MONITOR_STATE__DIR", str(tmp_path / "state"))
+    with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
+        (run.inbox / "mars.txt").write_text(MARS)
+        (run.inbox / "pact.txt").write_text(AGREEMENT_ARTICLE)
+        (run.inbox / "quiet.txt").write_text(QUIET_ARTICLE)
+        run.process(run.all_keys())
+        run.store.acknowledge([m.seq for m in run.store.pending(100)])  # delivered
+    (tmp_path / "planets.yaml").write_text(PLANETS)
+    return tmp_path
+
+
+def test_a_new_watchlist_over_the_archive_prints_what_tag_json_prints(
+    archived: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watchlist = str(archived / "planets.yaml")
+    assert main(["tag", "--json", "--watchlist", watchlist, str(archived / "inbox" / "mars.txt")]) == 0
+    tagged = json.loads(capsys.readouterr().out)
+    assert main(["retro", "--watchlist", watchlist, "--since", TODAY.isoformat(), "--json"]) == 0
+    out, err = capsys.readouterr()
+    [retro] = [json.loads(line) for line in out.splitlines()]
+    assert retro.pop("article_id") > 0
+    assert retro == tagged
+    assert "3 archived articles" in err and "1 fired, 1 alerts" in err
+
+
+def test_a_date_range_without_articles_fires_nothing(archived: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = load_engine([archived / "planets.yaml"])
+    db = archived / "state" / "monitor.sqlite3"
+    assert list(retro_run(db, engine, TODAY + timedelta(days=1))) == []
+    assert len(list(retro_run(db, engine, TODAY - timedelta(days=1), TODAY))) == 3
+    assert list(retro_run(db, engine, date(2000, 1, 1), TODAY - timedelta(days=1))) == []
+
+
+def test_published_retro_alerts_are_marked_retro_and_never_sent_twice(archived: Path) -> None:
+    engine = load_engine([archived / "planets.yaml"])
+    db = archived / "state" / "monitor.sqlite3"
+    store = Store(db)
+    first = publish_retro(store, retro_run(db, engine, TODAY), engine, "newsmon", 262144)
+    again = publish_retro(store, retro_run(db, engine, TODAY), engine, "newsmon", 262144)
+    assert (first.sent, first.already) == (1, 0)
+    assert (again.sent, again.already) == (0, 1)
+    [message] = store.pending(10)
+    payload = json.loads(message.payload)
+    assert payload["retro"] is True and payload["rule"]["id"] == "red" and message.topic == "newsmon/alerts/red"
+    store.close()
+    history = History(db)
+    [retro] = history.alerts(AlertQuery(retro=True)).entries
+    assert retro.delivery == "retro-sent" and retro.payload == payload
+    assert all(not e.payload["retro"] for e in history.alerts(AlertQuery()).entries)  # the live ones stay apart
+    assert history.after(0) == history.alerts(AlertQuery(limit=200)).entries[::-1]  # the live stream: live only
+    history.close()
+
+
+def test_an_alert_sent_live_is_not_sent_again_by_a_retro_run(archived: Path) -> None:
+    engine = load_engine([WATCHLISTS])  # the watchlists the archive was tagged with: everything was sent
+    db = archived / "state" / "monitor.sqlite3"
+    store = Store(db)
+    done = publish_retro(store, retro_run(db, engine, TODAY), engine, "newsmon", 262144)
+    assert done.sent == 0 and done.already >= 1
+    assert store.outbox_depth() == 0
+    store.close()
+
+
+def test_retro_without_a_state_database_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    watchlist = tmp_path / "planets.yaml"
+    watchlist.write_text(PLANETS)
+    code = main(["retro", "--watchlist", str(watchlist), "--since", "2026-01-01", "--state-dir", str(tmp_path / "x")])
+    assert code == 2
+    assert "no state database" in capsys.readouterr().err

@@ -1,0 +1,58 @@
+"""The archive's text side, pure: languages by letter share, the stems a word and its inflections share,
+spelling variants that normalise alike, and queries that are always quoted terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.history_text import MAX_TERMS, language_of, match_expression, search_form, stem, words
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("रूस और उत्तर कोरिया ने समझौते पर हस्ताक्षर किए", "hi"),
+        ("Russia and North Korea signed an agreement", "en"),
+        ("रूस और उत्तर कोरिया ने agreement sign किया in Moscow today", "mixed"),
+        ("1234 — 5678", "en"),
+    ],
+)
+def test_the_language_is_the_share_of_devanagari_letters(text: str, lang: str) -> None:
+    assert language_of(text) == lang
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("समझौता", "समझौते", "समझौतों"),
+        ("रूस", "रूसी", "रूसियों"),
+        ("कोरिया", "कोरियाई", "कोरियाइयों"),
+        ("agreement", "agreements", "Agreements"),
+        ("treaty", "treaties"),
+    ],
+)
+def test_inflected_forms_share_one_stem(forms: tuple[str, ...]) -> None:
+    assert len({stem(words(form)[0]) for form in forms}) == 1
+
+
+def test_nukta_zwj_zwnj_and_nasal_spellings_normalise_alike() -> None:
+    assert search_form("हिन्दी") == search_form("हिंदी")
+    assert search_form("हस्\u200dताक्षर") == search_form("हस्ताक्षर") == search_form("हस्\u200cताक्षर")
+    assert search_form("फ़ैसला") == search_form("फैसला")
+    assert search_form("समझौ\u093cता") == search_form("समझौता")
+
+
+def test_a_short_stem_never_ends_in_nothing() -> None:
+    assert stem("का") == "का" and stem("us") == "us" and stem("is") == "is"
+
+
+@pytest.mark.parametrize("query", ['"', '""', "*", "^", ":", "-", "()"])
+def test_a_query_of_syntax_only_has_no_terms(query: str) -> None:
+    assert match_expression(query) is None
+
+
+def test_every_query_word_is_a_quoted_term_stems_as_prefixes() -> None:
+    assert match_expression('sign "the" NEAR(समझौते') == '"sign"* AND ("the" OR "thes") AND "near"* AND "समझौत"*'
+    assert match_expression("treaties Treaty") == '"treat"*'  # one stem, asked once
+    many = match_expression(" ".join(f"word{n}" for n in range(40)))
+    assert many is not None and many.count('"') == 2 * MAX_TERMS

@@ -1,0 +1,345 @@
+"""The console over real HTTP on loopback, in process: an archive written by the daemon's own batch steps,
+the strict headers on every answer, hostile requests turned away with a JSON 4xx and one log line,
+CSRF and Origin checks, authentication, the event stream's replay, review through the API, the feed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import structlog
+from yarl import URL
+
+from harness.processes import WATCHLISTS, free_port
+from monitor import events
+from monitor.config import WebSettings
+from monitor.engine import load_engine
+from monitor.web.app import Console
+from monitor.web.retro import RetroSetup
+from monitor.web.security import CSP
+from tests.support import BatchRunner
+
+LogLines = list[MutableMapping[str, Any]]
+
+EN = "Fisheries pact for Rason port\n\nRussia and North Korea signed a new fisheries agreement in Vladivostok.\n"
+HI = "मछली पकड़ने का समझौता\n\nव्लादिवोस्तोक। रूस और उत्तर कोरिया ने मत्स्य पालन सहयोग के समझौते पर हस्ताक्षर किए।\n"
+REFERENCE = (
+    "Trade fair in Pyongyang\n\nOfficials recalled the treaty that Russia and North Korea signed in June 2024.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state folder with three alerts in its archive, committed by the daemon's batch steps."""
+    workdir = tmp_path_factory.mktemp("console")
+    with BatchRunner(workdir, load_engine([WATCHLISTS]), stories=True) as runner:
+        for name, text in (("en.txt", EN), ("hi.txt", HI), ("ref.txt", REFERENCE)):
+            (runner.inbox / name).write_text(text)
+        runner.process(runner.all_keys())
+    return workdir / "state"
+
+
+@pytest.fixture
+async def console(state: Path) -> AsyncIterator[Console]:
+    retro = RetroSetup(state, [WATCHLISTS], "newsmon", 262_144)
+    console = Console(WebSettings(port=free_port()), state, retro)
+    assert await console.start()
+    yield console
+    await console.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:  # cookies of 127.0.0.1
+        yield session
+
+
+@pytest.fixture
+def logged() -> Iterator[LogLines]:
+    with structlog.testing.capture_logs() as lines:
+        yield lines
+
+
+async def get(http: aiohttp.ClientSession, console: Console, path: str, **kw: Any) -> tuple[int, Any, Any]:
+    async with http.get(f"{console.url}{path.lstrip('/')}", allow_redirects=False, **kw) as response:
+        body = await response.read()
+        kind = response.headers.get("Content-Type", "")
+        return response.status, response.headers, json.loads(body) if "json" in kind else body
+
+
+async def post(http: aiohttp.ClientSession, console: Console, path: str, body: Any, **headers: str) -> tuple[int, Any]:
+    csrf = "t" * 32
+    http.cookie_jar.update_cookies({"newsmon_csrf": csrf}, URL(console.url or ""))
+    sent = {"Content-Type": "application/json", "X-CSRF-Token": csrf, **headers}
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with http.post(f"{console.url}{path.lstrip('/')}", data=data, headers=sent) as response:
+        return response.status, json.loads(await response.read())
+
+
+async def test_every_answer_carries_the_strict_headers(console: Console, http: aiohttp.ClientSession) -> None:
+    for path in ("/", "/api/alerts", "/static/index.js", "/api/stories/nope", "/nowhere", "/feeds/x.atom"):
+        _status, headers, _body = await get(http, console, path)
+        assert headers["Content-Security-Policy"] == CSP, path
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_the_page_sets_the_csrf_cookie_its_script_sends_back(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    _status, headers, _body = await get(http, console, "/")
+    cookie = headers["Set-Cookie"]
+    assert cookie.startswith("newsmon_csrf=") and "SameSite=Strict" in cookie
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "complaint"),
+    [
+        ("/api/alerts?q=" + "x" * 5000, 414, "query string longer"),
+        ("/api/alerts?since=2026-02-31", 400, "since: not a date"),
+        ("/api/alerts?limit=1000000", 400, "limit: must be between"),
+        ("/api/alerts/0000", 404, "no such alert"),
+        ("/api/stories/..%2F..%2Fetc", 400, "not a valid id"),
+        ("/api/articles/999999", 404, "no such article"),
+        ("/api/articles/abc", 400, "not a valid id"),
+        ("/api/digest?date=tomorrow", 400, "date: not a date"),
+        ("/static/..%2F..%2Fpyproject.toml", 404, "no such file"),
+        ("/static/%2e%2e/app.py", 404, ""),
+        ("/feeds/no-such-rule.atom", 404, "no such rule"),
+    ],
+)
+async def test_hostile_requests_get_a_clear_json_4xx_and_one_log_line(
+    console: Console, http: aiohttp.ClientSession, logged: LogLines, path: str, status: int, complaint: str
+) -> None:
+    got, _headers, body = await get(http, console, path)
+    assert got == status
+    assert body["status"] == status and complaint in body["error"]
+    assert [line["status"] for line in logged if line["event"] == events.WEB_BAD_REQUEST] == [status]
+
+
+async def test_bad_bodies_are_refused_with_the_reason(console: Console, http: aiohttp.ClientSession) -> None:
+    assert await post(http, console, "/api/review", b"{not json") == (
+        400,
+        {"error": "body: not valid JSON", "status": 400},
+    )
+    status, body = await post(http, console, "/api/review", [1, 2])
+    assert (status, body["error"]) == (400, "body: a JSON object expected")
+    status, body = await post(http, console, "/api/review", {"alert": "nope"})
+    assert (status, body["error"]) == (404, "no such alert")
+    status, body = await post(http, console, "/api/snooze", {"rule": "russia-dprk-agreement", "hours": 5})
+    assert status == 400 and "hours" in body["error"]
+
+
+async def test_a_state_change_without_the_csrf_header_or_from_another_origin_is_refused(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    url = f"{console.url}api/review"
+    async with http.post(url, json={"alert": "x"}) as response:
+        assert response.status == 403 and "X-CSRF-Token" in (await response.json())["error"]
+    status, body = await post(http, console, "/api/review", {"alert": "x"}, Origin="https://evil.example")
+    assert (status, body["error"]) == (403, "cross-origin request refused")
+
+
+async def test_a_rebound_host_name_cannot_read_an_open_console(console: Console, http: aiohttp.ClientSession) -> None:
+    status, _headers, body = await get(http, console, "/api/alerts", headers={"Host": "evil.example"})
+    assert status == 421 and "loopback" in body["error"]
+
+
+async def test_search_and_filters_answer_through_the_api(console: Console, http: aiohttp.ClientSession) -> None:
+    _s, _h, everything = await get(http, console, "/api/alerts")
+    assert everything["total"] == 3
+    _s, _h, hindi = await get(http, console, "/api/alerts?q=समझौते")
+    assert [e["title"] for e in hindi["entries"]] == ["मछली पकड़ने का समझौता"]
+    _s, _h, english = await get(http, console, "/api/alerts?q=fisheries")
+    assert [e["title"] for e in english["entries"]] == ["Fisheries pact for Rason port"]
+    _s, _h, old = await get(http, console, "/api/alerts?novelty=reference")
+    assert [e["title"] for e in old["entries"]] == ["Trade fair in Pyongyang"]
+    _s, _h, paged = await get(http, console, "/api/alerts?limit=2")
+    assert len(paged["entries"]) == 2 and paged["next_before"] is not None
+
+
+async def test_review_marks_an_alert_and_the_reviewed_filter_finds_it(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    _s, _h, page = await get(http, console, "/api/alerts?q=fisheries")
+    alert_id = page["entries"][0]["alert_id"]
+    assert await post(http, console, "/api/review", {"alert": alert_id}) == (
+        200, {"ok": True, "reviewed": True, "alert": alert_id}
+    )  # fmt: skip
+    _s, _h, reviewed = await get(http, console, "/api/alerts?reviewed=true")
+    assert [e["alert_id"] for e in reviewed["entries"]] == [alert_id]
+    await post(http, console, "/api/review", {"alert": alert_id, "reviewed": False})
+    _s, _h, after = await get(http, console, "/api/alerts?reviewed=true")
+    assert after["entries"] == []
+
+
+async def test_a_snooze_shows_in_the_facets_until_lifted(console: Console, http: aiohttp.ClientSession) -> None:
+    status, body = await post(http, console, "/api/snooze", {"rule": "russia-dprk-agreement", "hours": 1})
+    assert status == 200 and body["until"]
+    _s, _h, facets = await get(http, console, "/api/facets")
+    assert list(facets["snoozed"]) == ["russia-dprk-agreement"]
+    await post(http, console, "/api/snooze", {"rule": "russia-dprk-agreement", "hours": 0})
+    _s, _h, facets = await get(http, console, "/api/facets")
+    assert facets["snoozed"] == {}
+
+
+async def events_of(http: aiohttp.ClientSession, console: Console, count: int, **headers: str) -> list[tuple[str, str]]:
+    """The first ``count`` (id, event) pairs of the stream."""
+    got: list[tuple[str, str]] = []
+    async with http.get(f"{console.url}api/events", headers=headers) as response:
+        assert response.headers["Content-Type"] == "text/event-stream"
+        assert response.headers["Content-Security-Policy"] == CSP
+        current = ""
+        async for raw in response.content:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("id: "):
+                current = line[4:]
+            elif line.startswith("event: "):
+                got.append((current, line[7:]))
+                if len(got) == count:
+                    return got
+    return got
+
+
+async def test_the_event_stream_replays_what_a_page_missed(console: Console, http: aiohttp.ClientSession) -> None:
+    replayed = await asyncio.wait_for(events_of(http, console, 2, **{"Last-Event-ID": "1"}), 5)
+    assert replayed == [("2", "alert"), ("3", "alert")]
+    async with http.get(f"{console.url}api/events?after=2") as response:
+        chunk = await asyncio.wait_for(response.content.readuntil(b"event: alert\n"), 5)
+    assert b"id: 3\n" in chunk and b"id: 2\n" not in chunk
+
+
+async def test_the_feed_of_a_rule_is_atom_with_its_alerts(console: Console, http: aiohttp.ClientSession) -> None:
+    status, headers, body = await get(http, console, "/feeds/russia-dprk-agreement.atom")
+    assert status == 200 and headers["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(body)
+    assert len(root.findall("{http://www.w3.org/2005/Atom}entry")) == 3
+
+
+async def test_a_story_and_an_article_are_served_and_unknown_ones_are_404(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    _s, _h, page = await get(http, console, "/api/alerts?q=fisheries")
+    first = page["entries"][0]
+    status, _h, story = await get(http, console, f"/api/stories/{first['story_id']}")
+    assert status == 200 and story["articles"][0]["kind"] == "opening"
+    status, _h, article = await get(http, console, f"/api/articles/{first['article_id']}")
+    assert status == 200 and "fisheries agreement" in article["text"]
+    assert (await get(http, console, "/stories/nope"))[0] == 200  # the page shell; its script says not found
+    assert (await get(http, console, "/api/stories/nope"))[0] == 404
+
+
+async def test_a_non_loopback_address_without_a_password_or_token_keeps_the_console_off(
+    state: Path, logged: LogLines
+) -> None:
+    console = Console(WebSettings(host="0.0.0.0", port=free_port()), state)
+    assert not await console.start()
+    assert [line["event"] for line in logged if line["log_level"] == "error"] == [events.WEB_REFUSED]
+
+
+async def test_a_taken_port_is_one_log_line_and_no_console(state: Path, logged: LogLines) -> None:
+    first = Console(WebSettings(port=free_port()), state)
+    assert await first.start()
+    try:
+        second = Console(WebSettings(port=first.settings.port), state)
+        assert not await second.start()
+    finally:
+        await first.stop()
+    [line] = [line for line in logged if line["log_level"] == "error"]
+    assert line["event"] == events.WEB_UNAVAILABLE and "address already in use" in line["error"].lower()
+
+
+@pytest.fixture
+async def guarded(state: Path, tmp_path: Path) -> AsyncIterator[Console]:
+    (tmp_path / "password").write_text("correct horse\n")
+    (tmp_path / "token").write_text("tok-123\n")
+    settings = WebSettings(port=free_port(), password_file=tmp_path / "password", token_file=tmp_path / "token")
+    console = Console(settings, state)
+    assert await console.start()
+    yield console
+    await console.stop()
+
+
+async def test_with_a_password_the_console_needs_a_login_and_its_cookie_is_httponly_and_strict(
+    guarded: Console, http: aiohttp.ClientSession
+) -> None:
+    status, headers, _body = await get(http, guarded, "/")
+    assert (status, headers["Location"]) == (303, "/login")
+    status, _headers, body = await get(http, guarded, "/api/alerts")
+    assert status == 401 and "authentication required" in body["error"]
+    login = f"{guarded.url}login"
+    async with http.post(login, data={"password": "wrong"}, allow_redirects=False) as response:
+        assert response.headers["Location"] == "/login?failed=1"
+    async with http.post(login, data={"password": "correct horse"}, allow_redirects=False) as response:
+        assert response.headers["Location"] == "/"
+        cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("newsmon_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    status, _headers, page = await get(http, guarded, "/api/alerts")
+    assert status == 200 and page["total"] == 3
+
+
+async def test_a_bearer_token_reads_and_reviews_without_a_session(
+    guarded: Console, http: aiohttp.ClientSession
+) -> None:
+    bearer = {"Authorization": "Bearer tok-123"}
+    status, _headers, page = await get(http, guarded, "/api/alerts", headers=bearer)
+    assert status == 200
+    alert_id = page["entries"][0]["alert_id"]
+    async with http.post(f"{guarded.url}api/review", json={"alert": alert_id, "reviewed": False}, headers=bearer) as r:
+        assert r.status == 200
+    status, _headers, _body = await get(http, guarded, "/api/alerts", headers={"Authorization": "Bearer nope"})
+    assert status == 401
+
+
+async def test_a_retro_run_lists_what_fires_and_never_sends_an_alert_twice(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    status, found = await post(http, console, "/api/retro", {"since": "2000-01-01"})
+    assert status == 200 and (found["articles"], found["fired"]) == (3, 3)
+    assert {rule["rule"] for result in found["results"] for rule in result["rules"]} == {"russia-dprk-agreement"}
+    status, sent = await post(http, console, "/api/retro", {"since": "2000-01-01", "publish": True})
+    assert (status, sent["published"], sent["already_sent"]) == (200, 0, 3)  # all three went out live
+
+
+async def test_a_retro_run_with_a_broken_watchlist_or_bad_days_is_a_400(
+    console: Console, http: aiohttp.ClientSession
+) -> None:
+    status, body = await post(http, console, "/api/retro", {"since": "2000-01-01", "watchlist": "rules: [oops"})
+    assert status == 400 and body["error"].startswith("watchlist: ")
+    status, body = await post(http, console, "/api/retro", {"since": "2026-05-02", "until": "2026-05-01"})
+    assert (status, body["error"]) == (400, "since: after until")
+    status, body = await post(http, console, "/api/retro", {"until": "2026-05-01"})
+    assert (status, body["error"]) == (400, "since: required (YYYY-MM-DD)")
+
+
+def commit_one(workdir: Path, text: str) -> None:
+    """One article through the daemon's batch steps (their own event loop: run on a thread of its own)."""
+    with BatchRunner(workdir, load_engine([WATCHLISTS])) as runner:
+        (runner.inbox / "late.txt").write_text(text)
+        runner.process(runner.all_keys())
+
+
+async def test_an_alert_committed_while_pages_listen_reaches_every_page(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    (tmp_path / "state").mkdir()  # as the daemon leaves it before its console starts
+    console = Console(WebSettings(port=free_port()), tmp_path / "state")
+    assert await console.start()
+    try:
+        pages = [await http.get(f"{console.url}api/events") for _ in range(3)]
+        for page in pages:
+            assert await asyncio.wait_for(page.content.readuntil(b": connected\n\n"), 5)
+        await asyncio.to_thread(commit_one, tmp_path, EN)
+        for page in pages:
+            chunk = await asyncio.wait_for(page.content.readuntil(b"\n\n"), 5)
+            assert chunk.startswith(b"id: 1\nevent: alert\ndata: {")
+            assert json.loads(chunk.split(b"data: ", 1)[1])["title"] == "Fisheries pact for Rason port"
+            page.close()
+    finally:
+        await console.stop()
