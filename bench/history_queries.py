@@ -88,6 +88,10 @@ def main() -> None:
             "search English (1 in 5)": lambda: history.alerts(AlertQuery(text="agreement")),
             "search Hindi (1 in 5)": lambda: history.alerts(AlertQuery(text="समझौता")),
             "search rare": lambda: history.alerts(AlertQuery(text="pact 4242")),
+            "search, novelty, language": lambda: history.alerts(AlertQuery(text="agreement", novelty="new", lang="en")),
+            "rule, severity, month": lambda: history.alerts(
+                AlertQuery(rule=RULES[2], severity="high", since=date(2026, 11, 1), until=date(2026, 11, 30))
+            ),
             "entity and severity": lambda: history.alerts(AlertQuery(entity="russia", severity="high")),
             "date range and language": lambda: history.alerts(AlertQuery(since=date(2026, 11, 20), lang="hi")),
             "after (stream replay)": lambda: history.after(newest - 200),

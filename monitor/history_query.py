@@ -32,23 +32,32 @@ _COLUMNS = (
 )
 
 
-def alert_conditions(query: AlertQuery) -> tuple[str, tuple[Any, ...]]:
+#: the connection's own table of a search's matching article ids (``History.alerts`` fills it once per
+#: search, so that the page and its count do not each run the full-text match)
+MATCHES_TABLE = "temp.search_matches"
+
+
+def alert_conditions(query: AlertQuery, *, matches_table: bool = False) -> tuple[str, tuple[Any, ...]]:
     """A WHERE clause over ``archive_alerts a`` and its parameters. A search is driven from the index's
     matches (through the alerts-by-article index); its other conditions are then kept off the column indexes
-    (SQLite's unary ``+``), which would else walk every alert to check each against the matches."""
+    (SQLite's unary ``+``), which would else walk every alert to check each against the matches.
+    ``matches_table``: the matches are already in ``MATCHES_TABLE``."""
     conditions: list[str] = []
     params: list[Any] = []
     plus = "+" if query.text.strip() else ""
+    # a date range beside an equality filter is checked row by row on the filter's index, which is in
+    # sequence order (a page stops after its 51st match) where the day index would sort every day's alert
+    day_plus = plus or ("+" if any(getattr(query, name) is not None for name, _ in _COLUMNS) else "")
     for name, column in _COLUMNS:
         value = getattr(query, name)
         if value is not None:
             conditions.append(f"{plus}{column} = ?")
             params.append(value)
     if query.since is not None:
-        conditions.append(f"{plus}a.day >= ?")
+        conditions.append(f"{day_plus}a.day >= ?")
         params.append(query.since.isoformat())
     if query.until is not None:
-        conditions.append(f"{plus}a.day <= ?")
+        conditions.append(f"{day_plus}a.day <= ?")
         params.append(query.until.isoformat())
     if query.reviewed is not None:
         conditions.append(f"{plus}a.reviewed = ?")
@@ -66,6 +75,8 @@ def alert_conditions(query: AlertQuery) -> tuple[str, tuple[Any, ...]]:
         expression = match_expression(query.text)
         if expression is None:
             conditions.append("0")  # words were asked for, and the query has none (only punctuation): nothing
+        elif matches_table:
+            conditions.append(f"a.article_id IN {MATCHES_TABLE}")
         else:
             conditions.append("a.article_id IN (SELECT rowid FROM archive_fts WHERE archive_fts MATCH ?)")
             params.append(expression)

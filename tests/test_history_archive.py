@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.processes import WATCHLISTS
+from monitor import history as history_module
 from monitor.engine import Engine, load_engine
 from monitor.history import AlertQuery, History
 from monitor.store import DB_NAME
@@ -145,6 +146,24 @@ def test_pages_run_newest_first_by_sequence_number_and_count_all(tmp_path: Path,
         assert one is not None and one.seq == page.entries[0].seq
         article = history.article(one.article_id)
         assert article is not None and "agreement" in article.text and article.alerts == [one]
+        history.close()
+
+
+def test_a_count_past_the_cap_says_so_and_paging_still_reaches_every_alert(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "COUNT_CAP", 4)
+    with BatchRunner(tmp_path, engine) as run:
+        for n in range(7):
+            (run.inbox / f"{n}.txt").write_text(numbered_pact(n))
+        run.process(run.all_keys())
+        history = history_of(run)
+        first = history.alerts(AlertQuery(limit=5))
+        assert (first.total, first.total_capped) == (4, True)
+        rest = history.alerts(AlertQuery(limit=5, before=first.next_before))
+        assert len(first.entries) + len(rest.entries) == 7 and rest.next_before is None
+        exact = history.alerts(AlertQuery(text="pact 3"))
+        assert (exact.total, exact.total_capped) == (1, False)
         history.close()
 
 

@@ -22,6 +22,7 @@ const more = document.getElementById("more");
 const cards = new CardList(cardsBox);
 let nextBefore = null;
 let total = 0;
+let totalCapped = false;
 
 function fillForm() {
   for (const name of FILTERS) {
@@ -48,7 +49,8 @@ async function loadFacets() {
 
 function showStatus() {
   const filtered = Array.from(search.keys()).length > 0;
-  status.textContent = `${total} alert${total === 1 ? "" : "s"}${filtered ? " match this search" : ""}`;
+  const counted = `${total.toLocaleString("en")}${totalCapped ? "+" : ""}`;
+  status.textContent = `${counted} alert${total === 1 && !totalCapped ? "" : "s"}${filtered ? " match this search" : ""}`;
   more.hidden = nextBefore === null;
 }
 
@@ -59,6 +61,7 @@ async function loadPage() {
   for (const alert of page.entries) cards.add(alert, false);
   nextBefore = page.next_before;
   total = page.total;
+  totalCapped = page.total_capped;
   showStatus();
 }
 
