@@ -380,15 +380,16 @@ def test_a_trimmed_alert_passes_a_broker_whose_message_size_limit_equals_max_pay
 # --- least privilege ---------------------------------------------------------------------------------------------
 
 
-def listening_inodes() -> set[str]:
-    inodes = set()
+def listening_sockets() -> dict[str, str]:
+    """Listening TCP sockets of the machine: inode -> local address as /proc shows it (hex ``addr:port``)."""
+    sockets = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
                 if fields[3] == "0A":  # TCP_LISTEN
-                    inodes.add(fields[9])
-    return inodes
+                    sockets[fields[9]] = fields[1]
+    return sockets
 
 
 def socket_inodes(pid: int) -> set[str]:
@@ -411,7 +412,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
 
 
 @pytest.mark.e2e
-def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writes_only_its_state(
+def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_only_on_its_console_and_writes_only_its_state(
     tmp_path: Path, brokers: list[SecureBroker]
 ) -> None:
     broker = secure_broker(tmp_path / "b")
@@ -431,7 +432,10 @@ def test_a_run_leaves_the_inbox_byte_for_byte_unchanged_listens_nowhere_and_writ
         wait_until(lambda: len(daemon.events(events.BAD_INPUT_FILE)) >= 4, 20, what="bad files recorded")
         wait_until(lambda: outbox_depth(daemon) == 0, 20, what="delivery")
         assert daemon.proc is not None
-        assert socket_inodes(daemon.proc.pid) & listening_inodes() == set(), "the daemon listens on a port"
+        listening = listening_sockets()
+        addresses = {listening[inode] for inode in socket_inodes(daemon.proc.pid) if inode in listening}
+        console = f"0100007F:{daemon.web_port:04X}"  # 127.0.0.1, the console's port: nothing else, nowhere else
+        assert addresses == {console}, "the daemon listens on a port besides its console on loopback"
     assert snapshot(daemon.inbox) == inbox_before
     bad = {Path(str(e["path"])).name: e["reason"] for e in daemon.events(events.BAD_INPUT_FILE)}
     assert bad["nested.json"] == "malformed-json"  # one hostile file costs itself, not its batch
