@@ -108,6 +108,12 @@ async def test_the_page_sets_the_csrf_cookie_its_script_sends_back(
         ("/api/stories/..%2F..%2Fetc", 400, "not a valid id"),
         ("/api/articles/999999", 404, "no such article"),
         ("/api/articles/abc", 400, "not a valid id"),
+        ("/api/articles/%C2%B2", 400, "not a valid id"),
+        ("/api/alerts?limit=%C2%B2", 400, "limit: not a whole number"),
+        ("/api/alerts?before=%EF%BC%91", 400, "before: not a whole number"),
+        ("/api/alerts?after=abc", 400, "unknown parameter: after"),
+        ("/api/alerts?since=20261201", 400, "since: not a date"),
+        ("/api/events?after=%C2%B2", 400, "after: not a whole number"),
         ("/api/digest?date=tomorrow", 400, "date: not a date"),
         ("/static/..%2F..%2Fpyproject.toml", 404, "no such file"),
         ("/static/%2e%2e/app.py", 404, ""),
@@ -213,6 +219,32 @@ async def test_the_event_stream_replays_what_a_page_missed(console: Console, htt
     async with http.get(f"{console.url}api/events?after=2") as response:
         chunk = await asyncio.wait_for(response.content.readuntil(b"event: alert\n"), 5)
     assert b"id: 3\n" in chunk and b"id: 2\n" not in chunk
+
+
+async def test_a_stream_resumed_past_the_newest_seq_gets_the_next_live_alert(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    (tmp_path / "state").mkdir()
+    console = Console(WebSettings(port=free_port()), tmp_path / "state")
+    assert await console.start()
+    try:  # a page that saw seq 1000 of an archive since reset: the next alert (seq 1) must still reach it
+        async with http.get(f"{console.url}api/events", headers={"Last-Event-ID": "1000"}) as page:
+            assert await asyncio.wait_for(page.content.readuntil(b": connected\n\n"), 5)
+            await asyncio.to_thread(commit_one, tmp_path, EN)
+            chunk = await asyncio.wait_for(page.content.readuntil(b"\n\n"), 5)
+        assert chunk.startswith(b"id: 1\nevent: alert\n")
+    finally:
+        await console.stop()
+
+
+async def test_a_bad_last_event_id_is_one_log_line_and_the_stream_goes_live(
+    console: Console, http: aiohttp.ClientSession, logged: LogLines
+) -> None:
+    async with http.get(f"{console.url}api/events", headers={"Last-Event-ID": "²"}) as response:
+        assert response.status == 200
+        assert await asyncio.wait_for(response.content.readuntil(b": connected\n\n"), 5)
+    [line] = [line for line in logged if line["event"] == events.WEB_BAD_REQUEST]
+    assert "Last-Event-ID" in line["reason"]
 
 
 async def test_the_feed_of_a_rule_is_atom_with_its_alerts(console: Console, http: aiohttp.ClientSession) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.config import WebSettings
 from monitor.history import AlertQuery
-from monitor.web.params import BadRequest, alert_query, ident, last_event_id, snooze_until
+from monitor.web.params import BadEventId, BadRequest, alert_query, ident, last_event_id, snooze_until
 from monitor.web.security import is_loopback
 
 
@@ -64,6 +64,12 @@ def test_empty_form_fields_mean_no_condition() -> None:
         ({"rule": "../../etc/passwd"}, "rule: not a valid id"),
         ({"q": "x" * 501}, "longer than 500"),
         ({"drop": "table"}, "unknown parameter: drop"),
+        ({"limit": "²"}, "limit: not a whole number"),
+        ({"limit": "２０"}, "limit: not a whole number"),
+        ({"before": "١٢٣"}, "before: not a whole number"),
+        ({"after": "abc"}, "unknown parameter: after"),
+        ({"since": "20261201"}, "since: not a date"),
+        ({"until": "2026-W48-1"}, "until: not a date"),
     ],
 )
 def test_bad_search_parameters_are_refused_with_the_reason(params: dict[str, str], complaint: str) -> None:
@@ -75,8 +81,11 @@ def test_an_event_stream_resumes_from_last_event_id_before_after() -> None:
     assert last_event_id("42", "7") == 42
     assert last_event_id(None, "7") == 7
     assert last_event_id(None, None) is None
-    with pytest.raises(BadRequest, match="Last-Event-ID"):
-        last_event_id("abc", None)
+    for bad in ("abc", "²", "４２"):
+        with pytest.raises(BadEventId, match="Last-Event-ID"):
+            last_event_id(bad, None)
+    with pytest.raises(BadRequest, match="after: not a whole number"):
+        last_event_id(None, "３")
 
 
 def test_a_snooze_is_for_one_eight_or_twenty_four_hours_or_lifted() -> None:

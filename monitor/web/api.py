@@ -18,6 +18,7 @@ from monitor.web.params import (
     alert_query,
     body_object,
     day_param,
+    digits,
     flag_field,
     ident,
     snooze_until,
@@ -47,7 +48,7 @@ def _found(record: object, what: str) -> object:
 
 
 def _number(name: str, value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    if not digits(value) or len(value) > 18:
         raise BadRequest(f"{name}: not a valid id")
     return int(value)
 

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from monitor import events
 from monitor.web.auth import SESSION_COOKIE, Auth
-from monitor.web.params import ident
+from monitor.web.params import digits, ident
 
 log = structlog.get_logger("monitor.web")
 
@@ -63,7 +63,7 @@ class Pages:
         return self._file("story.html")
 
     async def article(self, request: web.Request) -> web.Response:
-        if not request.match_info["id"].isdigit():
+        if not digits(request.match_info["id"]):
             raise web.HTTPNotFound(reason="no such article")
         return self._file("article.html")
 

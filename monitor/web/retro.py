@@ -20,7 +20,7 @@ from aiohttp import web
 from monitor.engine import Engine, WatchlistError, load_engine
 from monitor.retro import RetroResult, publish_retro, retro_run
 from monitor.store import DB_NAME, Store
-from monitor.web.params import BadRequest, flag_field
+from monitor.web.params import BadRequest, day, flag_field
 
 #: what one answer lists (the counts cover everything)
 MAX_SHOWN = 200
@@ -38,13 +38,10 @@ class RetroSetup:
 
 
 def _days(doc: dict[str, Any]) -> tuple[date, date | None]:
-    try:
-        since = date.fromisoformat(str(doc["since"]))
-        until = None if doc.get("until") in (None, "") else date.fromisoformat(str(doc["until"]))
-    except KeyError:
-        raise BadRequest("since: required (YYYY-MM-DD)") from None
-    except ValueError:
-        raise BadRequest("since/until: not a date (YYYY-MM-DD)") from None
+    if doc.get("since") in (None, ""):
+        raise BadRequest("since: required (YYYY-MM-DD)")
+    since = day("since", str(doc["since"]))
+    until = None if doc.get("until") in (None, "") else day("until", str(doc["until"]))
     if until is not None and until < since:
         raise BadRequest("since: after until")
     return since, until
