@@ -87,7 +87,7 @@ async def test_every_answer_carries_the_strict_headers(console: Console, http: a
         _status, headers, _body = await get(http, console, path)
         assert headers["Content-Security-Policy"] == CSP, path
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"  # no-referrer makes Chromium's form POST Origin: null
 
 
 async def test_the_page_sets_the_csrf_cookie_its_script_sends_back(
@@ -314,6 +314,84 @@ async def test_with_a_password_the_console_needs_a_login_and_its_cookie_is_httpo
     assert cookie.startswith("newsmon_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     status, _headers, page = await get(http, guarded, "/api/alerts")
     assert status == 200 and page["total"] == 3
+
+
+async def login(http: aiohttp.ClientSession, console: Console, password: str, **headers: str) -> tuple[int, Any]:
+    async with http.post(
+        f"{console.url}login", data={"password": password}, headers=headers, allow_redirects=False
+    ) as r:
+        return r.status, r.headers
+
+
+async def test_the_login_form_passes_with_origin_null_only_when_the_browser_says_same_origin(
+    guarded: Console, http: aiohttp.ClientSession
+) -> None:
+    status, _headers = await login(http, guarded, "correct horse", Origin="null")
+    assert status == 403  # a null origin alone could be any sandboxed page
+    status, _headers = await login(http, guarded, "correct horse", Origin="null", **{"Sec-Fetch-Site": "cross-site"})
+    assert status == 403
+    status, headers = await login(http, guarded, "correct horse", Origin="null", **{"Sec-Fetch-Site": "same-origin"})
+    assert (status, headers["Location"]) == (303, "/")
+    status, body = await post(
+        http, guarded, "/api/review", {"alert": "x"}, Origin="null", **{"Sec-Fetch-Site": "same-origin"}
+    )
+    assert (status, body["error"]) == (403, "cross-origin request refused")  # never for the API
+
+
+async def test_five_failed_logins_in_a_minute_are_answered_429_with_one_log_line(
+    guarded: Console, http: aiohttp.ClientSession, logged: LogLines
+) -> None:
+    for _ in range(5):
+        assert (await login(http, guarded, "wrong"))[0] == 303
+    status, _headers = await login(http, guarded, "correct horse")  # even the right password, for a minute
+    assert status == 429
+    assert (await login(http, guarded, "wrong"))[0] == 429
+    assert [line["client"] for line in logged if line["event"] == events.WEB_LOGIN_THROTTLED] == ["127.0.0.1"]
+
+
+@pytest.fixture
+async def proxied(state: Path, tmp_path: Path) -> AsyncIterator[Console]:
+    """A console behind a TLS proxy that says so in X-Forwarded-* headers."""
+    (tmp_path / "password").write_text("correct horse\n")
+    settings = WebSettings(port=free_port(), password_file=tmp_path / "password", trusted_proxy=True)
+    console = Console(settings, state)
+    assert await console.start()
+    yield console
+    await console.stop()
+
+
+PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "news.example", "X-Forwarded-For": "203.0.113.7"}
+
+
+async def test_behind_a_trusted_tls_proxy_the_browser_origin_passes_and_cookies_are_secure(
+    proxied: Console, guarded: Console
+) -> None:
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[URL(proxied.url or "")])  # as the proxy would
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        await behind_the_proxy(proxied, guarded, http)
+
+
+async def behind_the_proxy(proxied: Console, guarded: Console, http: aiohttp.ClientSession) -> None:
+    origin = {"Origin": "https://news.example", **PROXY}
+    status, headers = await login(http, proxied, "correct horse", **origin)
+    assert status == 303 and "Secure" in headers["Set-Cookie"]
+    _s, _h, page = await get(http, proxied, "/api/alerts", headers=PROXY)
+    alert_id = page["entries"][0]["alert_id"]
+    assert (await post(http, proxied, "/api/review", {"alert": alert_id, "reviewed": False}, **origin))[0] == 200
+    _s, _h, feed = await get(http, proxied, "/feeds/russia-dprk-agreement.atom", headers=PROXY)
+    assert b'href="https://news.example/feeds/russia-dprk-agreement.atom"' in feed
+    status, _headers = await login(http, guarded, "correct horse", **origin)  # no trusted_proxy: not believed
+    assert status == 403
+
+
+async def test_the_login_throttle_counts_the_address_the_trusted_proxy_names(
+    proxied: Console, http: aiohttp.ClientSession
+) -> None:
+    for _ in range(5):
+        assert (await login(http, proxied, "wrong", **PROXY))[0] == 303
+    assert (await login(http, proxied, "correct horse", **PROXY))[0] == 429
+    other = {**PROXY, "X-Forwarded-For": "198.51.100.9"}
+    assert (await login(http, proxied, "correct horse", **other))[0] == 303
 
 
 async def test_a_bearer_token_reads_and_reviews_without_a_session(

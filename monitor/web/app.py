@@ -22,7 +22,7 @@ from monitor.web.feeds import atom_feed
 from monitor.web.pages import Pages
 from monitor.web.params import ident
 from monitor.web.retro import Retro, RetroSetup
-from monitor.web.security import MAX_LINE, is_loopback, make_guard
+from monitor.web.security import MAX_LINE, is_loopback, make_forwarded, make_guard
 from monitor.web.sse import Broadcaster, stream
 
 log = structlog.get_logger("monitor.web")
@@ -45,8 +45,13 @@ async def feed(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
 
 
-def make_app(archive: Archive, auth: Auth, *, loopback_only: bool, retro: RetroSetup | None = None) -> web.Application:
-    app = web.Application(middlewares=[make_guard(loopback_only), make_gate(auth)], client_max_size=api.RETRO_BODY)
+def make_app(
+    archive: Archive, auth: Auth, *, loopback_only: bool, retro: RetroSetup | None = None, trusted_proxy: bool = False
+) -> web.Application:
+    middlewares = [make_guard(loopback_only), make_gate(auth)]
+    if trusted_proxy:  # first: every later check sees the request as the proxy's client made it
+        middlewares.insert(0, make_forwarded())
+    app = web.Application(middlewares=middlewares, client_max_size=api.RETRO_BODY)
     app[api.ARCHIVE] = archive
     app[api.AUTH] = auth
     app[api.FACETS] = api.FacetCache()
@@ -75,6 +80,7 @@ def load_auth(settings: WebSettings) -> Auth:
     return Auth(
         password=read_secret("web.password_file", settings.password_file),
         token=read_secret("web.token_file", settings.token_file),
+        secure_cookies=settings.secure_cookies,
     )
 
 
@@ -128,7 +134,13 @@ class Console:
     async def _serve(self, auth: Auth) -> web.AppRunner:
         assert self.archive is not None
         runner = web.AppRunner(
-            make_app(self.archive, auth, loopback_only=not auth.required, retro=self.retro),
+            make_app(
+                self.archive,
+                auth,
+                loopback_only=not auth.required,
+                retro=self.retro,
+                trusted_proxy=self.settings.trusted_proxy,
+            ),
             max_line_size=MAX_LINE,
             max_field_size=MAX_LINE,
             access_log=None,
