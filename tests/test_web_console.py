@@ -8,6 +8,7 @@ import asyncio
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator, MutableMapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,15 @@ from harness.processes import WATCHLISTS, free_port
 from monitor import events
 from monitor.config import WebSettings
 from monitor.engine import load_engine
+from monitor.history import History
+from monitor.store import DB_NAME
 from monitor.web.app import Console
 from monitor.web.retro import RetroSetup
 from monitor.web.security import CSP
 from tests.support import BatchRunner
 
 LogLines = list[MutableMapping[str, Any]]
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 EN = "Fisheries pact for Rason port\n\nRussia and North Korea signed a new fisheries agreement in Vladivostok.\n"
 HI = "मछली पकड़ने का समझौता\n\nव्लादिवोस्तोक। रूस और उत्तर कोरिया ने मत्स्य पालन सहयोग के समझौते पर हस्ताक्षर किए।\n"
@@ -451,5 +455,35 @@ async def test_an_alert_committed_while_pages_listen_reaches_every_page(
             assert chunk.startswith(b"id: 1\nevent: alert\ndata: {")
             assert json.loads(chunk.split(b"data: ", 1)[1])["title"] == "Fisheries pact for Rason port"
             page.close()
+    finally:
+        await console.stop()
+
+
+async def test_the_feed_holds_back_what_mqtt_held_back_and_a_rule_not_fired_yet_has_a_feed_and_a_snooze(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    (tmp_path / "state").mkdir()
+    await asyncio.to_thread(commit_one, tmp_path, EN)
+    history = History(tmp_path / "state" / DB_NAME)
+    history.snooze("russia-dprk-agreement", datetime.now(UTC) + timedelta(hours=1))
+    history.close()
+    await asyncio.to_thread(
+        commit_one, tmp_path, REFERENCE.replace("Trade fair", "Port fair") + "A new pact was signed.\n"
+    )
+    engine_rules = load_engine([WATCHLISTS]).rule_ids
+    console = Console(WebSettings(port=free_port()), tmp_path / "state", rules=lambda: engine_rules)
+    assert await console.start()
+    try:
+        _s, _h, page = await get(http, console, "/api/alerts")
+        assert sorted(e["delivery"] for e in page["entries"]) == ["sent", "snoozed"]
+        _s, _h, body = await get(http, console, "/feeds/russia-dprk-agreement.atom")
+        entries = ET.fromstring(body).findall(f"{ATOM}entry")
+        assert [e.findtext(f"{ATOM}title") for e in entries] == ["[high] Fisheries pact for Rason port"]
+        quiet = next(rule for rule in sorted(engine_rules) if rule not in {e["rule"] for e in page["entries"]})
+        status, _h, body = await get(http, console, f"/feeds/{quiet}.atom")
+        updated = datetime.fromisoformat(ET.fromstring(body).findtext(f"{ATOM}updated") or "")
+        assert status == 200 and abs((datetime.now(UTC) - updated).total_seconds()) < 60
+        status, answer = await post(http, console, "/api/snooze", {"rule": quiet, "hours": 1})
+        assert (status, answer["rule"]) == (200, quiet)
     finally:
         await console.stop()
