@@ -425,7 +425,12 @@ async def test_a_retro_run_with_a_broken_watchlist_or_bad_days_is_a_400(
     console: Console, http: aiohttp.ClientSession
 ) -> None:
     status, body = await post(http, console, "/api/retro", {"since": "2000-01-01", "watchlist": "rules: [oops"})
-    assert status == 400 and body["error"].startswith("watchlist: ")
+    assert status == 400 and body["error"].startswith("watchlist: pasted watchlist")
+    assert "retro.yaml" not in body["error"] and "/" not in body["error"]  # no server path in the answer
+    bad_rule = "rules:\n  - id: x\n    title: X\n    severity: loud\n"
+    status, body = await post(http, console, "/api/retro", {"since": "2000-01-01", "watchlist": bad_rule})
+    assert status == 400 and body["error"].startswith("watchlist: pasted watchlist") and "/" not in body["error"]
+    assert sorted(p.name for p in console.db_path.parent.iterdir() if p.name.startswith("retro-")) == []
     status, body = await post(http, console, "/api/retro", {"since": "2026-05-02", "until": "2026-05-01"})
     assert (status, body["error"]) == (400, "since: after until")
     status, body = await post(http, console, "/api/retro", {"until": "2026-05-01"})
