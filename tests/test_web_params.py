@@ -9,6 +9,7 @@ import pytest
 
 from monitor.config import WebSettings
 from monitor.history import AlertQuery
+from monitor.web.auth import Throttle
 from monitor.web.params import BadEventId, BadRequest, alert_query, ident, last_event_id, snooze_until
 from monitor.web.security import is_loopback
 
@@ -113,3 +114,13 @@ def test_empty_secret_file_settings_mean_none_as_in_the_shipped_config() -> None
     settings = WebSettings.model_validate({"password_file": "", "token_file": ""})
     assert (settings.password_file, settings.token_file) == (None, None)
     assert (settings.enabled, settings.host, settings.port) == (True, "127.0.0.1", 8080)
+
+
+def test_the_login_throttle_blocks_five_failures_a_minute_for_a_minute_and_a_right_password_clears_them() -> None:
+    throttle = Throttle()
+    assert [throttle.failed("a", now=t) for t in (0, 10, 20, 30)] == [False] * 4
+    throttle.passed("a")  # the analyst remembered it: the count starts again
+    assert not any(throttle.failed("a", now=t) for t in (31, 32, 33, 34))
+    assert throttle.failed("a", now=35) and throttle.refused("a", now=36) and not throttle.refused("b", now=36)
+    assert not throttle.refused("a", now=96)  # a minute later
+    assert not any(throttle.failed("c", now=t * 20) for t in range(10))  # slower than five a minute: never

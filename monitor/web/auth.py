@@ -79,6 +79,10 @@ class Throttle:
             return False
         return until is not None
 
+    def passed(self, client: str) -> None:
+        """A right password clears the address's earlier failures."""
+        self.failures.pop(client, None)
+
     def failed(self, client: str, now: float | None = None) -> bool:
         """Count a failure; True when this one starts the address's block (the moment worth a log line)."""
         now = time.monotonic() if now is None else now

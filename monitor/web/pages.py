@@ -92,6 +92,7 @@ class Pages:
             else:
                 log.warning(events.WEB_BAD_REQUEST, status=303, method="POST", path="/login", reason="wrong password")
             return _see("/login?" + urlencode({"failed": "1"}))
+        self.auth.throttle.passed(client)
         response = _see("/")
         response.set_cookie(
             SESSION_COOKIE,
