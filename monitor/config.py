@@ -151,6 +151,11 @@ class WebSettings(Section):
     password_file: Path | None = None
     #: the ``Authorization: Bearer`` token (first line) for feed readers and scripts, read at start
     token_file: Path | None = None
+    #: behind a reverse proxy (TLS): believe its ``X-Forwarded-Proto``/``-Host``/``-For`` headers (off: a
+    #: client could claim any scheme or address); only when the console is reachable through the proxy alone
+    trusted_proxy: bool = False
+    #: mark the session and CSRF cookies ``Secure`` even when the request does not look like https
+    secure_cookies: bool = False
 
     @field_validator("password_file", "token_file", mode="before")
     @classmethod

@@ -77,7 +77,7 @@ class Daemon:
         self.activity = Activity(self.publisher, self.outbox, self.notifier, settings.mqtt.status_interval_seconds)
         self.cap = OutboxCap(self.store, settings.state.outbox_max, self.activity.metrics)
         self.watcher = WatchlistWatcher(settings.watchlists.paths)
-        self.console = Console.of(settings)  # its own connections to the store, read side
+        self.console = Console.of(settings, lambda: self.engine.rule_ids)  # its own store connections, read side
         self.reload_state: dict[str, Any] = {}
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Future[bool]] = set()

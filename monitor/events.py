@@ -32,6 +32,8 @@ WEB_UNAVAILABLE: Final = "console unavailable; the daemon runs without it"
 WEB_REFUSED: Final = "console refused: a non-loopback address needs web.password_file or web.token_file"
 #: a request the console turned away (bad parameters, unknown ids, bad JSON, forged or unauthenticated)
 WEB_BAD_REQUEST: Final = "console request refused"
+#: five failed logins from one address within a minute: it is answered 429 for a minute
+WEB_LOGIN_THROTTLED: Final = "console login throttled"
 
 # -- articles ------------------------------------------------------------------------------------------
 

@@ -30,7 +30,25 @@ LIVE_S = 10_000
 #: each test's articles on their own day, 12 days apart (more than the 72 h story window)
 DAYS = {
     name: f"2026-{1 + n * 12 // 28:02d}-{1 + n * 12 % 28:02d}"
-    for n, name in enumerate(["live", "fish", "hindi", "amur", "ref", "meet", "review", "hostile", "missed", "digest"])
+    for n, name in enumerate(
+        [
+            "live",
+            "fish",
+            "hindi",
+            "amur",
+            "ref",
+            "meet",
+            "review",
+            "hostile",
+            "missed",
+            "digest",
+            "story",
+            "other",
+            "range",
+            "bidi",
+            "login",
+        ]
+    )
 }
 
 
@@ -267,3 +285,102 @@ def test_the_digest_page_lists_the_days_stories(page: Page, daemon: DaemonProces
     page.click("button[type=submit]")
     expect(page.locator("#found .status")).to_have_text("1 archived articles: 1 fired, 1 alerts")
     expect(page.locator("#found")).to_contain_text("Digest pact in Nakhodka")
+
+
+def test_a_story_link_filters_the_page_and_live_alerts_of_other_stories_stay_off_it(
+    page: Page, daemon: DaemonProcess
+) -> None:
+    daemon.drop(
+        "story.json",
+        article("Chongjin port pact", "Russia and North Korea signed a new agreement in Chongjin.", DAYS["story"]),
+    )
+    open_console(page, daemon)
+    card = page.locator("article.card", has_text="Chongjin port pact")
+    expect(card).to_have_count(1)
+    story_id = card.get_attribute("data-story")
+    assert story_id
+    open_console(page, daemon, f"?story={story_id}")
+    expect(page.locator("#status")).to_contain_text("1 alert match this search")
+    expect(page.locator("article.card")).to_have_count(1)
+    other = page.context.new_page()
+    open_console(other, daemon)
+    daemon.drop(
+        "other.json",
+        article("Hamhung rail pact", "Russia and North Korea signed a new agreement in Hamhung.", DAYS["other"]),
+    )
+    expect(other.locator("article.card", has_text="Hamhung rail pact")).to_have_count(1)
+    page.wait_for_timeout(500)  # the poll is 0.25 s: both pages had the alert on their stream by now
+    expect(page.locator("article.card")).to_have_count(1)
+    expect(page.locator("article.card", has_text="Chongjin port pact")).to_have_count(1)
+
+
+def test_a_date_range_page_shows_live_alerts_of_its_days_only(page: Page, daemon: DaemonProcess) -> None:
+    day = DAYS["range"]
+    open_console(page, daemon, f"?since={day}&until={day}")
+    other = page.context.new_page()
+    open_console(other, daemon)
+    daemon.drop(
+        "range-out.json",
+        article("Rajin ferry pact", "Russia and North Korea signed a new ferry agreement.", DAYS["bidi"]),
+    )
+    expect(other.locator("article.card", has_text="Rajin ferry pact")).to_have_count(1)
+    daemon.drop(
+        "range-in.json", article("Sinuiju bridge pact", "Russia and North Korea signed a new bridge agreement.", day)
+    )
+    expect(page.locator("article.card", has_text="Sinuiju bridge pact")).to_have_count(1)  # live, no reload
+    expect(page.locator("article.card", has_text="Rajin ferry pact")).to_have_count(0)
+
+
+BIDI_TITLE = "Bidi pact \u202eevil override " + "very long words " * 60
+
+
+def test_a_title_with_a_bidi_override_is_isolated_and_a_huge_one_clamped_on_its_card(
+    page: Page, daemon: DaemonProcess
+) -> None:
+    body = "Russia and North Korea signed a new agreement on customs. \u202eReversed evidence."
+    daemon.drop("bidi.json", article(BIDI_TITLE, body, DAYS["bidi"]))
+    open_console(page, daemon, f"?since={DAYS['bidi']}&until={DAYS['bidi']}")
+    card = page.locator("article.card", has_text="Bidi pact")
+    expect(card).to_have_count(1)
+    for part in ("h3", "h3 a", "blockquote", "p.meta"):
+        bidi = card.locator(part).first.evaluate("e => [e.dir, getComputedStyle(e).unicodeBidi]")
+        assert bidi == ["auto", "isolate"], part
+    shown = card.locator("h3 a").inner_text()
+    assert shown.startswith("Bidi pact") and len(shown) <= 301 < len(BIDI_TITLE.strip())
+    card.locator("a.open-article").click()
+    expect(page.locator("h2.title")).to_have_text(BIDI_TITLE.strip())
+
+
+@pytest.fixture(scope="module")
+def guarded_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    """A daemon on loopback whose console has a password file: every page needs a login."""
+    workdir = tmp_path_factory.mktemp("console-login")
+    (workdir / "web-password").write_text("correct horse\n")
+    broker = Mosquitto(workdir / "broker")
+    broker.start()
+    process = DaemonProcess(workdir / "daemon", broker.port, conf_extra=f'password_file = "{workdir / "web-password"}"')
+    process.start()
+    process.wait_ready()
+    yield process
+    assert process.stop() == 0
+    broker.stop()
+
+
+def test_logging_in_through_the_form_lets_the_analyst_review(page: Page, guarded_daemon: DaemonProcess) -> None:
+    guarded_daemon.drop(
+        "login.json", article("Nampo dock pact", "Russia and North Korea signed a new dock agreement.", DAYS["login"])
+    )
+    page.goto(f"{guarded_daemon.web_url}/")
+    page.wait_for_url("**/login")
+    page.fill("input[name=password]", "wrong")
+    page.click("button[type=submit]")
+    expect(page.locator("#failed")).to_be_visible()
+    page.fill("input[name=password]", "correct horse")
+    page.click("button[type=submit]")  # Chromium's form POST: Origin must pass the same-origin check
+    page.wait_for_url(f"{guarded_daemon.web_url}/")
+    expect(page.locator("#live")).to_have_text("live")
+    target = page.locator("article.card", has_text="Nampo dock pact")
+    target.get_by_role("button", name="Mark reviewed").click()
+    expect(target).to_have_class("card severity-high reviewed")
+    page.reload()
+    expect(page.locator("article.card", has_text="Nampo dock pact")).to_have_class("card severity-high reviewed")

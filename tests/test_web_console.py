@@ -8,6 +8,7 @@ import asyncio
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator, MutableMapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,15 @@ from harness.processes import WATCHLISTS, free_port
 from monitor import events
 from monitor.config import WebSettings
 from monitor.engine import load_engine
+from monitor.history import History
+from monitor.store import DB_NAME
 from monitor.web.app import Console
 from monitor.web.retro import RetroSetup
 from monitor.web.security import CSP
 from tests.support import BatchRunner
 
 LogLines = list[MutableMapping[str, Any]]
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 EN = "Fisheries pact for Rason port\n\nRussia and North Korea signed a new fisheries agreement in Vladivostok.\n"
 HI = "मछली पकड़ने का समझौता\n\nव्लादिवोस्तोक। रूस और उत्तर कोरिया ने मत्स्य पालन सहयोग के समझौते पर हस्ताक्षर किए।\n"
@@ -87,7 +91,7 @@ async def test_every_answer_carries_the_strict_headers(console: Console, http: a
         _status, headers, _body = await get(http, console, path)
         assert headers["Content-Security-Policy"] == CSP, path
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"  # no-referrer makes Chromium's form POST Origin: null
 
 
 async def test_the_page_sets_the_csrf_cookie_its_script_sends_back(
@@ -108,6 +112,12 @@ async def test_the_page_sets_the_csrf_cookie_its_script_sends_back(
         ("/api/stories/..%2F..%2Fetc", 400, "not a valid id"),
         ("/api/articles/999999", 404, "no such article"),
         ("/api/articles/abc", 400, "not a valid id"),
+        ("/api/articles/%C2%B2", 400, "not a valid id"),
+        ("/api/alerts?limit=%C2%B2", 400, "limit: not a whole number"),
+        ("/api/alerts?before=%EF%BC%91", 400, "before: not a whole number"),
+        ("/api/alerts?after=abc", 400, "unknown parameter: after"),
+        ("/api/alerts?since=20261201", 400, "since: not a date"),
+        ("/api/events?after=%C2%B2", 400, "after: not a whole number"),
         ("/api/digest?date=tomorrow", 400, "date: not a date"),
         ("/static/..%2F..%2Fpyproject.toml", 404, "no such file"),
         ("/static/%2e%2e/app.py", 404, ""),
@@ -215,6 +225,32 @@ async def test_the_event_stream_replays_what_a_page_missed(console: Console, htt
     assert b"id: 3\n" in chunk and b"id: 2\n" not in chunk
 
 
+async def test_a_stream_resumed_past_the_newest_seq_gets_the_next_live_alert(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    (tmp_path / "state").mkdir()
+    console = Console(WebSettings(port=free_port()), tmp_path / "state")
+    assert await console.start()
+    try:  # a page that saw seq 1000 of an archive since reset: the next alert (seq 1) must still reach it
+        async with http.get(f"{console.url}api/events", headers={"Last-Event-ID": "1000"}) as page:
+            assert await asyncio.wait_for(page.content.readuntil(b": connected\n\n"), 5)
+            await asyncio.to_thread(commit_one, tmp_path, EN)
+            chunk = await asyncio.wait_for(page.content.readuntil(b"\n\n"), 5)
+        assert chunk.startswith(b"id: 1\nevent: alert\n")
+    finally:
+        await console.stop()
+
+
+async def test_a_bad_last_event_id_is_one_log_line_and_the_stream_goes_live(
+    console: Console, http: aiohttp.ClientSession, logged: LogLines
+) -> None:
+    async with http.get(f"{console.url}api/events", headers={"Last-Event-ID": "²"}) as response:
+        assert response.status == 200
+        assert await asyncio.wait_for(response.content.readuntil(b": connected\n\n"), 5)
+    [line] = [line for line in logged if line["event"] == events.WEB_BAD_REQUEST]
+    assert "Last-Event-ID" in line["reason"]
+
+
 async def test_the_feed_of_a_rule_is_atom_with_its_alerts(console: Console, http: aiohttp.ClientSession) -> None:
     status, headers, body = await get(http, console, "/feeds/russia-dprk-agreement.atom")
     assert status == 200 and headers["Content-Type"].startswith("application/atom+xml")
@@ -284,6 +320,84 @@ async def test_with_a_password_the_console_needs_a_login_and_its_cookie_is_httpo
     assert status == 200 and page["total"] == 3
 
 
+async def login(http: aiohttp.ClientSession, console: Console, password: str, **headers: str) -> tuple[int, Any]:
+    async with http.post(
+        f"{console.url}login", data={"password": password}, headers=headers, allow_redirects=False
+    ) as r:
+        return r.status, r.headers
+
+
+async def test_the_login_form_passes_with_origin_null_only_when_the_browser_says_same_origin(
+    guarded: Console, http: aiohttp.ClientSession
+) -> None:
+    status, _headers = await login(http, guarded, "correct horse", Origin="null")
+    assert status == 403  # a null origin alone could be any sandboxed page
+    status, _headers = await login(http, guarded, "correct horse", Origin="null", **{"Sec-Fetch-Site": "cross-site"})
+    assert status == 403
+    status, headers = await login(http, guarded, "correct horse", Origin="null", **{"Sec-Fetch-Site": "same-origin"})
+    assert (status, headers["Location"]) == (303, "/")
+    status, body = await post(
+        http, guarded, "/api/review", {"alert": "x"}, Origin="null", **{"Sec-Fetch-Site": "same-origin"}
+    )
+    assert (status, body["error"]) == (403, "cross-origin request refused")  # never for the API
+
+
+async def test_five_failed_logins_in_a_minute_are_answered_429_with_one_log_line(
+    guarded: Console, http: aiohttp.ClientSession, logged: LogLines
+) -> None:
+    for _ in range(5):
+        assert (await login(http, guarded, "wrong"))[0] == 303
+    status, _headers = await login(http, guarded, "correct horse")  # even the right password, for a minute
+    assert status == 429
+    assert (await login(http, guarded, "wrong"))[0] == 429
+    assert [line["client"] for line in logged if line["event"] == events.WEB_LOGIN_THROTTLED] == ["127.0.0.1"]
+
+
+@pytest.fixture
+async def proxied(state: Path, tmp_path: Path) -> AsyncIterator[Console]:
+    """A console behind a TLS proxy that says so in X-Forwarded-* headers."""
+    (tmp_path / "password").write_text("correct horse\n")
+    settings = WebSettings(port=free_port(), password_file=tmp_path / "password", trusted_proxy=True)
+    console = Console(settings, state)
+    assert await console.start()
+    yield console
+    await console.stop()
+
+
+PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "news.example", "X-Forwarded-For": "203.0.113.7"}
+
+
+async def test_behind_a_trusted_tls_proxy_the_browser_origin_passes_and_cookies_are_secure(
+    proxied: Console, guarded: Console
+) -> None:
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[URL(proxied.url or "")])  # as the proxy would
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        await behind_the_proxy(proxied, guarded, http)
+
+
+async def behind_the_proxy(proxied: Console, guarded: Console, http: aiohttp.ClientSession) -> None:
+    origin = {"Origin": "https://news.example", **PROXY}
+    status, headers = await login(http, proxied, "correct horse", **origin)
+    assert status == 303 and "Secure" in headers["Set-Cookie"]
+    _s, _h, page = await get(http, proxied, "/api/alerts", headers=PROXY)
+    alert_id = page["entries"][0]["alert_id"]
+    assert (await post(http, proxied, "/api/review", {"alert": alert_id, "reviewed": False}, **origin))[0] == 200
+    _s, _h, feed = await get(http, proxied, "/feeds/russia-dprk-agreement.atom", headers=PROXY)
+    assert b'href="https://news.example/feeds/russia-dprk-agreement.atom"' in feed
+    status, _headers = await login(http, guarded, "correct horse", **origin)  # no trusted_proxy: not believed
+    assert status == 403
+
+
+async def test_the_login_throttle_counts_the_address_the_trusted_proxy_names(
+    proxied: Console, http: aiohttp.ClientSession
+) -> None:
+    for _ in range(5):
+        assert (await login(http, proxied, "wrong", **PROXY))[0] == 303
+    assert (await login(http, proxied, "correct horse", **PROXY))[0] == 429
+    other = {**PROXY, "X-Forwarded-For": "198.51.100.9"}
+    assert (await login(http, proxied, "correct horse", **other))[0] == 303
+
+
 async def test_a_bearer_token_reads_and_reviews_without_a_session(
     guarded: Console, http: aiohttp.ClientSession
 ) -> None:
@@ -311,7 +425,12 @@ async def test_a_retro_run_with_a_broken_watchlist_or_bad_days_is_a_400(
     console: Console, http: aiohttp.ClientSession
 ) -> None:
     status, body = await post(http, console, "/api/retro", {"since": "2000-01-01", "watchlist": "rules: [oops"})
-    assert status == 400 and body["error"].startswith("watchlist: ")
+    assert status == 400 and body["error"].startswith("watchlist: pasted watchlist")
+    assert "retro.yaml" not in body["error"] and "/" not in body["error"]  # no server path in the answer
+    bad_rule = "rules:\n  - id: x\n    title: X\n    severity: loud\n"
+    status, body = await post(http, console, "/api/retro", {"since": "2000-01-01", "watchlist": bad_rule})
+    assert status == 400 and body["error"].startswith("watchlist: pasted watchlist") and "/" not in body["error"]
+    assert sorted(p.name for p in console.db_path.parent.iterdir() if p.name.startswith("retro-")) == []
     status, body = await post(http, console, "/api/retro", {"since": "2026-05-02", "until": "2026-05-01"})
     assert (status, body["error"]) == (400, "since: after until")
     status, body = await post(http, console, "/api/retro", {"until": "2026-05-01"})
@@ -341,5 +460,35 @@ async def test_an_alert_committed_while_pages_listen_reaches_every_page(
             assert chunk.startswith(b"id: 1\nevent: alert\ndata: {")
             assert json.loads(chunk.split(b"data: ", 1)[1])["title"] == "Fisheries pact for Rason port"
             page.close()
+    finally:
+        await console.stop()
+
+
+async def test_the_feed_holds_back_what_mqtt_held_back_and_a_rule_not_fired_yet_has_a_feed_and_a_snooze(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    (tmp_path / "state").mkdir()
+    await asyncio.to_thread(commit_one, tmp_path, EN)
+    history = History(tmp_path / "state" / DB_NAME)
+    history.snooze("russia-dprk-agreement", datetime.now(UTC) + timedelta(hours=1))
+    history.close()
+    await asyncio.to_thread(
+        commit_one, tmp_path, REFERENCE.replace("Trade fair", "Port fair") + "A new pact was signed.\n"
+    )
+    engine_rules = load_engine([WATCHLISTS]).rule_ids
+    console = Console(WebSettings(port=free_port()), tmp_path / "state", rules=lambda: engine_rules)
+    assert await console.start()
+    try:
+        _s, _h, page = await get(http, console, "/api/alerts")
+        assert sorted(e["delivery"] for e in page["entries"]) == ["sent", "snoozed"]
+        _s, _h, body = await get(http, console, "/feeds/russia-dprk-agreement.atom")
+        entries = ET.fromstring(body).findall(f"{ATOM}entry")
+        assert [e.findtext(f"{ATOM}title") for e in entries] == ["[high] Fisheries pact for Rason port"]
+        quiet = next(rule for rule in sorted(engine_rules) if rule not in {e["rule"] for e in page["entries"]})
+        status, _h, body = await get(http, console, f"/feeds/{quiet}.atom")
+        updated = datetime.fromisoformat(ET.fromstring(body).findtext(f"{ATOM}updated") or "")
+        assert status == 200 and abs((datetime.now(UTC) - updated).total_seconds()) < 60
+        status, answer = await post(http, console, "/api/snooze", {"rule": quiet, "hours": 1})
+        assert (status, answer["rule"]) == (200, quiet)
     finally:
         await console.stop()

@@ -1,5 +1,6 @@
-"""The console inside `monitor run`: its URL is logged at start, and a console that cannot start (a taken
-port, a non-loopback address without authentication) is one log line while the daemon tags and publishes on."""
+"""The console inside `monitor run`: its URL is logged at start, it knows the loaded rules, and a console
+that cannot start (a taken port, a non-loopback address without authentication) is one log line while the
+daemon tags and publishes on."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def test_the_daemon_logs_the_console_url_and_serves_it(tmp_path: Path, broker: M
         assert listening["url"] == f"{daemon.web_url}/"
         with urllib.request.urlopen(daemon.web_url + "/api/alerts", timeout=5) as response:
             assert response.status == 200
+        # no alert yet: the loaded watchlists' rules are known all the same (the daemon gives its engine's ids)
+        with urllib.request.urlopen(daemon.web_url + "/feeds/russia-dprk-agreement.atom", timeout=5) as response:
+            assert response.status == 200 and b"<entry" not in response.read()
 
 
 def test_a_taken_console_port_is_one_log_line_and_alerts_still_flow(tmp_path: Path, broker: Mosquitto) -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from monitor.config import WebSettings
 from monitor.history import AlertQuery
-from monitor.web.params import BadRequest, alert_query, ident, last_event_id, snooze_until
+from monitor.web.auth import Throttle
+from monitor.web.params import BadEventId, BadRequest, alert_query, ident, last_event_id, snooze_until
 from monitor.web.security import is_loopback
 
 
@@ -64,6 +65,12 @@ def test_empty_form_fields_mean_no_condition() -> None:
         ({"rule": "../../etc/passwd"}, "rule: not a valid id"),
         ({"q": "x" * 501}, "longer than 500"),
         ({"drop": "table"}, "unknown parameter: drop"),
+        ({"limit": "²"}, "limit: not a whole number"),
+        ({"limit": "２０"}, "limit: not a whole number"),
+        ({"before": "١٢٣"}, "before: not a whole number"),
+        ({"after": "abc"}, "unknown parameter: after"),
+        ({"since": "20261201"}, "since: not a date"),
+        ({"until": "2026-W48-1"}, "until: not a date"),
     ],
 )
 def test_bad_search_parameters_are_refused_with_the_reason(params: dict[str, str], complaint: str) -> None:
@@ -75,8 +82,11 @@ def test_an_event_stream_resumes_from_last_event_id_before_after() -> None:
     assert last_event_id("42", "7") == 42
     assert last_event_id(None, "7") == 7
     assert last_event_id(None, None) is None
-    with pytest.raises(BadRequest, match="Last-Event-ID"):
-        last_event_id("abc", None)
+    for bad in ("abc", "²", "４２"):
+        with pytest.raises(BadEventId, match="Last-Event-ID"):
+            last_event_id(bad, None)
+    with pytest.raises(BadRequest, match="after: not a whole number"):
+        last_event_id(None, "３")
 
 
 def test_a_snooze_is_for_one_eight_or_twenty_four_hours_or_lifted() -> None:
@@ -104,3 +114,13 @@ def test_empty_secret_file_settings_mean_none_as_in_the_shipped_config() -> None
     settings = WebSettings.model_validate({"password_file": "", "token_file": ""})
     assert (settings.password_file, settings.token_file) == (None, None)
     assert (settings.enabled, settings.host, settings.port) == (True, "127.0.0.1", 8080)
+
+
+def test_the_login_throttle_blocks_five_failures_a_minute_for_a_minute_and_a_right_password_clears_them() -> None:
+    throttle = Throttle()
+    assert [throttle.failed("a", now=t) for t in (0, 10, 20, 30)] == [False] * 4
+    throttle.passed("a")  # the analyst remembered it: the count starts again
+    assert not any(throttle.failed("a", now=t) for t in (31, 32, 33, 34))
+    assert throttle.failed("a", now=35) and throttle.refused("a", now=36) and not throttle.refused("b", now=36)
+    assert not throttle.refused("a", now=96)  # a minute later
+    assert not any(throttle.failed("c", now=t * 20) for t in range(10))  # slower than five a minute: never

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from monitor.history import AlertQuery, History
+from monitor.history import AlertEntry, AlertQuery, History
 from monitor.web.archive import Archive
 from monitor.web.auth import Auth
 from monitor.web.params import (
+    MAX_LIMIT,
     BadRequest,
     alert_query,
     body_object,
     day_param,
+    digits,
     flag_field,
     ident,
     snooze_until,
@@ -47,7 +50,7 @@ def _found(record: object, what: str) -> object:
 
 
 def _number(name: str, value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    if not digits(value) or len(value) > 18:
         raise BadRequest(f"{name}: not a valid id")
     return int(value)
 
@@ -94,8 +97,15 @@ class FacetCache:
 FACETS = web.AppKey("facets", FacetCache)
 
 
-async def known_rules(request: web.Request) -> list[str]:
-    return (await request.app[FACETS].get(_archive(request))).get("rule", [])
+#: the rule ids of the daemon's engine in use (a shipped rule that has not fired yet is still a rule)
+Rules = Callable[[], frozenset[str]]
+RULES: web.AppKey[Rules] = web.AppKey("rules")
+
+
+async def known_rules(request: web.Request) -> frozenset[str]:
+    """The loaded watchlists' rules and those of the archive's alerts (a rule removed since keeps its feed)."""
+    archived = (await request.app[FACETS].get(_archive(request))).get("rule", [])
+    return request.app[RULES]() | frozenset(archived)
 
 
 async def facets(request: web.Request) -> web.Response:
@@ -169,8 +179,25 @@ async def retro(request: web.Request) -> web.Response:
     return json_response(await request.app[RETRO].handle(request, doc))
 
 
-def feed_query(rule: str) -> AlertQuery:
-    return AlertQuery(rule=rule, limit=50)
+#: a feed's entries, and how many archive pages it reads to find them
+FEED_SIZE = 50
+FEED_PAGES = 10
+#: what went to the broker: muted and snoozed alerts were held back, so the feed holds them back too
+FEED_DELIVERIES = frozenset({"sent", "retro-sent"})
+
+
+async def feed_entries(archive: Archive, rule: str) -> list[AlertEntry]:
+    """The rule's newest delivered alerts. ``AlertQuery`` has no delivery filter, so the pages are filtered
+    here, reading on (a few pages at most) while muted or snoozed alerts leave the feed short."""
+    kept: list[AlertEntry] = []
+    before: int | None = None
+    for _ in range(FEED_PAGES):
+        page = await archive.call(History.alerts, AlertQuery(rule=rule, limit=MAX_LIMIT, before=before))
+        kept.extend(entry for entry in page.entries if entry.delivery in FEED_DELIVERIES)
+        before = page.next_before
+        if len(kept) >= FEED_SIZE or before is None:
+            break
+    return kept[:FEED_SIZE]
 
 
 def routes(with_retro: bool) -> list[web.RouteDef]:

@@ -13,7 +13,6 @@ from aiohttp import web
 
 from monitor import events
 from monitor.config import Settings, WebSettings
-from monitor.history import History
 from monitor.store import DB_NAME
 from monitor.web import api
 from monitor.web.archive import Archive
@@ -22,7 +21,7 @@ from monitor.web.feeds import atom_feed
 from monitor.web.pages import Pages
 from monitor.web.params import ident
 from monitor.web.retro import Retro, RetroSetup
-from monitor.web.security import MAX_LINE, is_loopback, make_guard
+from monitor.web.security import MAX_LINE, is_loopback, make_forwarded, make_guard
 from monitor.web.sse import Broadcaster, stream
 
 log = structlog.get_logger("monitor.web")
@@ -36,20 +35,31 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
 
 async def feed(request: web.Request) -> web.Response:
     rule = ident("rule", request.match_info["rule"])
-    archive = request.app[api.ARCHIVE]
     if rule not in await api.known_rules(request):
         raise web.HTTPNotFound(reason="no such rule")
-    page = await archive.call(History.alerts, api.feed_query(rule))
-    title = page.entries[0].rule_title if page.entries else rule
-    body = atom_feed(rule, title, page.entries, f"{request.scheme}://{request.host}")
+    entries = await api.feed_entries(request.app[api.ARCHIVE], rule)
+    title = entries[0].rule_title if entries else rule
+    body = atom_feed(rule, title, entries, f"{request.scheme}://{request.host}")
     return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
 
 
-def make_app(archive: Archive, auth: Auth, *, loopback_only: bool, retro: RetroSetup | None = None) -> web.Application:
-    app = web.Application(middlewares=[make_guard(loopback_only), make_gate(auth)], client_max_size=api.RETRO_BODY)
+def make_app(
+    archive: Archive,
+    auth: Auth,
+    *,
+    loopback_only: bool,
+    retro: RetroSetup | None = None,
+    trusted_proxy: bool = False,
+    rules: api.Rules = frozenset,
+) -> web.Application:
+    middlewares = [make_guard(loopback_only), make_gate(auth)]
+    if trusted_proxy:  # first: every later check sees the request as the proxy's client made it
+        middlewares.insert(0, make_forwarded())
+    app = web.Application(middlewares=middlewares, client_max_size=api.RETRO_BODY)
     app[api.ARCHIVE] = archive
     app[api.AUTH] = auth
     app[api.FACETS] = api.FacetCache()
+    app[api.RULES] = rules
     if retro is not None:
         app[api.RETRO] = Retro(retro)
     app[BROADCASTER] = broadcaster = Broadcaster(archive)
@@ -75,6 +85,7 @@ def load_auth(settings: WebSettings) -> Auth:
     return Auth(
         password=read_secret("web.password_file", settings.password_file),
         token=read_secret("web.token_file", settings.token_file),
+        secure_cookies=settings.secure_cookies,
     )
 
 
@@ -82,17 +93,21 @@ class Console:
     """The console of one daemon run; ``start`` never raises: a console that cannot start is logged."""
 
     @classmethod
-    def of(cls, settings: Settings) -> Console:
-        """The daemon's console: its ``[web]`` settings, the state folder, and what a retro run needs."""
+    def of(cls, settings: Settings, rules: api.Rules = frozenset) -> Console:
+        """The daemon's console: its ``[web]`` settings, the state folder, what a retro run needs, and the rule
+        ids of the engine in use (asked on each request, so a reload's new rules count at once)."""
         retro = RetroSetup(
             settings.state.dir, settings.watchlists.paths, settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes
         )
-        return cls(settings.web, settings.state.dir, retro)
+        return cls(settings.web, settings.state.dir, retro, rules)
 
-    def __init__(self, settings: WebSettings, state_dir: Path, retro: RetroSetup | None = None) -> None:
+    def __init__(
+        self, settings: WebSettings, state_dir: Path, retro: RetroSetup | None = None, rules: api.Rules = frozenset
+    ) -> None:
         self.settings = settings
         self.db_path = state_dir / DB_NAME
         self.retro = retro
+        self.rules = rules
         self.runner: web.AppRunner | None = None
         self.archive: Archive | None = None
         self.url: str | None = None
@@ -128,7 +143,14 @@ class Console:
     async def _serve(self, auth: Auth) -> web.AppRunner:
         assert self.archive is not None
         runner = web.AppRunner(
-            make_app(self.archive, auth, loopback_only=not auth.required, retro=self.retro),
+            make_app(
+                self.archive,
+                auth,
+                loopback_only=not auth.required,
+                retro=self.retro,
+                trusted_proxy=self.settings.trusted_proxy,
+                rules=self.rules,
+            ),
             max_line_size=MAX_LINE,
             max_field_size=MAX_LINE,
             access_log=None,

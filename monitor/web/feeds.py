@@ -60,7 +60,8 @@ def atom_feed(rule: str, title: str, entries: list[AlertEntry], base: str) -> by
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "id", f"urn:newsmon:feed:{rule}")
     _sub(feed, "title", f"newsmon: {title}")
-    newest = max((entry.received_at for entry in entries), default=0.0)
+    # a rule that has not fired yet: its feed is as new as now, not 1970
+    newest = max((entry.received_at for entry in entries), default=datetime.now(UTC).timestamp())
     _sub(feed, "updated", _iso(newest))
     _sub(feed, "link", href=f"{base}/feeds/{rule}.atom", rel="self", type="application/atom+xml")
     _sub(feed, "link", href=f"{base}/?rule={rule}", rel="alternate", type="text/html")

@@ -12,8 +12,9 @@ import structlog
 from aiohttp import web
 
 from monitor import events
-from monitor.web.auth import SESSION_COOKIE, Auth
-from monitor.web.params import ident
+from monitor.web.auth import SESSION_COOKIE, WINDOW_S, Auth
+from monitor.web.params import digits, ident
+from monitor.web.security import json_error
 
 log = structlog.get_logger("monitor.web")
 
@@ -63,7 +64,7 @@ class Pages:
         return self._file("story.html")
 
     async def article(self, request: web.Request) -> web.Response:
-        if not request.match_info["id"].isdigit():
+        if not digits(request.match_info["id"]):
             raise web.HTTPNotFound(reason="no such article")
         return self._file("article.html")
 
@@ -77,17 +78,29 @@ class Pages:
         return self._file("login.html")
 
     async def login(self, request: web.Request) -> web.Response:
-        """The login form's POST: a session cookie for the right password, back to the form otherwise."""
+        """The login form's POST: a session cookie for the right password, back to the form otherwise; an
+        address with five failures in a minute is answered 429 for a minute (one log line when it starts)."""
+        client = request.remote or "unknown"
+        if self.auth.throttle.refused(client):  # logged once, when the block began
+            return json_error(429, "too many failed logins; try again in a minute")
         form = await request.post()
         given = form.get("password")
-        if self.auth.password is None or not isinstance(given, str) or len(given) > MAX_PASSWORD:
+        right = self.auth.password is not None and isinstance(given, str) and len(given) <= MAX_PASSWORD
+        if not right or not hmac.compare_digest(str(given).encode(), str(self.auth.password).encode()):
+            if self.auth.throttle.failed(client):
+                log.warning(events.WEB_LOGIN_THROTTLED, client=client[:64], seconds=int(WINDOW_S))
+            else:
+                log.warning(events.WEB_BAD_REQUEST, status=303, method="POST", path="/login", reason="wrong password")
             return _see("/login?" + urlencode({"failed": "1"}))
-        if not hmac.compare_digest(given.encode(), self.auth.password.encode()):
-            log.warning(events.WEB_BAD_REQUEST, status=303, method="POST", path="/login", reason="wrong password")
-            return _see("/login?" + urlencode({"failed": "1"}))
+        self.auth.throttle.passed(client)
         response = _see("/")
         response.set_cookie(
-            SESSION_COOKIE, self.auth.new_session(), httponly=True, samesite="Strict", path="/", secure=request.secure
+            SESSION_COOKIE,
+            self.auth.new_session(),
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            secure=self.auth.secure(request),
         )
         return response
 

@@ -23,6 +23,8 @@ CHOICES = {
 }
 MAX_LIMIT = 200
 MAX_VALUE = 500
+#: a day in a URL: exactly YYYY-MM-DD (``date.fromisoformat`` also takes 20261201 and 2026-W48-1)
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 #: a story or alert id, a rule id, an entity id: letters, digits and a few separators, never a path
 ID = re.compile(r"^[\w.:@-]{1,200}$")
 SNOOZE_HOURS = (1, 8, 24)
@@ -32,15 +34,27 @@ class BadRequest(ValueError):
     """A parameter the console cannot use; the message says which and why (shown to the caller)."""
 
 
-def _day(name: str, value: str) -> date:
+class BadEventId(BadRequest):
+    """A ``Last-Event-ID`` that is no sequence number: the stream treats it as absent."""
+
+
+def digits(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²" and fullwidth digits, which ``int`` refuses or reads."""
+    return value.isascii() and value.isdigit()
+
+
+def day(name: str, value: str) -> date:
+    """A strict ``YYYY-MM-DD`` day, else ``BadRequest``."""
     try:
+        if not DAY.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{name}: not a date (YYYY-MM-DD): {value[:40]!r}") from None
 
 
 def _count(name: str, value: str, low: int, high: int) -> int:
-    if not value.isdigit() or len(value) > 12:
+    if not digits(value) or len(value) > 12:
         raise BadRequest(f"{name}: not a whole number: {value[:40]!r}")
     number = int(value)
     if not low <= number <= high:
@@ -71,7 +85,7 @@ def _choice(name: str, value: str) -> str:
 
 def alert_query(params: Mapping[str, str]) -> AlertQuery:
     """The search a query string describes; empty values mean no condition (an empty form field)."""
-    unknown = sorted(set(params) - set(FILTERS) - set(PAGING) - {"after"})
+    unknown = sorted(set(params) - set(FILTERS) - set(PAGING))
     if unknown:
         raise BadRequest(f"unknown parameter: {unknown[0][:40]}")
     values = {k: v.strip() for k, v in params.items() if v.strip()}
@@ -85,9 +99,9 @@ def alert_query(params: Mapping[str, str]) -> AlertQuery:
         if name in values:
             fields[name] = _choice(name, values[name])
     if "since" in values:
-        fields["since"] = _day("since", values["since"])
+        fields["since"] = day("since", values["since"])
     if "until" in values:
-        fields["until"] = _day("until", values["until"])
+        fields["until"] = day("until", values["until"])
     if "reviewed" in values:
         fields["reviewed"] = _flag("reviewed", values["reviewed"])
     if "before" in values:
@@ -100,16 +114,23 @@ def alert_query(params: Mapping[str, str]) -> AlertQuery:
 
 
 def last_event_id(header: str | None, after: str | None) -> int | None:
-    """Where an event stream resumes: ``Last-Event-ID`` (a reconnect) beats ``?after=`` (a tab that slept)."""
-    for name, value in (("Last-Event-ID", header), ("after", after)):
-        if value:
-            return _count(name, value.strip(), 0, 2**62)
+    """Where an event stream resumes: ``Last-Event-ID`` (a reconnect) beats ``?after=`` (a tab that slept).
+
+    A bad ``Last-Event-ID`` is not the caller's to fix (the browser sends back what it was given): it is
+    ``BadEventId`` so the stream can log it and start live; a bad ``?after=`` is a ``BadRequest``."""
+    if header and header.strip():
+        try:
+            return _count("Last-Event-ID", header.strip(), 0, 2**62)
+        except BadRequest as exc:
+            raise BadEventId(str(exc)) from None
+    if after and after.strip():
+        return _count("after", after.strip(), 0, 2**62)
     return None
 
 
 def day_param(value: str | None) -> date:
     """``?date=`` of the digest; today (UTC) when absent."""
-    return datetime.now(UTC).date() if not value else _day("date", value)
+    return datetime.now(UTC).date() if not value else day("date", value)
 
 
 def body_object(doc: object) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """``POST /api/retro``: a watchlist run over the archived articles of a date range, from the console.
 
 The watchlist is the daemon's own (the files on disk, edited since the start or not) or a self-contained
-YAML file sent in the body (compiled in a private temporary folder, never a path the caller names). One
+YAML file sent in the body (written to a private temporary folder under ``state.dir``, removed when compiled,
+never a path the caller names; its problems are told without the server's paths). One
 run at a time, on its own thread; with ``"publish": true`` what fired goes through the outbox as retro
 alerts (``monitor/retro.py``: never an alert twice), which the daemon's publisher delivers.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from monitor.engine import Engine, WatchlistError, load_engine
+from monitor.problems import Problem
 from monitor.retro import RetroResult, publish_retro, retro_run
 from monitor.store import DB_NAME, Store
-from monitor.web.params import BadRequest, flag_field
+from monitor.web.params import BadRequest, day, flag_field
 
 #: what one answer lists (the counts cover everything)
 MAX_SHOWN = 200
@@ -38,26 +40,46 @@ class RetroSetup:
 
 
 def _days(doc: dict[str, Any]) -> tuple[date, date | None]:
-    try:
-        since = date.fromisoformat(str(doc["since"]))
-        until = None if doc.get("until") in (None, "") else date.fromisoformat(str(doc["until"]))
-    except KeyError:
-        raise BadRequest("since: required (YYYY-MM-DD)") from None
-    except ValueError:
-        raise BadRequest("since/until: not a date (YYYY-MM-DD)") from None
+    if doc.get("since") in (None, ""):
+        raise BadRequest("since: required (YYYY-MM-DD)")
+    since = day("since", str(doc["since"]))
+    until = None if doc.get("until") in (None, "") else day("until", str(doc["until"]))
     if until is not None and until < since:
         raise BadRequest("since: after until")
     return since, until
 
 
+#: how a pasted watchlist's problems name it (never the temporary file's path)
+PASTED = "pasted watchlist"
+PASTED_FILE = "retro.yaml"
+
+
+def _told(problems: list[Problem], folder: Path | None) -> str:
+    """The problems as the caller may read them: a file by its name only, the pasted one as ``PASTED``."""
+    told = []
+    for problem in problems:
+        name = PASTED if folder is not None else Path(problem.file).name
+        message = problem.message if folder is None else problem.message.replace(str(folder / PASTED_FILE), PASTED)
+        told.append(str(replace(problem, file=name, message=message)))
+    return "watchlist: " + "; ".join(told)[:2000]
+
+
 def _engine(setup: RetroSetup, yaml_text: object) -> Engine:
     if yaml_text is None or yaml_text == "":
-        return load_engine(setup.watchlists)
+        try:
+            return load_engine(setup.watchlists)
+        except WatchlistError as exc:
+            raise BadRequest(_told(exc.problems, None)) from None
     if not isinstance(yaml_text, str) or len(yaml_text) > MAX_WATCHLIST:
         raise BadRequest(f"watchlist: YAML text of at most {MAX_WATCHLIST} characters")
-    with tempfile.TemporaryDirectory(prefix="newsmon-retro-") as folder:
-        (Path(folder) / "retro.yaml").write_text(yaml_text, encoding="utf-8")
-        return load_engine([Path(folder)])
+    # under state.dir, the one folder the daemon writes (README: Security), not the system's temporary folder
+    with tempfile.TemporaryDirectory(prefix="retro-watchlist-", dir=setup.state_dir) as name:
+        folder = Path(name)
+        (folder / PASTED_FILE).write_text(yaml_text, encoding="utf-8")
+        try:
+            return load_engine([folder])
+        except WatchlistError as exc:
+            raise BadRequest(_told(exc.problems, folder)) from None
 
 
 def _shown(found: RetroResult) -> dict[str, Any]:
@@ -78,10 +100,7 @@ def run(setup: RetroSetup, doc: dict[str, Any]) -> dict[str, Any]:
     """The whole run, on a worker thread: tag, list, and publish when asked."""
     since, until = _days(doc)
     publish = flag_field(doc, "publish", default=False)
-    try:
-        engine = _engine(setup, doc.get("watchlist"))
-    except WatchlistError as exc:
-        raise BadRequest("watchlist: " + "; ".join(str(p) for p in exc.problems)[:2000]) from None
+    engine = _engine(setup, doc.get("watchlist"))
     articles, fired = 0, []
     for found in retro_run(setup.state_dir / DB_NAME, engine, since, until):
         articles += 1

@@ -25,7 +25,8 @@ CSP = (
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer Chromium sends ``Origin: null`` on the login form's POST
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
@@ -64,6 +65,35 @@ def refused(request: web.Request, status: int, message: str) -> web.Response:
     """One log line and one JSON answer for a request turned away."""
     log.warning(events.WEB_BAD_REQUEST, status=status, method=request.method, path=request.path[:200], reason=message)
     return json_error(status, message)
+
+
+def _forwarded(value: str | None, last: bool = False) -> str | None:
+    """One value of a forwarded header: the first (proxies set Proto and Host), or the last (the address the
+    proxy next to the console appended to ``X-Forwarded-For``; earlier ones are the client's own claim)."""
+    parts = (value or "").split(",")
+    chosen = (parts[-1] if last else parts[0]).strip()
+    return chosen or None
+
+
+def make_forwarded() -> Middleware:
+    """``[web] trusted_proxy``: the request as the proxy's client made it (scheme, host, address), so that the
+    Origin check, the feed's links, ``Secure`` cookies and the login throttle see the browser's view."""
+
+    @web.middleware
+    async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        proto = (_forwarded(request.headers.get("X-Forwarded-Proto")) or "").lower()
+        host = _forwarded(request.headers.get("X-Forwarded-Host"))
+        if host is None or len(host) > 255 or not host.isascii() or not host.isprintable():
+            host = request.host
+        remote = _forwarded(request.headers.get("X-Forwarded-For"), last=True)
+        seen = request.clone(
+            scheme=proto if proto in ("http", "https") else request.scheme,
+            host=host,
+            remote=remote if remote is not None and len(remote) <= 64 else request.remote or "",
+        )
+        return await handler(seen)
+
+    return forwarded
 
 
 def make_guard(loopback_only: bool) -> Middleware:

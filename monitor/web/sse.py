@@ -14,9 +14,10 @@ import contextlib
 import structlog
 from aiohttp import web
 
+from monitor import events
 from monitor.history import AlertEntry, History
 from monitor.web.archive import Archive
-from monitor.web.params import last_event_id
+from monitor.web.params import BadEventId, last_event_id
 from monitor.web.security import HEADERS
 from monitor.web.views import RETRO, dumps
 
@@ -119,11 +120,25 @@ def _waiting(queue: asyncio.Queue[Event | None]) -> list[Event | None]:
     return items
 
 
+def _resume(request: web.Request) -> int | None:
+    """The seq a page resumes after; a ``Last-Event-ID`` that is no number is one log line and no resume."""
+    try:
+        return last_event_id(request.headers.get("Last-Event-ID"), request.query.get("after"))
+    except BadEventId as exc:
+        reason = f"{exc}; streaming live"
+        log.warning(events.WEB_BAD_REQUEST, status=200, method="GET", path=request.path, reason=reason)
+        return None
+
+
 async def stream(request: web.Request, broadcaster: Broadcaster) -> web.StreamResponse:
-    resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("after"))
+    resume = _resume(request)
     response = web.StreamResponse(headers={**HEADERS, "Content-Type": "text/event-stream", "Cache-Control": "no-store"})
     queue = broadcaster.subscribe()  # first: nothing the poller sees from here on can be missed
     live_from = broadcaster.seq
+    if resume is not None and resume > live_from:
+        # the page saw seqs this archive never reached (the database was restored or reset): resuming after
+        # them would hold back every alert until the archive caught up, so the page starts from now on
+        resume = live_from
     try:
         await response.prepare(request)
         await response.write(f"retry: {RETRY_MS}\n: connected\n\n".encode())

@@ -1,7 +1,7 @@
 // One stored article: its text (as text, always) and the alerts it made.
 
 import { getJSON } from "./api.js";
-import { badge, clear, el, evidence, link, when } from "./dom.js";
+import { badge, clear, el, evidence, isolated, link, when } from "./dom.js";
 
 const main = document.getElementById("main");
 const articleId = location.pathname.split("/").pop();
@@ -9,7 +9,7 @@ const articleId = location.pathname.split("/").pop();
 async function start() {
   const article = await getJSON(`/api/articles/${encodeURIComponent(articleId)}`);
   clear(main);
-  main.append(el("h2", "title", article.title));
+  main.append(isolated(el("h2", "title", article.title))); // the whole title, never clamped here
   const meta = el("p", "meta", `${article.source || "unknown source"} · ${when(article.received_at)} · ${article.lang}`);
   if (article.story_id) meta.append(document.createTextNode(" · "), link(`/stories/${encodeURIComponent(article.story_id)}`, "story"));
   main.append(meta);
@@ -20,7 +20,7 @@ async function start() {
     for (const ev of (alert.payload && alert.payload.evidence) || []) box.append(evidence(ev));
     main.append(box);
   }
-  main.append(el("pre", "text", article.text));
+  main.append(isolated(el("pre", "text", article.text)));
 }
 
 start().catch((error) => {

@@ -1,7 +1,7 @@
 // Alert cards, newest first; the alerts of one story collapse into one card with the story's outlets.
 
 import { postJSON } from "./api.js";
-import { badge, el, evidence, link, when } from "./dom.js";
+import { badge, clamp, el, evidence, isolated, link, when } from "./dom.js";
 
 function outletsOf(group) {
   const names = new Set();
@@ -89,7 +89,7 @@ export function renderCard(group) {
   card.dataset.seq = String(top.seq);
   card.classList.toggle("reviewed", group.alerts.every((a) => a.reviewed));
   const head = el("header", "card-head");
-  head.append(badge("severity", top.severity), badge("novelty", top.novelty), el("span", "rule", top.rule_title));
+  head.append(badge("severity", top.severity), badge("novelty", top.novelty), isolated(el("span", "rule", top.rule_title)));
   if (top.story_id) {
     const seen = group.alerts.map((a) => a.received_at);
     const outlets = outletsOf(group);
@@ -101,10 +101,11 @@ export function renderCard(group) {
     head.append(story);
   }
   card.append(head);
-  const title = el("h3", "title");
-  title.append(link(top.story_id ? `/stories/${encodeURIComponent(top.story_id)}` : `/articles/${top.article_id}`, top.title));
+  const title = isolated(el("h3", "title"));
+  const target = top.story_id ? `/stories/${encodeURIComponent(top.story_id)}` : `/articles/${top.article_id}`;
+  title.append(isolated(link(target, clamp(top.title)))); // the whole title is on the article's page
   card.append(title);
-  const meta = [top.source || "unknown source", when(top.received_at), top.lang];
+  const meta = [clamp(top.source || "unknown source", 120), when(top.received_at), top.lang];
   if (top.published_at) meta.push(`published ${top.published_at.slice(0, 10)}`);
   if (group.alerts.length > 1) {
     const others = new Set(group.alerts.map((a) => a.rule_title));
@@ -112,7 +113,7 @@ export function renderCard(group) {
     meta.push(`${group.alerts.length} alerts` + (others.size ? ` (also ${Array.from(others).join(", ")})` : ""));
   }
   if (top.delivery !== "sent") meta.push(top.delivery);
-  card.append(el("p", "meta", meta.join(" · ")));
+  card.append(isolated(el("p", "meta", meta.join(" · "))));
   const first = ((top.payload && top.payload.evidence) || [])[0];
   if (first) card.append(evidence(first));
   card.append(actions(group, card));

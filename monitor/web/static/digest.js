@@ -1,7 +1,7 @@
 // The day's stories by rule, most severe first, with the opening article of each.
 
 import { getJSON } from "./api.js";
-import { badge, clear, el, link } from "./dom.js";
+import { badge, clamp, clear, el, isolated, link } from "./dom.js";
 
 const box = document.getElementById("digest");
 const day = new URLSearchParams(location.search).get("date") || "";
@@ -21,7 +21,7 @@ async function start() {
       li.append(
         badge("severity", story.severity),
         badge("novelty", story.novelty),
-        link(target, story.opening.title),
+        isolated(link(target, clamp(story.opening.title))),
         el("span", "meta", ` · ${story.articles} article${story.articles === 1 ? "" : "s"}, ${story.outlets} outlet${story.outlets === 1 ? "" : "s"} · opened by ${story.opening.source || "unknown source"}`),
       );
       list.append(li);

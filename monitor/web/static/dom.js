@@ -7,6 +7,20 @@ export function el(tag, className, text) {
   return node;
 }
 
+// Article text in its own bidi context: a title holding U+202E (right-to-left override) or a stray isolate
+// must not reorder the words around it (dir="auto" plus the stylesheet's unicode-bidi: isolate).
+export function isolated(node) {
+  node.dir = "auto";
+  node.classList.add("bidi");
+  return node;
+}
+
+// A title cut to ``max`` code points (a card must stay a card whatever length the article's title has).
+export function clamp(text, max = 300) {
+  const chars = Array.from(text || "");
+  return chars.length > max ? chars.slice(0, max).join("") + "…" : chars.join("");
+}
+
 export function link(href, text, className) {
   const node = el("a", className, text);
   node.href = href;
@@ -21,7 +35,7 @@ export function when(seconds) {
 // The evidence sentence with the matched words marked: span offsets index the article text in code
 // points (Python's), so the sentence is cut as an array of code points, not UTF-16 units.
 export function evidence(ev) {
-  const box = el("blockquote", "evidence");
+  const box = isolated(el("blockquote", "evidence"));
   const chars = Array.from(ev.text || "");
   const spans = (ev.spans || [])
     .map((s) => [Math.max(0, s.start - ev.start), Math.min(chars.length, s.end - ev.start)])

@@ -4,7 +4,7 @@ import { getJSON } from "./api.js";
 import { CardList } from "./cards.js";
 import { clear, el } from "./dom.js";
 
-const FILTERS = ["q", "rule", "severity", "novelty", "entity", "source", "lang", "since", "until", "reviewed"];
+const FILTERS = ["q", "rule", "severity", "novelty", "entity", "source", "lang", "since", "until", "reviewed", "story"];
 const FACETS = ["rule", "severity", "novelty", "entity", "source", "lang"];
 
 const params = new URLSearchParams(location.search);
@@ -65,10 +65,19 @@ async function loadPage() {
   showStatus();
 }
 
+// The article's day as the archive files it: its own published day, else the day it was received (UTC).
+function dayOf(alert) {
+  if (alert.published_at) return alert.published_at.slice(0, 10);
+  return new Date(alert.received_at * 1000).toISOString().slice(0, 10);
+}
+
 // A live alert is shown when it fits the filters the page can check itself; a text search is a
 // question to the archive, so new alerts only announce themselves there.
 function fits(alert) {
-  const facts = { rule: alert.rule, severity: alert.severity, novelty: alert.novelty, source: alert.source, lang: alert.lang };
+  const facts = {
+    rule: alert.rule, severity: alert.severity, novelty: alert.novelty, source: alert.source, lang: alert.lang,
+    story: alert.story_id,
+  };
   for (const [name, value] of Object.entries(facts)) {
     if (search.get(name) && search.get(name) !== value) return false;
   }
@@ -76,7 +85,10 @@ function fits(alert) {
     const ids = ((alert.payload && alert.payload.entities) || []).map((e) => e.id);
     if (!ids.includes(search.get("entity"))) return false;
   }
-  return !search.get("q") && !search.get("until") && search.get("reviewed") !== "true";
+  const day = dayOf(alert); // YYYY-MM-DD strings compare as days
+  if (search.get("since") && day < search.get("since")) return false;
+  if (search.get("until") && day > search.get("until")) return false;
+  return !search.get("q") && search.get("reviewed") !== "true";
 }
 
 // Where the stream resumes: the last event seen, or on an unfiltered page its newest card (nothing committed

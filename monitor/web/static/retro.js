@@ -1,7 +1,7 @@
 // A retro run from the console: what a watchlist fires over the archived articles of a date range.
 
 import { postJSON } from "./api.js";
-import { badge, clear, el, link } from "./dom.js";
+import { badge, clamp, clear, el, isolated, link } from "./dom.js";
 
 const form = document.getElementById("retro");
 const box = document.getElementById("found");
@@ -23,7 +23,7 @@ form.addEventListener("submit", async (event) => {
     const list = el("ul", "digest-stories");
     for (const result of run.results) {
       const li = el("li");
-      li.append(link(`/articles/${result.article_id}`, result.title), el("span", "meta", ` · ${result.day} · ${result.source || "unknown source"} `));
+      li.append(isolated(link(`/articles/${result.article_id}`, clamp(result.title))), el("span", "meta", ` · ${result.day} · ${result.source || "unknown source"} `));
       for (const rule of result.rules) li.append(badge("severity", rule.severity), badge("novelty", rule.novelty), el("span", "rule", ` ${rule.title} `));
       list.append(li);
     }

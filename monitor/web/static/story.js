@@ -1,7 +1,7 @@
 // A story's timeline across outlets and languages: the opening article, the follow-ups, the silent ones.
 
 import { getJSON, postJSON } from "./api.js";
-import { badge, clear, el, evidence, link, when } from "./dom.js";
+import { badge, clear, el, evidence, isolated, link, when } from "./dom.js";
 
 const main = document.getElementById("main");
 const storyId = decodeURIComponent(location.pathname.split("/").pop());
@@ -31,8 +31,8 @@ function articleItem(item) {
   const head = el("p", "meta");
   head.append(badge("kind", item.kind), document.createTextNode(` ${when(item.received_at)} · ${item.source || "unknown source"} · ${item.lang}`));
   li.append(head);
-  const title = el("h3", "title");
-  title.append(link(`/articles/${item.article_id}`, item.title));
+  const title = isolated(el("h3", "title"));
+  title.append(isolated(link(`/articles/${item.article_id}`, item.title)));
   li.append(title);
   if (item.adds && item.adds.length) li.append(el("p", "adds", `adds ${item.adds.join(", ")}`));
   for (const alert of item.alerts) {
