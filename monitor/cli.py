@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -131,6 +132,9 @@ def cmd_retro(args: argparse.Namespace) -> int:
 
     settings, _path = _settings_or_exit(args.config)
     logs.configure("warning", settings.log.format)
+    if args.until is not None and args.until < args.since:
+        print(f"retro: --until {args.until} is before --since {args.since}", file=sys.stderr)
+        return 2
     engine = _engine_or_exit(args.watchlist)
     return run_retro(
         state_settings(settings, args.state_dir),
@@ -185,8 +189,10 @@ def _positive_seconds(text: str) -> float:
 
 
 def _day(text: str) -> date:
-    """A calendar day, YYYY-MM-DD."""
+    """A calendar day, strictly YYYY-MM-DD (``date.fromisoformat`` also takes ``20260101`` and week dates)."""
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None

@@ -82,7 +82,8 @@ def _publish(settings: Settings, engine: Engine, fired: list[RetroResult], conso
         console.print(f"{done.sent} retro alerts queued; {done.already} sent before, not again", markup=False)
         if not mine:
             store.close()
-            console.print(f"the running daemon (pid {lock.holder()}) delivers them", markup=False)
+            if done.sent:
+                console.print(f"the running daemon (pid {lock.holder()}) delivers them", markup=False)
             return 0
         delivered, pending = asyncio.run(_deliver(settings, store, timeout))
     finally:

@@ -14,6 +14,7 @@ from monitor.cli import main
 from monitor.engine import load_engine
 from monitor.history import AlertQuery, History
 from monitor.retro import publish_retro, retro_run
+from monitor.state import StateLock
 from monitor.store import Store
 from tests.support import AGREEMENT_ARTICLE, QUIET_ARTICLE, BatchRunner
 
@@ -98,3 +99,30 @@ def test_retro_without_a_state_database_says_so(tmp_path: Path, capsys: pytest.C
     code = main(["retro", "--watchlist", str(watchlist), "--since", "2026-01-01", "--state-dir", str(tmp_path / "x")])
     assert code == 2
     assert "no state database" in capsys.readouterr().err
+
+
+def test_an_until_before_since_is_a_clear_error(archived: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    watchlist = str(archived / "planets.yaml")
+    assert main(["retro", "--watchlist", watchlist, "--since", "2026-02-01", "--until", "2026-01-01"]) == 2
+    assert "--until 2026-01-01 is before --since 2026-02-01" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("day", ["20260101", "2026-W01-1", "2026-1-1"])
+def test_retro_dates_are_strictly_year_month_day(archived: Path, day: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["retro", "--watchlist", str(archived / "planets.yaml"), "--since", day])
+    assert exited.value.code == 2
+
+
+def test_publishing_nothing_beside_a_daemon_does_not_say_it_delivers(
+    archived: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = StateLock(archived / "state")
+    assert lock.acquire()  # a daemon holds the state folder
+    try:
+        since = (TODAY + timedelta(days=1)).isoformat()
+        assert main(["retro", "--watchlist", str(archived / "planets.yaml"), "--since", since, "--publish"]) == 0
+    finally:
+        lock.release()
+    err = capsys.readouterr().err
+    assert "0 retro alerts queued" in err and "delivers them" not in err
