@@ -143,6 +143,7 @@ def cmd_retro(args: argparse.Namespace) -> int:
         args.until,
         publish=args.publish,
         as_json=args.json,
+        every_mention=args.every_mention,
         flush_timeout=args.flush_timeout,
     )
 
@@ -278,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--publish", action="store_true", help="send what fired as retro alerts (never an alert sent before)"
     )
     retro.add_argument("--json", action="store_true", help="one `monitor tag --json` object per article that fired")
+    retro.add_argument(
+        "--every-mention",
+        action="store_true",
+        help="every article that fires, not grouped into stories (only openings and follow-ups otherwise)",
+    )
     retro.add_argument("--state-dir", type=Path, metavar="DIR", help="the state folder (default: state.dir)")
     retro.add_argument(
         "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering (default 30; no daemon running)"

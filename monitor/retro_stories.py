@@ -1,0 +1,37 @@
+"""A retro run's articles grouped into stories by the daemon's own logic (``StoryBook``): a fresh book for
+the run, the articles placed in date order (ties by archive order) as a feed would have brought them, so
+that a story's five articles make one opening and its follow-ups, not five alerts. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from monitor.retro import RetroResult
+from monitor.stories import StoryBook
+from monitor.story_features import story_article
+
+
+def in_stories(results: Iterable[RetroResult], book: StoryBook) -> list[RetroResult]:
+    """The results that fired a rule, each with its placement, in date order. Every article is placed (one
+    that fires nothing still makes its story, as it does live); only its features are kept meanwhile."""
+    placed = [
+        (
+            found.at,
+            found.article_id,
+            story_article(found.article, found.result, found.at),
+            found if found.result.rules else None,
+        )
+        for found in results
+    ]
+    placed.sort(key=lambda entry: (entry[0], entry[1]))
+    fired = []
+    for _at, _id, features, kept in placed:
+        placement = book.place(features)
+        if kept is not None:
+            fired.append(replace(kept, placement=placement))
+    return fired
+
+
+def _fired(found: RetroResult) -> RetroResult | None:
+    return found if found.result.rules else None
