@@ -90,7 +90,8 @@ def _tagged(db: sqlite3.Connection, engine: Engine, row: tuple[Any, ...]) -> Ret
     result = engine.tag(article.text, published=tagged_on)
     live: dict[str, str] = {}
     if result.rules:
-        live.update({doc["id"]: "silent" for doc in json.loads(held or "[]") if isinstance(doc, dict)})
+        docs = json.loads(held or "[]")
+        live.update((doc["id"], "silent") for doc in docs if isinstance(doc, dict) and isinstance(doc.get("id"), str))
         live.update(
             db.execute(
                 "SELECT alert_id, delivery FROM archive_alerts WHERE article_id = ? AND retro = 0", (article_id,)
