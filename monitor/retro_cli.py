@@ -51,19 +51,22 @@ def run_retro(
     book = None if every_mention else StoryBook.from_settings(settings.stories)
     articles = [0]
 
-    def counted() -> Iterator[RetroResult]:
+    def counted(holds: Holds) -> Iterator[RetroResult]:
         for found in retro_run(db, engine, since, until):
             articles[0] += 1
+            if book is None and found.result.rules:
+                _show(found, engine, holds, as_json)  # printed as found: nothing to group
             yield found
 
     try:
         holds = review_holds(db)
-        fired = [found for found in counted() if found.result.rules] if book is None else in_stories(counted(), book)
+        results = counted(holds)
+        fired = [found for found in results if found.result.rules] if book is None else in_stories(results, book)
     except sqlite3.Error as exc:
         console.print(f"retro: cannot read the archive in {db}: {exc}", markup=False)
         return 2
-    for found in fired:
-        _show(found, engine, holds, as_json)
+    for found in fired if book is not None else ():
+        _show(found, engine, holds, as_json)  # in date order, each with its story
     alerts = sum(len(found.result.rules) for found in fired)
     span = f"{since.isoformat()} to {until.isoformat() if until else 'now'}"
     console.print(f"{articles[0]} archived articles from {span}: {len(fired)} fired, {alerts} alerts", markup=False)
