@@ -227,6 +227,7 @@ def test_a_retro_run_over_one_story_publishes_its_opening_only(
     monkeypatch.setenv("MONITOR_STATE__DIR", str(tmp_path / "state"))
     lock = StateLock(tmp_path / "state")
     assert lock.acquire()  # a daemon delivers what is queued
+    capsys.readouterr()  # the batch run's log lines
     try:
         argv = ["retro", "--watchlist", str(tmp_path / "rail.yaml"), "--since", TODAY.isoformat(), "--publish"]
         assert main([*argv, *flags]) == 0
@@ -243,3 +244,19 @@ def test_a_retro_run_over_one_story_publishes_its_opening_only(
     else:
         assert stories[0]["kind"] == "new" and stories[0]["articles"] == 1
         assert out.count("[new]") == 1 and out.count("(silent)") == 4 and "1 new, 4 silent" in err
+
+
+def test_retro_json_with_stories_on_prints_each_articles_story(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
+        for n, text in enumerate(STORY[:3]):
+            drop(run, f"outlet-{n}", "1.txt", text)
+    (tmp_path / "rail.yaml").write_text(RAIL)
+    monkeypatch.setenv("MONITOR_STATE__DIR", str(tmp_path / "state"))
+    capsys.readouterr()  # the batch run's log lines
+    assert main(["retro", "--watchlist", str(tmp_path / "rail.yaml"), "--since", TODAY.isoformat(), "--json"]) == 0
+    out = capsys.readouterr().out
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert [doc["story"]["kind"] for doc in docs] == ["new", "silent", "silent"]
+    assert len({doc["story"]["id"] for doc in docs}) == 1 and docs[-1]["story"]["articles"] == 3
