@@ -7,12 +7,15 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.articles import Article
 from monitor.engine.result import Evidence, Novelty, RuleHit, Severity, Span, TagResult
+
+if TYPE_CHECKING:
+    from monitor.stories import Placement
 
 #: 2: alerts carry `novelty` and `story`
 SCHEMA_VERSION = 2
@@ -67,6 +70,20 @@ class StoryInfo(Payload):
     articles: int = Field(description="articles in the story so far, this one included")
     outlets: list[str] = Field(description="outlets that reported it so far")
     adds: list[str] = Field(default_factory=list, description="what a follow-up adds: rule:, novelty:, entity:")
+
+
+def story_info(placement: Placement) -> StoryInfo:
+    """The payload's story for an opening or follow-up placement (a silent one sends nothing)."""
+    story = placement.story
+    assert placement.kind != "silent"
+    return StoryInfo(
+        id=story.id,
+        kind=placement.kind,
+        opened_at=story.opened_at.isoformat(),
+        articles=story.articles,
+        outlets=sorted(story.outlets),
+        adds=list(placement.adds),
+    )
 
 
 class Alert(Payload):

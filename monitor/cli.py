@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -131,6 +132,9 @@ def cmd_retro(args: argparse.Namespace) -> int:
 
     settings, _path = _settings_or_exit(args.config)
     logs.configure("warning", settings.log.format)
+    if args.until is not None and args.until < args.since:
+        print(f"retro: --until {args.until} is before --since {args.since}", file=sys.stderr)
+        return 2
     engine = _engine_or_exit(args.watchlist)
     return run_retro(
         state_settings(settings, args.state_dir),
@@ -139,6 +143,7 @@ def cmd_retro(args: argparse.Namespace) -> int:
         args.until,
         publish=args.publish,
         as_json=args.json,
+        every_mention=args.every_mention,
         flush_timeout=args.flush_timeout,
     )
 
@@ -185,8 +190,10 @@ def _positive_seconds(text: str) -> float:
 
 
 def _day(text: str) -> date:
-    """A calendar day, YYYY-MM-DD."""
+    """A calendar day, strictly YYYY-MM-DD (``date.fromisoformat`` also takes ``20260101`` and week dates)."""
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
@@ -272,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--publish", action="store_true", help="send what fired as retro alerts (never an alert sent before)"
     )
     retro.add_argument("--json", action="store_true", help="one `monitor tag --json` object per article that fired")
+    retro.add_argument(
+        "--every-mention",
+        action="store_true",
+        help="every article that fires, not grouped into stories (only openings and follow-ups otherwise)",
+    )
     retro.add_argument("--state-dir", type=Path, metavar="DIR", help="the state folder (default: state.dir)")
     retro.add_argument(
         "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering (default 30; no daemon running)"

@@ -8,13 +8,18 @@ import re
 
 from monitor.history import Digest, DigestStory
 
+#: bidirectional controls: a title carrying them could reorder the text around it as shown
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: a title longer than this (characters) is cut, with an ellipsis
+MAX_TITLE = 300
+
 #: what Markdown (CommonMark, and the HTML it may carry) could read as markup
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
 
 
 def escape(text: str) -> str:
     """Plain text on one line, every character Markdown could take as markup backslash-escaped."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _SPECIAL.sub(r"\\\1", " ".join(_BIDI.sub("", text).split()))
 
 
 def digest_markdown(digest: Digest) -> str:
@@ -34,7 +39,7 @@ def digest_markdown(digest: Digest) -> str:
 
 def _story_line(story: DigestStory) -> str:
     opening = story.opening
-    title = escape(opening.title) or "(untitled)"
+    title = escape(_clamp(opening.title)) or "(untitled)"
     link = f"[{title}](<{opening.url}>)" if opening.url and _plain_url(opening.url) else title
     where = ", ".join(escape(part) for part in (opening.source, opening.published_at) if part)
     articles = "1 article" if story.articles == 1 else f"{story.articles} articles"
@@ -42,6 +47,11 @@ def _story_line(story: DigestStory) -> str:
     return f"- **{story.severity}** · {story.novelty} · {articles}, {outlets}: {link}" + (
         f" ({where})" if where else ""
     )
+
+
+def _clamp(title: str) -> str:
+    plain = " ".join(_BIDI.sub("", title).split())
+    return plain if len(plain) <= MAX_TITLE else plain[: MAX_TITLE - 1] + "…"
 
 
 def _plain_url(url: str) -> bool:

@@ -12,11 +12,15 @@ article)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from monitor.engine.normalize import lower, normalize
 
 #: a word: letters and digits with the Devanagari marks that belong to them (as story_features' words)
 WORD = re.compile(r"[^\W_]+(?:[\u0900-\u0903\u093a-\u094f\u0955-\u0957\u0962\u0963]+[^\W_]*)*")
+#: a possessive ``'s`` (or ``’s``) ending a word: it comes off (the index splits ``Russia's`` at the
+#: apostrophe, so a required ``s`` would find only the articles that happen to hold one)
+_POSSESSIVE = re.compile(r"(?<=[^\W\d_])['’][sS](?![^\W_])")
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 #: every byte but the ASCII letters (deleted to count them, C-level)
 _NOT_LATIN = bytes(b for b in range(256) if not (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A))
@@ -59,7 +63,6 @@ def stem(word: str) -> str:
 
 
 def _english_stem(word: str) -> str:
-    word = word.removesuffix("'s").removesuffix("’s")
     if len(word) <= 3 or not word.isascii():
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -72,8 +75,10 @@ def _english_stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The stems of a text's words, in order: what a query is made of."""
-    return [stem(word) for word in WORD.findall(lower(normalize(text).text))]
+    """The stems of a query's words, in order: NFKC-folded first (fullwidth ``Ｒｕｓｓｉａ`` is ``Russia``),
+    without possessives, then normalised by the engine's own normaliser, as the indexed text was."""
+    folded = _POSSESSIVE.sub("", unicodedata.normalize("NFKC", text))
+    return [stem(word) for word in WORD.findall(lower(normalize(folded).text))]
 
 
 def search_form(text: str) -> str:

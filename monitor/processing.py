@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import structlog
 
 from monitor import events
-from monitor.alerts import ErrorRecord, StoryInfo, encode, encode_alert, now_iso
+from monitor.alerts import ErrorRecord, encode, encode_alert, now_iso, story_info
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.articles import ArticleError, content_hash
 from monitor.engine import Engine
@@ -294,17 +294,7 @@ class Processor:
         silent one (it is recorded in its story only). An article in no story alerts as without stories."""
         if placement is not None and placement.kind == "silent":
             return (), ()
-        info = None
-        if placement is not None and placement.kind != "silent":
-            story = placement.story
-            info = StoryInfo(
-                id=story.id,
-                kind=placement.kind,
-                opened_at=story.opened_at.isoformat(),
-                articles=story.articles,
-                outlets=sorted(story.outlets),
-                adds=list(placement.adds),
-            )
+        info = None if placement is None else story_info(placement)
         messages = tuple(
             OutboxMessage(
                 alert.id,

@@ -76,7 +76,7 @@ def tag_files(
                 out.print(render_explanation(entry.name, article.text, explanation))
         elif as_json:
             doc = result_json(article, entry.result, engine.version)
-            doc["story"] = _story_json(placements.get(index))  # null with stories off: the contract holds
+            doc["story"] = story_json(placements.get(index))  # null with stories off: the contract holds
             print(json_line(doc))
         else:
             out.print(render_result(entry.name, article.text, entry.result))
@@ -103,7 +103,8 @@ def _placements(
     return {articles[i][0]: stories.place(features[i]) for i in order}
 
 
-def _story_json(placement: Placement | None) -> dict[str, Any] | None:
+def story_json(placement: Placement | None) -> dict[str, Any] | None:
+    """An article's story as `monitor tag --json` prints it (null: no story)."""
     if placement is None:
         return None
     story = placement.story

@@ -69,3 +69,18 @@ def test_monitor_digest_prints_the_days_markdown(tmp_path: Path, capsys: pytest.
     assert main(["digest", "--date", TODAY.isoformat(), "--state-dir", state]) == 0
     assert "1 alert in 1 story." in capsys.readouterr().out
     assert main(["digest", "--state-dir", str(tmp_path / "none")]) == 2
+
+
+def test_bidi_controls_are_stripped_and_long_titles_clamped_in_markdown(tmp_path: Path) -> None:
+    long_title = "Russia and North Korea sign a pact " + "\u202eevil\u202c \u2066x\u2069 \u200f" + "word " * 100
+    with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
+        (run.inbox / "a.txt").write_text(f"{long_title}\n\nRussia and North Korea signed a new agreement.\n")
+        run.process(run.all_keys())
+    history = History(tmp_path / "state" / "monitor.sqlite3")
+    text = digest_markdown(history.digest(TODAY))
+    history.close()
+    assert not any(ch in text for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+    [line] = [line for line in text.splitlines() if line.startswith("- **")]
+    assert "evil x" in line and "…" in line
+    assert line.count("word") < 60  # clamped to 300 characters, not the title's 500+
+    assert escape("a\u202eb\u200fc") == "abc"
