@@ -19,6 +19,7 @@ import errno
 import fcntl
 import json
 import os
+import resource
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -290,7 +291,21 @@ class DiskWatch:
             fs = os.statvfs(self.state_dir)
         except OSError:
             return True
-        return fs.f_bavail * fs.f_frsize >= ROOM_BYTES
+        return fs.f_bavail * fs.f_frsize >= ROOM_BYTES and self._under_file_size_limit()
+
+    def _under_file_size_limit(self) -> bool:
+        """A file-size limit on the daemon (systemd's ``LimitFSIZE``) fills the state as a full disk does: the
+        database and its WAL must stay ``ROOM_BYTES`` under it (the file system's free space says nothing)."""
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft == resource.RLIM_INFINITY or self.state_dir is None:
+            return True
+        sizes = []
+        for name in (DB_NAME, f"{DB_NAME}-wal"):
+            try:
+                sizes.append((self.state_dir / name).stat().st_size)
+            except OSError:
+                continue
+        return soft - max(sizes, default=0) >= ROOM_BYTES
 
 
 class Acknowledged:
