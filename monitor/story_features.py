@@ -16,6 +16,7 @@ from datasketch import LeanMinHash, MinHash
 from monitor.articles import Article
 from monitor.engine.normalize import lower, normalize
 from monitor.engine.result import NOVELTY_RANK, Novelty, TagResult
+from monitor.story_concepts import subjects
 
 #: permutations of a signature: 64 keeps a wire copy's Jaccard estimate within about ±0.06
 NUM_PERM = 64
@@ -123,8 +124,9 @@ class StoryArticle:
     terms: frozenset[str]
     #: MinHash hash values (`NUM_PERM` of them) of the text's word shingles; empty: no words
     signature: bytes = b""
-    #: consonant skeletons of its words (`skeleton`) and its figures (`numbers`): compared weighted by how
-    #: rare they are in the window; and one `DAY` token, its event day (`event_day`)
+    #: consonant skeletons of its words (`skeleton`), its figures (`numbers`) and its subject ids
+    #: (`story_concepts.subjects`, the same in Hindi and English): compared weighted by how rare they are in
+    #: the window; and one `DAY` token, its event day (`event_day`)
     words: frozenset[str] = frozenset()
 
     @property
@@ -184,5 +186,5 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
         rules=tuple(sorted(best.items())),
         terms=frozenset(terms),
         signature=signature_of(article.text, words),
-        words=skeletons(words) | numbers(normalize(article.text).text) | {event_day(words, at)},
+        words=skeletons(words) | numbers(normalize(article.text).text) | subjects(words) | {event_day(words, at)},
     )
