@@ -56,6 +56,7 @@ from monitor.story_similarity import (
     agreement,
     day_of,
     rest_part,
+    subjects_of,
     words_part,
 )
 
@@ -302,6 +303,8 @@ class StoryBook:
         day = day_of(article)
         if day and day not in story.words:  # the days of its events, always
             story.words = story.words | {day}
+        if not story.words.issuperset(subjects := subjects_of(article)):  # and its subjects (a few dozen)
+            story.words = story.words | subjects
         self._remember(story, article, frozenset(sorted(rare, key=self._rank)[:INDEXED_WORDS]))
 
     def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:

@@ -66,3 +66,18 @@ def test_another_subject_between_the_same_countries_on_the_same_day_opens_anothe
     hindi = book.place(_report("hi", "पर्यटन और उड़ानों पर समझौता", MONDAY + timedelta(hours=3)))
     assert english is not None and hindi is not None
     assert hindi.story.id != english.story.id
+
+
+def test_a_story_keeps_every_subject_of_its_articles_though_they_are_not_its_rarest_words() -> None:
+    book = StoryBook()
+    for n in range(40):  # customs news all week: `#customs` is no rare word
+        words = frozenset({f"bg{n}x", "#customs"})
+        past = MONDAY - timedelta(hours=1)
+        book.place(StoryArticle(f"bg-{n}", past, "bg", frozenset({"usa"}), (), frozenset(), b"", words))
+    rare = frozenset(f"rare{n}" for n in range(30))
+    article = StoryArticle(
+        "en", MONDAY, "en", frozenset({"russia"}), AGREEMENT, frozenset(), b"", rare | {"#customs", "#rail"}
+    )
+    placed = book.place(article)
+    assert placed is not None
+    assert {"#customs", "#rail"} <= placed.story.words
