@@ -16,7 +16,7 @@ from datasketch import LeanMinHash, MinHash
 from monitor.articles import Article
 from monitor.engine.normalize import lower, normalize
 from monitor.engine.result import NOVELTY_RANK, Novelty, TagResult
-from monitor.story_concepts import subjects
+from monitor.story_concepts import SUBJECT, subjects
 
 #: permutations of a signature: 64 keeps a wire copy's Jaccard estimate within about ±0.06
 NUM_PERM = 64
@@ -164,6 +164,21 @@ def signature_of(text: str, words: list[str] | None = None) -> bytes:
     return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
 
 
+def evidence_ids(result: TagResult) -> frozenset[str]:
+    """Language-neutral ids of what each fired rule's evidence says: the rule with its novelty and each
+    entity and subject of its evidence sentences (`#russia-dprk-meeting:new/sergei-lavrov`,
+    `#russia-dprk-agreement:new/customs`). The background of an article (other entities, other subjects)
+    is left out: two reports of one meeting name its participants where the meeting is told."""
+    ids: set[str] = set()
+    named = {entity.id for entity in result.entities if entity.kind != "country"}
+    for hit in result.rules:
+        head = f"{SUBJECT}{hit.rule}:{hit.novelty}/"
+        for evidence in hit.evidence:
+            ids.update(head + span.source for span in evidence.spans if span.source in named)
+            ids.update(head + subject.removeprefix(SUBJECT) for subject in subjects(words_of(evidence.text)))
+    return frozenset(ids)
+
+
 def story_article(article: Article, result: TagResult, at: datetime) -> StoryArticle:
     """The story features of a tagged article."""
     best: dict[str, Novelty] = {}
@@ -186,5 +201,9 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
         rules=tuple(sorted(best.items())),
         terms=frozenset(terms),
         signature=signature_of(article.text, words),
-        words=skeletons(words) | numbers(normalize(article.text).text) | subjects(words) | {event_day(words, at)},
+        words=skeletons(words)
+        | numbers(normalize(article.text).text)
+        | subjects(words)
+        | evidence_ids(result)
+        | {event_day(words, at)},
     )
