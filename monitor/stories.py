@@ -18,7 +18,8 @@ Similarity of an article A to a story S (the union of its articles' features) is
 words that matched them: `customs` is not `tourism`) and the rules; an article with no rule is compared on
 its entities and terms. ``W_DAY`` more when the article fired a rule the story fired and its event day
 (``story_features.event_day``) is one of the story's; ``W_WORDS`` times the summed rarity of the rare words
-they share (each at most ``IDF_CAP``). Closer in time wins a tie.
+and language-neutral ids (subjects, evidence ids: docs/stories.md) they share (each at most ``IDF_CAP``).
+Closer in time wins a tie.
 
 An article opens the story's alerting (kind ``new``) when it is the story's first article with a fired
 rule; a later one is a ``follow-up`` when it adds a rule the story had not fired, raises a rule's novelty
