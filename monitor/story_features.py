@@ -85,6 +85,11 @@ def event_day(words: list[str], at: datetime) -> str:
     return f"{DAY}{day.isoformat()}"
 
 
+def next_day(day: str) -> str:
+    """The event-day token of the day after."""
+    return f"{DAY}{(date.fromisoformat(day.removeprefix(DAY)) + timedelta(days=1)).isoformat()}"
+
+
 def numbers(text: str) -> frozenset[str]:
     """The figures of the text without their group separators, of two digits or more: `3,000 workers` and
     `3,000 श्रमिकों` share `3000` (Devanagari digits read as digits)."""
@@ -164,18 +169,21 @@ def signature_of(text: str, words: list[str] | None = None) -> bytes:
     return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
 
 
-def evidence_ids(result: TagResult) -> frozenset[str]:
-    """Language-neutral ids of what each fired rule's evidence says: the rule with its novelty and each
-    entity and subject of its evidence sentences (`#russia-dprk-meeting:new/sergei-lavrov`,
-    `#russia-dprk-agreement:new/customs`). The background of an article (other entities, other subjects)
-    is left out: two reports of one meeting name its participants where the meeting is told."""
+def evidence_ids(result: TagResult, days: tuple[str, ...]) -> frozenset[str]:
+    """Language-neutral ids of what each fired rule's evidence sentences say, one per day of ``days``: the
+    day, the rule with its novelty, and each person or place id or subject of the evidence
+    (`#@2026-03-07/russia-dprk-meeting:new/sergei-lavrov`, `…/russia-dprk-agreement:new/customs`).
+    The article's background (other people, other subjects) is left out: two reports of one meeting
+    name its participants where they tell the meeting. Given its event day and the next, two articles
+    share ids when their event days are at most a day apart (a Hindi daily dated the morning after), and
+    Kim's meetings with one visitor after another do not chain into one story."""
     ids: set[str] = set()
     named = {entity.id for entity in result.entities if entity.kind != "country"}
     for hit in result.rules:
-        head = f"{SUBJECT}{hit.rule}:{hit.novelty}/"
         for evidence in hit.evidence:
-            ids.update(head + span.source for span in evidence.spans if span.source in named)
-            ids.update(head + subject.removeprefix(SUBJECT) for subject in subjects(words_of(evidence.text)))
+            said = {span.source for span in evidence.spans if span.source in named}
+            said.update(subject.removeprefix(SUBJECT) for subject in subjects(words_of(evidence.text)))
+            ids.update(f"{SUBJECT}{day}/{hit.rule}:{hit.novelty}/{what}" for what in said for day in days)
     return frozenset(ids)
 
 
@@ -184,6 +192,7 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
     best: dict[str, Novelty] = {}
     terms: set[str] = set()
     words = words_of(article.text)
+    day = event_day(words, at)
     for hit in result.rules:
         if hit.rule not in best or NOVELTY_RANK[hit.novelty] > NOVELTY_RANK[best[hit.rule]]:
             best[hit.rule] = hit.novelty
@@ -204,6 +213,6 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
         words=skeletons(words)
         | numbers(normalize(article.text).text)
         | subjects(words)
-        | evidence_ids(result)
-        | {event_day(words, at)},
+        | evidence_ids(result, (day, next_day(day)))
+        | {day},
     )
