@@ -71,6 +71,8 @@ INDEXED_WORDS = 12
 STORY_WORDS = 12
 #: words a story keeps at most: a story that kept growing would soon match every article
 STORY_WORDS_MAX = 48
+#: a story keeps the subject and evidence ids of its first articles, all of them (not only the rarest)
+ID_ARTICLES = 3
 #: a story touched within this many placements is kept whatever its date (articles arrive out of date order)
 KEEP_PLACEMENTS = 20_000
 
@@ -304,8 +306,8 @@ class StoryBook:
         day = day_of(article)
         if day and day not in story.words:  # the days of its events, always
             story.words = story.words | {day}
-        if not story.words.issuperset(subjects := subjects_of(article)):  # and its subjects (a few dozen)
-            story.words = story.words | subjects
+        if story.articles <= ID_ARTICLES and not story.words.issuperset(ids := subjects_of(article)):
+            story.words = story.words | ids
         self._remember(story, article, frozenset(sorted(rare, key=self._rank)[:INDEXED_WORDS]))
 
     def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:

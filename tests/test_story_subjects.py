@@ -68,7 +68,7 @@ def test_another_subject_between_the_same_countries_on_the_same_day_opens_anothe
     assert hindi.story.id != english.story.id
 
 
-def test_a_story_keeps_every_subject_of_its_articles_though_they_are_not_its_rarest_words() -> None:
+def test_a_story_keeps_every_subject_of_its_first_article_though_they_are_not_its_rarest_words() -> None:
     book = StoryBook()
     for n in range(40):  # customs news all week: `#customs` is no rare word
         words = frozenset({f"bg{n}x", "#customs"})
@@ -81,3 +81,18 @@ def test_a_story_keeps_every_subject_of_its_articles_though_they_are_not_its_rar
     placed = book.place(article)
     assert placed is not None
     assert {"#customs", "#rail"} <= placed.story.words
+
+
+def test_a_story_keeps_the_ids_of_its_first_three_articles_only() -> None:
+    book = StoryBook()
+    for n in range(40):  # `#s3` and `#s4` are in the news all week: no rare words
+        words = frozenset({f"bg{n}x", "#s3", "#s4"})
+        book.place(StoryArticle(f"bg-{n}", MONDAY, "bg", frozenset({"usa"}), (), frozenset(), b"", words))
+    for n in range(5):  # reports sharing their names (one story), each naming one more subject
+        own = {f"own{n}x{k}" for k in range(6)}  # with the names, rarer than a common subject
+        words = frozenset({"tmn", "vldvstk", "rsn", "prmr", "ksn", "2027", f"#s{n}", *own})
+        article = StoryArticle(f"a{n}", MONDAY, "o", frozenset({"russia"}), AGREEMENT, frozenset(), b"", words)
+        placed = book.place(article)
+    assert placed is not None and placed.story.articles == 5
+    assert {"#s0", "#s1", "#s2"} <= placed.story.words
+    assert not {"#s3", "#s4"} & placed.story.words
