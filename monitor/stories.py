@@ -54,6 +54,7 @@ from monitor.story_similarity import (
     IDF_CAP,
     IDF_FLOOR,
     REST_MAX,
+    W_DAY,
     agreement,
     day_of,
     rest_part,
@@ -221,8 +222,8 @@ class StoryBook:
         day = day_of(article)
         for story in self._candidates(features, article.at):
             score = words_part(weights, story)
-            if score + REST_MAX < self.threshold:
-                continue  # cannot reach it whatever the rest
+            if score + REST_MAX - (0.0 if rules and day in story.words else W_DAY) < self.threshold:
+                continue  # cannot reach it whatever the rest (the day counts only for a rule on its day)
             score += rest_part(article, rules, day, story)
             distance = -abs((story.last_at - article.at).total_seconds())
             if score >= self.threshold and (best is None or (score, distance) > best[:2]):
