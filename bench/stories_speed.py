@@ -22,11 +22,13 @@ from typing import Any
 
 from monitor.engine.result import Novelty
 from monitor.stories import StoryBook
-from monitor.story_features import DAY, StoryArticle, signature_of
+from monitor.story_features import DAY, StoryArticle, next_day, signature_of
 
 ENTITIES = ["russia", "north-korea", "south-korea", "usa", "japan", "china", "ukraine", "kim-jong-un"]
 RULES = ["russia-dprk-agreement", "russia-dprk-military", "russia-dprk-meeting"]
 NOVELTIES: list[Novelty] = ["new", "reference", "speculative"]
+#: subject ids as many as ``story_concepts`` has (about forty)
+SUBJECTS = 40
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,18 @@ class Event:
     entities: frozenset[str]
     rules: tuple[tuple[str, Novelty], ...]
     size: int
+    #: its subject ids (``story_concepts``) and what its evidence names (made into evidence ids per day)
+    subjects: frozenset[str] = frozenset()
+    evidence: tuple[str, ...] = ()
 
 
 class Feed:
     """Synthetic news (``realistic``): words drawn from a Zipf law over the vocabulary (a few words in every
     article, a long tail of rare ones, as in real text), events of one to twelve articles (most of one to
-    three) that share their own names and figures, their countries and their rules, one copy in ten of an
-    article of its event. ``dense`` is the earlier feed, kept as a worst case: a flat vocabulary whose
-    common words are rare enough to tie unrelated articles, so that few huge stories collect everything."""
+    three) that share their own names and figures, their countries and their rules, their subjects and
+    evidence ids, one copy in ten of an article of its event. ``dense`` is the earlier feed, kept as a
+    worst case: a flat vocabulary whose common words are rare enough to tie unrelated articles, so that few
+    huge stories collect everything."""
 
     def __init__(self, seed: int, kind: str = "realistic", vocabulary: int = 200_000, common: int = 3000) -> None:
         self.rng = random.Random(seed)
@@ -58,7 +64,9 @@ class Feed:
         rules = tuple(sorted((r, rng.choice(NOVELTIES)) for r in rng.sample(RULES, rng.randint(0, 2))))
         # sizes: most events are reported once or twice, a few by a dozen outlets
         size = min(12, int(rng.paretovariate(1.3))) if self.kind == "realistic" else rng.randint(1, 5)
-        return Event(names, entities, rules, size)
+        subjects = frozenset(f"#s{n}" for n in rng.sample(range(SUBJECTS), 2))
+        evidence = tuple(f"{rule}:{novelty}/{what}" for rule, novelty in rules for what in (names[0],))
+        return Event(names, entities, rules, size, subjects, evidence)
 
     def _words(self, event: Event) -> list[str]:
         if self.kind == "dense":
@@ -78,6 +86,7 @@ class Feed:
             rules = tuple(sorted((r, rng.choice(NOVELTIES)) for r in rng.sample(RULES, rng.randint(0, 2))))
         else:
             entities, rules = event.entities, event.rules
+        day = f"{DAY}{at.date().isoformat()}"
         return StoryArticle(
             key,
             at,
@@ -86,8 +95,16 @@ class Feed:
             rules,
             frozenset(f"agreement:{rng.choice(event.names)}" for _ in range(2)),
             signature_of(" ".join(words)),
-            frozenset(words) | {f"{DAY}{at.date().isoformat()}"},
+            frozenset(words) | {day} | self._ids(event, day),
         )
+
+    def _ids(self, event: Event, day: str) -> frozenset[str]:
+        """The event's subjects and one of the background, its evidence ids for its day and the next."""
+        if self.kind == "dense":
+            return frozenset()
+        days = (day, next_day(day))
+        background = f"#s{self.rng.randrange(SUBJECTS)}"
+        return event.subjects | {background} | {f"#{d}/{what}" for what in event.evidence for d in days}
 
     def stream(self, count: int, start: datetime, span: timedelta) -> list[StoryArticle]:
         out: list[StoryArticle] = []

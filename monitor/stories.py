@@ -18,7 +18,8 @@ Similarity of an article A to a story S (the union of its articles' features) is
 words that matched them: `customs` is not `tourism`) and the rules; an article with no rule is compared on
 its entities and terms. ``W_DAY`` more when the article fired a rule the story fired and its event day
 (``story_features.event_day``) is one of the story's; ``W_WORDS`` times the summed rarity of the rare words
-they share (each at most ``IDF_CAP``). Closer in time wins a tie.
+and language-neutral ids (subjects, evidence ids: docs/stories.md) they share (each at most ``IDF_CAP``).
+Closer in time wins a tie.
 
 An article opens the story's alerting (kind ``new``) when it is the story's first article with a fired
 rule; a later one is a ``follow-up`` when it adds a rule the story had not fired, raises a rule's novelty
@@ -53,9 +54,11 @@ from monitor.story_similarity import (
     IDF_CAP,
     IDF_FLOOR,
     REST_MAX,
+    W_DAY,
     agreement,
     day_of,
     rest_part,
+    subjects_of,
     words_part,
 )
 
@@ -69,6 +72,8 @@ INDEXED_WORDS = 12
 STORY_WORDS = 12
 #: words a story keeps at most: a story that kept growing would soon match every article
 STORY_WORDS_MAX = 48
+#: a story keeps the subject and evidence ids of its first articles, all of them (not only the rarest)
+ID_ARTICLES = 3
 #: a story touched within this many placements is kept whatever its date (articles arrive out of date order)
 KEEP_PLACEMENTS = 20_000
 
@@ -217,8 +222,8 @@ class StoryBook:
         day = day_of(article)
         for story in self._candidates(features, article.at):
             score = words_part(weights, story)
-            if score + REST_MAX < self.threshold:
-                continue  # cannot reach it whatever the rest
+            if score + REST_MAX - (0.0 if rules and day in story.words else W_DAY) < self.threshold:
+                continue  # cannot reach it whatever the rest (the day counts only for a rule on its day)
             score += rest_part(article, rules, day, story)
             distance = -abs((story.last_at - article.at).total_seconds())
             if score >= self.threshold and (best is None or (score, distance) > best[:2]):
@@ -302,6 +307,8 @@ class StoryBook:
         day = day_of(article)
         if day and day not in story.words:  # the days of its events, always
             story.words = story.words | {day}
+        if story.articles <= ID_ARTICLES and not story.words.issuperset(ids := subjects_of(article)):
+            story.words = story.words | ids
         self._remember(story, article, frozenset(sorted(rare, key=self._rank)[:INDEXED_WORDS]))
 
     def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:

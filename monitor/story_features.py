@@ -16,6 +16,7 @@ from datasketch import LeanMinHash, MinHash
 from monitor.articles import Article
 from monitor.engine.normalize import lower, normalize
 from monitor.engine.result import NOVELTY_RANK, Novelty, TagResult
+from monitor.story_concepts import SUBJECT, subjects
 
 #: permutations of a signature: 64 keeps a wire copy's Jaccard estimate within about ±0.06
 NUM_PERM = 64
@@ -84,6 +85,11 @@ def event_day(words: list[str], at: datetime) -> str:
     return f"{DAY}{day.isoformat()}"
 
 
+def next_day(day: str) -> str:
+    """The event-day token of the day after."""
+    return f"{DAY}{(date.fromisoformat(day.removeprefix(DAY)) + timedelta(days=1)).isoformat()}"
+
+
 def numbers(text: str) -> frozenset[str]:
     """The figures of the text without their group separators, of two digits or more: `3,000 workers` and
     `3,000 श्रमिकों` share `3000` (Devanagari digits read as digits)."""
@@ -123,8 +129,9 @@ class StoryArticle:
     terms: frozenset[str]
     #: MinHash hash values (`NUM_PERM` of them) of the text's word shingles; empty: no words
     signature: bytes = b""
-    #: consonant skeletons of its words (`skeleton`) and its figures (`numbers`): compared weighted by how
-    #: rare they are in the window; and one `DAY` token, its event day (`event_day`)
+    #: consonant skeletons of its words (`skeleton`), its figures (`numbers`) and its subject ids
+    #: (`story_concepts.subjects`, the same in Hindi and English): compared weighted by how rare they are in
+    #: the window; and one `DAY` token, its event day (`event_day`)
     words: frozenset[str] = frozenset()
 
     @property
@@ -162,11 +169,30 @@ def signature_of(text: str, words: list[str] | None = None) -> bytes:
     return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
 
 
+def evidence_ids(result: TagResult, days: tuple[str, ...]) -> frozenset[str]:
+    """Language-neutral ids of what each fired rule's evidence sentences say, one per day of ``days``: the
+    day, the rule with its novelty, and each person or place id or subject of the evidence
+    (`#@2026-03-07/russia-dprk-meeting:new/sergei-lavrov`, `…/russia-dprk-agreement:new/customs`).
+    The article's background (other people, other subjects) is left out: two reports of one meeting
+    name its participants where they tell the meeting. Given its event day and the next, two articles
+    share ids when their event days are at most a day apart (a Hindi daily dated the morning after), and
+    Kim's meetings with one visitor after another do not chain into one story."""
+    ids: set[str] = set()
+    named = {entity.id for entity in result.entities if entity.kind != "country"}
+    for hit in result.rules:
+        for evidence in hit.evidence:
+            said = {span.source for span in evidence.spans if span.source in named}
+            said.update(subject.removeprefix(SUBJECT) for subject in subjects(words_of(evidence.text)))
+            ids.update(f"{SUBJECT}{day}/{hit.rule}:{hit.novelty}/{what}" for what in said for day in days)
+    return frozenset(ids)
+
+
 def story_article(article: Article, result: TagResult, at: datetime) -> StoryArticle:
     """The story features of a tagged article."""
     best: dict[str, Novelty] = {}
     terms: set[str] = set()
     words = words_of(article.text)
+    day = event_day(words, at)
     for hit in result.rules:
         if hit.rule not in best or NOVELTY_RANK[hit.novelty] > NOVELTY_RANK[best[hit.rule]]:
             best[hit.rule] = hit.novelty
@@ -184,5 +210,9 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
         rules=tuple(sorted(best.items())),
         terms=frozenset(terms),
         signature=signature_of(article.text, words),
-        words=skeletons(words) | numbers(normalize(article.text).text) | {event_day(words, at)},
+        words=skeletons(words)
+        | numbers(normalize(article.text).text)
+        | subjects(words)
+        | evidence_ids(result, (day, next_day(day)))
+        | {day},
     )
