@@ -49,6 +49,8 @@ DELETE_RETRY_S = 1.0
 
 #: free space that makes a full state disk usable again (a few batches' worth of WAL)
 ROOM_BYTES = 256 * 1024
+#: a write that fails this soon after the disk was told writable again, while it has room, began before
+STALE_S = 2.0
 
 DISK_FULL = "state disk full; intake paused, files wait in the watched folders"
 DISK_RECOVERED = "state disk writable again; intake resumed"
@@ -266,6 +268,7 @@ class DiskWatch:
         self.full = False
         self._failing: set[str] = set()
         self._since = 0.0
+        self._recovered = -STALE_S
 
     @classmethod
     def of(cls, store: StoreThread) -> DiskWatch:
@@ -273,6 +276,8 @@ class DiskWatch:
 
     def failed(self, part: str, exc: BaseException) -> None:
         self._failing.add(part)
+        if not self.full and self._stale():
+            return  # a write begun before the space came back, failing just after: the disk is not full again
         if not self.full:
             self.full = True
             self._since = time.monotonic()
@@ -282,7 +287,12 @@ class DiskWatch:
         self._failing.discard(part)
         if self.full and not self._failing and self._has_room():
             self.full = False
+            self._recovered = time.monotonic()
             log.warning(DISK_RECOVERED, state=str(self.state_dir), full_s=round(time.monotonic() - self._since, 1))
+
+    def _stale(self) -> bool:
+        """A failure told within ``STALE_S`` of a recovery while there is room: its write began before."""
+        return time.monotonic() - self._recovered < STALE_S and self._has_room()
 
     def _has_room(self) -> bool:
         if self.state_dir is None:
