@@ -43,6 +43,8 @@ class AlertQuery:
     story: str | None = None
     #: False: live alerts only; True: retro only; None: both
     retro: bool | None = False
+    #: True: only alerts that went to the broker (``DELIVERED``); False: only those held back; None: all
+    delivered: bool | None = None
     #: paging: only alerts with seq < before (newest first)
     before: int | None = None
     limit: int = 50

@@ -21,6 +21,9 @@ ALERT_TABLES = (
     "archive_alerts a JOIN archive_articles r ON r.article_id = a.article_id JOIN archive_payloads p ON p.seq = a.seq"
 )
 
+#: the deliveries of alerts that went to the broker (muted and snoozed ones were held back)
+DELIVERED = frozenset({"sent", "retro-sent"})
+
 #: filters on a column of archive_alerts (denormalised there, so that counting needs no join)
 _COLUMNS = (
     ("rule", "a.rule"),
@@ -65,6 +68,10 @@ def alert_conditions(query: AlertQuery, *, matches_table: bool = False) -> tuple
     if query.retro is not None:
         conditions.append(f"{plus}a.retro = ?")
         params.append(int(query.retro))
+    if query.delivered is not None:
+        marks = ", ".join("?" * len(DELIVERED))
+        conditions.append(f"{plus}a.delivery {'IN' if query.delivered else 'NOT IN'} ({marks})")
+        params.extend(sorted(DELIVERED))
     if query.entity is not None:
         # per alert, by the primary key (entity, article_id): the newest first stay cheap however common it is
         conditions.append(

@@ -104,6 +104,9 @@ def test_a_snoozed_rule_is_archived_not_sent_until_the_snooze_ends(tmp_path: Pat
         (run.inbox / "b.txt").write_text(AGREEMENT_ARTICLE.replace("today", "on Friday"))
         run.process(run.all_keys())
         assert len(outbox_ids(run)) == 1  # the snooze lifted: sent again (the snoozed one is not sent later)
+        [sent] = history.alerts(AlertQuery(delivered=True)).entries
+        assert sent.delivery == "sent" and sent.alert_id in outbox_ids(run)
+        assert [e.delivery for e in history.alerts(AlertQuery(delivered=False)).entries] == ["snoozed"]
         history.close()
 
 
