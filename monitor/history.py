@@ -7,6 +7,7 @@ writer); one instance per thread."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import history_review
+from monitor import history_review, history_stories
 from monitor.history_query import ALERT_COLUMNS, ALERT_TABLES, MATCHES_TABLE, alert_conditions
+from monitor.history_stories import StoryNow
 from monitor.history_text import match_expression
 from monitor.keys import loaded
 from monitor.store import SCHEMA_VERSION, Store
@@ -71,6 +73,8 @@ class AlertEntry:
     delivery: str
     reviewed: bool
     payload: dict[str, Any]
+    #: the alert's story as it stands now (None: in no story, or not looked up)
+    story_now: StoryNow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +224,7 @@ class History:
         seqs = [row[0] for row in self._db.execute(page_sql, (*paged, limit + 1))]
         marks = ",".join("?" * len(seqs[:limit]))
         rows = self._db.execute(f"{_SELECT} WHERE a.seq IN ({marks}) ORDER BY a.seq DESC", seqs[:limit]).fetchall()
-        entries = [entry(row) for row in rows]
+        entries = self._with_story_now([entry(row) for row in rows])
         more = len(seqs) > limit
         (total,) = self._db.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM archive_alerts a WHERE {where} LIMIT ?)", (*params, COUNT_CAP + 1)
@@ -245,7 +249,7 @@ class History:
         rows = self._db.execute(
             f"{_SELECT} WHERE a.seq > ? AND a.retro = 0 ORDER BY a.seq LIMIT ?", (seq, max(1, limit))
         ).fetchall()
-        return [entry(row) for row in rows]
+        return self._with_story_now([entry(row) for row in rows])
 
     def last_seq(self) -> int:
         """The newest sequence number (0: none); one index lookup."""
@@ -262,6 +266,20 @@ class History:
         return [entry(row) for row in rows]
 
     # -- articles and stories -----------------------------------------------------------------
+
+    def _with_story_now(self, entries: list[AlertEntry]) -> list[AlertEntry]:
+        now = history_stories.stories_now(self._db, (e.story_id for e in entries if e.story_id))
+        return [dataclasses.replace(e, story_now=now[e.story_id]) if e.story_id in now else e for e in entries]
+
+    def last_article_id(self) -> int:
+        """The newest archived article's id (0: none); one index lookup."""
+        (article_id,) = self._db.execute("SELECT max(article_id) FROM archive_articles").fetchone()
+        return 0 if article_id is None else int(article_id)
+
+    def silent_joins_after(self, article_id: int, limit: int = 500) -> tuple[int, list[StoryNow]]:
+        """The stories that articles archived after ``article_id`` joined without an alert (as they stand
+        now), and the last article id read."""
+        return history_stories.silent_joins_after(self._db, article_id, limit)
 
     def article(self, article_id: int) -> ArticleEntry | None:
         row = self._db.execute(

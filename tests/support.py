@@ -182,16 +182,18 @@ def mount_tmpfs(folder: Path, size: str = "2m") -> str | None:
 
 
 def fill_disk(ballast: Path) -> None:
-    """Write ``ballast`` until its file system has no room for one more page."""
+    """Write ``ballast`` until its file system has no room for one more page (megabytes first, then pages,
+    so that a disk with room for what the test runs after freeing it fills as quickly as a small one)."""
     fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
-        while True:
-            try:
-                os.write(fd, b"\0" * 4096)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-                return
+        for chunk in (1 << 20, 1 << 16, 4096):
+            while True:
+                try:
+                    os.write(fd, b"\0" * chunk)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    break
     finally:
         os.close(fd)
 

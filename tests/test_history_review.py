@@ -154,3 +154,22 @@ def test_archived_payloads_are_the_alert_json_with_story(tmp_path: Path, engine:
         assert {e.alert_id: e.payload for e in history.alerts(AlertQuery()).entries} == sent
         assert all(p["story"]["kind"] == "new" for p in sent.values())
         history.close()
+
+
+def test_an_alert_carries_its_story_as_it_stands_now_and_a_silent_join_is_told(tmp_path: Path, engine: Engine) -> None:
+    with BatchRunner(tmp_path, engine, stories=True) as run:
+        drop(run, "wire-a", "1.txt", OPENING)
+        history = History(tmp_path / "state" / "monitor.sqlite3")
+        [opening] = history.alerts(AlertQuery(text="customs pact")).entries
+        assert opening.story_now is not None and (opening.story_now.articles, opening.story_now.outlets) == (1, 1)
+        read_up_to = history.last_article_id()
+        drop(run, "wire-b", "1.txt", COPY)  # silent: no alert, but the story has a second outlet now
+        [again] = history.alerts(AlertQuery(text="customs pact")).entries
+        assert again.seq == opening.seq and again.story_now is not None
+        assert (again.story_now.articles, again.story_now.outlets) == (2, 2)
+        assert again.story_now.last_seen >= again.story_now.first_seen == opening.story_now.first_seen
+        after, joined = history.silent_joins_after(read_up_to)
+        assert after == history.last_article_id() > read_up_to
+        assert [(s.story_id, s.outlets) for s in joined] == [(opening.story_id, 2)]
+        assert history.silent_joins_after(after) == (after, [])
+        history.close()

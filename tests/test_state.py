@@ -68,11 +68,12 @@ class SmallDisk:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
-    """A real 2 MB tmpfs as the state folder where one can be mounted; elsewhere a file-size limit stands in
-    (the same test runs either way)."""
+    """A real tmpfs as the state folder where one can be mounted; elsewhere a file-size limit stands in
+    (the same test runs either way). 16 MB: once the ballast is gone, the state of every article the test
+    drops (archived text, search index, write-ahead log) must fit, or the disk is rightly full again."""
     folder = tmp_path / "d" / "state"
     folder.mkdir(parents=True)
-    if mount_tmpfs(folder) is not None:
+    if mount_tmpfs(folder, size="16m") is not None:
         yield SmallDisk(folder, "file-size-limit")
         return
     try:

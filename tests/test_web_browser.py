@@ -47,6 +47,7 @@ DAYS = {
             "range",
             "bidi",
             "login",
+            "silent",
         ]
     )
 }
@@ -145,6 +146,22 @@ def test_two_outlets_of_one_story_show_as_one_card_with_two_outlets(page: Page, 
     expect(merged).to_have_count(1)
     story_id = merged.get_attribute("data-story")
     expect(page.locator(f"article.card[data-story='{story_id}']")).to_have_count(1)
+
+
+def test_a_copy_joining_a_story_silently_raises_its_cards_outlet_count_live(page: Page, daemon: DaemonProcess) -> None:
+    open_console(page, daemon)
+    body = BODY.replace("fisheries", "timber trade").replace("crab and pollock", "larch and pine")
+    daemon.drop("north/timber.json", article("Timber deal signed", body, DAYS["silent"], "North Wire"))
+    card = page.locator("article.card", has_text="Timber deal signed")
+    expect(card.locator(".outlets")).to_have_text("1 outlet")
+    page.evaluate("window.loadedOnce = true")
+    copy = body.replace("the regional government said", "the government of the region said")
+    daemon.drop("south/timber.json", article("Timber deal is signed", copy, DAYS["silent"], "South Wire"))
+    expect(card.locator(".outlets")).to_have_text("2 outlets")  # a wire copy: no alert, but a second outlet
+    expect(page.locator("article.card", has_text="Timber deal")).to_have_count(1)
+    assert page.evaluate("window.loadedOnce") is True
+    page.reload()
+    expect(page.locator("article.card", has_text="Timber deal signed").locator(".outlets")).to_have_text("2 outlets")
 
 
 def test_search_finds_an_alert_by_a_hindi_word_and_by_an_english_word(page: Page, daemon: DaemonProcess) -> None:

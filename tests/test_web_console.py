@@ -437,11 +437,14 @@ async def test_a_retro_run_with_a_broken_watchlist_or_bad_days_is_a_400(
     assert (status, body["error"]) == (400, "since: required (YYYY-MM-DD)")
 
 
-def commit_one(workdir: Path, text: str) -> None:
-    """One article through the daemon's batch steps (their own event loop: run on a thread of its own)."""
-    with BatchRunner(workdir, load_engine([WATCHLISTS])) as runner:
-        (runner.inbox / "late.txt").write_text(text)
-        runner.process(runner.all_keys())
+def commit_one(workdir: Path, text: str, outlet: str = "", *, stories: bool = False) -> None:
+    """One article through the daemon's batch steps (their own event loop: run on a thread of its own),
+    from the ``outlet`` folder of the inbox if one is named."""
+    with BatchRunner(workdir, load_engine([WATCHLISTS]), stories=stories) as runner:
+        folder = runner.inbox / outlet
+        folder.mkdir(exist_ok=True)
+        (folder / "late.txt").write_text(text)
+        runner.process([str(folder / "late.txt")])
 
 
 async def test_an_alert_committed_while_pages_listen_reaches_every_page(
@@ -460,6 +463,29 @@ async def test_an_alert_committed_while_pages_listen_reaches_every_page(
             assert chunk.startswith(b"id: 1\nevent: alert\ndata: {")
             assert json.loads(chunk.split(b"data: ", 1)[1])["title"] == "Fisheries pact for Rason port"
             page.close()
+    finally:
+        await console.stop()
+
+
+async def test_an_article_joining_a_story_silently_is_a_story_event_with_its_outlets(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    (tmp_path / "state").mkdir()
+    console = Console(WebSettings(port=free_port()), tmp_path / "state")
+    assert await console.start()
+    try:
+        async with http.get(f"{console.url}api/events") as page:
+            assert await asyncio.wait_for(page.content.readuntil(b": connected\n\n"), 5)
+            await asyncio.to_thread(commit_one, tmp_path, EN, "wire-a", stories=True)
+            opened = await asyncio.wait_for(page.content.readuntil(b"\n\n"), 5)
+            assert opened.startswith(b"id: 1\nevent: alert\n")
+            story_id = json.loads(opened.split(b"data: ", 1)[1])["story_id"]
+            copy = EN.replace("a new", "a new bilateral")  # a lightly edited copy from another outlet
+            await asyncio.to_thread(commit_one, tmp_path, copy, "wire-b", stories=True)
+            told = await asyncio.wait_for(page.content.readuntil(b"\n\n"), 5)
+        assert told.startswith(b"event: story\ndata: ")  # no id: a page's place in the alert stream stays
+        now = json.loads(told.split(b"data: ", 1)[1])
+        assert (now["story_id"], now["articles"], now["outlets"]) == (story_id, 2, 2)
     finally:
         await console.stop()
 

@@ -4,6 +4,10 @@ four times a second and fans new alerts out to every open page (50 pages cost on
 The event id is the alert's ``seq``: a page that reconnects sends ``Last-Event-ID`` (or ``?after=`` after
 a tab slept and its page reloaded its state) and gets what it missed from the archive, then the live feed.
 A page too slow to keep up is dropped; its browser reconnects and replays from where it was.
+
+An article that joins a story silently makes no alert, but the story's card counts its outlet: a ``story``
+event (no id: it is state, not a place in the stream) carries the story as it stands now. A replayed alert
+carries its story as it stands now too, so a page that reconnects is up to date for what it replays.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from aiohttp import web
 
 from monitor import events
 from monitor.history import AlertEntry, History
+from monitor.history_stories import StoryNow
 from monitor.web.archive import Archive
 from monitor.web.params import BadEventId, last_event_id
 from monitor.web.security import HEADERS
@@ -29,8 +34,8 @@ HEARTBEAT_S = 15.0
 #: shared by every queue, so this is references, not copies
 QUEUE = 10_000
 REPLAY = 200
-#: an alert as the stream sends it: its seq and its encoded event
-Event = tuple[int, bytes]
+#: an event as the stream sends it: the alert's seq (None: a story's state) and the encoded event
+Event = tuple[int | None, bytes]
 #: what the browser waits before reconnecting (ms)
 RETRY_MS = 1000
 
@@ -40,11 +45,13 @@ class Broadcaster:
         self.archive = archive
         self.poll_s = poll_s
         self.seq = 0
+        self.article_id = 0
         self.clients: set[asyncio.Queue[Event | None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.seq = await self.archive.call(History.last_seq)
+        self.article_id = await self.archive.call(History.last_article_id)
         self._task = asyncio.create_task(self._poll(), name="console-events")
 
     async def stop(self) -> None:
@@ -71,12 +78,14 @@ class Broadcaster:
                 break
             self.seq = entries[-1].seq
             for entry in entries:
-                self._fan_out(entry)
+                if entry.delivery not in RETRO and self.clients:
+                    self._fan_out((entry.seq, event(entry)))
+        self.article_id, joined = await self.archive.call(History.silent_joins_after, self.article_id)
+        for story in joined if self.clients else ():
+            self._fan_out((None, story_event(story)))
 
-    def _fan_out(self, entry: AlertEntry) -> None:
-        if entry.delivery in RETRO or not self.clients:
-            return
-        encoded = (entry.seq, event(entry))  # once, whatever the number of pages
+    def _fan_out(self, encoded: Event) -> None:
+        """One encoded event to every page (encoded once, whatever the number of pages)."""
         for queue in list(self.clients):
             try:
                 queue.put_nowait(encoded)
@@ -96,6 +105,10 @@ class Broadcaster:
 
 def event(entry: AlertEntry) -> bytes:
     return f"id: {entry.seq}\nevent: alert\ndata: {dumps(entry)}\n\n".encode()
+
+
+def story_event(story: StoryNow) -> bytes:
+    return f"event: story\ndata: {dumps(story)}\n\n".encode()
 
 
 async def _replay(archive: Archive, response: web.StreamResponse, since: int, until: int) -> int:
@@ -150,10 +163,10 @@ async def stream(request: web.Request, broadcaster: Broadcaster) -> web.StreamRe
                 await response.write(b": heartbeat\n\n")
                 continue
             items = [item, *_waiting(queue)]  # a flood: what queued up goes in one write, not one each
-            fresh = [(seq, data) for seq, data in (i for i in items if i is not None) if seq > sent]
+            fresh = [(seq, data) for seq, data in (i for i in items if i is not None) if seq is None or seq > sent]
             if fresh:
                 await response.write(b"".join(data for _seq, data in fresh))
-                sent = fresh[-1][0]
+                sent = max([sent, *(seq for seq, _data in fresh if seq is not None)])
             if None in items:
                 break
     except ConnectionResetError:  # the page went away

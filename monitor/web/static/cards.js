@@ -3,9 +3,19 @@
 import { postJSON } from "./api.js";
 import { badge, clamp, el, evidence, isolated, link, when } from "./dom.js";
 
+// The story as it stands now: the newest state a page was told (an alert's, or a story event's).
+function storyNow(group) {
+  let now = group.story || null;
+  for (const a of group.alerts) {
+    const s = a.story_now;
+    if (s && (!now || s.articles > now.articles || s.last_seen > now.last_seen)) now = s;
+  }
+  return now;
+}
+
 function outletsOf(group) {
   const names = new Set();
-  let most = 1;
+  let most = (storyNow(group) || {}).outlets || 1;
   for (const a of group.alerts) {
     if (a.source) names.add(a.source);
     most = Math.max(most, a.story_outlets || 1);
@@ -91,7 +101,9 @@ export function renderCard(group) {
   const head = el("header", "card-head");
   head.append(badge("severity", top.severity), badge("novelty", top.novelty), isolated(el("span", "rule", top.rule_title)));
   if (top.story_id) {
+    const now = storyNow(group);
     const seen = group.alerts.map((a) => a.received_at);
+    if (now) seen.push(now.first_seen, now.last_seen);
     const outlets = outletsOf(group);
     const story = el("span", "story");
     story.append(
@@ -163,6 +175,17 @@ export class CardList {
       this.container.append(card);
     }
     group.card = card;
+  }
+
+  // A story event: the cards of that story this page shows, redrawn where they are.
+  updateStory(now) {
+    for (const group of this.groups.values()) {
+      if (!group.card || group.alerts[0].story_id !== now.story_id) continue;
+      group.story = now;
+      const card = renderCard(group);
+      group.card.replaceWith(card);
+      group.card = card;
+    }
   }
 
   get size() {

@@ -125,6 +125,8 @@ function listen() {
     if (!before) total += 1;
     showStatus();
   });
+  // an article joined a story without an alert: its card counts the new outlet and the new last-seen time
+  source.addEventListener("story", (message) => cards.updateStory(JSON.parse(message.data)));
   window.consoleEvents = source;
 }
 
