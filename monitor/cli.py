@@ -126,6 +126,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return run_backfill(settings, engine, args.folder, publish_mode=args.publish, flush_timeout=args.flush_timeout)
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    from monitor import logs
+    from monitor.cluster.submit import run_submit
+
+    settings, _path = _settings_or_exit(args.config)
+    logs.configure("warning", settings.log.format)
+    return run_submit(settings, args.files)
+
+
 def cmd_retro(args: argparse.Namespace) -> int:
     from monitor import logs
     from monitor.retro_cli import run_retro, state_settings
@@ -268,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--flush-timeout", type=float, default=30.0, help="seconds to keep delivering after tagging (default 30)"
     )
     backfill.set_defaults(func=cmd_backfill)
+
+    submit = with_config(commands.add_parser("submit", help="hand articles to the cluster's stream ([cluster])"))
+    submit.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    submit.set_defaults(func=cmd_submit)
 
     retro = with_config(commands.add_parser("retro", help="run a watchlist over the archived articles of a date range"))
     retro.add_argument(

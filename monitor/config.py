@@ -163,6 +163,24 @@ class WebSettings(Section):
         return None if value == "" else value
 
 
+class ClusterSettings(Section):
+    """Scale-out on NATS JetStream (``monitor/cluster``, deploy/cluster.md); absent: single-host mode."""
+
+    servers: list[str] = Field(default_factory=lambda: ["nats://127.0.0.1:4222"], min_length=1)
+    #: ingest: folders -> stream; worker: stream -> tagging -> MQTT; both: one host does both
+    role: Literal["ingest", "worker", "both"] = "both"
+    stream: str = Field(default="NEWSMON_ARTICLES", pattern=r"^[A-Za-z0-9_-]+$")
+    subject: str = Field(default="newsmon.articles", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+    #: copies of the stream kept by the cluster (3: survives one node's loss; at most the node count)
+    replicas: int = Field(default=3, ge=1, le=5)
+    #: a second publish of the same bytes within this window is dropped by JetStream itself
+    duplicate_window_seconds: float = Field(default=3600.0, gt=0)
+    #: a NATS credentials file (``.creds``: JWT and seed); unset: no authentication
+    credentials_file: Path | None = None
+    tls: TlsSettings | None = None
+    connect_timeout_seconds: float = Field(default=5.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MONITOR_",
@@ -181,6 +199,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    cluster: ClusterSettings | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -29,6 +29,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from monitor.config import MqttSettings, read_password
+from monitor.tls import verifying_context
 
 #: the product's name, first in the client ids it makes up (``newsmon-<random>``)
 CLIENT_ID_PREFIX = "newsmon"
@@ -193,20 +194,8 @@ class Backoff:
 
 
 def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
-    """Verifying TLS context (CA file or the system store, hostname checked, TLS 1.2+), or None."""
-    if settings.tls is None:
-        return None
-    ctx = ssl.create_default_context(cafile=str(settings.tls.ca_file) if settings.tls.ca_file else None)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    if settings.tls.cert_file is not None:
-        key = str(settings.tls.key_file) if settings.tls.key_file else None
-        ctx.load_cert_chain(str(settings.tls.cert_file), key, password=_no_passphrase)
-    return ctx
-
-
-def _no_passphrase() -> str:
-    """A daemon cannot answer OpenSSL's passphrase prompt: an encrypted key is a clear error instead."""
-    raise ValueError("the client key is encrypted; the daemon needs an unencrypted key readable only by its user")
+    """The broker's verifying TLS context (``monitor.tls``), or None."""
+    return verifying_context(settings.tls)
 
 
 def default_client_id(role: str = "") -> str:

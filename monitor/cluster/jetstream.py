@@ -1,0 +1,105 @@
+"""The one owner of the NATS client: connecting with the ``[cluster]`` settings (credentials, TLS), the
+article stream's configuration (made or brought up to date at start), and publishing an article so that
+it counts as handed over only once JetStream acknowledged it (stored on a majority of its replicas)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import nats
+import structlog
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, PubAck, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import APIError, NotFoundError
+
+from monitor.cluster.messages import ArticleMessage
+from monitor.config import ClusterSettings
+from monitor.tls import verifying_context
+
+log = structlog.get_logger("monitor.cluster")
+
+#: what a message may carry beyond the article's bytes: its headers
+HEADER_ROOM = 64 * 1024
+#: a cluster that has just formed elects its JetStream leaders in a few seconds: stream setup waits this long
+SETUP_S = 30.0
+
+
+class ClusterUnavailable(Exception):
+    """The NATS cluster cannot be reached or refused the setup; the text says which server and why."""
+
+
+async def _quiet(exc: Exception) -> None:
+    """The client's own reports of a failed attempt: the caller says what matters in one line."""
+    log.debug("nats client error", error=describe(exc))
+
+
+async def connect(settings: ClusterSettings, name: str) -> Client:
+    """A connection that reconnects by itself (to any listed server) once it was made; the first one is
+    given ``connect_timeout_seconds`` per server (the client would otherwise retry it for ever)."""
+    patience = settings.connect_timeout_seconds * len(settings.servers) + 1.0
+    try:
+        return await asyncio.wait_for(
+            nats.connect(
+                settings.servers,
+                name=name,
+                tls=verifying_context(settings.tls),
+                user_credentials=str(settings.credentials_file) if settings.credentials_file else None,
+                connect_timeout=settings.connect_timeout_seconds,
+                max_reconnect_attempts=-1,
+                allow_reconnect=True,
+                error_cb=_quiet,
+            ),
+            patience,
+        )
+    except (TimeoutError, OSError, NatsError) as exc:
+        why = describe(exc) if not isinstance(exc, TimeoutError) else f"no answer within {patience:g} s"
+        raise ClusterUnavailable(f"cannot reach NATS at {', '.join(settings.servers)}: {why}") from None
+
+
+def describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def stream_config(settings: ClusterSettings, max_bytes: int) -> StreamConfig:
+    """A work queue: each article is held until one worker acknowledges it, then removed; a publish of
+    bytes already in the duplicate window is acknowledged without storing them twice."""
+    return StreamConfig(
+        name=settings.stream,
+        subjects=[settings.subject],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        num_replicas=settings.replicas,
+        max_msg_size=max_bytes + HEADER_ROOM,
+        duplicate_window=settings.duplicate_window_seconds,
+        # a full stream refuses new articles (they wait in their folders) rather than drop old ones
+        discard=DiscardPolicy.NEW,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, settings: ClusterSettings, max_bytes: int) -> None:
+    """Make the stream, or bring its limits up to the settings; retried while a new cluster elects leaders."""
+    config = stream_config(settings, max_bytes)
+    deadline = time.monotonic() + SETUP_S
+    while True:
+        try:
+            try:
+                await js.stream_info(settings.stream)
+            except NotFoundError:
+                await js.add_stream(config)
+            else:
+                await js.update_stream(config)
+            return
+        except (TimeoutError, APIError, NatsError) as exc:
+            if time.monotonic() > deadline:
+                raise ClusterUnavailable(f"stream {settings.stream}: {describe(exc)}") from None
+            await asyncio.sleep(0.5)
+
+
+async def publish(js: JetStreamContext, settings: ClusterSettings, article: ArticleMessage) -> PubAck:
+    """Hand the article to the stream; returns JetStream's acknowledgement (``duplicate``: it held it already)."""
+    return await js.publish(
+        settings.subject, article.data, timeout=10.0, stream=settings.stream, headers=article.headers()
+    )
