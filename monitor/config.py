@@ -167,8 +167,8 @@ class ClusterSettings(Section):
     """Scale-out on NATS JetStream (``monitor/cluster``, deploy/cluster.md); absent: single-host mode."""
 
     servers: list[str] = Field(default_factory=lambda: ["nats://127.0.0.1:4222"], min_length=1)
-    #: ingest: folders -> stream; worker: stream -> tagging -> MQTT; both: one host does both
-    role: Literal["ingest", "worker", "both"] = "both"
+    #: worker: stream -> tagging -> outbox -> MQTT (the ingest role, folders -> stream, is `monitor submit` for now)
+    role: Literal["worker"] = "worker"
     stream: str = Field(default="NEWSMON_ARTICLES", pattern=r"^[A-Za-z0-9_-]+$")
     subject: str = Field(default="newsmon.articles", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
     #: copies of the stream kept by the cluster (3: survives one node's loss; at most the node count)
@@ -179,6 +179,14 @@ class ClusterSettings(Section):
     credentials_file: Path | None = None
     tls: TlsSettings | None = None
     connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    #: the durable pull consumer every worker shares
+    consumer: str = Field(default="newsmon-workers", pattern=r"^[A-Za-z0-9_-]+$")
+    #: an article not acknowledged this long after delivery goes to another worker (a worker tagging it
+    #: keeps it with in-progress acks)
+    ack_wait_seconds: float = Field(default=30.0, ge=1)
+    #: deliveries before an article counts as poison: the last one sends it to ``dead_letter_subject``
+    max_deliver: int = Field(default=5, ge=2)
+    dead_letter_subject: str = Field(default="newsmon.dead", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 
 
 class Settings(BaseSettings):

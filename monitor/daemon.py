@@ -24,7 +24,7 @@ from monitor.processing import Processor
 from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.retention import OutboxCap, prune_loop
-from monitor.sources.folders import FolderSource
+from monitor.sources.choice import source_for
 from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
 from monitor.stories import StoryBook
@@ -50,7 +50,7 @@ class Daemon:
         self.store = StoreThread(store)
         #: the publisher's own connection and thread: outbox reads and deletes never wait behind a tagging batch
         self.outbox = StoreThread(Store.in_dir(settings.state.dir))
-        self.source = FolderSource(settings.watch)
+        self.source = source_for(settings)
         stories = StoryBook.from_settings(settings.stories)
         if stories is not None:
             store.load_stories(stories)  # a restart continues the open stories
@@ -107,7 +107,8 @@ class Daemon:
         log.info(
             events.DAEMON_STARTING,
             version=__version__,
-            watch=[str(p) for p in self.source.roots],
+            watch=[str(p) for p in getattr(self.source, "roots", [])],
+            cluster=self.settings.cluster.servers if self.settings.cluster else None,
             broker=f"{self.settings.mqtt.host}:{self.settings.mqtt.port}",
             state=str(self.store.path),
             pending=await self.store.call(Store.outbox_depth),

@@ -189,6 +189,7 @@ class Pipeline:
             self._give_up(keys)
             self._failed(events.PROCESSING_BATCH_FAILED, exc)
             return
+        self.source.committed(keys)
         self.on_committed(keys, outcomes)
         self._hand_on_again(prepared.deferred)
         self._done(len(keys))

@@ -26,7 +26,7 @@ from monitor.analysis import Analysis, Job, Publishing
 from monitor.config import StoriesSettings, WatchSettings
 from monitor.engine import Engine
 from monitor.processing import Outcome, Processor
-from monitor.sources.folders import FolderFiles
+from monitor.sources.files import FolderFiles
 from monitor.store import DB_NAME, OutboxMessage, ProcessedArticle, Store
 from monitor.stories import StoryBook
 from monitor.workers import TaggingPool

@@ -19,7 +19,8 @@ from monitor.config import WatchSettings
 from monitor.engine import load_engine
 from monitor.processing import Processor
 from monitor.sources import RawArticle
-from monitor.sources.folders import FolderFiles, FolderSource
+from monitor.sources.files import FolderFiles
+from monitor.sources.folders import FolderSource
 from monitor.store import Store
 from monitor.workers import TaggingPool
 from tests.support import BatchRunner, wait_until_async

@@ -15,7 +15,7 @@ from monitor.config import Settings
 from monitor.engine import load_engine
 from monitor.processing import Processor
 from monitor.publisher import Publisher
-from monitor.sources.folders import FolderFiles
+from monitor.sources.files import FolderFiles
 from monitor.store import Store, StoreThread
 from monitor.workers import TaggingPool
 from tests.support import wait_until_async

@@ -79,18 +79,36 @@ def stream_config(settings: ClusterSettings, max_bytes: int) -> StreamConfig:
     )
 
 
+def dead_letters(settings: ClusterSettings) -> str:
+    """The stream that keeps poison articles for an operator to look at (``<stream>_DEAD``)."""
+    return f"{settings.stream}_DEAD"
+
+
+def dead_letter_config(settings: ClusterSettings, max_bytes: int) -> StreamConfig:
+    return StreamConfig(
+        name=dead_letters(settings),
+        subjects=[settings.dead_letter_subject],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=settings.replicas,
+        max_msg_size=max_bytes + HEADER_ROOM,
+        max_age=30 * 86400.0,
+    )
+
+
 async def ensure_stream(js: JetStreamContext, settings: ClusterSettings, max_bytes: int) -> None:
-    """Make the stream, or bring its limits up to the settings; retried while a new cluster elects leaders."""
-    config = stream_config(settings, max_bytes)
+    """Make the article and dead-letter streams, or bring their limits up to the settings; retried while
+    a new cluster elects its leaders."""
     deadline = time.monotonic() + SETUP_S
     while True:
         try:
-            try:
-                await js.stream_info(settings.stream)
-            except NotFoundError:
-                await js.add_stream(config)
-            else:
-                await js.update_stream(config)
+            for config in (stream_config(settings, max_bytes), dead_letter_config(settings, max_bytes)):
+                try:
+                    await js.stream_info(config.name or "")
+                except NotFoundError:
+                    await js.add_stream(config)
+                else:
+                    await js.update_stream(config)
             return
         except (TimeoutError, APIError, NatsError) as exc:
             if time.monotonic() > deadline:

@@ -69,3 +69,7 @@ class Source(ArticleStore, Protocol):
 
     def retry(self, keys: Sequence[str]) -> None:
         """These keys were not processed (the batch failed, or had no room): hand them on again later."""
+
+    def committed(self, keys: Sequence[str]) -> None:
+        """These keys' batch was committed (an unchanged key with it): a queue acknowledges them now, a
+        folder has nothing to do. Called on the event loop."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from monitor.config import WatchSettings
 from monitor.sources import Emit
-from monitor.sources.folders import FolderFiles
+from monitor.sources.files import FolderFiles
 from monitor.sources.tree import files_below
 
 

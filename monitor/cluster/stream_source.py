@@ -1,0 +1,185 @@
+"""The worker's source (``[cluster] role = "worker"``): articles pulled from the JetStream work queue,
+handed to the same pipeline as a folder's files, and acknowledged only once their batch is committed to
+this worker's outbox. What a worker holds when it dies or stalls is redelivered to another worker after
+``ack_wait``; while the pipeline has an article, the source keeps it with in-progress acks.
+
+A key is ``nats:<content hash>``: the same bytes are one article, whichever message brought them. An
+article delivered ``max_deliver`` times without being committed (it crashes or stalls whoever takes it)
+is not tagged again: it is published to the dead-letter subject and committed as an error record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from monitor import events
+from monitor.articles import ArticleError
+from monitor.cluster import jetstream
+from monitor.cluster.messages import ArticleMessage, MessageError, parse
+from monitor.config import ClusterSettings
+from monitor.mqtt import Backoff
+from monitor.sources import Emit, RawArticle, Rejected
+
+log = structlog.get_logger("monitor.cluster")
+
+KEY_PREFIX = "nats:"
+#: one version per key: an article's bytes never change under its content hash
+VERSION = "stream"
+FETCH = 64
+FETCH_WAIT_S = 1.0
+RETRY_DELAY_S = 2.0
+
+
+@dataclass(slots=True)
+class _Held:
+    msg: Msg
+    article: ArticleMessage | None
+    #: why it is not an article to tag (a malformed message, or poison sent to the dead letters)
+    error: ArticleError | None = None
+
+
+class StreamSource:
+    def __init__(self, settings: ClusterSettings, max_bytes: int, name: str) -> None:
+        self.settings = settings
+        self.max_bytes = max_bytes
+        self.name = name
+        self.ready = asyncio.Event()
+        #: what a folder source watches: nothing (the daemon's start line shows the stream instead)
+        self.roots: list[str] = []
+        self._held: dict[str, _Held] = {}
+        self._acks: set[asyncio.Task[None]] = set()
+        self._js: JetStreamContext | None = None
+
+    # -- the pipeline's side (store thread) ---------------------------------------------------
+
+    def version(self, key: str) -> str | None:
+        return VERSION if key in self._held else None
+
+    def read(self, key: str) -> RawArticle:
+        held = self._held.get(key)
+        if held is None:
+            raise ArticleError("vanished", "the message was redelivered elsewhere before it was read")
+        if held.error is not None:
+            raise held.error
+        assert held.article is not None
+        return held.article.raw()
+
+    def moved(self, key: str) -> bool:
+        return False
+
+    def settled(self, rejected: Sequence[Rejected]) -> None:
+        """Acks wait for ``committed`` (on the event loop): nothing to do on the store thread."""
+
+    # -- the event loop's side ----------------------------------------------------------------
+
+    def committed(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            held = self._held.pop(key, None)
+            if held is not None:
+                self._spawn(self._ack(held.msg))
+
+    def retry(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            held = self._held.pop(key, None)
+            if held is not None:
+                self._spawn(self._nak(held.msg))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
+
+    async def _ack(self, msg: Msg) -> None:
+        try:
+            await msg.ack_sync(timeout=5.0)
+        except (NatsError, TimeoutError) as exc:  # it will be redelivered: another worker may alert it again
+            log.warning(events.CLUSTER_ACK_FAILED, error=jetstream.describe(exc))
+
+    async def _nak(self, msg: Msg) -> None:
+        with contextlib.suppress(NatsError, TimeoutError):
+            await msg.nak(delay=RETRY_DELAY_S)
+
+    async def run(self, emit: Emit) -> None:
+        backoff = Backoff(initial=0.5, cap=10.0)
+        told = False
+        while True:
+            try:
+                client = await jetstream.connect(self.settings, self.name)
+            except jetstream.ClusterUnavailable as exc:
+                if not told:  # one line for the outage, not one per attempt
+                    log.error(events.CLUSTER_UNREACHABLE, reason=str(exc))
+                    told = True
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            if told:
+                log.warning(events.CLUSTER_REACHABLE)
+            try:
+                await self._pull(client, emit)
+            finally:
+                await client.close()
+
+    async def _pull(self, client: Client, emit: Emit) -> None:
+        js = client.jetstream()
+        self._js = js
+        await jetstream.ensure_stream(js, self.settings, self.max_bytes)
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.settings.ack_wait_seconds,
+            max_deliver=self.settings.max_deliver,
+            max_ack_pending=FETCH * 8,
+        )
+        sub = await js.pull_subscribe(
+            self.settings.subject, durable=self.settings.consumer, stream=self.settings.stream, config=config
+        )
+        self.ready.set()
+        keeper = asyncio.create_task(self._keep_alive(), name="cluster-in-progress")
+        try:
+            while True:
+                try:
+                    messages = await sub.fetch(FETCH, timeout=FETCH_WAIT_S)
+                except TimeoutError:
+                    continue
+                for msg in messages:
+                    await emit(await self._hold(js, msg))
+        finally:
+            keeper.cancel()
+
+    async def _hold(self, js: JetStreamContext, msg: Msg) -> str:
+        try:
+            article: ArticleMessage | None = parse(msg.headers, msg.data)
+            error = None
+        except MessageError as exc:
+            article, error = None, ArticleError("bad-message", str(exc))
+        key = KEY_PREFIX + (article.msg_id if article else f"seq-{msg.metadata.sequence.stream}")
+        deliveries = msg.metadata.num_delivered
+        if error is None and deliveries >= self.settings.max_deliver:
+            error = await self._dead_letter(js, msg, deliveries)
+        self._held[key] = _Held(msg, article, error)
+        return key
+
+    async def _dead_letter(self, js: JetStreamContext, msg: Msg, deliveries: int) -> ArticleError:
+        """The last delivery of an article no worker committed: to the dead letters, not to tagging."""
+        subject = self.settings.dead_letter_subject
+        stream = jetstream.dead_letters(self.settings)
+        await js.publish(subject, msg.data, headers=dict(msg.headers or {}), stream=stream)
+        log.error(events.CLUSTER_DEAD_LETTER, deliveries=deliveries, subject=subject)
+        return ArticleError("poison", f"delivered {deliveries} times without being committed; sent to {subject}")
+
+    async def _keep_alive(self) -> None:
+        """In-progress acks for what the pipeline holds, well within ``ack_wait``."""
+        while True:
+            await asyncio.sleep(self.settings.ack_wait_seconds / 3)
+            for held in list(self._held.values()):
+                with contextlib.suppress(NatsError, TimeoutError):
+                    await held.msg.in_progress()
