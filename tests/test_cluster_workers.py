@@ -20,6 +20,7 @@ from harness.articles import stream_articles, tagged_alerts, write_articles
 from harness.nats import NatsCluster, nats_server_binary
 from harness.processes import Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
 from monitor import events
+from monitor.articles import content_hash
 
 pytestmark = pytest.mark.e2e
 
@@ -92,6 +93,100 @@ def test_a_worker_killed_while_it_holds_articles_loses_none_of_them(
     assert two.events("article processed"), "the other worker took over"
     duplicates = sum(n - 1 for n in counts.values())
     assert duplicates <= 64 * 2, f"duplicates bounded by what one worker held uncommitted: {duplicates}"
+
+
+async def stream_leader(servers: list[str], stream: str = "NEWSMON_ARTICLES") -> str:
+    client = await nats.connect(servers)
+    try:
+        info = await client.jetstream().stream_info(stream)
+        assert info.cluster is not None and info.cluster.leader
+        return info.cluster.leader
+    finally:
+        await client.close()
+
+
+def test_the_stream_leader_killed_mid_stream_loses_nothing(
+    tmp_path: Path, cluster: NatsCluster, broker: Mosquitto
+) -> None:
+    files = write_articles(tmp_path / "articles", stream_articles(200, seed=45))
+    expected = set(tagged_alerts(files))
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-leader").start()
+    daemon = worker(tmp_path, "one", broker, cluster.urls)
+    try:
+        daemon.start()
+        daemon.wait_ready()
+        submit(files[:100], cluster.urls)
+        leader = asyncio.run(stream_leader(cluster.urls))
+        [node] = [n for n in cluster.nodes if n.name == leader]
+        node.kill()  # -9, mid-stream: the other two elect a new leader and keep the stream
+        survivors = [n.url for n in cluster.nodes if n is not node]
+        submit(files[100:], survivors)
+        wait_until(lambda: expected <= set(received(collector)), 90, what="every alert")
+        assert asyncio.run(stream_leader(survivors)) != leader
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    assert set(received(collector)) == expected
+
+
+def test_an_article_no_worker_commits_ends_in_the_dead_letters_and_the_others_alert(
+    tmp_path: Path, cluster: NatsCluster, broker: Mosquitto
+) -> None:
+    poison, *others = write_articles(tmp_path / "articles", stream_articles(6, seed=46))
+    expected = set(tagged_alerts(others))
+    key = f"nats:{content_hash(poison.read_bytes())}"
+    collector = Collector(broker.port, "newsmon/#", client_id="cluster-poison").start()
+    daemon = worker(tmp_path, "one", broker, cluster.urls)
+    daemon.extra_env["MONITOR_CLUSTER__MAX_DELIVER"] = "3"
+    try:
+        daemon.start()
+        daemon.wait_ready()  # the shared consumer exists
+        daemon.stop()
+        submit([poison], cluster.urls)
+        # two workers that take the article and die before committing it (deliveries 1 and 2)
+        assert asyncio.run(take_without_ack(cluster.urls, 2)) == [1, 2]
+        daemon.start()  # delivery 3 = max_deliver: not tagged, to the dead letters
+        daemon.wait_ready()
+        submit(others, cluster.urls)
+        wait_until(lambda: expected <= set(received(collector)), 60, what="the other articles' alerts")
+        wait_until(lambda: bool(collector.payloads("newsmon/errors")), 60, what="the poison's error record")
+        dead = asyncio.run(dead_letters(cluster.urls))
+    finally:
+        assert daemon.stop() == 0
+        collector.stop()
+    [error] = collector.payloads("newsmon/errors")
+    assert (error["path"], error["reason"]) == (key, "poison")
+    assert dead == [poison.read_bytes()]
+    assert len(daemon.events(events.CLUSTER_DEAD_LETTER)) == 1
+    assert not any(e.get("path") == key for e in daemon.events("article processed"))
+
+
+async def take_without_ack(servers: list[str], times: int) -> list[int]:
+    """Fetch from the workers' shared consumer as a worker that dies would: never acknowledge; the next
+    fetch gets the same article again once ``ack_wait`` ran out. Returns its delivery counts."""
+    client = await nats.connect(servers)
+    try:
+        sub = await client.jetstream().pull_subscribe("newsmon.articles", durable="newsmon-workers")
+        counts = []
+        for _ in range(times):
+            [msg] = await sub.fetch(1, timeout=float(ACK_WAIT) * 4)
+            counts.append(msg.metadata.num_delivered)
+        return counts
+    finally:
+        await client.close()
+
+
+async def dead_letters(servers: list[str]) -> list[bytes]:
+    client = await nats.connect(servers)
+    try:
+        js = client.jetstream()
+        info = await js.stream_info("NEWSMON_ARTICLES_DEAD")
+        return [
+            (await js.get_msg("NEWSMON_ARTICLES_DEAD", seq)).data or b""
+            for seq in range(info.state.first_seq, info.state.last_seq + 1)
+        ]
+    finally:
+        await client.close()
 
 
 def test_a_malformed_message_is_an_error_record_and_the_next_article_still_alerts(

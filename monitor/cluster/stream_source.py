@@ -163,6 +163,7 @@ class StreamSource:
             article, error = None, ArticleError("bad-message", str(exc))
         key = KEY_PREFIX + (article.msg_id if article else f"seq-{msg.metadata.sequence.stream}")
         deliveries = msg.metadata.num_delivered
+        log.debug(events.CLUSTER_RECEIVED, path=key, deliveries=deliveries)
         if error is None and deliveries >= self.settings.max_deliver:
             error = await self._dead_letter(js, msg, deliveries)
         self._held[key] = _Held(msg, article, error)
