@@ -76,7 +76,10 @@ class StreamSource:
         return held.article.raw()
 
     def moved(self, key: str) -> bool:
-        return False
+        """A key no longer held was handed back (nak'ed) or acknowledged under a later delivery: the stream
+        hands it on again if it still needs work, so it is no error (an error record would mark its one
+        version done, and the redelivery would then be skipped)."""
+        return key not in self._held
 
     def settled(self, rejected: Sequence[Rejected]) -> None:
         """Acks wait for ``committed`` (on the event loop): nothing to do on the store thread."""
@@ -111,23 +114,28 @@ class StreamSource:
             await msg.nak(delay=RETRY_DELAY_S)
 
     async def run(self, emit: Emit) -> None:
+        """Pull until cancelled; a cluster that cannot be reached, or a connection that fails for good, is
+        one line per outage and retried (what this worker held goes to others after ``ack_wait``)."""
         backoff = Backoff(initial=0.5, cap=10.0)
         told = False
         while True:
+            client: Client | None = None
             try:
                 client = await jetstream.connect(self.settings, self.name)
-            except jetstream.ClusterUnavailable as exc:
+                if told:
+                    log.warning(events.CLUSTER_REACHABLE)
+                    told = False
+                backoff.reset()
+                await self._pull(client, emit)
+            except (jetstream.ClusterUnavailable, NatsError, OSError) as exc:
                 if not told:  # one line for the outage, not one per attempt
-                    log.error(events.CLUSTER_UNREACHABLE, reason=str(exc))
+                    log.error(events.CLUSTER_UNREACHABLE, reason=jetstream.describe(exc))
                     told = True
                 await asyncio.sleep(backoff.next_delay())
-                continue
-            if told:
-                log.warning(events.CLUSTER_REACHABLE)
-            try:
-                await self._pull(client, emit)
             finally:
-                await client.close()
+                if client is not None:
+                    with contextlib.suppress(NatsError, OSError):
+                        await client.close()
 
     async def _pull(self, client: Client, emit: Emit) -> None:
         js = client.jetstream()

@@ -1,0 +1,97 @@
+"""The worker's stream source against a real NATS server (one node, JetStream): what it holds is what the
+pipeline may read; a key acknowledged or handed back is no longer held and counts as moved (the stream hands
+it on again if it needs work), never as a vanished file; a failed batch's articles come back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from harness.nats import NatsCluster, nats_server_binary
+from monitor.articles import ArticleError, content_hash
+from monitor.cluster import jetstream
+from monitor.cluster.messages import ArticleMessage
+from monitor.cluster.stream_source import VERSION, StreamSource
+from monitor.config import ClusterSettings
+
+pytestmark = pytest.mark.e2e
+
+TEXT = b"Russia and North Korea signed a rail agreement in Khabarovsk on Friday.\n"
+
+
+@pytest.fixture
+async def settings(tmp_path: Path) -> AsyncIterator[ClusterSettings]:
+    if nats_server_binary() is None:
+        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
+    server = NatsCluster(tmp_path / "nats", size=1)
+    await asyncio.to_thread(server.start)
+    yield ClusterSettings(servers=server.urls, replicas=1, ack_wait_seconds=2)
+    await asyncio.to_thread(server.stop)
+
+
+async def submitted(settings: ClusterSettings, data: bytes) -> None:
+    client = await jetstream.connect(settings, "test-producer")
+    try:
+        js = client.jetstream()
+        await jetstream.ensure_stream(js, settings, 1_000_000)
+        await jetstream.publish(js, settings, ArticleMessage("east/pact.txt", data, "test", 1.0))
+    finally:
+        await client.close()
+
+
+async def running(source: StreamSource) -> tuple[asyncio.Task[None], asyncio.Queue[str]]:
+    keys: asyncio.Queue[str] = asyncio.Queue()
+
+    async def emit(key: str) -> None:
+        await keys.put(key)
+
+    task = asyncio.create_task(source.run(emit))
+    await asyncio.wait_for(source.ready.wait(), 30)
+    return task, keys
+
+
+async def stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_a_held_article_reads_back_and_once_acknowledged_is_moved_not_vanished(
+    settings: ClusterSettings,
+) -> None:
+    source = StreamSource(settings, 1_000_000, "test-worker")
+    task, keys = await running(source)
+    try:
+        await submitted(settings, TEXT)
+        key = await asyncio.wait_for(keys.get(), 10)
+        assert key == f"nats:{content_hash(TEXT)}"
+        assert source.version(key) == VERSION and not source.moved(key)
+        raw = source.read(key)
+        assert (raw.name, raw.data, raw.file_time) == ("east/pact.txt", TEXT, 1.0)
+        source.committed([key])
+        assert source.version(key) is None and source.moved(key)  # the pipeline skips it, records nothing
+        with pytest.raises(ArticleError, match="vanished"):
+            source.read(key)
+        await asyncio.sleep(float(settings.ack_wait_seconds) * 2)
+        assert keys.empty(), "acknowledged: not delivered again"
+    finally:
+        await stopped(task)
+
+
+async def test_a_failed_batchs_article_is_handed_on_again(settings: ClusterSettings) -> None:
+    source = StreamSource(settings, 1_000_000, "test-worker")
+    task, keys = await running(source)
+    try:
+        await submitted(settings, TEXT)
+        key = await asyncio.wait_for(keys.get(), 10)
+        source.retry([key])  # nak'ed: back on the stream, after the retry delay
+        assert source.moved(key)
+        again = await asyncio.wait_for(keys.get(), 10)
+        assert again == key and source.version(key) == VERSION
+        source.committed([key])
+    finally:
+        await stopped(task)
