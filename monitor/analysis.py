@@ -52,6 +52,8 @@ class Analysis:
     pending: tuple[tuple[Alert, str], ...] = ()  # (alert, topic)
     #: what the archive keeps (``history_schema.ArchiveRecord``), None when the article could not be tagged
     archive: ArchiveRecord | None = None
+    #: an ingest host did not tag it: it handed it to the cluster's stream (``cluster.handover``)
+    handed_over: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,8 +167,9 @@ class ClusterSettings(Section):
     """Scale-out on NATS JetStream (``monitor/cluster``, deploy/cluster.md); absent: single-host mode."""
 
     servers: list[str] = Field(default_factory=lambda: ["nats://127.0.0.1:4222"], min_length=1)
-    #: worker: stream -> tagging -> outbox -> MQTT (the ingest role, folders -> stream, is `monitor submit` for now)
-    role: Literal["worker"] = "worker"
+    #: worker: stream -> tagging -> outbox -> MQTT; ingest: watched folders -> stream (no tagging). A host
+    #: that does both runs two daemons, each with its own state folder (deploy/cluster.md)
+    role: Literal["worker", "ingest"] = "worker"
     stream: str = Field(default="NEWSMON_ARTICLES", pattern=r"^[A-Za-z0-9_-]+$")
     subject: str = Field(default="newsmon.articles", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
     #: copies of the stream kept by the cluster (3: survives one node's loss; at most the node count)

@@ -24,13 +24,12 @@ from monitor.processing import Processor
 from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.retention import OutboxCap, prune_loop
-from monitor.sources.choice import source_for
+from monitor.roles import source_for, tagger_for
 from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
 from monitor.stories import StoryBook
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
 from monitor.web.app import Console
-from monitor.workers import TaggingPool
 
 log = structlog.get_logger("monitor.daemon")
 
@@ -65,7 +64,7 @@ class Daemon:
             self.source,
             self.store,
             Processor(store, self.source, publishing, stories=stories),
-            TaggingPool(settings.processing.workers, publishing),
+            tagger_for(settings, publishing),
             engine,
             on_committed=lambda keys, outcomes: self.activity.committed(keys, outcomes),
             on_given_up=lambda keys: self.activity.given_up(keys),

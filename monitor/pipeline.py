@@ -24,7 +24,7 @@ from monitor.processing import Outcome, Prepared, Processor
 from monitor.sources import Source
 from monitor.state import DiskWatch, is_corrupt, is_storage_full, state_problem
 from monitor.store import StoreThread
-from monitor.workers import TaggingPool
+from monitor.workers import Tagger
 
 log = structlog.get_logger("monitor.pipeline")
 
@@ -50,7 +50,7 @@ class Pipeline:
         source: Source,
         store: StoreThread,
         processor: Processor,
-        pool: TaggingPool,
+        pool: Tagger,
         engine: Engine,
         *,
         on_committed: OnCommitted = lambda keys, outcomes: None,

@@ -36,7 +36,7 @@ log = structlog.get_logger("monitor.processing")
 class Outcome:
     key: str
     #: alerted, clean (tagged, nothing fired), silent (fired, but its story had it), duplicate (content
-    #: seen before), error
+    #: seen before), error, submitted (an ingest host handed it to the cluster's stream)
     result: str
     rules: tuple[tuple[str, str], ...] = ()  # (rule, severity)
     alert_ids: tuple[str, ...] = ()
@@ -257,7 +257,7 @@ class Processor:
         prepared.outcomes.append(
             Outcome(
                 read.key,
-                result if analysis.alerts else "clean",
+                "submitted" if analysis.handed_over else result if analysis.alerts else "clean",
                 rules=analysis.rules,
                 alert_ids=tuple(alert_id for alert_id, _ in alerts),
                 title=analysis.title,

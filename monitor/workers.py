@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 import structlog
 
@@ -57,6 +57,17 @@ def _exit_with_parent(parent: int) -> None:
 def _analyse_chunk(jobs: list[Job]) -> list[Analysis]:
     assert _worker is not None, "worker started without an engine"
     return [analyse(job, *_worker) for job in jobs]
+
+
+class Tagger(Protocol):
+    """The pipeline's step between reading a batch and committing it: tagging (``TaggingPool``), or on an
+    ingest host the hand-over to the cluster's stream (``cluster.handover``)."""
+
+    async def start(self, engine: Engine) -> None: ...
+
+    async def tag(self, engine: Engine, jobs: Sequence[Job], *, alone: bool = False) -> list[Analysis]: ...
+
+    async def close(self) -> None: ...
 
 
 class TaggingPool:

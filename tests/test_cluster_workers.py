@@ -189,6 +189,47 @@ async def dead_letters(servers: list[str]) -> list[bytes]:
         await client.close()
 
 
+def ingest(tmp_path: Path, name: str, broker: Mosquitto, servers: list[str]) -> DaemonProcess:
+    env = {**cluster_env(servers), "MONITOR_CLUSTER__ROLE": "ingest"}
+    return DaemonProcess(tmp_path / name, broker.port, extra_env=env, client_id=f"ingest-{name}")
+
+
+def test_an_ingest_host_hands_its_folders_files_to_the_workers_and_waits_out_an_outage(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    if nats_server_binary() is None:
+        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
+    cluster = NatsCluster(tmp_path / "nats", size=3)
+    articles = stream_articles(40, seed=47)
+    expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-ingest").start()
+    feeder = ingest(tmp_path, "feeder", broker, cluster.urls)
+    tagger = worker(tmp_path, "tagger", broker, cluster.urls)
+    try:
+        feeder.start()
+        feeder.wait_ready()
+        for name, text in articles[:20]:
+            feeder.drop(name, text)  # the cluster is not up yet: the files wait in the inbox
+        wait_until(lambda: bool(feeder.events(events.CLUSTER_UNREACHABLE)), 30, what="the unreachable line")
+        time.sleep(2.0)
+        assert feeder.events("article processed") == [], "nothing is done before the stream has it"
+        cluster.start()
+        tagger.start()
+        for name, text in articles[20:]:
+            feeder.drop(name, text)
+        wait_until(lambda: expected <= set(received(collector)), 90, what="every alert, through the stream")
+    finally:
+        assert feeder.stop() == 0
+        assert tagger.stop() == 0
+        collector.stop()
+        cluster.stop()
+    assert set(received(collector)) == expected
+    handed = feeder.events("article processed")
+    assert {e["result"] for e in handed} == {"submitted"} and len(handed) == len(articles)
+    assert len(feeder.events(events.CLUSTER_UNREACHABLE)) == 1
+    assert len(tagger.events("article processed")) == len(articles)
+
+
 def test_a_malformed_message_is_an_error_record_and_the_next_article_still_alerts(
     tmp_path: Path, cluster: NatsCluster, broker: Mosquitto
 ) -> None:
