@@ -37,7 +37,7 @@ PLACING_KINDS = frozenset({"partner", "subordinate"})
 #: is no cue: "not only", "without delay", "पहले चरण"; they shadow the shorter cue, leftmost-longest)
 _SHAPING_KINDS = frozenset({"relative", "complement", "lookalike"})
 #: cue kinds that veto the trigger in their clause
-VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood"})
+VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood", "qualifier"})
 #: the veto kinds that deny an act (a question or a condition only leaves it open)
 DENYING = frozenset({"negation", "falsehood"})
 #: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
@@ -49,7 +49,9 @@ OLD_AFTER_DAYS = 7
 CLAUSE_REACH = 400
 #: a Latin-script negation or modal cue after the trigger counts only this many words after it
 LATIN_AFTER_WORDS = 3
-_DIRECTED = VETO_KINDS - {"falsehood"} | {"speculative"}
+#: a `qualifier` ("alleged", "any", "कथित") bears only on a trigger word at most this many words after it
+QUALIFIER_WORDS = 3
+_DIRECTED = VETO_KINDS - {"falsehood", "qualifier"} | {"speculative"}
 _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGITS}])")
 _DIGIT = re.compile(f"[{_DIGITS}]")
 
@@ -253,21 +255,26 @@ class ClauseReader:
             cue
             for index in at
             if found.ends[index] <= high
-            and self._governs(cue := Cue(found.starts[index], found.ends[index], found.kinds[index]), end)
+            and self._governs(cue := Cue(found.starts[index], found.ends[index], found.kinds[index]), start, end)
             and not (found.asides and _aside_from(found.asides, cue, start))
         ]
 
-    def _governs(self, cue: Cue, trigger_end: int) -> bool:
-        """Whether a cue can bear on the trigger: English negation and modality precede what they
-        govern ("did not sign", "may sign"; "a pact was not signed" just after), so a Latin-script
-        cue later in the clause counts only within `LATIN_AFTER_WORDS`; Hindi puts them after the
-        verb (हस्ताक्षर नहीं किए, कर सकते हैं), anywhere in the clause."""
+    def _governs(self, cue: Cue, trigger_start: int, trigger_end: int) -> bool:
+        """Whether a cue can bear on the trigger. A `qualifier` qualifies the noun just after it
+        ("the alleged deal", "any arms deal", "कथित समझौते"), not the clause ("signed an accord to
+        curb alleged smuggling"). English negation and modality precede what they govern ("did not
+        sign", "may sign"; "a pact was not signed" just after), so a Latin-script cue later in the
+        clause counts only within `LATIN_AFTER_WORDS` and with no comma between: "The pact, signed
+        on Friday, is yet to be ratified" does not unsign it. Hindi puts them after the verb
+        (हस्ताक्षर नहीं किए, कर सकते हैं), anywhere in the clause."""
+        text = self._normalized.text
+        if cue.kind == "qualifier":
+            return cue.end <= trigger_start and text.count(" ", cue.end, trigger_start) <= QUALIFIER_WORDS + 1
         if cue.start < trigger_end or cue.kind not in _DIRECTED:
             return True
-        text = self._normalized.text
         if not text[cue.start].isascii():
             return True
-        return text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1
+        return text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1 and "," not in text[trigger_end : cue.start]
 
     @cached_property
     def _own_year(self) -> int:
@@ -304,17 +311,28 @@ def _refuted_later(found: _ArticleCues, after: int, sentence_end: int) -> list[C
     ]
 
 
+#: Hindi finite verb endings of a main clause: a relative word right after one opens a relative
+#: clause even without a comma ("… हस्ताक्षर किए जिसमें सैन्य पहलू नहीं है"), as Hindi puts the
+#: relative clause after the main clause's verb
+_HINDI_FINITE = frozenset({"किए", "किये", "किया", "है", "हैं", "था", "थे", "थी", "गया", "गए", "गई", "हुआ", "हुई", "हुए"})
+
+
 def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]:
     """The relative clauses set off by a comma: from a relative cue right after a comma to the next
     comma (or the sentence's end). ", which never signed one," says something of a name, not of the
-    main clause's act; a relative word without its comma restricts a noun and is left alone."""
+    main clause's act; a relative word without its comma restricts a noun and is left alone, except a
+    Hindi one right after a finite verb (`_HINDI_FINITE`): the main clause has ended there."""
     found = []
     for start in relatives:
         before = start - 1
         while before >= 0 and text[before] == " ":
             before -= 1
-        if before < 0 or text[before] != ",":
+        if before < 0:
             continue
+        if text[before] != ",":
+            word = text.rfind(" ", 0, before + 1)
+            if text[before + 1 : start] == "" or text[word + 1 : before + 1] not in _HINDI_FINITE:
+                continue
         comma = text.find(",", start, high)
         found.append((start, comma if comma >= 0 else high))
     return found

@@ -121,6 +121,7 @@ CueKind = Literal[
     "question",
     "condition",
     "falsehood",
+    "qualifier",
     "speculative",
     "past",
     "pluperfect",
