@@ -36,6 +36,10 @@ PLACING_KINDS = frozenset({"partner", "subordinate"})
 #: aside), a reported clause opening after the trigger, and look-alikes (phrases in which a cue word
 #: is no cue: "not only", "without delay", "पहले चरण"; they shadow the shorter cue, leftmost-longest)
 _SHAPING_KINDS = frozenset({"relative", "complement", "lookalike"})
+#: cue kinds that make an act of an agreement noun (`ClauseReader.acted`): an act word anywhere in the
+#: clause (signed, concluded, हस्ताक्षर, लागू), a light verb after the noun (समझौता हुआ, करार किया)
+_ACT_KINDS = frozenset({"act", "light_verb"})
+
 #: cue kinds that veto the trigger in their clause
 VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood", "qualifier"})
 #: the veto kinds that deny an act (a question or a condition only leaves it open)
@@ -84,6 +88,8 @@ class _ArticleCues:
     complements: list[int]
     #: whether the sentence has a `report` cue ("reported", "रिपोर्ट"): only then a later denial is looked for
     reports: bool
+    #: act and light-verb cues (`ClauseReader.acted`), sorted by start
+    acts: list[Cue]
 
 
 _NEW = Verdict("new")
@@ -130,6 +136,7 @@ class ClauseReader:
         placing: list[Cue] = []
         relatives: list[int] = []
         complements: list[int] = []
+        acts: list[Cue] = []
         for start, end, targets in find_window(
             cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan
         ):
@@ -145,6 +152,8 @@ class ClauseReader:
                     relatives.append(start)
                 elif kind == "complement":
                     complements.append(start)
+                elif kind in _ACT_KINDS:
+                    acts.append(Cue(start, end, kind))
                 elif kind not in _SHAPING_KINDS:
                     starts.append(start)
                     ends.append(end)
@@ -154,7 +163,7 @@ class ClauseReader:
         break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
         reports = "report" in kinds
         return _ArticleCues(
-            starts, ends, kinds, break_starts, break_ends, refer_back, placing, asides, complements, reports
+            starts, ends, kinds, break_starts, break_ends, refer_back, placing, asides, complements, reports, acts
         )
 
     def _marks(self, low: int, high: int) -> list[tuple[int, int]]:
@@ -229,6 +238,14 @@ class ClauseReader:
         if key not in self._cuts:
             self._cuts[key] = side_cut(self._normalized.text, found.placing, low, high, start, end)
         return self._cuts[key]
+
+    def acted(self, start: int, end: int) -> bool:
+        """Whether the trigger word at [start, end) is an act in its clause: an `act` cue there (the
+        word itself when it is one: "signed", "हस्ताक्षर") or a `light_verb` after it ("समझौता हुआ";
+        a participle before it is background: "हुए समझौते के बाद"). "Analysts say the pact deepens
+        ties", "संधि से दक्षिण कोरिया चिंतित है" presuppose the agreement: background."""
+        found, low, high, _ = self._clause(start, end)
+        return any(low <= cue.start < high and (cue.kind == "act" or cue.start >= end) for cue in found.acts)
 
     def _verdict(self, start: int, end: int) -> Verdict:
         found, low, high, sentence_end = self._clause(start, end)

@@ -267,6 +267,7 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         severities=severities,
         novelties=frozenset(rule.novelty or NOVELTIES),
         sides=sides,
+        needs_act=rule.needs_act,
     )
 
 

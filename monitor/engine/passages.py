@@ -228,6 +228,8 @@ class ArticleIndex:
                 verdict = self.reader.verdict(starts[index], ends[index])
                 if verdict.novelty is not None and rule.sides:
                     verdict = self._placed(rule, hits, index, verdict)
+                if verdict.novelty == "new" and rule.needs_act and not self.reader.acted(starts[index], ends[index]):
+                    verdict = Verdict("reference")
                 if verdict.novelty == "new":  # the best there is: the other hits cannot change it
                     return "new", ()
                 verdicts.append(verdict)

@@ -134,6 +134,8 @@ CueKind = Literal[
     "complement",
     "lookalike",
     "report",
+    "act",
+    "light_verb",
 ]
 
 
@@ -151,6 +153,9 @@ class Rule(_Strict):
     min_mentions: Annotated[int, Field(ge=1)] = 1
     #: extra MQTT topic level under the rule's topic
     topic: Annotated[str, Field(pattern=SUFFIX_PATTERN)] = ""
+    #: a trigger word is news only with an act in its clause (`act` and `light_verb` cues: signed,
+    #: concluded, हस्ताक्षर, समझौता हुआ); without one the agreement is presupposed: `reference`
+    needs_act: bool = False
 
 
 class WatchlistFile(_Strict):
