@@ -247,6 +247,12 @@ class ClauseReader:
         found, low, high, _ = self._clause(start, end)
         return any(low <= cue.start < high and (cue.kind == "act" or cue.start >= end) for cue in found.acts)
 
+    def in_clause(self, start: int, end: int, at: int) -> bool:
+        """Whether position `at` is in the clause of the trigger at [start, end), outside the asides
+        that do not hold the trigger (where a `near` veto word bears on it, `passages.py`)."""
+        found, low, high, _ = self._clause(start, end)
+        return low <= at < high and not any(a <= at < b and not a <= start < b for a, b in found.asides)
+
     def _verdict(self, start: int, end: int) -> Verdict:
         found, low, high, sentence_end = self._clause(start, end)
         first, last = bisect_left(found.starts, low), bisect_left(found.starts, high)

@@ -219,6 +219,11 @@ def _rule_problems(rule: Rule, where: Located, definitions: _Definitions) -> lis
                     problems.append(
                         where.problem(f"unknown term group {term_name!r}", section, index, "terms", position)
                     )
+    problems.extend(
+        where.problem("`near` is for `none:` groups", "all", index, "near")
+        for index, group in enumerate(rule.all)
+        if group.near is not None
+    )
     if rule.scope.unit == "near" and rule.scope.near is None:
         problems.append(where.problem("`near` needs a number of words", "scope"))
     return problems
@@ -242,7 +247,15 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         group.label or " | ".join([*group.entities, *(TERMS_PREFIX + t for t in group.terms)]) for group in rule.all
     ]
     vetoes = frozenset(
-        target for group in rule.none for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
+        target
+        for group in rule.none
+        if group.near is None
+        for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
+    )
+    near_vetoes = tuple(
+        (frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms}, group.near)
+        for group in rule.none
+        if group.near is not None
     )
     trigger = frozenset().union(*marked) if marked else groups[-1]
     sides = tuple(
@@ -268,6 +281,7 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         novelties=frozenset(rule.novelty or NOVELTIES),
         sides=sides,
         needs_act=rule.needs_act,
+        near_vetoes=near_vetoes,
     )
 
 

@@ -97,6 +97,9 @@ class Group(_Strict):
     #: the group whose words are the act the rule reports (default: the rule's last `all` group):
     #: its clause is checked for negation, questions, falsehood and time cues
     trigger: bool = False
+    #: in `none:` only: the group vetoes only a trigger word at most this many words from one of its
+    #: words in the same sentence (a football club signing a player), not the whole scope
+    near: Annotated[int, Field(ge=1)] | None = None
 
 
 class ScopeSpec(_Strict):
