@@ -297,7 +297,8 @@ class ClauseReader:
             return True
         if not text[cue.start].isascii():
             return True
-        return text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1 and "," not in text[trigger_end : cue.start]
+        near = text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1
+        return near and text.find(",", trigger_end, cue.start) < 0
 
     @cached_property
     def _own_year(self) -> int:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 from monitor.engine.assertion import DENYING, ClauseReader
-from monitor.engine.compile import TERMS_PREFIX
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.passages import ArticleIndex, PassageCheck
 from monitor.engine.segment import trimmed_unit
@@ -36,9 +33,7 @@ def refer_back_passages(
         if not all(index in units or prior in units for units in per_group):
             continue
         before, current = trimmed_unit(text, sentence_bounds, prior), trimmed_unit(text, sentence_bounds, index)
-        if before is None or current is None:
-            continue
-        if not (reader.refers_back(index) or _names_no_one(article, *current)):
+        if before is None or current is None or not reader.refers_back(index):
             continue
         if relevant is None:
             relevant = article.relevant(rule.targets | rule.vetoes)
@@ -49,17 +44,6 @@ def refer_back_passages(
         if parties is not None:
             passages.append(article.passage(rule, before[0], current[1], parties, explain, trigger_from=current[0]))
     return passages
-
-
-def _names_no_one(article: ArticleIndex, start: int, end: int) -> bool:
-    """Whether the sentence [start, end) names no entity at all: an act without any named party
-    ("पिछले साल हुई रक्षा संधि पर भी चर्चा हुई", "A visa accord was also signed") is the act of
-    the parties just named, as a refer-back cue would say."""
-    starts, targets = article.hits.starts, article.hits.targets
-    for index in range(bisect_left(starts, start), bisect_left(starts, end)):
-        if any(not target.startswith(TERMS_PREFIX) for target in targets[index]):
-            return False
-    return True
 
 
 def _denied_before(
