@@ -53,6 +53,9 @@ OLD_AFTER_DAYS = 7
 CLAUSE_REACH = 400
 #: a Latin-script negation or modal cue after the trigger counts only this many words after it
 LATIN_AFTER_WORDS = 3
+#: a `determiner` ("the", "इस") makes a trigger sentence refer back when it stands at most this many
+#: words before a trigger word ("The mutual defence treaty …", "इस रक्षा संधि …")
+DETERMINER_WORDS = 3
 #: a `qualifier` ("alleged", "any", "कथित") bears only on a trigger word at most this many words after it
 QUALIFIER_WORDS = 3
 _DIRECTED = VETO_KINDS - {"falsehood", "qualifier"} | {"speculative"}
@@ -90,6 +93,8 @@ class _ArticleCues:
     reports: bool
     #: act and light-verb cues (`ClauseReader.acted`), sorted by start
     acts: list[Cue]
+    #: ends of the determiners ("the", "इस"): a trigger word just after one refers back
+    determiners: list[int]
 
 
 _NEW = Verdict("new")
@@ -137,6 +142,7 @@ class ClauseReader:
         relatives: list[int] = []
         complements: list[int] = []
         acts: list[Cue] = []
+        determiners: list[int] = []
         for start, end, targets in find_window(
             cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan
         ):
@@ -154,6 +160,8 @@ class ClauseReader:
                     complements.append(start)
                 elif kind in _ACT_KINDS:
                     acts.append(Cue(start, end, kind))
+                elif kind == "determiner":
+                    determiners.append(end)
                 elif kind not in _SHAPING_KINDS:
                     starts.append(start)
                     ends.append(end)
@@ -163,7 +171,18 @@ class ClauseReader:
         break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
         reports = "report" in kinds
         return _ArticleCues(
-            starts, ends, kinds, break_starts, break_ends, refer_back, placing, asides, complements, reports, acts
+            starts,
+            ends,
+            kinds,
+            break_starts,
+            break_ends,
+            refer_back,
+            placing,
+            asides,
+            complements,
+            reports,
+            acts,
+            determiners,
         )
 
     def _marks(self, low: int, high: int) -> list[tuple[int, int]]:
@@ -192,9 +211,20 @@ class ClauseReader:
             known = self._ranges[index] = unit if unit is not None else (0, 0)
         return known
 
-    def refers_back(self, index: int) -> bool:
-        """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …")."""
-        return bool(self._cues_of(index).refer_back)
+    def refers_back(self, index: int, triggers: list[int]) -> bool:
+        """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …"), or a
+        determiner at most `DETERMINER_WORDS` words before one of its trigger words (starting at
+        `triggers`): "The mutual defence treaty …", "इस रक्षा संधि …" name an agreement already
+        known, where "A shipping agreement was signed" introduces one of its own."""
+        found = self._cues_of(index)
+        if found.refer_back:
+            return True
+        text = self._normalized.text
+        return any(
+            end <= trigger and text.count(" ", end, trigger) <= DETERMINER_WORDS + 1
+            for end in found.determiners
+            for trigger in triggers
+        )
 
     def verdict(self, start: int, end: int) -> Verdict:
         """What the trigger hit at [start, end) asserts, read in its clause (once per hit)."""

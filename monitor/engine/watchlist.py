@@ -139,6 +139,7 @@ CueKind = Literal[
     "report",
     "act",
     "light_verb",
+    "determiner",
 ]
 
 
