@@ -277,6 +277,25 @@ class ClauseReader:
         found, low, high, _ = self._clause(start, end)
         return any(low <= cue.start < high and (cue.kind == "act" or cue.start >= end) for cue in found.acts)
 
+    def _refuted_next(self, index: int) -> list[Cue]:
+        """The falsehood cues of the sentence after sentence `index` when it names the report again:
+        a claim reported in one sentence is refuted in the next ("Yonhap reported that … signed an
+        arms deal. The Kremlin called the report baseless."; "… दावा किया गया। मॉस्को ने इन खबरों
+        का खंडन किया।")."""
+        after = index + 1
+        while after < len(self._bounds) and trimmed_unit(self._normalized.text, self._bounds, after) is None:
+            after += 1
+        if after >= len(self._bounds):
+            return []
+        found = self._cues_of(after)
+        if not found.reports:
+            return []
+        return [
+            Cue(found.starts[at], found.ends[at], "falsehood")
+            for at, kind in enumerate(found.kinds)
+            if kind == "falsehood"
+        ]
+
     def in_clause(self, start: int, end: int, at: int) -> bool:
         """Whether position `at` is in the clause of the trigger at [start, end), outside the asides
         that do not hold the trigger (where a `near` veto word bears on it, `passages.py`)."""
@@ -295,7 +314,7 @@ class ClauseReader:
         if question:
             vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
         if not vetoes and found.reports and any(cue.kind == "report" and cue.start < start for cue in in_clause):
-            vetoes = _refuted_later(found, end, sentence_end)
+            vetoes = _refuted_later(found, end, sentence_end) or self._refuted_next(bisect_right(self._bounds, start))
         if vetoes:
             return Verdict(None, tuple(vetoes))
         timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
