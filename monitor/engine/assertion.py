@@ -57,7 +57,8 @@ LATIN_AFTER_WORDS = 3
 #: words before a trigger word ("The mutual defence treaty …", "इस रक्षा संधि …")
 DETERMINER_WORDS = 3
 #: a `qualifier` ("alleged", "any", "कथित") bears only on a trigger word at most this many words after it
-QUALIFIER_WORDS = 3
+#: (a noun phrase with a name in it: "any Russia–North Korea arms deal")
+QUALIFIER_WORDS = 5
 _DIRECTED = VETO_KINDS - {"falsehood", "qualifier"} | {"speculative"}
 _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGITS}])")
 _DIGIT = re.compile(f"[{_DIGITS}]")
@@ -166,6 +167,10 @@ class ClauseReader:
                     starts.append(start)
                     ends.append(end)
                     kinds.append(kind)
+                    if (
+                        kind == "pluperfect"
+                    ):  # a finite verb of the act ("had signed", "किए थे"): it shadows the act word
+                        acts.append(Cue(start, end, "act"))
         breaks.sort()
         asides = _asides(normalized.text, relatives, high) if relatives else []
         break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
