@@ -396,10 +396,11 @@ _HINDI_FINITE = frozenset({"किए", "किये", "किया", "है"
 
 
 def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]:
-    """The relative clauses set off by a comma: from a relative cue right after a comma to the next
-    comma (or the sentence's end). ", which never signed one," says something of a name, not of the
-    main clause's act; a relative word without its comma restricts a noun and is left alone, except a
-    Hindi one right after a finite verb (`_HINDI_FINITE`): the main clause has ended there."""
+    """The relative clauses set off by a comma: from a relative cue right after a comma (or after a
+    comma and an English preposition: ", under which") to the next comma (or the sentence's end).
+    ", which never signed one," says something of a name, not of the main clause's act; a relative
+    word without its comma restricts a noun and is left alone, except a Hindi one right after a
+    finite verb (`_HINDI_FINITE`): the main clause has ended there."""
     found = []
     for start in relatives:
         before = start - 1
@@ -407,13 +408,30 @@ def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]
             before -= 1
         if before < 0:
             continue
-        if text[before] != ",":
-            word = text.rfind(" ", 0, before + 1)
-            if text[before + 1 : start] == "" or text[word + 1 : before + 1] not in _HINDI_FINITE:
-                continue
+        if text[before] != "," and not _after_comma(text, before, start):
+            continue
         comma = text.find(",", start, high)
         found.append((start, comma if comma >= 0 else high))
     return found
+
+
+def _after_comma(text: str, before: int, start: int) -> bool:
+    """Whether the relative at `start`, whose previous word ends at `before`, opens an aside without
+    a comma of its own: a Hindi relative after a finite verb, an English one after a comma and a
+    preposition (", under which", ", in which")."""
+    word_start = text.rfind(" ", 0, before + 1) + 1
+    word = text[word_start : before + 1]
+    if not text[start].isascii():
+        return word in _HINDI_FINITE
+    previous = word_start - 1
+    while previous >= 0 and text[previous] == " ":
+        previous -= 1
+    return previous >= 0 and text[previous] == "," and word.isalpha() and len(word) <= _PREPOSITION_LETTERS
+
+
+#: an English word between a comma and a relative is a preposition when it is at most this long
+#: ("under which", "through which")
+_PREPOSITION_LETTERS = 7
 
 
 def _aside_from(asides: list[tuple[int, int]], cue: Cue, trigger: int) -> bool:
