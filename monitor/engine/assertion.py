@@ -20,10 +20,11 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
+from monitor.engine.asides import find_asides, in_other_aside
 from monitor.engine.compiled import CompiledCues
 from monitor.engine.match import find_window
 from monitor.engine.normalize import NormalizedText
-from monitor.engine.result import Novelty
+from monitor.engine.novelty import TIME_KINDS, Verdict, nearest_novelty
 from monitor.engine.segment import is_word_char, trimmed_unit
 from monitor.engine.sides import Cue, side_cut
 from monitor.engine.written_dates import DIGITS as _DIGITS
@@ -44,8 +45,6 @@ _ACT_KINDS = frozenset({"act", "light_verb"})
 VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood", "qualifier"})
 #: the veto kinds that deny an act (a question or a condition only leaves it open)
 DENYING = frozenset({"negation", "falsehood"})
-#: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
-_TIME_KINDS: dict[str, Novelty] = {"recent": "new", "past": "reference", "speculative": "speculative"}
 #: a date at least this many days before the article's own is background (a follow-up a day or
 #: two after the signing still reports it as news)
 OLD_AFTER_DAYS = 7
@@ -62,15 +61,6 @@ QUALIFIER_WORDS = 5
 _DIRECTED = VETO_KINDS - {"falsehood", "qualifier"} | {"speculative"}
 _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGITS}])")
 _DIGIT = re.compile(f"[{_DIGITS}]")
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What one trigger hit asserts: `novelty` None when vetoed (by `vetoes`); `cue` decided it."""
-
-    novelty: Novelty | None
-    vetoes: tuple[Cue, ...] = ()
-    cue: Cue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +162,7 @@ class ClauseReader:
                     ):  # a finite verb of the act ("had signed", "किए थे"): it shadows the act word
                         acts.append(Cue(start, end, "act"))
         breaks.sort()
-        asides = _asides(normalized.text, relatives, high) if relatives else []
+        asides = find_asides(normalized.text, relatives, high) if relatives else []
         break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
         reports = "report" in kinds
         return _ArticleCues(
@@ -322,9 +312,9 @@ class ClauseReader:
             vetoes = _refuted_later(found, end, sentence_end) or self._refuted_next(bisect_right(self._bounds, start))
         if vetoes:
             return Verdict(None, tuple(vetoes))
-        timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
+        timed = [cue for cue in in_clause if cue.kind in TIME_KINDS] + self._old_dates(low, high)
         pluperfect = [cue for cue in in_clause if cue.kind == "pluperfect"]
-        return _novelty(self._normalized.text, timed, pluperfect, start, end)
+        return nearest_novelty(self._normalized.text, timed, pluperfect, start, end)
 
     def _bearing(self, found: _ArticleCues, at: range, high: int, start: int, end: int) -> list[Cue]:
         """The cues of the clause (indexes `at` of `found`) that bear on the trigger at [start, end)."""
@@ -333,7 +323,7 @@ class ClauseReader:
             for index in at
             if found.ends[index] <= high
             and self._governs(cue := Cue(found.starts[index], found.ends[index], found.kinds[index]), start, end)
-            and not (found.asides and _aside_from(found.asides, cue, start))
+            and not (found.asides and in_other_aside(found.asides, cue, start, cue.kind in VETO_KINDS))
         ]
 
     def _governs(self, cue: Cue, trigger_start: int, trigger_end: int) -> bool:
@@ -387,90 +377,3 @@ def _refuted_later(found: _ArticleCues, after: int, sentence_end: int) -> list[C
         for index in range(at, len(found.starts))
         if found.starts[index] < sentence_end and found.kinds[index] == "falsehood"
     ]
-
-
-#: Hindi finite verb endings of a main clause: a relative word right after one opens a relative
-#: clause even without a comma ("… हस्ताक्षर किए जिसमें सैन्य पहलू नहीं है"), as Hindi puts the
-#: relative clause after the main clause's verb
-_HINDI_FINITE = frozenset({"किए", "किये", "किया", "है", "हैं", "था", "थे", "थी", "गया", "गए", "गई", "हुआ", "हुई", "हुए"})
-
-
-def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]:
-    """The relative clauses set off by a comma: from a relative cue right after a comma (or after a
-    comma and an English preposition: ", under which") to the next comma (or the sentence's end).
-    ", which never signed one," says something of a name, not of the main clause's act; a relative
-    word without its comma restricts a noun and is left alone, except a Hindi one right after a
-    finite verb (`_HINDI_FINITE`): the main clause has ended there."""
-    found = []
-    for start in relatives:
-        before = start - 1
-        while before >= 0 and text[before] == " ":
-            before -= 1
-        if before < 0:
-            continue
-        if text[before] != "," and not _after_comma(text, before, start):
-            continue
-        comma = text.find(",", start, high)
-        found.append((start, comma if comma >= 0 else high))
-    return found
-
-
-def _after_comma(text: str, before: int, start: int) -> bool:
-    """Whether the relative at `start`, whose previous word ends at `before`, opens an aside without
-    a comma of its own: a Hindi relative after a finite verb, an English one after a comma and a
-    preposition (", under which", ", in which")."""
-    word_start = text.rfind(" ", 0, before + 1) + 1
-    word = text[word_start : before + 1]
-    if not text[start].isascii():
-        return word in _HINDI_FINITE
-    previous = word_start - 1
-    while previous >= 0 and text[previous] == " ":
-        previous -= 1
-    return previous >= 0 and text[previous] == "," and word.isalpha() and len(word) <= _PREPOSITION_LETTERS
-
-
-#: an English word between a comma and a relative is a preposition when it is at most this long
-#: ("under which", "through which")
-_PREPOSITION_LETTERS = 7
-
-
-def _aside_from(asides: list[tuple[int, int]], cue: Cue, trigger: int) -> bool:
-    """Whether `cue` stands in an aside that does not hold the trigger at `trigger` and so does not
-    bear on it: a veto there speaks of the aside's own name ("Japan, which has never signed one, …"),
-    and so does a time cue in an aside before the trigger; an aside after the trigger may describe
-    the act itself ("… नई रेलवे डील का असर है, जो पिछले साल हुई थी": last year's deal)."""
-    for low, high in asides:
-        if low <= cue.start < high and not low <= trigger < high:
-            return cue.kind in VETO_KINDS or low < trigger
-    return False
-
-
-#: how much farther a cue counts when a comma stands between it and the trigger
-COMMA_DISTANCE = 1000
-
-
-def _novelty(text: str, timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:
-    """The time cue nearest the trigger decides, a cue beyond a comma only when none is on the trigger's
-    side of it ("Russia and North Korea, bound by a 2024 treaty, held talks on Friday": the year dates
-    the treaty; "… करार किया, जिस पर पिछले साल से बातचीत चल रही थी" with मंगलवार को before it: the
-    signing is Tuesday's); a speculative cue on the same side beats a recent one ("expected to sign …
-    this week" is still to come); a pluperfect only without any other time cue."""
-
-    def distance(cue: Cue) -> int:
-        low, high = (cue.end, start) if cue.end <= start else (end, cue.start)
-        apart = max(high - low, 0)
-        return apart + COMMA_DISTANCE if text.find(",", low, high) >= 0 else apart
-
-    if timed:
-        nearest = min(timed, key=distance)
-        if nearest.kind == "recent":
-            beyond = distance(nearest) >= COMMA_DISTANCE
-            speculative = [
-                cue for cue in timed if cue.kind == "speculative" and (beyond or distance(cue) < COMMA_DISTANCE)
-            ]
-            if speculative:
-                nearest = min(speculative, key=distance)
-        return Verdict(_TIME_KINDS[nearest.kind], cue=nearest)
-    if pluperfect:
-        return Verdict("reference", cue=min(pluperfect, key=distance))
-    return Verdict("new")

@@ -239,13 +239,8 @@ def _severities(rule: Rule) -> tuple[Severity, tuple[tuple[Novelty, Severity], .
     return max(given.values(), key=SEVERITIES.index), by_novelty
 
 
-def _compile_rule(rule: Rule) -> CompiledRule:
-    groups = [frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms} for group in rule.all]
-    marked = [group for group, spec in zip(groups, rule.all, strict=True) if spec.trigger]
-    severity, severities = _severities(rule)
-    labels = [
-        group.label or " | ".join([*group.entities, *(TERMS_PREFIX + t for t in group.terms)]) for group in rule.all
-    ]
+def _vetoes(rule: Rule) -> tuple[frozenset[str], tuple[tuple[frozenset[str], int], ...]]:
+    """The targets of the `none:` groups that veto the whole scope, and those with `near` and their reach."""
     vetoes = frozenset(
         target
         for group in rule.none
@@ -257,6 +252,17 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         for group in rule.none
         if group.near is not None
     )
+    return vetoes, near_vetoes
+
+
+def _compile_rule(rule: Rule) -> CompiledRule:
+    groups = [frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms} for group in rule.all]
+    marked = [group for group, spec in zip(groups, rule.all, strict=True) if spec.trigger]
+    severity, severities = _severities(rule)
+    labels = [
+        group.label or " | ".join([*group.entities, *(TERMS_PREFIX + t for t in group.terms)]) for group in rule.all
+    ]
+    vetoes, near_vetoes = _vetoes(rule)
     trigger = frozenset().union(*marked) if marked else groups[-1]
     sides = tuple(
         group

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, repeat
 
-from monitor.engine.assertion import CUES_PREFIX, ClauseReader, Verdict
+from monitor.engine.assertion import CUES_PREFIX, ClauseReader
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
+from monitor.engine.novelty import Verdict
 from monitor.engine.result import Novelty, Span, best_novelty
 from monitor.engine.segment import PARAGRAPH_END, Range, bounds, sentence_bounds, trimmed_unit
 from monitor.engine.sides import Cue
@@ -220,22 +221,12 @@ class ArticleIndex:
     ) -> tuple[Novelty | None, tuple[Span, ...]]:
         """The best novelty of the passage's trigger hits (those from `trigger_from` on), or None and
         the cues (or `near` veto words) that veto every one of them."""
-        starts, ends, targets = self.hits.starts, self.hits.ends, self.hits.targets
+        starts, targets = self.hits.starts, self.hits.targets
         trigger = rule.trigger
         verdicts = []
         for index in hits:
             if starts[index] >= trigger_from and not trigger.isdisjoint(targets[index]):
-                near = self._near_veto(rule, index) if rule.near_vetoes else None
-                if near is not None:
-                    verdicts.append(Verdict(None, (near,)))
-                    continue
-                if self.reader is None:
-                    return "new", ()
-                verdict = self.reader.verdict(starts[index], ends[index])
-                if verdict.novelty is not None and rule.sides:
-                    verdict = self._placed(rule, hits, index, verdict)
-                if verdict.novelty == "new" and rule.needs_act and not self.reader.acted(starts[index], ends[index]):
-                    verdict = Verdict("reference")
+                verdict = self._hit_verdict(rule, hits, index)
                 if verdict.novelty == "new":  # the best there is: the other hits cannot change it
                     return "new", ()
                 verdicts.append(verdict)
@@ -244,6 +235,23 @@ class ArticleIndex:
             return (best_novelty(novelties) if novelties else "new"), ()
         cues = dict.fromkeys(cue for verdict in verdicts for cue in verdict.vetoes)
         return None, tuple(self.original_span(cue.start, cue.end, _source(cue)) for cue in cues)
+
+    def _hit_verdict(self, rule: CompiledRule, hits: Sequence[int], index: int) -> Verdict:
+        """What trigger hit `index` asserts: vetoed by a `near` veto word, by its clause, or by where
+        its sides stand; `reference` for an agreement without an act when the rule `needs_act`."""
+        near = self._near_veto(rule, index) if rule.near_vetoes else None
+        if near is not None:
+            return Verdict(None, (near,))
+        reader = self.reader
+        if reader is None:
+            return Verdict("new")
+        start, end = self.hits.starts[index], self.hits.ends[index]
+        verdict = reader.verdict(start, end)
+        if verdict.novelty is not None and rule.sides:
+            verdict = self._placed(rule, hits, index, verdict)
+        if verdict.novelty == "new" and rule.needs_act and not reader.acted(start, end):
+            return Verdict("reference")
+        return verdict
 
     def _near_veto(self, rule: CompiledRule, trigger: int) -> Cue | None:
         """A word of a `none:` group with `near` that vetoes the trigger hit `trigger`: at most its
