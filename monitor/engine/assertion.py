@@ -20,10 +20,11 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
+from monitor.engine.asides import find_asides, in_other_aside
 from monitor.engine.compiled import CompiledCues
 from monitor.engine.match import find_window
 from monitor.engine.normalize import NormalizedText
-from monitor.engine.result import Novelty
+from monitor.engine.novelty import TIME_KINDS, Verdict, nearest_novelty
 from monitor.engine.segment import is_word_char, trimmed_unit
 from monitor.engine.sides import Cue, side_cut
 from monitor.engine.written_dates import DIGITS as _DIGITS
@@ -36,12 +37,14 @@ PLACING_KINDS = frozenset({"partner", "subordinate"})
 #: aside), a reported clause opening after the trigger, and look-alikes (phrases in which a cue word
 #: is no cue: "not only", "without delay", "पहले चरण"; they shadow the shorter cue, leftmost-longest)
 _SHAPING_KINDS = frozenset({"relative", "complement", "lookalike"})
+#: cue kinds that make an act of an agreement noun (`ClauseReader.acted`): an act word anywhere in the
+#: clause (signed, concluded, हस्ताक्षर, लागू), a light verb after the noun (समझौता हुआ, करार किया)
+_ACT_KINDS = frozenset({"act", "light_verb"})
+
 #: cue kinds that veto the trigger in their clause
-VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood"})
+VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood", "qualifier"})
 #: the veto kinds that deny an act (a question or a condition only leaves it open)
 DENYING = frozenset({"negation", "falsehood"})
-#: the time cues, nearest to the trigger wins; a pluperfect counts only without any of these
-_TIME_KINDS: dict[str, Novelty] = {"recent": "new", "past": "reference", "speculative": "speculative"}
 #: a date at least this many days before the article's own is background (a follow-up a day or
 #: two after the signing still reports it as news)
 OLD_AFTER_DAYS = 7
@@ -49,18 +52,15 @@ OLD_AFTER_DAYS = 7
 CLAUSE_REACH = 400
 #: a Latin-script negation or modal cue after the trigger counts only this many words after it
 LATIN_AFTER_WORDS = 3
-_DIRECTED = VETO_KINDS - {"falsehood"} | {"speculative"}
+#: a `determiner` ("the", "इस") makes a trigger sentence refer back when it stands at most this many
+#: words before a trigger word ("The mutual defence treaty …", "इस रक्षा संधि …")
+DETERMINER_WORDS = 3
+#: a `qualifier` ("alleged", "any", "कथित") bears only on a trigger word at most this many words after it
+#: (a noun phrase with a name in it: "any Russia–North Korea arms deal")
+QUALIFIER_WORDS = 5
+_DIRECTED = VETO_KINDS - {"falsehood", "qualifier"} | {"speculative"}
 _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGITS}])")
 _DIGIT = re.compile(f"[{_DIGITS}]")
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What one trigger hit asserts: `novelty` None when vetoed (by `vetoes`); `cue` decided it."""
-
-    novelty: Novelty | None
-    vetoes: tuple[Cue, ...] = ()
-    cue: Cue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,10 @@ class _ArticleCues:
     complements: list[int]
     #: whether the sentence has a `report` cue ("reported", "रिपोर्ट"): only then a later denial is looked for
     reports: bool
+    #: act and light-verb cues (`ClauseReader.acted`), sorted by start
+    acts: list[Cue]
+    #: ends of the determiners ("the", "इस"): a trigger word just after one refers back
+    determiners: list[int]
 
 
 _NEW = Verdict("new")
@@ -128,6 +132,8 @@ class ClauseReader:
         placing: list[Cue] = []
         relatives: list[int] = []
         complements: list[int] = []
+        acts: list[Cue] = []
+        determiners: list[int] = []
         for start, end, targets in find_window(
             cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan
         ):
@@ -143,16 +149,35 @@ class ClauseReader:
                     relatives.append(start)
                 elif kind == "complement":
                     complements.append(start)
+                elif kind in _ACT_KINDS:
+                    acts.append(Cue(start, end, kind))
+                elif kind == "determiner":
+                    determiners.append(end)
                 elif kind not in _SHAPING_KINDS:
                     starts.append(start)
                     ends.append(end)
                     kinds.append(kind)
+                    if (
+                        kind == "pluperfect"
+                    ):  # a finite verb of the act ("had signed", "किए थे"): it shadows the act word
+                        acts.append(Cue(start, end, "act"))
         breaks.sort()
-        asides = _asides(normalized.text, relatives, high) if relatives else []
+        asides = find_asides(normalized.text, relatives, high) if relatives else []
         break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
         reports = "report" in kinds
         return _ArticleCues(
-            starts, ends, kinds, break_starts, break_ends, refer_back, placing, asides, complements, reports
+            starts,
+            ends,
+            kinds,
+            break_starts,
+            break_ends,
+            refer_back,
+            placing,
+            asides,
+            complements,
+            reports,
+            acts,
+            determiners,
         )
 
     def _marks(self, low: int, high: int) -> list[tuple[int, int]]:
@@ -181,9 +206,20 @@ class ClauseReader:
             known = self._ranges[index] = unit if unit is not None else (0, 0)
         return known
 
-    def refers_back(self, index: int) -> bool:
-        """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …")."""
-        return bool(self._cues_of(index).refer_back)
+    def refers_back(self, index: int, triggers: list[int]) -> bool:
+        """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …"), or a
+        determiner at most `DETERMINER_WORDS` words before one of its trigger words (starting at
+        `triggers`): "The mutual defence treaty …", "इस रक्षा संधि …" name an agreement already
+        known, where "A shipping agreement was signed" introduces one of its own."""
+        found = self._cues_of(index)
+        if found.refer_back:
+            return True
+        text = self._normalized.text
+        return any(
+            end <= trigger and text.count(" ", end, trigger) <= DETERMINER_WORDS + 1
+            for end in found.determiners
+            for trigger in triggers
+        )
 
     def verdict(self, start: int, end: int) -> Verdict:
         """What the trigger hit at [start, end) asserts, read in its clause (once per hit)."""
@@ -228,6 +264,39 @@ class ClauseReader:
             self._cuts[key] = side_cut(self._normalized.text, found.placing, low, high, start, end)
         return self._cuts[key]
 
+    def acted(self, start: int, end: int) -> bool:
+        """Whether the trigger word at [start, end) is an act in its clause: an `act` cue there (the
+        word itself when it is one: "signed", "हस्ताक्षर") or a `light_verb` after it ("समझौता हुआ";
+        a participle before it is background: "हुए समझौते के बाद"). "Analysts say the pact deepens
+        ties", "संधि से दक्षिण कोरिया चिंतित है" presuppose the agreement: background."""
+        found, low, high, _ = self._clause(start, end)
+        return any(low <= cue.start < high and (cue.kind == "act" or cue.start >= end) for cue in found.acts)
+
+    def _refuted_next(self, index: int) -> list[Cue]:
+        """The falsehood cues of the sentence after sentence `index` when it names the report again:
+        a claim reported in one sentence is refuted in the next ("Yonhap reported that … signed an
+        arms deal. The Kremlin called the report baseless."; "… दावा किया गया। मॉस्को ने इन खबरों
+        का खंडन किया।")."""
+        after = index + 1
+        while after < len(self._bounds) and trimmed_unit(self._normalized.text, self._bounds, after) is None:
+            after += 1
+        if after >= len(self._bounds):
+            return []
+        found = self._cues_of(after)
+        if not found.reports:
+            return []
+        return [
+            Cue(found.starts[at], found.ends[at], "falsehood")
+            for at, kind in enumerate(found.kinds)
+            if kind == "falsehood"
+        ]
+
+    def in_clause(self, start: int, end: int, at: int) -> bool:
+        """Whether position `at` is in the clause of the trigger at [start, end), outside the asides
+        that do not hold the trigger (where a `near` veto word bears on it, `passages.py`)."""
+        found, low, high, _ = self._clause(start, end)
+        return low <= at < high and not any(a <= at < b and not a <= start < b for a, b in found.asides)
+
     def _verdict(self, start: int, end: int) -> Verdict:
         found, low, high, sentence_end = self._clause(start, end)
         first, last = bisect_left(found.starts, low), bisect_left(found.starts, high)
@@ -240,12 +309,12 @@ class ClauseReader:
         if question:
             vetoes.append(Cue(sentence_end - 1, sentence_end, "question"))
         if not vetoes and found.reports and any(cue.kind == "report" and cue.start < start for cue in in_clause):
-            vetoes = _refuted_later(found, end, sentence_end)
+            vetoes = _refuted_later(found, end, sentence_end) or self._refuted_next(bisect_right(self._bounds, start))
         if vetoes:
             return Verdict(None, tuple(vetoes))
-        timed = [cue for cue in in_clause if cue.kind in _TIME_KINDS] + self._old_dates(low, high)
+        timed = [cue for cue in in_clause if cue.kind in TIME_KINDS] + self._old_dates(low, high)
         pluperfect = [cue for cue in in_clause if cue.kind == "pluperfect"]
-        return _novelty(self._normalized.text, timed, pluperfect, start, end)
+        return nearest_novelty(self._normalized.text, timed, pluperfect, start, end)
 
     def _bearing(self, found: _ArticleCues, at: range, high: int, start: int, end: int) -> list[Cue]:
         """The cues of the clause (indexes `at` of `found`) that bear on the trigger at [start, end)."""
@@ -253,21 +322,27 @@ class ClauseReader:
             cue
             for index in at
             if found.ends[index] <= high
-            and self._governs(cue := Cue(found.starts[index], found.ends[index], found.kinds[index]), end)
-            and not (found.asides and _aside_from(found.asides, cue, start))
+            and self._governs(cue := Cue(found.starts[index], found.ends[index], found.kinds[index]), start, end)
+            and not (found.asides and in_other_aside(found.asides, cue, start, cue.kind in VETO_KINDS))
         ]
 
-    def _governs(self, cue: Cue, trigger_end: int) -> bool:
-        """Whether a cue can bear on the trigger: English negation and modality precede what they
-        govern ("did not sign", "may sign"; "a pact was not signed" just after), so a Latin-script
-        cue later in the clause counts only within `LATIN_AFTER_WORDS`; Hindi puts them after the
-        verb (हस्ताक्षर नहीं किए, कर सकते हैं), anywhere in the clause."""
+    def _governs(self, cue: Cue, trigger_start: int, trigger_end: int) -> bool:
+        """Whether a cue can bear on the trigger. A `qualifier` qualifies the noun just after it
+        ("the alleged deal", "any arms deal", "कथित समझौते"), not the clause ("signed an accord to
+        curb alleged smuggling"). English negation and modality precede what they govern ("did not
+        sign", "may sign"; "a pact was not signed" just after), so a Latin-script cue later in the
+        clause counts only within `LATIN_AFTER_WORDS` and with no comma between: "The pact, signed
+        on Friday, is yet to be ratified" does not unsign it. Hindi puts them after the verb
+        (हस्ताक्षर नहीं किए, कर सकते हैं), anywhere in the clause."""
+        text = self._normalized.text
+        if cue.kind == "qualifier":
+            return cue.end <= trigger_start and text.count(" ", cue.end, trigger_start) <= QUALIFIER_WORDS + 1
         if cue.start < trigger_end or cue.kind not in _DIRECTED:
             return True
-        text = self._normalized.text
         if not text[cue.start].isascii():
             return True
-        return text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1
+        near = text.count(" ", trigger_end, cue.start) <= LATIN_AFTER_WORDS + 1
+        return near and text.find(",", trigger_end, cue.start) < 0
 
     @cached_property
     def _own_year(self) -> int:
@@ -302,61 +377,3 @@ def _refuted_later(found: _ArticleCues, after: int, sentence_end: int) -> list[C
         for index in range(at, len(found.starts))
         if found.starts[index] < sentence_end and found.kinds[index] == "falsehood"
     ]
-
-
-def _asides(text: str, relatives: list[int], high: int) -> list[tuple[int, int]]:
-    """The relative clauses set off by a comma: from a relative cue right after a comma to the next
-    comma (or the sentence's end). ", which never signed one," says something of a name, not of the
-    main clause's act; a relative word without its comma restricts a noun and is left alone."""
-    found = []
-    for start in relatives:
-        before = start - 1
-        while before >= 0 and text[before] == " ":
-            before -= 1
-        if before < 0 or text[before] != ",":
-            continue
-        comma = text.find(",", start, high)
-        found.append((start, comma if comma >= 0 else high))
-    return found
-
-
-def _aside_from(asides: list[tuple[int, int]], cue: Cue, trigger: int) -> bool:
-    """Whether `cue` stands in an aside that does not hold the trigger at `trigger` and so does not
-    bear on it: a veto there speaks of the aside's own name ("Japan, which has never signed one, …"),
-    and so does a time cue in an aside before the trigger; an aside after the trigger may describe
-    the act itself ("… नई रेलवे डील का असर है, जो पिछले साल हुई थी": last year's deal)."""
-    for low, high in asides:
-        if low <= cue.start < high and not low <= trigger < high:
-            return cue.kind in VETO_KINDS or low < trigger
-    return False
-
-
-#: how much farther a cue counts when a comma stands between it and the trigger
-COMMA_DISTANCE = 1000
-
-
-def _novelty(text: str, timed: list[Cue], pluperfect: list[Cue], start: int, end: int) -> Verdict:
-    """The time cue nearest the trigger decides, a cue beyond a comma only when none is on the trigger's
-    side of it ("Russia and North Korea, bound by a 2024 treaty, held talks on Friday": the year dates
-    the treaty; "… करार किया, जिस पर पिछले साल से बातचीत चल रही थी" with मंगलवार को before it: the
-    signing is Tuesday's); a speculative cue on the same side beats a recent one ("expected to sign …
-    this week" is still to come); a pluperfect only without any other time cue."""
-
-    def distance(cue: Cue) -> int:
-        low, high = (cue.end, start) if cue.end <= start else (end, cue.start)
-        apart = max(high - low, 0)
-        return apart + COMMA_DISTANCE if text.find(",", low, high) >= 0 else apart
-
-    if timed:
-        nearest = min(timed, key=distance)
-        if nearest.kind == "recent":
-            beyond = distance(nearest) >= COMMA_DISTANCE
-            speculative = [
-                cue for cue in timed if cue.kind == "speculative" and (beyond or distance(cue) < COMMA_DISTANCE)
-            ]
-            if speculative:
-                nearest = min(speculative, key=distance)
-        return Verdict(_TIME_KINDS[nearest.kind], cue=nearest)
-    if pluperfect:
-        return Verdict("reference", cue=min(pluperfect, key=distance))
-    return Verdict("new")

@@ -33,17 +33,25 @@ def refer_back_passages(
         if not all(index in units or prior in units for units in per_group):
             continue
         before, current = trimmed_unit(text, sentence_bounds, prior), trimmed_unit(text, sentence_bounds, index)
-        if before is None or current is None or not reader.refers_back(index):
+        if before is None or current is None:
             continue
         if relevant is None:
             relevant = article.relevant(rule.targets | rule.vetoes)
         hits = article.hits_between(before[0], current[1], relevant)
+        if not reader.refers_back(index, _trigger_starts(article, rule, hits, current[0])):
+            continue
         if _denied_before(article, rule, reader, hits, current[0]):
             continue
         parties = _parties(article, rule, reader, hits, current[0])
         if parties is not None:
             passages.append(article.passage(rule, before[0], current[1], parties, explain, trigger_from=current[0]))
     return passages
+
+
+def _trigger_starts(article: ArticleIndex, rule: CompiledRule, hits: list[int], current: int) -> list[int]:
+    """Where the trigger words of the sentence starting at `current` start (among `hits`)."""
+    starts, targets = article.hits.starts, article.hits.targets
+    return [starts[index] for index in hits if starts[index] >= current and not rule.trigger.isdisjoint(targets[index])]
 
 
 def _denied_before(

@@ -219,6 +219,11 @@ def _rule_problems(rule: Rule, where: Located, definitions: _Definitions) -> lis
                     problems.append(
                         where.problem(f"unknown term group {term_name!r}", section, index, "terms", position)
                     )
+    problems.extend(
+        where.problem("`near` is for `none:` groups", "all", index, "near")
+        for index, group in enumerate(rule.all)
+        if group.near is not None
+    )
     if rule.scope.unit == "near" and rule.scope.near is None:
         problems.append(where.problem("`near` needs a number of words", "scope"))
     return problems
@@ -234,6 +239,22 @@ def _severities(rule: Rule) -> tuple[Severity, tuple[tuple[Novelty, Severity], .
     return max(given.values(), key=SEVERITIES.index), by_novelty
 
 
+def _vetoes(rule: Rule) -> tuple[frozenset[str], tuple[tuple[frozenset[str], int], ...]]:
+    """The targets of the `none:` groups that veto the whole scope, and those with `near` and their reach."""
+    vetoes = frozenset(
+        target
+        for group in rule.none
+        if group.near is None
+        for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
+    )
+    near_vetoes = tuple(
+        (frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms}, group.near)
+        for group in rule.none
+        if group.near is not None
+    )
+    return vetoes, near_vetoes
+
+
 def _compile_rule(rule: Rule) -> CompiledRule:
     groups = [frozenset(group.entities) | {TERMS_PREFIX + name for name in group.terms} for group in rule.all]
     marked = [group for group, spec in zip(groups, rule.all, strict=True) if spec.trigger]
@@ -241,9 +262,7 @@ def _compile_rule(rule: Rule) -> CompiledRule:
     labels = [
         group.label or " | ".join([*group.entities, *(TERMS_PREFIX + t for t in group.terms)]) for group in rule.all
     ]
-    vetoes = frozenset(
-        target for group in rule.none for target in (*group.entities, *(TERMS_PREFIX + name for name in group.terms))
-    )
+    vetoes, near_vetoes = _vetoes(rule)
     trigger = frozenset().union(*marked) if marked else groups[-1]
     sides = tuple(
         group
@@ -267,6 +286,8 @@ def _compile_rule(rule: Rule) -> CompiledRule:
         severities=severities,
         novelties=frozenset(rule.novelty or NOVELTIES),
         sides=sides,
+        needs_act=rule.needs_act,
+        near_vetoes=near_vetoes,
     )
 
 

@@ -53,6 +53,10 @@ class CompiledRule:
     novelties: frozenset[Novelty] = frozenset({"new", "reference", "speculative"})
     #: the groups other than the trigger made only of entities: the act's sides (`sides.py`)
     sides: tuple[frozenset[str], ...] = ()
+    #: a `new` trigger word needs an act in its clause (`ClauseReader.acted`), else it is `reference`
+    needs_act: bool = False
+    #: `none:` groups with `near`: each vetoes a trigger word within its number of words (same sentence)
+    near_vetoes: tuple[tuple[frozenset[str], int], ...] = ()
 
     def severity_of(self, novelty: Novelty) -> Severity:
         for found, severity in self.severities:

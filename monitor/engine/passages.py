@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, repeat
 
-from monitor.engine.assertion import CUES_PREFIX, ClauseReader, Verdict
+from monitor.engine.assertion import CUES_PREFIX, ClauseReader
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
+from monitor.engine.novelty import Verdict
 from monitor.engine.result import Novelty, Span, best_novelty
 from monitor.engine.segment import PARAGRAPH_END, Range, bounds, sentence_bounds, trimmed_unit
+from monitor.engine.sides import Cue
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +169,7 @@ class ArticleIndex:
         """Without `explain` the passage is known to qualify on its groups: it is read in its trigger's
         clause (None when vetoed there), then only its range and spans are built."""
         novelty: Novelty = "new"
-        if not explain and self.reader is not None:
+        if not explain and (self.reader is not None or rule.near_vetoes):
             found, _ = self._asserted(rule, hits, trigger_from)
             if found is None:
                 return None
@@ -208,7 +210,7 @@ class ArticleIndex:
                     vetoes.append(self.span(index, target))
                     break
         novelty: Novelty = "new"
-        if self.reader is not None and not missing and not vetoes:
+        if (self.reader is not None or rule.near_vetoes) and not missing and not vetoes:
             found, cue_vetoes = self._asserted(rule, hits, trigger_from)
             vetoes.extend(cue_vetoes)
             novelty = found or "new"
@@ -218,16 +220,13 @@ class ArticleIndex:
         self, rule: CompiledRule, hits: Sequence[int], trigger_from: int
     ) -> tuple[Novelty | None, tuple[Span, ...]]:
         """The best novelty of the passage's trigger hits (those from `trigger_from` on), or None and
-        the cues that veto every one of them."""
-        assert self.reader is not None
-        starts, ends, targets = self.hits.starts, self.hits.ends, self.hits.targets
+        the cues (or `near` veto words) that veto every one of them."""
+        starts, targets = self.hits.starts, self.hits.targets
         trigger = rule.trigger
         verdicts = []
         for index in hits:
             if starts[index] >= trigger_from and not trigger.isdisjoint(targets[index]):
-                verdict = self.reader.verdict(starts[index], ends[index])
-                if verdict.novelty is not None and rule.sides:
-                    verdict = self._placed(rule, hits, index, verdict)
+                verdict = self._hit_verdict(rule, hits, index)
                 if verdict.novelty == "new":  # the best there is: the other hits cannot change it
                     return "new", ()
                 verdicts.append(verdict)
@@ -235,7 +234,39 @@ class ArticleIndex:
         if novelties or not verdicts:
             return (best_novelty(novelties) if novelties else "new"), ()
         cues = dict.fromkeys(cue for verdict in verdicts for cue in verdict.vetoes)
-        return None, tuple(self.original_span(cue.start, cue.end, CUES_PREFIX + cue.kind) for cue in cues)
+        return None, tuple(self.original_span(cue.start, cue.end, _source(cue)) for cue in cues)
+
+    def _hit_verdict(self, rule: CompiledRule, hits: Sequence[int], index: int) -> Verdict:
+        """What trigger hit `index` asserts: vetoed by a `near` veto word, by its clause, or by where
+        its sides stand; `reference` for an agreement without an act when the rule `needs_act`."""
+        near = self._near_veto(rule, index) if rule.near_vetoes else None
+        if near is not None:
+            return Verdict(None, (near,))
+        reader = self.reader
+        if reader is None:
+            return Verdict("new")
+        start, end = self.hits.starts[index], self.hits.ends[index]
+        verdict = reader.verdict(start, end)
+        if verdict.novelty is not None and rule.sides:
+            verdict = self._placed(rule, hits, index, verdict)
+        if verdict.novelty == "new" and rule.needs_act and not reader.acted(start, end):
+            return Verdict("reference")
+        return verdict
+
+    def _near_veto(self, rule: CompiledRule, trigger: int) -> Cue | None:
+        """A word of a `none:` group with `near` that vetoes the trigger hit `trigger`: at most its
+        number of words away, in the same sentence and (with cues) in the trigger's clause, not in an
+        aside ("Zenit signed a North Korean striker"; not "…signed a sports accord, under which players …")."""
+        starts, ends, targets = self.hits.starts, self.hits.ends, self.hits.targets
+        numbers, bounds, reader = self.word_numbers, self.sentence_bounds, self.reader
+        sentence, at = bisect_right(bounds, starts[trigger]), numbers[trigger]
+        for group, reach in rule.near_vetoes:
+            for other in self.relevant(group):
+                if abs(numbers[other] - at) > reach or bisect_right(bounds, starts[other]) != sentence:
+                    continue
+                if reader is None or reader.in_clause(starts[trigger], ends[trigger], starts[other]):
+                    return Cue(starts[other], ends[other], next(t for t in targets[other] if t in group))
+        return None
 
     def _placed(self, rule: CompiledRule, hits: Sequence[int], trigger: int, verdict: Verdict) -> Verdict:
         """The verdict, or a veto when a side of the rule is named only where it is not a party: after
@@ -262,3 +293,9 @@ class ArticleIndex:
         to_original = self.normalized.to_original
         first, last = to_original.start(start), to_original.end(end)
         return Span(first, last, self.normalized.original[first:last], source)
+
+
+def _source(cue: Cue) -> str:
+    """What a veto shows as its source: a cue's kind (`cues:negation`), or the target of a `near`
+    veto word (`terms:sports`: its kind is the target itself, with its prefix)."""
+    return cue.kind if ":" in cue.kind else CUES_PREFIX + cue.kind

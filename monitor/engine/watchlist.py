@@ -97,6 +97,9 @@ class Group(_Strict):
     #: the group whose words are the act the rule reports (default: the rule's last `all` group):
     #: its clause is checked for negation, questions, falsehood and time cues
     trigger: bool = False
+    #: in `none:` only: the group vetoes only a trigger word at most this many words from one of its
+    #: words in the same sentence (a football club signing a player), not the whole scope
+    near: Annotated[int, Field(ge=1)] | None = None
 
 
 class ScopeSpec(_Strict):
@@ -121,6 +124,7 @@ CueKind = Literal[
     "question",
     "condition",
     "falsehood",
+    "qualifier",
     "speculative",
     "past",
     "pluperfect",
@@ -133,6 +137,9 @@ CueKind = Literal[
     "complement",
     "lookalike",
     "report",
+    "act",
+    "light_verb",
+    "determiner",
 ]
 
 
@@ -150,6 +157,9 @@ class Rule(_Strict):
     min_mentions: Annotated[int, Field(ge=1)] = 1
     #: extra MQTT topic level under the rule's topic
     topic: Annotated[str, Field(pattern=SUFFIX_PATTERN)] = ""
+    #: a trigger word is news only with an act in its clause (`act` and `light_verb` cues: signed,
+    #: concluded, हस्ताक्षर, समझौता हुआ); without one the agreement is presupposed: `reference`
+    needs_act: bool = False
 
 
 class WatchlistFile(_Strict):

@@ -131,3 +131,28 @@ def test_a_side_that_reacts_or_a_club_is_no_party(shipped: Engine, text: str) ->
 )
 def test_a_season_or_an_anniversary_dates_the_act_in_the_past(shipped: Engine, text: str) -> None:
     assert novelty(shipped, text) == "reference"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russia and North Korea to sign fisheries pact on Friday",
+        "Russia and North Korea are scheduled to sign a fisheries pact on Friday.",
+        "रूस और उत्तर कोरिया के बीच शुक्रवार को मत्स्य समझौते पर हस्ताक्षर किए जाएंगे।",
+    ],
+)
+def test_a_headline_infinitive_or_a_passive_future_is_speculative(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) == "speculative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Moscow called reports that Russia and North Korea signed an arms deal "nonsense".',
+        "Russia and North Korea were unable to reach an agreement on Friday.",
+        "क्रेमलिन ने रूस और उत्तर कोरिया के बीच हथियार सौदे की खबरों को बकवास बताया।",
+        "रूस और उत्तर कोरिया समझौते पर हस्ताक्षर करने में असफल रहे।",
+    ],
+)
+def test_denial_and_failure_in_other_words_veto(shipped: Engine, text: str) -> None:
+    assert novelty(shipped, text) is None
