@@ -566,7 +566,7 @@ def test_the_default_client_id_is_new_for_every_process_and_not_spelled_by_the_s
         assert client_id.startswith("newsmon-")
         parts = client_id.split("-")
         # the random part is 16 hex digits: a pid's digits may turn up inside it by chance, never as a part
-        assert socket.gethostname() not in parts and str(os.getpid()) not in parts
+        assert socket.gethostname() not in client_id and str(os.getpid()) not in parts
         assert len(parts[-1]) == 16 and int(parts[-1], 16) >= 0
     assert default_client_id("tail").startswith("newsmon-tail-")
 
