@@ -187,7 +187,12 @@ class ClusterSettings(Section):
     ack_wait_seconds: float = Field(default=30.0, ge=1)
     #: deliveries before an article counts as poison: the last one sends it to ``dead_letter_subject``
     max_deliver: int = Field(default=5, ge=2)
-    dead_letter_subject: str = Field(default="newsmon.dead", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+    #: unset: ``<subject>.dead`` (two article streams in one cluster then never claim the same subject)
+    dead_letter_subject: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+
+    @property
+    def dead_letters_subject(self) -> str:
+        return self.dead_letter_subject or f"{self.subject}.dead"
 
 
 class Settings(BaseSettings):

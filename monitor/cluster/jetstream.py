@@ -87,7 +87,7 @@ def dead_letters(settings: ClusterSettings) -> str:
 def dead_letter_config(settings: ClusterSettings, max_bytes: int) -> StreamConfig:
     return StreamConfig(
         name=dead_letters(settings),
-        subjects=[settings.dead_letter_subject],
+        subjects=[settings.dead_letters_subject],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         num_replicas=settings.replicas,

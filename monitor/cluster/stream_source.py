@@ -179,7 +179,7 @@ class StreamSource:
 
     async def _dead_letter(self, js: JetStreamContext, msg: Msg, deliveries: int) -> ArticleError:
         """The last delivery of an article no worker committed: to the dead letters, not to tagging."""
-        subject = self.settings.dead_letter_subject
+        subject = self.settings.dead_letters_subject
         stream = jetstream.dead_letters(self.settings)
         await js.publish(subject, msg.data, headers=dict(msg.headers or {}), stream=stream)
         log.error(events.CLUSTER_DEAD_LETTER, deliveries=deliveries, subject=subject)
