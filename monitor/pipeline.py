@@ -112,6 +112,7 @@ class Pipeline:
     async def finish(self) -> None:
         """Stop taking keys and commit the batches in hand (what is still queued is left to the source)."""
         self._finishing = True
+        self.pool.stop_waiting()
         if self._reader is not None and self._committer is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)

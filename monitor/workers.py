@@ -69,6 +69,10 @@ class Tagger(Protocol):
 
     async def close(self) -> None: ...
 
+    def stop_waiting(self) -> None:
+        """The daemon is stopping: a step that cannot finish now (an ingest host's hand-over while the cluster
+        is down) gives its batch up, uncommitted, instead of holding the stop."""
+
 
 class TaggingPool:
     def __init__(self, workers: int, publishing: Publishing) -> None:
@@ -100,6 +104,9 @@ class TaggingPool:
         after a reload, before the next batch."""
         if self.workers:
             await self._on_thread(self._start_blocking, engine)
+
+    def stop_waiting(self) -> None:
+        """Tagging always finishes: the batches in hand are committed before the stop."""
 
     async def close(self) -> None:
         await self._on_thread(self._shutdown)

@@ -230,6 +230,36 @@ def test_an_ingest_host_hands_its_folders_files_to_the_workers_and_waits_out_an_
     assert len(tagger.events("article processed")) == len(articles)
 
 
+def test_an_ingest_host_stopped_during_an_outage_stops_at_once_and_sends_the_files_on_its_next_start(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    if nats_server_binary() is None:
+        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
+    cluster = NatsCluster(tmp_path / "nats", size=3)
+    articles = stream_articles(5, seed=48)
+    expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
+    feeder = ingest(tmp_path, "feeder", broker, cluster.urls)
+    tagger = worker(tmp_path, "tagger", broker, cluster.urls)
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-ingest-stop").start()
+    try:
+        feeder.start()
+        feeder.wait_ready()
+        for name, text in articles:
+            feeder.drop(name, text)
+        wait_until(lambda: bool(feeder.events(events.CLUSTER_UNREACHABLE)), 30, what="the unreachable line")
+        assert feeder.stop(timeout=10) == 0, "a stop does not wait for the cluster"
+        cluster.start()
+        tagger.start()
+        feeder.start()
+        wait_until(lambda: expected <= set(received(collector)), 90, what="every alert after the restart")
+    finally:
+        assert feeder.stop() == 0
+        assert tagger.stop() == 0
+        collector.stop()
+        cluster.stop()
+    assert {e["result"] for e in feeder.events("article processed")} == {"submitted"}
+
+
 def test_a_malformed_message_is_an_error_record_and_the_next_article_still_alerts(
     tmp_path: Path, cluster: NatsCluster, broker: Mosquitto
 ) -> None:

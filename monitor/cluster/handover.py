@@ -11,6 +11,7 @@ holds already, by ``Nats-Msg-Id``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Sequence
 
@@ -38,9 +39,13 @@ class StreamHandOver:
         self.host = socket.gethostname()
         self._client: Client | None = None
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     async def start(self, engine: Engine) -> None:
         """Nothing to start: the connection is made with the first batch (and again after an outage)."""
+
+    def stop_waiting(self) -> None:
+        self._stopping.set()
 
     async def close(self) -> None:
         if self._client is not None:
@@ -59,7 +64,10 @@ class StreamHandOver:
                         log.error(events.CLUSTER_UNREACHABLE, reason=jetstream.describe(exc), waiting=len(jobs))
                         told = True
                     await self.close()
-                    await asyncio.sleep(backoff.next_delay())
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), backoff.next_delay())
+                    if self._stopping.is_set():  # nothing of the batch is committed: the next start sends it
+                        raise asyncio.CancelledError from None
                     continue
                 if told:
                     log.warning(events.CLUSTER_REACHABLE)
