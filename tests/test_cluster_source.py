@@ -95,3 +95,32 @@ async def test_a_failed_batchs_article_is_handed_on_again(settings: ClusterSetti
         source.committed([key])
     finally:
         await stopped(task)
+
+
+async def test_a_stop_acknowledges_what_is_committed_after_it_and_hands_back_the_rest_at_once(
+    settings: ClusterSettings,
+) -> None:
+    """As the daemon stops: the source is cancelled first, the batches in hand are committed after, and the
+    loop's end cancels what is left."""
+    source = StreamSource(settings, 1_000_000, "test-worker")
+    task, keys = await running(source)
+    other = TEXT.replace(b"Friday", b"Monday")
+    await submitted(settings, TEXT)
+    await submitted(settings, other)
+    committed, uncommitted = await asyncio.wait_for(keys.get(), 10), await asyncio.wait_for(keys.get(), 10)
+    await stopped(task)  # the stop: no more pulls
+    source.committed([committed])  # a batch in hand, committed after the source stopped
+    assert source._closer is not None
+    await asyncio.sleep(0.5)
+    source._closer.cancel()  # the loop's end (asyncio.run cancels what is left)
+    with contextlib.suppress(asyncio.CancelledError):
+        await source._closer
+    successor = StreamSource(settings, 1_000_000, "next-worker")
+    task, keys = await running(successor)
+    try:  # the uncommitted one comes back at once (handed back), the committed one never (acknowledged)
+        again = await asyncio.wait_for(keys.get(), settings.ack_wait_seconds / 2)
+        assert again == uncommitted
+        await asyncio.sleep(settings.ack_wait_seconds * 1.5)
+        assert keys.empty()
+    finally:
+        await stopped(task)

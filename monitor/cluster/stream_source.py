@@ -60,6 +60,7 @@ class StreamSource:
         self._held: dict[str, _Held] = {}
         self._acks: set[asyncio.Task[None]] = set()
         self._js: JetStreamContext | None = None
+        self._closer: asyncio.Task[None] | None = None
 
     # -- the pipeline's side (store thread) ---------------------------------------------------
 
@@ -120,6 +121,7 @@ class StreamSource:
         told = False
         while True:
             client: Client | None = None
+            stopping = False
             try:
                 client = await jetstream.connect(self.settings, self.name)
                 if told:
@@ -132,10 +134,29 @@ class StreamSource:
                     log.error(events.CLUSTER_UNREACHABLE, reason=jetstream.describe(exc))
                     told = True
                 await asyncio.sleep(backoff.next_delay())
+            except asyncio.CancelledError:
+                stopping = True
+                raise
             finally:
-                if client is not None:
+                if client is not None and stopping:
+                    self._closer = asyncio.create_task(self._close_when_done(client), name="cluster-close")
+                elif client is not None:
                     with contextlib.suppress(NatsError, OSError):
                         await client.close()
+
+    async def _close_when_done(self, client: Client) -> None:
+        """A stop: the daemon cancels the source first, then commits the batches in hand, whose articles
+        must still be acknowledged over this connection. It stays open until the daemon's loop ends (this
+        task is cancelled last); then what was never committed goes straight back to the stream for the
+        other workers, and the connection closes."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.Event().wait()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._acks, return_exceptions=True)
+            await asyncio.gather(*(held.msg.nak() for held in self._held.values()), return_exceptions=True)
+            self._held.clear()
+            with contextlib.suppress(NatsError, OSError):
+                await client.close()
 
     async def _pull(self, client: Client, emit: Emit) -> None:
         js = client.jetstream()
