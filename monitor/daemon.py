@@ -93,6 +93,7 @@ class Daemon:
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "watchlist_version": self.engine.version,
+            **self.source.status(),
             **self.reload_state,
         }
 
@@ -191,10 +192,7 @@ class Daemon:
         try:
             on_disk, _path = load_settings(self.config_path)
         except ConfigError as exc:
-            log.error(
-                events.CONFIG_INVALID,
-                problems=list(map(str, exc.problems)),
-            )
+            log.error(events.CONFIG_INVALID, problems=list(map(str, exc.problems)))
             return
         changed = restart_needed(self.settings, on_disk)
         if changed:

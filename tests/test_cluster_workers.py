@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -138,6 +139,7 @@ def test_an_article_no_worker_commits_ends_in_the_dead_letters_and_the_others_al
     collector = Collector(broker.port, "newsmon/#", client_id="cluster-poison").start()
     daemon = worker(tmp_path, "one", broker, cluster.urls)
     daemon.extra_env["MONITOR_CLUSTER__MAX_DELIVER"] = "3"
+    daemon.extra_env["MONITOR_MQTT__STATUS_INTERVAL_SECONDS"] = "1"
     try:
         daemon.start()
         daemon.wait_ready()  # the shared consumer exists
@@ -151,12 +153,16 @@ def test_an_article_no_worker_commits_ends_in_the_dead_letters_and_the_others_al
         wait_until(lambda: expected <= set(received(collector)), 60, what="the other articles' alerts")
         wait_until(lambda: bool(collector.payloads("newsmon/errors")), 60, what="the poison's error record")
         dead = asyncio.run(dead_letters(cluster.urls))
+        # the status topic tells operators: one dead letter, nothing waiting
+        wait_until(lambda: cluster_status(collector).get("dead_letters") == 1, 30, what="the dead letter in the status")
+        status = cluster_status(collector)
     finally:
         assert daemon.stop() == 0
         collector.stop()
     [error] = collector.payloads("newsmon/errors")
     assert (error["path"], error["reason"]) == (key, "poison")
     assert dead == [poison.read_bytes()]
+    assert status["role"] == "worker" and status["waiting"] == 0 and status["unacknowledged"] == 0
     assert len(daemon.events(events.CLUSTER_DEAD_LETTER)) == 1
     assert not any(e.get("path") == key for e in daemon.events("article processed"))
 
@@ -174,6 +180,12 @@ async def take_without_ack(servers: list[str], times: int) -> list[int]:
         return counts
     finally:
         await client.close()
+
+
+def cluster_status(collector: Collector) -> dict[str, Any]:
+    """The cluster part of the newest status message."""
+    statuses = collector.payloads("newsmon/status")
+    return dict(statuses[-1].get("cluster") or {}) if statuses else {}
 
 
 async def dead_letters(servers: list[str]) -> list[bytes]:

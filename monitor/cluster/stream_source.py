@@ -39,6 +39,7 @@ VERSION = "stream"
 FETCH = 64
 FETCH_WAIT_S = 1.0
 RETRY_DELAY_S = 2.0
+STATS_S = 5.0
 
 
 @dataclass(slots=True)
@@ -61,6 +62,8 @@ class StreamSource:
         self._acks: set[asyncio.Task[None]] = set()
         self._js: JetStreamContext | None = None
         self._closer: asyncio.Task[None] | None = None
+        #: the stream as this worker last saw it (refreshed every ``STATS_S``), for the status topic
+        self.stats: dict[str, int] = {}
 
     # -- the pipeline's side (store thread) ---------------------------------------------------
 
@@ -81,6 +84,9 @@ class StreamSource:
         hands it on again if it still needs work, so it is no error (an error record would mark its one
         version done, and the redelivery would then be skipped)."""
         return key not in self._held
+
+    def status(self) -> dict[str, Any]:
+        return {"cluster": {"role": "worker", **self.stats, "held": len(self._held)}}
 
     def settled(self, rejected: Sequence[Rejected]) -> None:
         """Acks wait for ``committed`` (on the event loop): nothing to do on the store thread."""
@@ -173,6 +179,7 @@ class StreamSource:
         )
         self.ready.set()
         keeper = asyncio.create_task(self._keep_alive(), name="cluster-in-progress")
+        counter = asyncio.create_task(self._count(js), name="cluster-stats")
         try:
             while True:
                 try:
@@ -183,6 +190,7 @@ class StreamSource:
                     await emit(await self._hold(js, msg))
         finally:
             keeper.cancel()
+            counter.cancel()
 
     async def _hold(self, js: JetStreamContext, msg: Msg) -> str:
         try:
@@ -205,6 +213,21 @@ class StreamSource:
         await js.publish(subject, msg.data, headers=dict(msg.headers or {}), stream=stream)
         log.error(events.CLUSTER_DEAD_LETTER, deliveries=deliveries, subject=subject)
         return ArticleError("poison", f"delivered {deliveries} times without being committed; sent to {subject}")
+
+    async def _count(self, js: JetStreamContext) -> None:
+        """The stream's depth for this worker's consumer (what waits, what is out unacknowledged, how often
+        articles were redelivered) and the dead letters, every ``STATS_S``."""
+        while True:
+            with contextlib.suppress(NatsError, TimeoutError):
+                consumer = await js.consumer_info(self.settings.stream, self.settings.consumer)
+                dead = await js.stream_info(jetstream.dead_letters(self.settings))
+                self.stats = {
+                    "waiting": consumer.num_pending or 0,
+                    "unacknowledged": consumer.num_ack_pending or 0,
+                    "redelivered": consumer.num_redelivered or 0,
+                    "dead_letters": dead.state.messages,
+                }
+            await asyncio.sleep(STATS_S)
 
     async def _keep_alive(self) -> None:
         """In-progress acks for what the pipeline holds, well within ``ack_wait``."""

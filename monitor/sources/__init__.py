@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 #: how a source hands on the key of an article that is ready to be read
 Emit = Callable[[str], Awaitable[None]]
@@ -69,6 +69,10 @@ class Source(ArticleStore, Protocol):
 
     def retry(self, keys: Sequence[str]) -> None:
         """These keys were not processed (the batch failed, or had no room): hand them on again later."""
+
+    def status(self) -> dict[str, Any]:
+        """What the source adds to the daemon's status topic (a folder: nothing; the cluster's stream: its
+        depth, redeliveries and dead letters)."""
 
     def committed(self, keys: Sequence[str]) -> None:
         """These keys' batch was committed (an unchanged key with it): a queue acknowledges them now, a

@@ -9,6 +9,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -47,6 +48,9 @@ class FolderFiles:
     def moved(self, key: str) -> bool:
         """Files of a folder that is not watched are not followed when their folder moves."""
         return False
+
+    def status(self) -> dict[str, Any]:
+        return {}
 
     def committed(self, keys: Sequence[str]) -> None:  # the store's record of a file's version marks it done
         pass
