@@ -2,6 +2,7 @@
 keeping it down for a while; then count what a persistent QoS 1 subscriber received.
 
     .venv/bin/python -m bench.chaos --articles 2000 --kills 10
+    .venv/bin/python -m bench.chaos --cluster --articles 2000 --kills 6 --node-kills 2   (bench/chaos_cluster.py)
 
 Stories are on: every article is an event of its own (dated four days apart), and every tenth has a wire
 copy dropped a few articles later that must join its story silently. Prints one line: ``articles N, alerts
@@ -103,7 +104,15 @@ def main() -> int:
     parser.add_argument("--broker-restarts", type=int, default=2)
     parser.add_argument("--outage-seconds", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--cluster", action="store_true", help="two workers on a 3-node NATS cluster: workers and nodes killed"
+    )
+    parser.add_argument("--node-kills", type=int, default=2, help="with --cluster: NATS nodes killed (-9)")
     args = parser.parse_args()
+    if args.cluster:
+        from bench.chaos_cluster import run_cluster
+
+        return run_cluster(args.articles, args.kills, args.node_kills, args.seed)
     return run(args.articles, args.kills, args.broker_restarts, args.outage_seconds, args.seed)
 
 

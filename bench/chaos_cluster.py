@@ -1,0 +1,112 @@
+"""The chaos run on the cluster (``bench.chaos --cluster``): articles published to a real three-node NATS
+JetStream cluster while two workers are killed (-9) and restarted and NATS nodes are killed (-9) and started
+again; then count what a persistent QoS 1 subscriber received against what `monitor tag` predicts.
+
+Stories are off (``[stories] enabled = false``): one story across workers is not built yet (deploy/cluster.md).
+Prints ``articles N, alerts expected M, delivered M, lost L, duplicates D`` and exits 1 if anything was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from harness.articles import stream_articles, tagged_alerts, write_articles
+from harness.nats import NatsCluster
+from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
+from monitor.cluster import jetstream
+from monitor.cluster.messages import ArticleMessage
+from monitor.config import ClusterSettings
+
+ACK_WAIT_S = "5"
+
+
+async def _publish(settings: ClusterSettings, files: list[Path]) -> None:
+    client = await jetstream.connect(settings, "chaos-producer")
+    try:
+        js = client.jetstream()
+        await jetstream.ensure_stream(js, settings, 5_000_000)
+        for path in files:
+            message = ArticleMessage(path.name, path.read_bytes(), "chaos", path.stat().st_mtime)
+            for attempt in range(60):  # a node killed under the producer: it retries as `monitor submit` would
+                try:
+                    await jetstream.publish(js, settings, message)
+                    break
+                except Exception:
+                    if attempt == 59:
+                        raise
+                    await asyncio.sleep(0.5)
+    finally:
+        await client.close()
+
+
+def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory(prefix="newsmon-chaos-cluster-") as tmp:
+        root = Path(tmp)
+        files = write_articles(root / "articles", stream_articles(articles, seed=seed))
+        expected = set(tagged_alerts(files))
+        cluster = NatsCluster(root / "nats", size=3)
+        cluster.start()
+        broker = Mosquitto(root / "broker")
+        broker.start()
+        collector = Collector(broker.port, "newsmon/alerts/#", client_id="chaos-cluster").start()
+        env = {
+            "MONITOR_CLUSTER__SERVERS": json.dumps(cluster.urls),
+            "MONITOR_CLUSTER__ACK_WAIT_SECONDS": ACK_WAIT_S,
+            "MONITOR_LOG__LEVEL": "info",
+        }
+        workers = [
+            DaemonProcess(root / f"w{n}", broker.port, extra_env=env, client_id=f"chaos-w{n}") for n in range(2)
+        ]
+        for daemon in workers:
+            daemon.start()
+        for daemon in workers:
+            daemon.wait_ready(60)
+        settings = ClusterSettings(servers=cluster.urls)
+        plan = ["worker"] * kills + ["node"] * node_kills
+        rng.shuffle(plan)
+        chunk = max(1, len(files) // (len(plan) + 1))
+        done: Counter[str] = Counter()
+        try:
+            for start in range(0, len(files), chunk):
+                asyncio.run(_publish(settings, files[start : start + chunk]))
+                if not plan:
+                    continue
+                event = plan.pop()
+                done[event] += 1
+                time.sleep(rng.uniform(0.0, 0.5))
+                if event == "worker":
+                    victim = rng.choice(workers)
+                    victim.kill()
+                    victim.start()
+                else:
+                    node = rng.choice(cluster.nodes)
+                    node.kill()
+                    time.sleep(2.0)
+                    cluster.start_node(node)
+            wait_until(lambda: expected <= {a["id"] for a in collector.payloads("newsmon/alerts/")}, 300, 0.5)
+            time.sleep(2)
+        except AssertionError:
+            pass  # counted below
+        finally:
+            for daemon in workers:
+                daemon.stop()
+            collector.stop()
+            broker.stop()
+            cluster.stop()
+        counts = Counter(a["id"] for a in collector.payloads("newsmon/alerts/"))
+        lost = len(expected - set(counts))
+        duplicates = sum(n - 1 for n in counts.values())
+        print(f"# done: {dict(done)}", file=sys.stderr)
+        print(
+            f"articles {articles}, alerts expected {len(expected)}, delivered {len(expected) - lost}, "
+            f"lost {lost}, duplicates {duplicates}"
+        )
+        return 1 if lost else 0
