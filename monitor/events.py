@@ -68,6 +68,7 @@ RESTART_NEEDED: Final = "config changed; these settings need a restart to apply"
 # -- the cluster (monitor/cluster) --------------------------------------------------------------------------
 CLUSTER_UNREACHABLE: Final = "NATS cluster unreachable; articles wait on the stream and in the inboxes"
 CLUSTER_REACHABLE: Final = "NATS cluster reachable again"
+CLUSTER_PROCESSED_BEFORE: Final = "article processed before in the cluster; acknowledged, not tagged again"
 CLUSTER_RECEIVED: Final = "article received from the stream"
 CLUSTER_ACK_FAILED: Final = "acknowledging an article to the stream failed; it will be redelivered"
 CLUSTER_DEAD_LETTER: Final = "article delivered too often without being committed; sent to the dead letters"

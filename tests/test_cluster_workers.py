@@ -59,10 +59,11 @@ def worker(tmp_path: Path, name: str, broker: Mosquitto, servers: list[str]) -> 
     return DaemonProcess(tmp_path / name, broker.port, extra_env=cluster_env(servers), client_id=f"worker-{name}")
 
 
-def submit(files: list[Path], servers: list[str]) -> None:
+def submit(files: list[Path], servers: list[str], env: dict[str, str] | None = None) -> None:
     for start in range(0, len(files), 200):
-        done = monitor_cli("submit", *map(str, files[start : start + 200]), env=cluster_env(servers))
+        done = monitor_cli("submit", *map(str, files[start : start + 200]), env={**cluster_env(servers), **(env or {})})
         assert done.returncode == 0, done.stderr
+        assert not done.stdout.startswith("duplicate"), done.stdout
 
 
 def received(collector: Collector) -> list[str]:
@@ -199,6 +200,35 @@ async def dead_letters(servers: list[str]) -> list[bytes]:
         ]
     finally:
         await client.close()
+
+
+def test_an_article_processed_anywhere_in_the_cluster_is_not_tagged_again_after_a_restart(
+    tmp_path: Path, cluster: NatsCluster, broker: Mosquitto
+) -> None:
+    [article] = write_articles(tmp_path / "articles", stream_articles(1, seed=50))
+    [expected] = set(tagged_alerts([article]))
+    window = {"MONITOR_CLUSTER__DUPLICATE_WINDOW_SECONDS": "1"}  # the stream itself forgets the copy at once
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-again").start()
+    first, second = worker(tmp_path, "first", broker, cluster.urls), worker(tmp_path, "second", broker, cluster.urls)
+    first.extra_env.update(window)
+    second.extra_env.update(window)
+    try:
+        first.start()
+        first.wait_ready()
+        submit([article], cluster.urls, window)
+        wait_until(lambda: expected in received(collector), 60, what="the first alert")
+        assert first.stop() == 0
+        time.sleep(1.5)
+        second.start()  # another worker, its own state: only the cluster knows the article was processed
+        second.wait_ready()
+        submit([article], cluster.urls, window)
+        wait_until(lambda: bool(second.events(events.CLUSTER_PROCESSED_BEFORE)), 60, what="the copy recognised")
+        time.sleep(1.0)
+    finally:
+        assert second.stop() == 0
+        collector.stop()
+    assert received(collector) == [expected]
+    assert second.events("article processed") == []
 
 
 def ingest(tmp_path: Path, name: str, broker: Mosquitto, servers: list[str]) -> DaemonProcess:

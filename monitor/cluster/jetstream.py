@@ -12,8 +12,9 @@ import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, PubAck, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import APIError, NotFoundError
+from nats.js.api import DiscardPolicy, KeyValueConfig, PubAck, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
 
 from monitor.cluster.messages import ArticleMessage
 from monitor.config import ClusterSettings
@@ -114,6 +115,25 @@ async def ensure_stream(js: JetStreamContext, settings: ClusterSettings, max_byt
             if time.monotonic() > deadline:
                 raise ClusterUnavailable(f"stream {settings.stream}: {describe(exc)}") from None
             await asyncio.sleep(0.5)
+
+
+#: how long the cluster remembers that it processed an article's bytes
+DONE_TTL_S = 30 * 86400.0
+
+
+def processed_bucket_name(settings: ClusterSettings) -> str:
+    return f"{settings.stream}_DONE"
+
+
+async def processed_bucket(js: JetStreamContext, settings: ClusterSettings) -> KeyValue:
+    """The key-value bucket of content hashes the cluster has processed (any worker, any run): a copy that
+    reaches the stream again after its duplicate window is acknowledged without being tagged twice."""
+    name = processed_bucket_name(settings)
+    try:
+        return await js.key_value(name)
+    except (NotFoundError, BucketNotFoundError):
+        config = KeyValueConfig(bucket=name, ttl=DONE_TTL_S, replicas=settings.replicas, storage=StorageType.FILE)
+        return await js.create_key_value(config)
 
 
 async def publish(js: JetStreamContext, settings: ClusterSettings, article: ArticleMessage) -> PubAck:

@@ -22,6 +22,8 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import KeyNotFoundError
+from nats.js.kv import KeyValue
 
 from monitor import events
 from monitor.articles import ArticleError
@@ -61,6 +63,7 @@ class StreamSource:
         self._held: dict[str, _Held] = {}
         self._acks: set[asyncio.Task[None]] = set()
         self._js: JetStreamContext | None = None
+        self._done: KeyValue | None = None
         self._closer: asyncio.Task[None] | None = None
         #: the stream as this worker last saw it (refreshed every ``STATS_S``), for the status topic
         self.stats: dict[str, int] = {}
@@ -97,7 +100,26 @@ class StreamSource:
         for key in keys:
             held = self._held.pop(key, None)
             if held is not None:
-                self._spawn(self._ack(held.msg))
+                self._spawn(self._done_then_ack(held))
+
+    async def _processed_before(self, content_hash: str) -> bool:
+        if self._done is None:
+            return False
+        try:
+            await self._done.get(content_hash)
+        except KeyNotFoundError:
+            return False
+        except (NatsError, TimeoutError):  # cannot tell: tag it (at worst an alert is sent twice, same id)
+            return False
+        return True
+
+    async def _done_then_ack(self, held: _Held) -> None:
+        """Remember the bytes as processed in the cluster, then acknowledge (in that order: a worker killed
+        in between leaves a redelivery that is recognised, not an article forgotten)."""
+        if held.article is not None and self._done is not None:
+            with contextlib.suppress(NatsError, TimeoutError):
+                await self._done.put(held.article.msg_id, b"1")
+        await self._ack(held.msg)
 
     def retry(self, keys: Sequence[str]) -> None:
         for key in keys:
@@ -168,6 +190,7 @@ class StreamSource:
         js = client.jetstream()
         self._js = js
         await jetstream.ensure_stream(js, self.settings, self.max_bytes)
+        self._done = await jetstream.processed_bucket(js, self.settings)
         config = ConsumerConfig(
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.settings.ack_wait_seconds,
@@ -187,17 +210,24 @@ class StreamSource:
                 except TimeoutError:
                     continue
                 for msg in messages:
-                    await emit(await self._hold(js, msg))
+                    key = await self._hold(js, msg)
+                    if key is not None:
+                        await emit(key)
         finally:
             keeper.cancel()
             counter.cancel()
 
-    async def _hold(self, js: JetStreamContext, msg: Msg) -> str:
+    async def _hold(self, js: JetStreamContext, msg: Msg) -> str | None:
+        """The key the pipeline gets for this message; None: the cluster processed its bytes before."""
         try:
             article: ArticleMessage | None = parse(msg.headers, msg.data)
             error = None
         except MessageError as exc:
             article, error = None, ArticleError("bad-message", str(exc))
+        if article is not None and await self._processed_before(article.msg_id):
+            log.info(events.CLUSTER_PROCESSED_BEFORE, path=KEY_PREFIX + article.msg_id)
+            await self._ack(msg)
+            return None
         key = KEY_PREFIX + (article.msg_id if article else f"seq-{msg.metadata.sequence.stream}")
         deliveries = msg.metadata.num_delivered
         log.debug(events.CLUSTER_RECEIVED, path=key, deliveries=deliveries)
