@@ -302,7 +302,7 @@ def test_an_ingest_host_stopped_during_an_outage_stops_at_once_and_sends_the_fil
     assert {e["result"] for e in feeder.events("article processed")} == {"submitted"}
 
 
-def test_a_malformed_message_is_an_error_record_and_the_next_article_still_alerts(
+def test_a_malformed_message_is_an_error_record_and_the_next_articles_one_of_3_mb_still_alert(
     tmp_path: Path, cluster: NatsCluster, broker: Mosquitto
 ) -> None:
     async def publish_junk() -> None:
@@ -313,16 +313,20 @@ def test_a_malformed_message_is_an_error_record_and_the_next_article_still_alert
             await client.close()
 
     [good] = write_articles(tmp_path / "articles", stream_articles(1, seed=43))
-    expected = set(tagged_alerts([good]))
-    assert expected
+    big = tmp_path / "articles" / "big.txt"  # over NATS's default 1 MB message, under [watch] max_bytes
+    filler = "A quiet market day in Vladivostok with little news. " * 60_000
+    big.write_text(f"Big report\n\n{filler}\nRussia and North Korea signed a new port agreement on Friday.\n")
+    assert big.stat().st_size > 3_000_000
+    expected = set(tagged_alerts([good, big]))
+    assert len(expected) == 2
     daemon = worker(tmp_path, "one", broker, cluster.urls)
     collector = Collector(broker.port, "newsmon/#", client_id="cluster-junk").start()
     try:
         daemon.start()
         daemon.wait_ready()
         asyncio.run(publish_junk())
-        submit([good], cluster.urls)
-        wait_until(lambda: expected <= set(received(collector)), 60, what="the good article's alert")
+        submit([good, big], cluster.urls)
+        wait_until(lambda: expected <= set(received(collector)), 60, what="the good articles' alerts")
         wait_until(lambda: bool(collector.payloads("newsmon/errors")), 30, what="the error record")
         errors = collector.payloads("newsmon/errors")
     finally:
