@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.processes import free_port, port_open, wait_until
+from harness.processes import free_port, port_open, terminate, wait_until
 
 #: what one message may carry: above ``[watch] max_bytes`` (5 MB by default) with room for the headers
 MAX_PAYLOAD = "8MB"
@@ -78,13 +78,7 @@ class NatsNode:
         self.proc = None
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
 
     def jetstream_ready(self) -> bool:

@@ -50,6 +50,17 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def terminate(proc: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:
+    """SIGTERM and wait; SIGKILL if it does not end within ``timeout``."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @dataclass
 class Mosquitto:
     """A private broker on a free port with persistence in its own folder; can be stopped and restarted."""
@@ -101,13 +112,7 @@ class Mosquitto:
             raise RuntimeError(f"mosquitto failed to start: {err}\n{log}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
 
     def restart(self) -> None:

@@ -11,6 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -236,70 +237,87 @@ def ingest(tmp_path: Path, name: str, broker: Mosquitto, servers: list[str]) -> 
     return DaemonProcess(tmp_path / name, broker.port, extra_env=env, client_id=f"ingest-{name}")
 
 
-def test_an_ingest_host_hands_its_folders_files_to_the_workers_and_waits_out_an_outage(
-    tmp_path: Path, broker: Mosquitto
-) -> None:
+@dataclass
+class IngestSetup:
+    """An ingest host and a worker around a cluster not started yet, the articles and their alerts."""
+
+    cluster: NatsCluster
+    feeder: DaemonProcess
+    tagger: DaemonProcess
+    collector: Collector
+    articles: list[tuple[str, str]]
+    expected: set[str]
+
+
+@pytest.fixture
+def ingest_setup(tmp_path: Path, broker: Mosquitto, request: pytest.FixtureRequest) -> Iterator[IngestSetup]:
     if nats_server_binary() is None:
         pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
     cluster = NatsCluster(tmp_path / "nats", size=3)
-    articles = stream_articles(40, seed=47)
+    articles = stream_articles(request.param, seed=47 + request.param)
     expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
     collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-ingest").start()
-    feeder = ingest(tmp_path, "feeder", broker, cluster.urls)
-    tagger = worker(tmp_path, "tagger", broker, cluster.urls)
-    try:
-        feeder.start()
-        feeder.wait_ready()
-        for name, text in articles[:20]:
-            feeder.drop(name, text)  # the cluster is not up yet: the files wait in the inbox
-        wait_until(lambda: bool(feeder.events(events.CLUSTER_UNREACHABLE)), 30, what="the unreachable line")
-        time.sleep(2.0)
-        assert feeder.events("article processed") == [], "nothing is done before the stream has it"
-        cluster.start()
-        tagger.start()
-        for name, text in articles[20:]:
-            feeder.drop(name, text)
-        wait_until(lambda: expected <= set(received(collector)), 90, what="every alert, through the stream")
-    finally:
-        assert feeder.stop() == 0
-        assert tagger.stop() == 0
-        collector.stop()
-        cluster.stop()
-    assert set(received(collector)) == expected
-    handed = feeder.events("article processed")
-    assert {e["result"] for e in handed} == {"submitted"} and len(handed) == len(articles)
-    assert len(feeder.events(events.CLUSTER_UNREACHABLE)) == 1
-    assert len(tagger.events("article processed")) == len(articles)
+    setup = IngestSetup(
+        cluster,
+        ingest(tmp_path, "feeder", broker, cluster.urls),
+        worker(tmp_path, "tagger", broker, cluster.urls),
+        collector,
+        articles,
+        expected,
+    )
+    yield setup
+    collector.stop()
+    cluster.stop()
 
 
-def test_an_ingest_host_stopped_during_an_outage_stops_at_once_and_sends_the_files_on_its_next_start(
-    tmp_path: Path, broker: Mosquitto
+@pytest.mark.parametrize("ingest_setup", [40], indirect=True)
+def test_an_ingest_host_hands_its_folders_files_to_the_workers_and_waits_out_an_outage(
+    ingest_setup: IngestSetup,
 ) -> None:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    cluster = NatsCluster(tmp_path / "nats", size=3)
-    articles = stream_articles(5, seed=48)
-    expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
-    feeder = ingest(tmp_path, "feeder", broker, cluster.urls)
-    tagger = worker(tmp_path, "tagger", broker, cluster.urls)
-    collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-ingest-stop").start()
+    setup = ingest_setup
     try:
-        feeder.start()
-        feeder.wait_ready()
-        for name, text in articles:
-            feeder.drop(name, text)
-        wait_until(lambda: bool(feeder.events(events.CLUSTER_UNREACHABLE)), 30, what="the unreachable line")
-        assert feeder.stop(timeout=10) == 0, "a stop does not wait for the cluster"
-        cluster.start()
-        tagger.start()
-        feeder.start()
-        wait_until(lambda: expected <= set(received(collector)), 90, what="every alert after the restart")
+        setup.feeder.start()
+        setup.feeder.wait_ready()
+        for name, text in setup.articles[:20]:
+            setup.feeder.drop(name, text)  # the cluster is not up yet: the files wait in the inbox
+        wait_until(lambda: bool(setup.feeder.events(events.CLUSTER_UNREACHABLE)), 30, what="the unreachable line")
+        time.sleep(2.0)
+        assert setup.feeder.events("article processed") == [], "nothing is done before the stream has it"
+        setup.cluster.start()
+        setup.tagger.start()
+        for name, text in setup.articles[20:]:
+            setup.feeder.drop(name, text)
+        wait_until(lambda: setup.expected <= set(received(setup.collector)), 90, what="every alert, through the stream")
     finally:
-        assert feeder.stop() == 0
-        assert tagger.stop() == 0
-        collector.stop()
-        cluster.stop()
-    assert {e["result"] for e in feeder.events("article processed")} == {"submitted"}
+        assert setup.feeder.stop() == 0
+        assert setup.tagger.stop() == 0
+    assert set(received(setup.collector)) == setup.expected
+    handed = setup.feeder.events("article processed")
+    assert {e["result"] for e in handed} == {"submitted"} and len(handed) == len(setup.articles)
+    assert len(setup.feeder.events(events.CLUSTER_UNREACHABLE)) == 1
+    assert len(setup.tagger.events("article processed")) == len(setup.articles)
+
+
+@pytest.mark.parametrize("ingest_setup", [5], indirect=True)
+def test_an_ingest_host_stopped_during_an_outage_stops_at_once_and_sends_the_files_on_its_next_start(
+    ingest_setup: IngestSetup,
+) -> None:
+    setup = ingest_setup
+    try:
+        setup.feeder.start()
+        setup.feeder.wait_ready()
+        for name, text in setup.articles:
+            setup.feeder.drop(name, text)
+        wait_until(lambda: bool(setup.feeder.events(events.CLUSTER_UNREACHABLE)), 30, what="the unreachable line")
+        assert setup.feeder.stop(timeout=10) == 0, "a stop does not wait for the setup.cluster"
+        setup.cluster.start()
+        setup.tagger.start()
+        setup.feeder.start()
+        wait_until(lambda: setup.expected <= set(received(setup.collector)), 90, what="every alert after the restart")
+    finally:
+        assert setup.feeder.stop() == 0
+        assert setup.tagger.stop() == 0
+    assert {e["result"] for e in setup.feeder.events("article processed")} == {"submitted"}
 
 
 def test_a_malformed_message_is_an_error_record_and_the_next_articles_one_of_3_mb_still_alert(
