@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from monitor.engine.compiled import CompiledCues
 from monitor.engine.match import find_window
@@ -54,17 +54,17 @@ _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGIT
 _DIGIT = re.compile(f"[{_DIGITS}]")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What one trigger hit asserts: `novelty` None when vetoed (by `vetoes`); `cue` decided it."""
+class Verdict(NamedTuple):
+    """What one trigger hit asserts: `novelty` None when vetoed (by `vetoes`); `cue` decided it. Named
+    tuples here and for a sentence's cues: built per trigger and per sentence read, a frozen dataclass
+    (one `object.__setattr__` a field) cost three times as much."""
 
     novelty: Novelty | None
     vetoes: tuple[Cue, ...] = ()
     cue: Cue | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _ArticleCues:
+class _ArticleCues(NamedTuple):
     """A sentence's cues as parallel lists sorted by start (no object per cue until one is needed)."""
 
     starts: list[int]
@@ -85,6 +85,8 @@ class _ArticleCues:
 
 
 _NEW = Verdict("new")
+#: the cues of a sentence without any (shared: `_ArticleCues` lists are never changed once made)
+_NO_CUES = _ArticleCues([], [], [], [], [], [], [], [], [], False)
 
 
 class ClauseReader:
@@ -120,17 +122,18 @@ class ClauseReader:
     def _find_cues(self, low: int, high: int) -> _ArticleCues:
         normalized = self._normalized
         cues = self._cues
+        breaks = self._marks(low, high)
+        found = find_window(cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan)
+        if not found and not breaks:
+            return _NO_CUES  # the usual sentence: nothing to sort out (its lists are never changed)
         starts: list[int] = []
         ends: list[int] = []
         kinds: list[str] = []
-        breaks = self._marks(low, high)
         refer_back: list[int] = []
         placing: list[Cue] = []
         relatives: list[int] = []
         complements: list[int] = []
-        for start, end, targets in find_window(
-            cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan
-        ):
+        for start, end, targets in found:
             for target in targets:
                 kind = target.removeprefix(CUES_PREFIX)
                 if kind == "clause_break":
