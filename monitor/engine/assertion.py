@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from monitor.engine.compiled import CompiledCues
-from monitor.engine.match import find_window
+from monitor.engine.match import find_window, found_in_window
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.result import Novelty
 from monitor.engine.segment import is_word_char, trimmed_unit
@@ -185,7 +185,16 @@ class ClauseReader:
         return known
 
     def refers_back(self, index: int) -> bool:
-        """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …")."""
+        """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …"); a sentence
+        not read yet is first looked at for the refer-back keys alone (`CompiledCues.refer_back_automaton`)."""
+        keys = self._cues.refer_back_automaton
+        known = index in self._sentence_cues
+        if (
+            keys is not None
+            and not known
+            and not found_in_window(keys, self._normalized, *self._sentence_range(index), self._scan)
+        ):
+            return False
         return bool(self._cues_of(index).refer_back)
 
     def verdict(self, start: int, end: int) -> Verdict:

@@ -216,6 +216,13 @@ def find_window(
     return [(low + start, low + end, targets) for start, end, targets in pairs]
 
 
+def found_in_window(keys: Any, normalized: _Text, low: int, high: int, scan: str = "") -> bool:
+    """Whether any key of the (exact) automaton `keys` occurs in `normalized[low:high]`, unchecked: what
+    `find_window` finds there with those keys is a subset of these occurrences, so False means nothing."""
+    window = scan[low:high] if scan else scan_text(normalized.lowered[low:high])
+    return next(keys.iter(SEPARATOR + window + SEPARATOR), None) is not None
+
+
 def _exact_window(
     exact_keys: Any, normalized: _Text, window: str, low: int
 ) -> list[tuple[int, int, tuple[str, ...]]] | None:
