@@ -1,6 +1,7 @@
 """What the engine costs per article on `bench.run`'s corpus, to compare two versions of the engine.
 
     .venv/bin/python -m bench.engine_cost [--articles 2000] [--rounds 5] [--out FILE] [--baseline FILE]
+    .venv/bin/python -m bench.engine_cost --against OTHER_CHECKOUT [--articles 1000] [--rounds 10]
 
 Times `Engine.tag(text, published)` over the same deterministic corpus `bench.run` uses (seed 0), with the
 shipped watchlists and with the synthetic 10,000-alias / 1,000-rule watchlist (loaded with the shipped
@@ -8,6 +9,11 @@ shipped watchlists and with the synthetic 10,000-alias / 1,000-rule watchlist (l
 passes (the least disturbed by other work on the machine), in microseconds per article. With
 `--baseline` (a JSON file this command wrote on another checkout), it prints how much more or less each
 costs than the baseline: the trusted-alerts issue allows novelty and negation at most +20%.
+
+On a loaded machine two runs a minute apart differ by more than that. `--against` compares with another
+checkout (say a `git worktree` of the older commit) in alternation: one worker process per checkout,
+both fed the same batches of 20 articles in turn, each batch's best time over `--rounds` kept (CPU time
+of the worker, and wall time). Both see the same disturbances, so the ratio holds to a few percent.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -48,13 +57,98 @@ def measure(articles: int, rounds: int) -> dict[str, float]:
     return results
 
 
+#: what each checkout's worker runs (with only `bench.corpus`, `bench.watchlists` and `load_engine`, which
+#: older checkouts have too): it tags the batch it is sent and answers its wall and CPU seconds
+_WORKER = """
+import datetime as dt, sys, tempfile, time
+from pathlib import Path
+from bench.corpus import CorpusGenerator
+from bench.watchlists import write_watchlist
+from monitor.engine import load_engine
+articles, batch, which = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+texts = [article.text for article in CorpusGenerator(0).articles(articles)]
+if which == "shipped":
+    engine = load_engine([Path("config/watchlists")])
+else:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = load_engine(write_watchlist(Path(tmp), 10000, 1000, 0))
+published = dt.date(2026, 1, 15)
+for text in texts:
+    engine.tag(text, published)
+batches = [texts[at : at + batch] for at in range(0, articles, batch)]
+print(len(batches), flush=True)
+for line in sys.stdin:
+    chosen = batches[int(line)]
+    wall, cpu = time.perf_counter(), time.process_time()
+    for text in chosen:
+        engine.tag(text, published)
+    print(time.perf_counter() - wall, time.process_time() - cpu, flush=True)
+"""
+#: articles per batch in `--against` (short enough that most batches run undisturbed in some round)
+BATCH = 20
+
+
+def _worker(checkout: Path, articles: int, which: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    command = [sys.executable, "-c", _WORKER, str(articles), str(BATCH), which]
+    return subprocess.Popen(command, cwd=checkout, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def _ask(worker: subprocess.Popen[str], batch: int) -> tuple[float, float]:
+    assert worker.stdin is not None and worker.stdout is not None
+    worker.stdin.write(f"{batch}\n")
+    worker.stdin.flush()
+    wall, cpu = worker.stdout.readline().split()
+    return float(wall), float(cpu)
+
+
+def interleaved(checkouts: Sequence[Path], articles: int, rounds: int, which: str) -> list[tuple[float, float]]:
+    """Per checkout, (wall, CPU) µs per article: the sum over batches of each batch's best over `rounds`,
+    the checkouts taking turns batch by batch (which goes first alternates)."""
+    workers = [_worker(checkout, articles, which) for checkout in checkouts]
+    try:
+        counts = {int(worker.stdout.readline()) for worker in workers if worker.stdout is not None}
+        batches = counts.pop()
+        best = [[(float("inf"), float("inf"))] * batches for _ in workers]
+        for round_number in range(rounds):
+            for batch in range(batches):
+                order = list(range(len(workers)))
+                for at in order if (round_number + batch) % 2 == 0 else order[::-1]:
+                    wall, cpu = _ask(workers[at], batch)
+                    kept = best[at][batch]
+                    best[at][batch] = (min(kept[0], wall), min(kept[1], cpu))
+    finally:
+        for worker in workers:
+            if worker.stdin is not None:
+                worker.stdin.close()
+            worker.wait()
+    return [
+        (sum(wall for wall, _ in found) / articles * 1e6, sum(cpu for _, cpu in found) / articles * 1e6)
+        for found in best
+    ]
+
+
+def _compare(other: Path, articles: int, rounds: int) -> None:
+    here = Path(__file__).resolve().parent.parent
+    for which in ("shipped", "synthetic"):
+        (wall, cpu), (other_wall, other_cpu) = interleaved([here, other.resolve()], articles, rounds, which)
+        print(
+            f"{which:10} this {wall:7.1f} µs/article (CPU {cpu:7.1f})   other {other_wall:7.1f} (CPU {other_cpu:7.1f})"
+            f"   {100 * (wall / other_wall - 1):+6.1f}% wall, {100 * (cpu / other_cpu - 1):+6.1f}% CPU"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--baseline", type=Path, help="JSON written by this command on the version to compare with")
+    parser.add_argument("--against", type=Path, help="another checkout, timed in alternation with this one")
     args = parser.parse_args(argv)
+    if args.against:
+        _compare(args.against, args.articles, args.rounds)
+        return 0
     results = measure(args.articles, args.rounds)
     baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
     for name, value in results.items():

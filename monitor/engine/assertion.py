@@ -17,12 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from monitor.engine.asides import find_asides, in_other_aside
 from monitor.engine.compiled import CompiledCues
-from monitor.engine.match import find_window
+from monitor.engine.match import find_window, found_in_window
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import TIME_KINDS, Verdict, nearest_novelty
 from monitor.engine.segment import is_word_char, trimmed_unit
@@ -63,8 +63,7 @@ _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGIT
 _DIGIT = re.compile(f"[{_DIGITS}]")
 
 
-@dataclass(frozen=True, slots=True)
-class _ArticleCues:
+class _ArticleCues(NamedTuple):
     """A sentence's cues as parallel lists sorted by start (no object per cue until one is needed)."""
 
     starts: list[int]
@@ -89,6 +88,8 @@ class _ArticleCues:
 
 
 _NEW = Verdict("new")
+#: the cues of a sentence without any (shared: `_ArticleCues` lists are never changed once made)
+_NO_CUES = _ArticleCues([], [], [], [], [], [], [], [], [], False, [], [])
 
 
 class ClauseReader:
@@ -124,19 +125,20 @@ class ClauseReader:
     def _find_cues(self, low: int, high: int) -> _ArticleCues:
         normalized = self._normalized
         cues = self._cues
+        breaks = self._marks(low, high)
+        found = find_window(cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan)
+        if not found and not breaks:
+            return _NO_CUES  # the usual sentence: nothing to sort out (its lists are never changed)
         starts: list[int] = []
         ends: list[int] = []
         kinds: list[str] = []
-        breaks = self._marks(low, high)
         refer_back: list[int] = []
         placing: list[Cue] = []
         relatives: list[int] = []
         complements: list[int] = []
         acts: list[Cue] = []
         determiners: list[int] = []
-        for start, end, targets in find_window(
-            cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan
-        ):
+        for start, end, targets in found:
             for target in targets:
                 kind = target.removeprefix(CUES_PREFIX)
                 if kind == "clause_break":
@@ -210,7 +212,15 @@ class ClauseReader:
         """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …"), or a
         determiner at most `DETERMINER_WORDS` words before one of its trigger words (starting at
         `triggers`): "The mutual defence treaty …", "इस रक्षा संधि …" name an agreement already
-        known, where "A shipping agreement was signed" introduces one of its own."""
+        known, where "A shipping agreement was signed" introduces one of its own. A sentence not read
+        yet is first looked at for those keys alone (`CompiledCues.refer_back_automaton`)."""
+        keys = self._cues.refer_back_automaton
+        if (
+            keys is not None
+            and index not in self._sentence_cues
+            and not found_in_window(keys, self._normalized, *self._sentence_range(index), self._scan)
+        ):
+            return False
         found = self._cues_of(index)
         if found.refer_back:
             return True

@@ -309,7 +309,20 @@ def _compile_cues(definitions: _Definitions, keys: _AliasKeys) -> CompiledCues |
     leads: dict[str, list[str]] = {}
     for mark in sorted(dict.fromkeys(mark.lower() for mark in marks), key=len, reverse=True):
         leads.setdefault(mark[0], []).append(mark)
-    return CompiledCues(exact, folding, tuple((lead, tuple(group)) for lead, group in leads.items()))
+    breaks = tuple((lead, tuple(group)) for lead, group in leads.items())
+    return CompiledCues(exact, folding, breaks, _refer_back_automaton(keys.keys))
+
+
+def _refer_back_automaton(keys: dict[str, list[Candidate]]) -> Any:
+    """The keys that can make a sentence refer back (refer-back cues, and the determiners before a
+    trigger word) as an automaton of their own (`CompiledCues.refer_back_automaton`); None without any,
+    or when one of them folds."""
+    targets = {CUES_PREFIX + "refer_back", CUES_PREFIX + "determiner"}
+    found = {key: chosen for key, listed in keys.items() if (chosen := [c for c in listed if c.target in targets])}
+    if not found:
+        return None
+    exact, folding, _ = automata(found)
+    return exact if folding is None else None
 
 
 def _compile_rules(definitions: _Definitions) -> tuple[list[CompiledRule], list[Problem]]:

@@ -75,6 +75,10 @@ class CompiledCues:
     #: clause breaks that start with punctuation (`;`, `, and`), by their first character, longest
     #: first: not words, so found by plain search, one per character (`,`), not one per mark
     break_marks: tuple[tuple[str, tuple[str, ...]], ...]
+    #: the refer-back cues' keys alone (None: they need the folding automaton): a sentence where none
+    #: is found refers back to nothing, known without reading all its cues (most trigger sentences
+    #: asked are of that kind, and reading a sentence's cues costs ten times this look)
+    refer_back_automaton: Any = None
 
 
 @dataclass(frozen=True, slots=True)

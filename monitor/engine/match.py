@@ -15,8 +15,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
-from operator import itemgetter, lt
+from itertools import chain, compress, count, islice
+from operator import itemgetter, lt, not_
 from typing import Any, Protocol
 
 from monitor.engine.compiled import COREF_PREFIX, Compiled, KeyCheck
@@ -106,24 +106,24 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
         compiled.exact_automaton, compiled.fold_automaton, normalized, dropped, latin_fold=compiled.latin_fold
     )
     coref = compiled.coref_targets
-    if not coref or coref.isdisjoint(chain.from_iterable(hits.targets)):
+    if not coref:
         return hits
-    return _resolve_coref(hits, coref)
+    # the surname hits' indexes by C-level maps (no Python step per hit): usually none, or a few
+    at = list(compress(count(), map(not_, map(coref.isdisjoint, hits.targets))))
+    return _resolve_coref(hits, coref, at) if at else hits
 
 
-def _resolve_coref(hits: Hits, coref: frozenset[str]) -> Hits:
-    """A surname's hit becomes its entity's where the entity is found by another alias, else it goes.
-    Only the surname hits are rebuilt (a few); the lists are copied once."""
+def _resolve_coref(hits: Hits, coref: frozenset[str], at: list[int]) -> Hits:
+    """A surname's hit (at the indexes `at`) becomes its entity's where the entity is found by another
+    alias, else it goes. Only the surname hits are rebuilt (a few); the lists are copied once."""
     named = set(chain.from_iterable(hits.targets))
     starts, ends, targets = list(hits.starts), list(hits.ends), list(hits.targets)
     gone = []
-    for index, found in enumerate(targets):
-        if coref.isdisjoint(found):
-            continue
+    for index in at:
         kept = tuple(
             dict.fromkeys(
                 target.removeprefix(COREF_PREFIX)
-                for target in found
+                for target in targets[index]
                 if target not in coref or target.removeprefix(COREF_PREFIX) in named
             )
         )
@@ -214,6 +214,13 @@ def find_window(
     hits = find_keys(exact_keys, fold_keys, piece, [], window)
     pairs = zip(hits.starts, hits.ends, hits.targets, strict=True)
     return [(low + start, low + end, targets) for start, end, targets in pairs]
+
+
+def found_in_window(keys: Any, normalized: _Text, low: int, high: int, scan: str = "") -> bool:
+    """Whether any key of the (exact) automaton `keys` occurs in `normalized[low:high]`, unchecked: what
+    `find_window` finds there with those keys is a subset of these occurrences, so False means nothing."""
+    window = scan[low:high] if scan else scan_text(normalized.lowered[low:high])
+    return next(keys.iter(SEPARATOR + window + SEPARATOR), None) is not None
 
 
 def _exact_window(

@@ -14,7 +14,7 @@ from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import Verdict
 from monitor.engine.result import Novelty, Span, best_novelty
-from monitor.engine.segment import PARAGRAPH_END, Range, bounds, sentence_bounds, trimmed_unit
+from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
 from monitor.engine.sides import Cue
 
 
@@ -67,7 +67,9 @@ class ArticleIndex:
 
     @cached_property
     def sentence_bounds(self) -> list[int]:
-        return sentence_bounds(self.normalized.text)
+        # one C-level finditer: finding each sentence mark with str.find and trying the pattern there
+        # runs fewer instructions but takes longer (a Python step per mark: 29 against 23 µs an article)
+        return bounds(self.normalized.text, SENTENCE_END)
 
     @cached_property
     def paragraph_bounds(self) -> list[int]:

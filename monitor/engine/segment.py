@@ -146,35 +146,6 @@ def bounds(text: str, ends: re.Pattern[str]) -> list[int]:
     return found
 
 
-#: the characters a sentence end starts with (`SENTENCE_END`'s first character class)
-_SENTENCE_MARKS = "\n।॥?!."
-
-
-def sentence_bounds(text: str) -> list[int]:
-    """`bounds(text, SENTENCE_END)`, found faster: `SENTENCE_END.finditer` tests every character
-    against its first class in Python's regex engine (8% of an article's tagging), where `str.find`
-    jumps to each of the few marks in C; the pattern is then tried only there, as `finditer` would
-    (left to right, a match's run of marks consumed)."""
-    marks: list[int] = []
-    for mark in _SENTENCE_MARKS:
-        at = text.find(mark)
-        while at >= 0:
-            marks.append(at)
-            at = text.find(mark, at + 1)
-    marks.sort()
-    found: list[int] = []
-    end = 0
-    match = SENTENCE_END.match
-    for at in marks:
-        if at >= end:
-            sentence_end = match(text, at)
-            if sentence_end is not None:
-                end = sentence_end.end()
-                found.append(end)
-    found.append(len(text))
-    return found
-
-
 def trimmed_unit(text: str, unit_bounds: Sequence[int], index: int) -> Range | None:
     return _trimmed(text, unit_bounds[index - 1] if index else 0, unit_bounds[index])
 

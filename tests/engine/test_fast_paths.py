@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.engine import Engine
+from monitor.engine.assertion import ClauseReader
 from monitor.engine.match import find_keys, find_window
 from monitor.engine.normalize import normalize
-from monitor.engine.segment import SENTENCE_END, bounds, scan_text, sentence_bounds
+from monitor.engine.segment import SENTENCE_END, bounds, scan_text
 
 CLAUSES = [
     "Russia did not sign a pact with North Korea earlier today, officials said.",
@@ -17,17 +21,10 @@ CLAUSES = [
     "The two countries may sign the deal next week, but not before Friday.",
     "यह समझौता इस हफ्ते हुआ था।",
     "U.S. officials said 3.5 million... Really?! Yes.",
+    "The pact was signed in Moscow.",
+    "दोनों देशों ने इस समझौते पर हस्ताक्षर किए।",
+    "Both sides met; the two leaders then spoke.",
 ]
-
-
-@given(st.text(alphabet="aZ3 .\n।॥?!xU", max_size=80))
-def test_sentence_bounds_are_those_of_the_sentence_pattern(text: str) -> None:
-    assert sentence_bounds(text) == bounds(text, SENTENCE_END)
-
-
-def test_sentence_bounds_of_real_sentences_are_those_of_the_sentence_pattern() -> None:
-    for text in ["\n\n".join(CLAUSES), " ".join(CLAUSES), "...", "", "Dr. A. B. Singh met U.S. envoys."]:
-        assert sentence_bounds(text) == bounds(text, SENTENCE_END)
 
 
 @given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=4), st.data())
@@ -56,3 +53,22 @@ def test_overlapping_cues_in_a_window_are_resolved_leftmost_longest(shipped: Eng
     assert [(normalized.text[start:end], targets) for start, end, targets in found] == [
         ("earlier today", ("cues:recent",))
     ]
+
+
+@given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=5), st.booleans())
+def test_refer_back_found_by_its_own_keys_is_what_the_sentence_cues_say(
+    shipped: Engine, chosen: list[str], with_scan: bool
+) -> None:
+    cues = shipped._compiled.cues
+    assert cues is not None and cues.refer_back_automaton is not None
+    normalized = normalize("\n".join(chosen))
+    sentence_bounds = bounds(normalized.text, SENTENCE_END)
+    scan = scan_text(normalized.lowered) if with_scan else ""
+    quick = ClauseReader(cues, normalized, sentence_bounds, None, scan)
+    general = ClauseReader(dataclasses.replace(cues, refer_back_automaton=None), normalized, sentence_bounds, None)
+    # every word as a trigger: the determiner path ("इस रक्षा संधि …") is compared as well
+    words = [m.start() for m in re.finditer(r"\w+", normalized.text)]
+    found = [quick.refers_back(index, words) for index in range(len(sentence_bounds))]
+    assert found == [general.refers_back(index, words) for index in range(len(sentence_bounds))]
+    if "The pact was signed in Moscow." in chosen:
+        assert any(found)
