@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from monitor.engine.aliases import Located, check_alias, key_forms
 from monitor.engine.automata import automata
+from monitor.engine.compile_cues import CUES_PREFIX, break_marks, refer_back_automaton
 from monitor.engine.compiled import COREF_PREFIX, Candidate, Compiled, CompiledCues, CompiledRule, EntityInfo
 from monitor.engine.latin_words import with_latin_spellings
 from monitor.engine.normalize import fold, lower
@@ -23,8 +24,6 @@ from monitor.engine.watchlist import AliasSpec, Entity, Extension, LoadedFile, P
 from monitor.problems import Problem
 
 TERMS_PREFIX = "terms:"
-#: the target of a clause cue's hits: `cues:negation`, `cues:past`...
-CUES_PREFIX = "cues:"
 
 
 def _entity_aliases(entity: Entity, where: Located) -> Iterator[tuple[AliasSpec, Located]]:
@@ -306,23 +305,7 @@ def _compile_cues(definitions: _Definitions, keys: _AliasKeys) -> CompiledCues |
             else:
                 keys.add(cue, where, CUES_PREFIX + kind, "match", cue.fold or False)
     exact, folding, _ = automata(keys.keys)
-    leads: dict[str, list[str]] = {}
-    for mark in sorted(dict.fromkeys(mark.lower() for mark in marks), key=len, reverse=True):
-        leads.setdefault(mark[0], []).append(mark)
-    breaks = tuple((lead, tuple(group)) for lead, group in leads.items())
-    return CompiledCues(exact, folding, breaks, _refer_back_automaton(keys.keys))
-
-
-def _refer_back_automaton(keys: dict[str, list[Candidate]]) -> Any:
-    """The keys that can make a sentence refer back (refer-back cues, and the determiners before a
-    trigger word) as an automaton of their own (`CompiledCues.refer_back_automaton`); None without any,
-    or when one of them folds."""
-    targets = {CUES_PREFIX + "refer_back", CUES_PREFIX + "determiner"}
-    found = {key: chosen for key, listed in keys.items() if (chosen := [c for c in listed if c.target in targets])}
-    if not found:
-        return None
-    exact, folding, _ = automata(found)
-    return exact if folding is None else None
+    return CompiledCues(exact, folding, break_marks(marks), refer_back_automaton(keys.keys))
 
 
 def _compile_rules(definitions: _Definitions) -> tuple[list[CompiledRule], list[Problem]]:
