@@ -9,6 +9,7 @@ from typing import Any
 from monitor.engine.automata import automata
 from monitor.engine.compiled import Candidate
 
+#: the target of a clause cue's hits: `cues:negation`, `cues:past`...
 CUES_PREFIX = "cues:"
 
 
