@@ -62,9 +62,7 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
             "MONITOR_CLUSTER__ACK_WAIT_SECONDS": ACK_WAIT_S,
             "MONITOR_LOG__LEVEL": "info",
         }
-        workers = [
-            DaemonProcess(root / f"w{n}", broker.port, extra_env=env, client_id=f"chaos-w{n}") for n in range(2)
-        ]
+        workers = [DaemonProcess(root / f"w{n}", broker.port, extra_env=env, client_id=f"chaos-w{n}") for n in range(2)]
         for daemon in workers:
             daemon.start()
         for daemon in workers:

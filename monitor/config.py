@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from monitor import topics
@@ -193,6 +193,12 @@ class ClusterSettings(Section):
     @property
     def dead_letters_subject(self) -> str:
         return self.dead_letter_subject or f"{self.subject}.dead"
+
+    @model_validator(mode="after")
+    def _dead_letters_apart(self) -> ClusterSettings:
+        if self.dead_letters_subject == self.subject:
+            raise ValueError("dead_letter_subject must differ from subject (the dead letters are a stream apart)")
+        return self
 
 
 class Settings(BaseSettings):

@@ -190,7 +190,10 @@ class Pipeline:
             self._give_up(keys)
             self._failed(events.PROCESSING_BATCH_FAILED, exc)
             return
-        self.source.committed(keys)
+        # keys waiting for another batch (an earlier version or a copy in flight, or this batch's own large
+        # article, committed apart) were not committed by this one
+        elsewhere = {*prepared.elsewhere, *(alone.reads[0].key for alone in prepared.aside)}
+        self.source.committed([key for key in keys if key not in elsewhere])
         self.on_committed(keys, outcomes)
         self._hand_on_again(prepared.deferred)
         self._done(len(keys))

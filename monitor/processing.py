@@ -68,6 +68,8 @@ class Prepared:
     #: keys (or copies of contents) this batch holds in flight, seen again meanwhile: handed on again once
     #: it is committed
     deferred: list[str] = field(default_factory=list)
+    #: this batch's keys deferred to another batch (theirs to commit: a queue acknowledges them with it)
+    elsewhere: list[str] = field(default_factory=list)
     #: large articles of this batch, each a batch of its own: tagged apart, committed when done, so that
     #: they never hold up the articles behind them
     aside: list[Prepared] = field(default_factory=list)
@@ -116,6 +118,7 @@ class Processor:
             holder = self._keys_in_flight.get(key)
             if holder is not None:
                 holder.deferred.append(key)  # its earlier version is still being tagged: after that one
+                prepared.elsewhere.append(key)
                 continue
             version: str | None = None
             try:
@@ -216,6 +219,7 @@ class Processor:
         holder = self._shas_in_flight.get(sha)
         if holder is not None and holder is not prepared:
             holder.deferred.append(key)  # a copy of an article in flight: a duplicate once that one is committed
+            prepared.elsewhere.append(key)
             return
         if holder is not None or sha in self._shas_decided or self.store.content_seen(sha):
             prepared.reads.append(_Read(key, version, sha, None))  # committed after the first copy, in key order

@@ -20,7 +20,7 @@ import pytest
 
 from harness.articles import stream_articles, tagged_alerts, write_articles
 from harness.nats import NatsCluster, nats_server_binary
-from harness.processes import Collector, DaemonProcess, Mosquitto, monitor_cli, wait_until
+from harness.processes import Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, wait_until
 from monitor import events
 from monitor.articles import content_hash
 
@@ -96,6 +96,42 @@ def test_a_worker_killed_while_it_holds_articles_loses_none_of_them(
     assert two.events("article processed"), "the other worker took over"
     duplicates = sum(n - 1 for n in counts.values())
     assert duplicates <= 64 * 2, f"duplicates bounded by what one worker held uncommitted: {duplicates}"
+
+
+def test_a_worker_whose_intake_is_paused_hands_its_articles_back_to_the_others(
+    tmp_path: Path, cluster: NatsCluster, broker: Mosquitto
+) -> None:
+    files = write_articles(tmp_path / "articles", stream_articles(300, seed=51))
+    expected = tagged_alerts(files)
+    key_of = {f.name: f"nats:{content_hash(f.read_bytes())}" for f in files}
+    collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-paused").start()
+    # worker one's broker is down and its outbox holds 5 alerts at most: its intake pauses at once
+    paused = DaemonProcess(tmp_path / "paused", free_port(), extra_env=cluster_env(cluster.urls), client_id="w-p")
+    paused.extra_env["MONITOR_STATE__OUTBOX_MAX"] = "5"
+    healthy = worker(tmp_path, "healthy", broker, cluster.urls)
+    try:
+        paused.start()
+        paused.wait_ready()
+        submit(files[:100], cluster.urls)  # worker one alone: it pulls what it can hold, and pauses
+        wait_until(lambda: len(paused.events("article processed")) >= 5, 60, what="worker one paused")
+        healthy.start()
+        healthy.wait_ready()
+        submit(files[100:], cluster.urls)
+
+        def outstanding() -> set[str]:
+            """Articles whose alerts have not arrived, but for those in worker one's outbox."""
+            kept = {e["path"] for e in paused.events("article processed")}
+            got = set(received(collector))
+            return {key_of[name] for alert, (_rule, name) in expected.items() if alert not in got} - kept
+
+        # one article stays with worker one, kept alive, as its sign for resuming once its outbox drains
+        wait_until(lambda: len(outstanding()) <= 1, 90, what="what worker one held, tagged by worker two")
+    finally:
+        assert healthy.stop() == 0
+        assert paused.stop() == 0
+        collector.stop()
+    assert paused.events(events.CLUSTER_HANDED_BACK)
+    assert paused.events(events.CLUSTER_DEAD_LETTER) == healthy.events(events.CLUSTER_DEAD_LETTER) == []
 
 
 async def stream_leader(servers: list[str], stream: str = "NEWSMON_ARTICLES") -> str:

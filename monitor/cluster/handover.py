@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.errors import MaxPayloadError
+from nats.js.errors import APIError
 
 from monitor import events
 from monitor.analysis import Analysis, Job
@@ -58,7 +60,7 @@ class StreamHandOver:
             told = False
             while True:
                 try:
-                    await self._publish_all(jobs)
+                    analyses = await self._publish_all(jobs)
                 except (jetstream.ClusterUnavailable, NatsError, OSError) as exc:
                     if not told:
                         log.error(events.CLUSTER_UNREACHABLE, reason=jetstream.describe(exc), waiting=len(jobs))
@@ -71,9 +73,12 @@ class StreamHandOver:
                     continue
                 if told:
                     log.warning(events.CLUSTER_REACHABLE)
-                return [Analysis(handed_over=True) for _ in jobs]
+                return analyses
 
-    async def _publish_all(self, jobs: Sequence[Job]) -> None:
+    async def _publish_all(self, jobs: Sequence[Job]) -> list[Analysis]:
+        """Each job handed over, or an error record of its own when the cluster refuses its size (the
+        server's ``max_payload`` or the stream's ``max_msg_size`` below ``[watch] max_bytes``): one file
+        too large for the cluster must not hold up the files behind it. Any other failure is an outage."""
         if self._client is None or self._client.is_closed:
             self._client = await jetstream.connect(self.settings, f"monitor-ingest@{self.host}")
             await jetstream.ensure_stream(self._client.jetstream(), self.settings, self.max_bytes)
@@ -82,4 +87,18 @@ class StreamHandOver:
             jetstream.publish(js, self.settings, ArticleMessage(job.name, job.data, self.host, job.file_time))
             for job in jobs
         ]
-        await asyncio.gather(*acks)  # in flight together; the batch is handed over when all are stored
+        # in flight together; the batch is handed over when all are stored
+        results = await asyncio.gather(*acks, return_exceptions=True)
+        analyses = []
+        for result in results:
+            if isinstance(result, BaseException) and not _too_large(result):
+                raise result
+            if isinstance(result, BaseException):
+                analyses.append(Analysis(error=("too-large", f"the cluster refused its size: {result}")))
+            else:
+                analyses.append(Analysis(handed_over=True))
+        return analyses
+
+
+def _too_large(exc: BaseException) -> bool:
+    return isinstance(exc, MaxPayloadError) or (isinstance(exc, APIError) and "maximum" in str(exc).lower())

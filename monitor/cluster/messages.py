@@ -7,9 +7,8 @@ the article's bytes exactly as its file holds them; headers carry what the file 
 - ``Newsmon-Name``: the original name (its extension says the format: .txt, .md, .json, .html), percent-
   encoded UTF-8 (a name that is not UTF-8 keeps its bytes).
 - ``Newsmon-Source-Host``: the host that read it (an outlet's scraper, an ingest daemon).
-- ``Newsmon-File-Time``: the file's modification time, POSIX seconds (optional).
-- ``Newsmon-Published-At``: the article's own date, ISO 8601 (optional; the JSON ``published_at`` or a
-  byline still win when the article says one).
+- ``Newsmon-File-Time``: the file's modification time, POSIX seconds (optional): the article's date when
+  neither its JSON ``published_at`` nor a byline says one, as for a watched file.
 
 Pure: no I/O, no NATS client.
 """
@@ -30,7 +29,6 @@ H_SCHEMA = "Newsmon-Schema"
 H_NAME = "Newsmon-Name"
 H_HOST = "Newsmon-Source-Host"
 H_FILE_TIME = "Newsmon-File-Time"
-H_PUBLISHED = "Newsmon-Published-At"
 
 
 class MessageError(ValueError):
@@ -43,7 +41,6 @@ class ArticleMessage:
     data: bytes
     source_host: str
     file_time: float | None = None
-    published_at: str | None = None
 
     @property
     def msg_id(self) -> str:
@@ -58,8 +55,6 @@ class ArticleMessage:
         }
         if self.file_time is not None:
             headers[H_FILE_TIME] = repr(self.file_time)
-        if self.published_at:
-            headers[H_PUBLISHED] = quote(self.published_at, safe=":+-")
         return headers
 
     def raw(self) -> RawArticle:
@@ -91,11 +86,9 @@ def parse(headers: Mapping[str, str] | None, data: bytes) -> ArticleMessage:
     msg_id = headers.get(MSG_ID)
     if msg_id is not None and msg_id != content_hash(data):
         raise MessageError(f"{MSG_ID} is not the sha256 of the body")
-    published = headers.get(H_PUBLISHED)
     return ArticleMessage(
         name=unquote_to_bytes(name).decode("utf-8", "surrogateescape"),
         data=data,
         source_host=unquote_to_bytes(headers.get(H_HOST, "")).decode("utf-8", "replace"),
         file_time=_file_time(headers.get(H_FILE_TIME)),
-        published_at=unquote_to_bytes(published).decode("utf-8", "replace") if published else None,
     )

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -40,16 +41,31 @@ KEY_PREFIX = "nats:"
 VERSION = "stream"
 FETCH = 64
 FETCH_WAIT_S = 1.0
+#: what one worker holds at most (pulled, not acknowledged): two batches; beyond it, it pulls no more, so a
+#: worker that pauses (outbox cap, full disk, a hung step) leaves the stream to the others
+HOLD_MAX = 2 * FETCH
+#: an article pulled this long ago and not yet read by the pipeline: it is behind or paused, so no more are
+#: pulled until it reads again
+STALL_S = 2.0
+#: the consumer's limit of articles out unacknowledged, over all workers
+MAX_ACK_PENDING = 20_000
+#: a look-up in the processed bucket that takes longer is "cannot tell": the article is tagged
+DONE_LOOKUP_S = 1.0
 RETRY_DELAY_S = 2.0
 STATS_S = 5.0
 
 
 @dataclass(slots=True)
 class _Held:
-    msg: Msg
+    #: every delivery of the key's bytes this worker holds (a copy published again, a redelivery): each is
+    #: kept alive and acknowledged with the key's commit
+    msgs: list[Msg]
     article: ArticleMessage | None
     #: why it is not an article to tag (a malformed message, or poison sent to the dead letters)
     error: ArticleError | None = None
+    #: when it was pulled (monotonic), and whether the pipeline has begun reading it
+    since: float = field(default_factory=time.monotonic)
+    taken: bool = False
 
 
 class StreamSource:
@@ -65,6 +81,8 @@ class StreamSource:
         self._js: JetStreamContext | None = None
         self._done: KeyValue | None = None
         self._closer: asyncio.Task[None] | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self._ack_failing = False
         #: the stream as this worker last saw it (refreshed every ``STATS_S``), for the status topic
         self.stats: dict[str, int] = {}
 
@@ -77,6 +95,7 @@ class StreamSource:
         held = self._held.get(key)
         if held is None:
             raise ArticleError("vanished", "the message was redelivered elsewhere before it was read")
+        held.taken = True  # from here on the pipeline commits it: kept alive, never handed back
         if held.error is not None:
             raise held.error
         assert held.article is not None
@@ -89,7 +108,7 @@ class StreamSource:
         return key not in self._held
 
     def status(self) -> dict[str, Any]:
-        return {"cluster": {"role": "worker", **self.stats, "held": len(self._held)}}
+        return {"cluster": {"role": "worker", **self.stats, "held": self._holding()}}
 
     def settled(self, rejected: Sequence[Rejected]) -> None:
         """Acks wait for ``committed`` (on the event loop): nothing to do on the store thread."""
@@ -102,11 +121,22 @@ class StreamSource:
             if held is not None:
                 self._spawn(self._done_then_ack(held))
 
+    def _holding(self) -> int:
+        return sum(len(held.msgs) for held in self._held.values())
+
+    def _waiting(self, since: float) -> list[str]:
+        """Keys pulled before ``since`` that the pipeline has not begun reading, oldest first."""
+        waiting = [(held.since, key) for key, held in self._held.items() if not held.taken and held.since < since]
+        return [key for _since, key in sorted(waiting)]
+
+    def _stalled(self) -> bool:
+        return bool(self._waiting(time.monotonic() - STALL_S))
+
     async def _processed_before(self, content_hash: str) -> bool:
         if self._done is None:
             return False
         try:
-            await self._done.get(content_hash)
+            await asyncio.wait_for(self._done.get(content_hash), DONE_LOOKUP_S)
         except KeyNotFoundError:
             return False
         except (NatsError, TimeoutError):  # cannot tell: tag it (at worst an alert is sent twice, same id)
@@ -116,16 +146,18 @@ class StreamSource:
     async def _done_then_ack(self, held: _Held) -> None:
         """Remember the bytes as processed in the cluster, then acknowledge (in that order: a worker killed
         in between leaves a redelivery that is recognised, not an article forgotten)."""
-        if held.article is not None and self._done is not None:
+        if held.article is not None and held.error is None and self._done is not None:  # poison: not "done"
             with contextlib.suppress(NatsError, TimeoutError):
-                await self._done.put(held.article.msg_id, b"1")
-        await self._ack(held.msg)
+                await asyncio.wait_for(self._done.put(held.article.msg_id, b"1"), DONE_LOOKUP_S * 5)
+        for msg in held.msgs:
+            await self._ack(msg)
 
     def retry(self, keys: Sequence[str]) -> None:
         for key in keys:
             held = self._held.pop(key, None)
             if held is not None:
-                self._spawn(self._nak(held.msg))
+                for msg in held.msgs:
+                    self._spawn(self._nak(msg))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -136,7 +168,11 @@ class StreamSource:
         try:
             await msg.ack_sync(timeout=5.0)
         except (NatsError, TimeoutError) as exc:  # it will be redelivered: another worker may alert it again
-            log.warning(events.CLUSTER_ACK_FAILED, error=jetstream.describe(exc))
+            if not self._ack_failing:  # one line until an ack succeeds again
+                log.warning(events.CLUSTER_ACK_FAILED, error=jetstream.describe(exc))
+                self._ack_failing = True
+            return
+        self._ack_failing = False
 
     async def _nak(self, msg: Msg) -> None:
         with contextlib.suppress(NatsError, TimeoutError):
@@ -181,7 +217,11 @@ class StreamSource:
             await asyncio.Event().wait()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._acks, return_exceptions=True)
-            await asyncio.gather(*(held.msg.nak() for held in self._held.values()), return_exceptions=True)
+            if self._sub is not None:  # first: a pull still open would take the handed-back articles itself
+                with contextlib.suppress(NatsError, TimeoutError):
+                    await self._sub.unsubscribe()
+            naks = [msg.nak() for held in self._held.values() for msg in held.msgs]
+            await asyncio.gather(*naks, return_exceptions=True)
             self._held.clear()
             with contextlib.suppress(NatsError, OSError):
                 await client.close()
@@ -190,23 +230,29 @@ class StreamSource:
         js = client.jetstream()
         self._js = js
         await jetstream.ensure_stream(js, self.settings, self.max_bytes)
-        self._done = await jetstream.processed_bucket(js, self.settings)
+        self._done = await self._processed_bucket(js)
         config = ConsumerConfig(
+            durable_name=self.settings.consumer,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.settings.ack_wait_seconds,
             max_deliver=self.settings.max_deliver,
-            max_ack_pending=FETCH * 8,
+            max_ack_pending=MAX_ACK_PENDING,
         )
-        sub = await js.pull_subscribe(
-            self.settings.subject, durable=self.settings.consumer, stream=self.settings.stream, config=config
+        await js.add_consumer(self.settings.stream, config)  # made, or brought up to these settings
+        sub = self._sub = await js.pull_subscribe(
+            self.settings.subject, durable=self.settings.consumer, stream=self.settings.stream
         )
         self.ready.set()
         keeper = asyncio.create_task(self._keep_alive(), name="cluster-in-progress")
         counter = asyncio.create_task(self._count(js), name="cluster-stats")
         try:
             while True:
+                room = HOLD_MAX - self._holding()
+                if room <= 0 or self._stalled():  # the pipeline is behind or paused: the others take the stream
+                    await asyncio.sleep(FETCH_WAIT_S / 4)
+                    continue
                 try:
-                    messages = await sub.fetch(FETCH, timeout=FETCH_WAIT_S)
+                    messages = await sub.fetch(min(FETCH, room), timeout=FETCH_WAIT_S)
                 except TimeoutError:
                     continue
                 for msg in messages:
@@ -231,10 +277,24 @@ class StreamSource:
         key = KEY_PREFIX + (article.msg_id if article else f"seq-{msg.metadata.sequence.stream}")
         deliveries = msg.metadata.num_delivered
         log.debug(events.CLUSTER_RECEIVED, path=key, deliveries=deliveries)
+        if error is None and len(msg.data) > self.max_bytes:
+            error = ArticleError("too-large", f"{len(msg.data)} bytes is over the limit of {self.max_bytes}")
         if error is None and deliveries >= self.settings.max_deliver:
             error = await self._dead_letter(js, msg, deliveries)
-        self._held[key] = _Held(msg, article, error)
+        held = self._held.get(key)
+        if held is not None:  # the same bytes again while held: acknowledged with the key's commit
+            held.msgs.append(msg)
+        else:
+            self._held[key] = _Held([msg], article, error)
         return key
+
+    async def _processed_bucket(self, js: JetStreamContext) -> KeyValue | None:
+        """The processed bucket, or None (a worker works without it: at worst it tags a copy again)."""
+        try:
+            return await asyncio.wait_for(jetstream.processed_bucket(js, self.settings), DONE_LOOKUP_S * 5)
+        except (NatsError, TimeoutError) as exc:
+            log.warning(events.CLUSTER_BUCKET_UNAVAILABLE, error=jetstream.describe(exc))
+            return None
 
     async def _dead_letter(self, js: JetStreamContext, msg: Msg, deliveries: int) -> ArticleError:
         """The last delivery of an article no worker committed: to the dead letters, not to tagging."""
@@ -260,9 +320,17 @@ class StreamSource:
             await asyncio.sleep(STATS_S)
 
     async def _keep_alive(self) -> None:
-        """In-progress acks for what the pipeline holds, well within ``ack_wait``."""
+        """In-progress acks for what the pipeline holds, well within ``ack_wait``; what has waited that long
+        without the pipeline reading it (its intake is paused: the outbox is full, the disk too) goes back
+        to the stream for the other workers (the key, when the pipeline reaches it, is moved: skipped)."""
         while True:
             await asyncio.sleep(self.settings.ack_wait_seconds / 3)
-            for held in list(self._held.values()):
+            # all but the oldest: that one stays (kept alive) as the sign for resuming, and nothing more is
+            # pulled until the pipeline reads it; what goes back is pulled once more, by whoever has room
+            waiting = self._waiting(time.monotonic() - self.settings.ack_wait_seconds)[1:]
+            if waiting:
+                log.info(events.CLUSTER_HANDED_BACK, articles=len(waiting))
+                self.retry(waiting)
+            for msg in [msg for held in self._held.values() for msg in held.msgs]:
                 with contextlib.suppress(NatsError, TimeoutError):
-                    await held.msg.in_progress()
+                    await msg.in_progress()
