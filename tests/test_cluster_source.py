@@ -124,3 +124,35 @@ async def test_a_stop_acknowledges_what_is_committed_after_it_and_hands_back_the
         assert keys.empty()
     finally:
         await stopped(task)
+
+
+async def test_a_body_over_max_bytes_is_too_large_and_the_consumer_follows_the_settings(
+    settings: ClusterSettings,
+) -> None:
+    source = StreamSource(settings, 40, "test-worker")  # another producer's limit was higher
+    task, keys = await running(source)
+    try:
+        await submitted(settings, TEXT)
+        key = await asyncio.wait_for(keys.get(), 10)
+        with pytest.raises(ArticleError, match="too-large"):
+            source.read(key)
+        source.committed([key])
+    finally:
+        await stopped(task)
+    changed = settings.model_copy(update={"ack_wait_seconds": 7.0, "max_deliver": 9})
+    task, _keys = await running(StreamSource(changed, 1_000_000, "test-worker"))
+    try:
+        client = await jetstream.connect(settings, "test-reader")
+        try:
+            info = await client.jetstream().consumer_info(settings.stream, settings.consumer)
+        finally:
+            await client.close()
+        assert (info.config.ack_wait, info.config.max_deliver) == (7.0, 9)
+    finally:
+        await stopped(task)
+
+
+def test_the_dead_letters_cannot_share_the_articles_subject() -> None:
+    with pytest.raises(ValueError, match="dead_letter_subject must differ"):
+        ClusterSettings(subject="news.in", dead_letter_subject="news.in")
+    assert ClusterSettings(subject="news.in").dead_letters_subject == "news.in.dead"
