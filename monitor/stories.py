@@ -118,6 +118,15 @@ def story_id(opening_key: str) -> str:
     return hashlib.sha256(f"story\0{opening_key}".encode()).hexdigest()[:24]
 
 
+def _named(article: StoryArticle) -> list[str]:
+    """Its features with a `:`: entities, terms and rules (``StoryBook._features`` without the words)."""
+    return [
+        *(f"e:{e}" for e in article.entities),
+        *(f"t:{t}" for t in article.terms),
+        *(f"r:{r}" for r, _ in article.rules),
+    ]
+
+
 class StoryBook:
     """The open stories of the window, in memory. ``place`` changes it under a batch's token (``mark``);
     ``rollback(token)`` undoes what that batch placed, ``settle(token)`` keeps it once committed."""
@@ -151,6 +160,9 @@ class StoryBook:
         self._ages = StoryAges()
         #: in how many articles of the window each word skeleton occurs
         self._df: Counter[str] = Counter()
+        #: the last article's words with their counts in ``_df``, and the change of ``_df`` they were read at
+        self._counted: tuple[str, int, dict[str, int]] = ("", -1, {})
+        self._df_changes = 0
         self._words: dict[str, frozenset[str]] = {}
         self.newest: datetime | None = None
 
@@ -205,25 +217,21 @@ class StoryBook:
     def _features(self, article: StoryArticle, rare: frozenset[str] | None = None) -> list[str]:
         """What stories are indexed by: entities, terms, rules and the article's rarest words."""
         rare = self._rarest(article, INDEXED_WORDS) if rare is None else rare
-        return [
-            *rare,  # skeletons have no `:`
-            *(f"e:{e}" for e in article.entities),
-            *(f"t:{t}" for t in article.terms),
-            *(f"r:{r}" for r, _ in article.rules),
-        ]
+        return [*rare, *_named(article)]  # skeletons have no `:`
 
     def _most_similar(self, article: StoryArticle) -> Story | None:
         """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
         best: tuple[float, float, Story] | None = None
         # looked up by all its words that count (most do not: the sums run over few), a story by its rarest
         weights = self._weights(article)
-        features = list(weights)
+        features, words = list(weights), frozenset(weights)
         if self.threshold <= REST_MAX:  # else no story qualifies without a shared word
+            # the rarest words with a `:` (evidence ids) index its story too, with its entities, terms, rules
             features.extend(feature for feature in self._features(article) if ":" in feature)
         rules = frozenset(rule for rule, _ in article.rules)
         day = day_of(article)
         for story in self._candidates(features, article.at):
-            score = words_part(weights, story)
+            score = words_part(weights, story, words)
             if score + REST_MAX - (0.0 if rules and day in story.words else W_DAY) < self.threshold:
                 continue  # cannot reach it whatever the rest (the day counts only for a rule on its day)
             score += rest_part(article, rules, day, story)
@@ -249,11 +257,20 @@ class StoryBook:
                 if story is not None and self._in_window(story, at):
                     yield story
 
+    def _counts(self, article: StoryArticle) -> dict[str, int]:
+        """In how many articles of the window each of the article's words is (the event day left out);
+        read once per placement, not once for its weights and again for its rarest words."""
+        key, changes, counts = self._counted
+        if key != article.key or changes != self._df_changes:
+            get = self._df.get
+            counts = {word: get(word, 0) for word in article.words if word[:1] != DAY}
+            self._counted = (article.key, self._df_changes, counts)
+        return counts
+
     def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
         """The ``count`` words in fewest articles of the window, ties in word order."""
-        get = self._df.get
-        words = [word for word in article.words if word[:1] != DAY]
-        return frozenset(heapq.nsmallest(count, words, key=lambda word: (get(word, 0), word)))
+        ranked = heapq.nsmallest(count, [(seen, word) for word, seen in self._counts(article).items()])
+        return frozenset(word for _, word in ranked)
 
     def _rank(self, word: str) -> tuple[int, str]:
         return (self._df.get(word, 0), word)
@@ -264,11 +281,11 @@ class StoryBook:
     def _weights(self, article: StoryArticle) -> dict[str, float]:
         """How much each of the article's words counts: rare words weigh most (`tmn`, Tumen, in two articles
         beats `rs` in all of them), each at most `IDF_CAP`; the words that do not count are left out."""
-        base, get, log = math.log(len(self.members) + 1) - IDF_FLOOR, self._df.get, math.log
+        base, log = math.log(len(self.members) + 1) - IDF_FLOOR, math.log
         return {
             word: min(IDF_CAP, weight)
-            for word in article.words
-            if word[:1] != DAY and (weight := base - log(get(word, 0) or 1)) > 0
+            for word, seen in self._counts(article).items()
+            if (weight := base - log(seen or 1)) > 0
         }
 
     def _open(self, article: StoryArticle, token: int) -> Placement:
@@ -325,6 +342,7 @@ class StoryBook:
     def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:
         if article.key not in self.members:
             self._df.update(article.words)
+            self._df_changes += 1
             self._words[article.key] = article.words
         self.members[article.key] = (story.id, article.at)
         if article.signature and article.key not in self._signatures:
@@ -340,6 +358,7 @@ class StoryBook:
     def _forget(self, key: str) -> None:
         self.members.pop(key, None)
         self._df.subtract(self._words.pop(key, frozenset()))
+        self._df_changes += 1
         if self._signatures.pop(key, None) is not None and key in self._lsh:
             self._lsh.remove(key)
 
