@@ -78,12 +78,19 @@ def event_day(words: list[str], at: datetime) -> str:
     """The day the article's news happened, as a token: the first weekday it names ("on Thursday",
     "गुरुवार को"), taken as the latest such day up to the article's own date, else the article's date.
     Hindi and English reports of one event share it when they share nothing else but the countries."""
+    return day_named(first_weekday(words), at)
+
+
+def first_weekday(words: list[str]) -> int | None:
+    """The first weekday the words name (Monday = 0), None: none."""
+    return next((weekday for word in words if (weekday := _WEEKDAYS.get(word)) is not None), None)
+
+
+def day_named(weekday: int | None, at: datetime) -> str:
+    """``event_day`` from the weekday the text names first."""
     day: date = at.date()
-    for word in words:
-        weekday = _WEEKDAYS.get(word)
-        if weekday is not None:
-            day -= timedelta(days=(day.weekday() - weekday) % 7)
-            break
+    if weekday is not None:
+        day -= timedelta(days=(day.weekday() - weekday) % 7)
     return f"{DAY}{day.isoformat()}"
 
 
@@ -207,13 +214,36 @@ def evidence_ids(result: TagResult, days: tuple[str, ...]) -> frozenset[str]:
     return frozenset(ids)
 
 
-def story_article(article: Article, result: TagResult, at: datetime) -> StoryArticle:
-    """The story features of a tagged article."""
+@dataclass(frozen=True, slots=True)
+class TextFeatures:
+    """What story grouping reads of an article's text alone, whatever the watchlist (the archive keeps it:
+    a retro run groups its articles without reading their texts again)."""
+
+    #: ``StoryArticle.signature``
+    signature: bytes
+    #: its word skeletons, figures and subject ids (``StoryArticle.words`` without the event day and the
+    #: evidence ids, which depend on the watchlist and the article's date)
+    words: frozenset[str]
+    #: the first weekday it names (``first_weekday``)
+    weekday: int | None
+
+
+def text_features(text: str) -> TextFeatures:
+    normalized = normalize(text).text  # once: the words and the figures are both read from it
+    words = _WORD.findall(lower(normalized))
+    return TextFeatures(
+        signature_of(text, words),
+        skeletons(words) | numbers(normalized) | subjects(words),
+        first_weekday(words),
+    )
+
+
+def story_article(article: Article, result: TagResult, at: datetime, text: TextFeatures | None = None) -> StoryArticle:
+    """The story features of a tagged article; ``text``: its ``text_features`` when known already."""
     best: dict[str, Novelty] = {}
     terms: set[str] = set()
-    text = normalize(article.text).text  # once: the words and the figures are both read from it
-    words = _WORD.findall(lower(text))
-    day = event_day(words, at)
+    text = text_features(article.text) if text is None else text
+    day = day_named(text.weekday, at)
     for hit in result.rules:
         if hit.rule not in best or NOVELTY_RANK[hit.novelty] > NOVELTY_RANK[best[hit.rule]]:
             best[hit.rule] = hit.novelty
@@ -230,6 +260,6 @@ def story_article(article: Article, result: TagResult, at: datetime) -> StoryArt
         entities=frozenset(entity.id for entity in result.entities),
         rules=tuple(sorted(best.items())),
         terms=frozenset(terms),
-        signature=signature_of(article.text, words),
-        words=skeletons(words) | numbers(text) | subjects(words) | evidence_ids(result, (day, next_day(day))) | {day},
+        signature=text.signature,
+        words=text.words | evidence_ids(result, (day, next_day(day))) | {day},
     )
