@@ -1,4 +1,4 @@
-"""The archive's tables (state database layout 4) and its write side: each freshly processed article, its
+"""The archive's tables (state database layouts 4 and 5) and its write side: each freshly processed article, its
 alerts with their payloads as published, and its words for full-text search, written inside
 ``Store.commit``'s transaction, so that nothing is published that the archive does not have. Review state
 (muted stories, snoozed rules) is read in that same transaction and decides which alerts go out."""

@@ -326,9 +326,13 @@ class StoryBook:
         story.articles += 1
         story.first_at = min(story.first_at, article.at)
         story.last_at = max(story.last_at, article.at)
-        story.outlets = story.outlets | {article.outlet} if article.outlet else story.outlets
-        story.entities = story.entities | article.entities
-        story.terms = story.terms | article.terms
+        # a set that gains nothing stays the same object: its row's JSON is remembered (``store_stories``)
+        if article.outlet and article.outlet not in story.outlets:
+            story.outlets = story.outlets | {article.outlet}
+        if not story.entities.issuperset(article.entities):
+            story.entities = story.entities | article.entities
+        if not story.terms.issuperset(article.terms):
+            story.terms = story.terms | article.terms
         rare = self._rarest(article, max(STORY_WORDS, INDEXED_WORDS))
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
             story.words = story.words | (rare if len(rare) <= STORY_WORDS else self._few(rare, STORY_WORDS))
