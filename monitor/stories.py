@@ -37,9 +37,6 @@ them.
 from __future__ import annotations
 
 import hashlib
-import heapq
-import math
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -49,11 +46,9 @@ from monitor.config import StoriesSettings
 from monitor.engine.result import NOVELTY_RANK, Novelty
 from monitor.story_ages import StoryAges
 from monitor.story_bands import Bands
-from monitor.story_features import DAY, NUM_PERM, StoryArticle
+from monitor.story_features import NUM_PERM, StoryArticle
 from monitor.story_log import StoryLog
 from monitor.story_similarity import (
-    IDF_CAP,
-    IDF_FLOOR,
     REST_MAX,
     W_DAY,
     agreement,
@@ -62,6 +57,7 @@ from monitor.story_similarity import (
     subjects_of,
     words_part,
 )
+from monitor.story_words import WindowWords
 
 Kind = Literal["new", "follow-up", "silent"]
 
@@ -118,15 +114,6 @@ def story_id(opening_key: str) -> str:
     return hashlib.sha256(f"story\0{opening_key}".encode()).hexdigest()[:24]
 
 
-def _named(article: StoryArticle) -> list[str]:
-    """Its features with a `:`: entities, terms and rules (``StoryBook._features`` without the words)."""
-    return [
-        *(f"e:{e}" for e in article.entities),
-        *(f"t:{t}" for t in article.terms),
-        *(f"r:{r}" for r, _ in article.rules),
-    ]
-
-
 class StoryBook:
     """The open stories of the window, in memory. ``place`` changes it under a batch's token (``mark``);
     ``rollback(token)`` undoes what that batch placed, ``settle(token)`` keeps it once committed."""
@@ -159,11 +146,7 @@ class StoryBook:
         #: the stories by their latest article (what is past the window, without a pass over all)
         self._ages = StoryAges()
         #: in how many articles of the window each word skeleton occurs
-        self._df: Counter[str] = Counter()
-        #: the last article's words with their counts in ``_df``, and the change of ``_df`` they were read at
-        self._counted: tuple[str, int, dict[str, int]] = ("", -1, {})
-        self._df_changes = 0
-        self._words: dict[str, frozenset[str]] = {}
+        self._df = WindowWords()
         self.newest: datetime | None = None
 
     @classmethod
@@ -216,14 +199,19 @@ class StoryBook:
 
     def _features(self, article: StoryArticle, rare: frozenset[str] | None = None) -> list[str]:
         """What stories are indexed by: entities, terms, rules and the article's rarest words."""
-        rare = self._rarest(article, INDEXED_WORDS) if rare is None else rare
-        return [*rare, *_named(article)]  # skeletons have no `:`
+        rare = frozenset(self._df.rarest(article, INDEXED_WORDS)) if rare is None else rare
+        return [
+            *rare,  # skeletons have no `:`
+            *(f"e:{e}" for e in article.entities),
+            *(f"t:{t}" for t in article.terms),
+            *(f"r:{r}" for r, _ in article.rules),
+        ]
 
     def _most_similar(self, article: StoryArticle) -> Story | None:
         """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
         best: tuple[float, float, Story] | None = None
         # looked up by all its words that count (most do not: the sums run over few), a story by its rarest
-        weights = self._weights(article)
+        weights = self._df.weights(article, len(self.members))
         features, words = list(weights), frozenset(weights)
         if self.threshold <= REST_MAX:  # else no story qualifies without a shared word
             # the rarest words with a `:` (evidence ids) index its story too, with its entities, terms, rules
@@ -256,37 +244,6 @@ class StoryBook:
                 story = self.stories.get(sid)
                 if story is not None and self._in_window(story, at):
                     yield story
-
-    def _counts(self, article: StoryArticle) -> dict[str, int]:
-        """In how many articles of the window each of the article's words is (the event day left out);
-        read once per placement, not once for its weights and again for its rarest words."""
-        key, changes, counts = self._counted
-        if key != article.key or changes != self._df_changes:
-            get = self._df.get
-            counts = {word: get(word, 0) for word in article.words if word[:1] != DAY}
-            self._counted = (article.key, self._df_changes, counts)
-        return counts
-
-    def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
-        """The ``count`` words in fewest articles of the window, ties in word order."""
-        ranked = heapq.nsmallest(count, [(seen, word) for word, seen in self._counts(article).items()])
-        return frozenset(word for _, word in ranked)
-
-    def _rank(self, word: str) -> tuple[int, str]:
-        return (self._df.get(word, 0), word)
-
-    def _few(self, rare: frozenset[str], count: int) -> frozenset[str]:
-        return frozenset(sorted(rare, key=self._rank)[:count])
-
-    def _weights(self, article: StoryArticle) -> dict[str, float]:
-        """How much each of the article's words counts: rare words weigh most (`tmn`, Tumen, in two articles
-        beats `rs` in all of them), each at most `IDF_CAP`; the words that do not count are left out."""
-        base, log = math.log(len(self.members) + 1) - IDF_FLOOR, math.log
-        return {
-            word: min(IDF_CAP, weight)
-            for word, seen in self._counts(article).items()
-            if (weight := base - log(seen or 1)) > 0
-        }
 
     def _open(self, article: StoryArticle, token: int) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)
@@ -333,21 +290,19 @@ class StoryBook:
             story.entities = story.entities | article.entities
         if not story.terms.issuperset(article.terms):
             story.terms = story.terms | article.terms
-        rare = self._rarest(article, max(STORY_WORDS, INDEXED_WORDS))
+        rare = self._df.rarest(article, max(STORY_WORDS, INDEXED_WORDS))
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
-            story.words = story.words | (rare if len(rare) <= STORY_WORDS else self._few(rare, STORY_WORDS))
+            story.words = story.words | frozenset(rare[:STORY_WORDS])
         day = day_of(article)
         if day and day not in story.words:  # the days of its events, always
             story.words = story.words | {day}
         if story.articles <= ID_ARTICLES and not story.words.issuperset(ids := subjects_of(article)):
             story.words = story.words | ids
-        self._remember(story, article, rare if len(rare) <= INDEXED_WORDS else self._few(rare, INDEXED_WORDS))
+        self._remember(story, article, frozenset(rare[:INDEXED_WORDS]))
 
     def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:
         if article.key not in self.members:
-            self._df.update(article.words)
-            self._df_changes += 1
-            self._words[article.key] = article.words
+            self._df.add(article)
         self.members[article.key] = (story.id, article.at)
         if article.signature and article.key not in self._signatures:
             self._signatures[article.key] = article
@@ -361,8 +316,7 @@ class StoryBook:
 
     def _forget(self, key: str) -> None:
         self.members.pop(key, None)
-        self._df.subtract(self._words.pop(key, frozenset()))
-        self._df_changes += 1
+        self._df.remove(key)
         if self._signatures.pop(key, None) is not None and key in self._lsh:
             self._lsh.remove(key)
 
