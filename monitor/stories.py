@@ -223,8 +223,10 @@ class StoryBook:
             if score + REST_MAX - (0.0 if rules and day in story.words else W_DAY) < self.threshold:
                 continue  # cannot reach it whatever the rest (the day counts only for a rule on its day)
             score += rest_part(article, rules, day, story)
+            if score < self.threshold:
+                continue
             distance = -abs((story.last_at - article.at).total_seconds())
-            if score >= self.threshold and (best is None or (score, distance) > best[:2]):
+            if best is None or (score, distance) > best[:2]:
                 best = (score, distance, story)
         return None if best is None else best[2]
 
