@@ -80,7 +80,7 @@ def _tables() -> tuple[dict[str, str], dict[str, str], tuple[int, ...]]:
     return whole, prefixes, tuple(sorted({len(prefix) for prefix in prefixes}, reverse=True))
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 15)
 def _subject_id(word: str) -> str | None:
     """The subject id one word names (remembered: an article's words are mostly those of the ones before)."""
     whole, prefixes, lengths = _tables()

@@ -106,7 +106,7 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(number for number in found if len(number) >= 2)
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 15)
 def skeleton(word: str) -> str:
     """A word's consonant skeleton (see `_CLASSES`); Devanagari vowels, matras and viramas drop out.
     Remembered: an article's words are mostly the words of the ones before it."""
