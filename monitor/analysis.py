@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from monitor.alerts import Alert, build_alert, encode_alert
@@ -16,7 +16,7 @@ from monitor.engine.result import TagResult
 from monitor.history_schema import ArchiveRecord
 from monitor.history_text import language_of, search_form
 from monitor.store import OutboxMessage
-from monitor.story_features import StoryArticle, outlet_of, story_article
+from monitor.story_features import StoryArticle, outlet_of, story_article, text_features
 from monitor.topics import alert_topic
 
 
@@ -99,11 +99,15 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
             pending.append((alert, topic))
         else:
             messages.append(OutboxMessage(alert.id, topic, encode_alert(alert, publishing.max_payload_bytes)))
-    story = None
+    story = text = None
     if publishing.stories:
-        story = story_article(article, result, published or datetime.now(UTC))
+        text = text_features(article.text)  # archived too (with the text): retro runs group without it
+        story = story_article(article, result, published or datetime.now(UTC), text)
+    archive = archive_record(article, result, dated, scanned if publishing.keep_text else "")
+    if text is not None and archive.text:
+        archive = replace(archive, story_text=text)
     return Analysis(
-        archive=archive_record(article, result, dated, scanned if publishing.keep_text else ""),
+        archive=archive,
         alerts=tuple(alerts),
         messages=tuple(messages),
         published=published,

@@ -36,6 +36,7 @@ def prune_archive(
             )
             alerts += db.execute(f"DELETE FROM archive_alerts WHERE article_id IN ({marks})", ids).rowcount
             db.execute(f"DELETE FROM archive_entities WHERE article_id IN ({marks})", ids)
+            db.execute(f"DELETE FROM archive_story_text WHERE article_id IN ({marks})", ids)
             db.execute(f"DELETE FROM archive_fts WHERE rowid IN ({marks})", ids)
             articles += db.execute(f"DELETE FROM archive_articles WHERE article_id IN ({marks})", ids).rowcount
             db.executemany(

@@ -1,4 +1,4 @@
-"""The archive's tables (state database layout 4) and its write side: each freshly processed article, its
+"""The archive's tables (state database layouts 4 and 5) and its write side: each freshly processed article, its
 alerts with their payloads as published, and its words for full-text search, written inside
 ``Store.commit``'s transaction, so that nothing is published that the archive does not have. Review state
 (muted stories, snoozed rules) is read in that same transaction and decides which alerts go out."""
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.keys import stored
+from monitor.story_features import TextFeatures
 
 #: the archive and review tables (layout 4); also what earlier layouts gain when migrated
 HISTORY_SCHEMA = """
@@ -112,6 +113,18 @@ CREATE TABLE review_log (
 CREATE INDEX review_log_by_target ON review_log (kind, target);
 """
 
+#: what story grouping reads of an archived article's text (layout 5; ``story_features.TextFeatures``), kept
+#: when stories are on and the text is kept: a retro run groups its articles without reading their texts
+#: again (the MinHash signature and the word skeletons cost more than tagging)
+ARCHIVE_TEXT_SCHEMA = """
+CREATE TABLE archive_story_text (
+    article_id INTEGER PRIMARY KEY,
+    signature BLOB NOT NULL,
+    words TEXT NOT NULL,           -- JSON list
+    weekday INTEGER                -- the first weekday the text names (Monday = 0), NULL: none
+);
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class ArchivedAlert:
@@ -143,6 +156,8 @@ class ArchiveRecord:
     entities: tuple[str, ...] = ()
     #: the article's alerts: those that go out (muting and snoozing permitting), or, silent, those held back
     alerts: tuple[ArchivedAlert, ...] = ()
+    #: what story grouping read of its text (None: stories off, or the text is not kept)
+    story_text: TextFeatures | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +212,13 @@ def archive_article(
         "INSERT INTO archive_fts (rowid, title, text) VALUES (?, ?, ?)",
         (article_id, record.search_title, record.search_text),
     )
+    if record.story_text is not None:
+        features = record.story_text
+        words = json.dumps(sorted(features.words), ensure_ascii=False)
+        db.execute(
+            "INSERT INTO archive_story_text VALUES (?, ?, ?, ?)",
+            (article_id, features.signature, words, features.weekday),
+        )
     entities = set(record.entities)
     db.executemany(
         "INSERT OR IGNORE INTO archive_entities (entity, article_id) VALUES (?, ?)",

@@ -27,6 +27,7 @@ from monitor.keys import loaded
 from monitor.report import result_json
 from monitor.store import Store
 from monitor.stories import Placement
+from monitor.story_features import TextFeatures
 from monitor.tagging import story_json
 from monitor.topics import alert_topic
 
@@ -52,6 +53,8 @@ class RetroResult:
     live: Mapping[str, str] = field(default_factory=dict)
     #: its story in the run's own grouping (None: stories off, or it names no entity)
     placement: Placement | None = None
+    #: what story grouping reads of its text, as archived (None: not archived, read from the text)
+    story_text: TextFeatures | None = None
 
     def json(self, watchlist_version: str) -> dict[str, Any]:
         """The object ``monitor tag --json`` prints for an article, with its archive id."""
@@ -67,11 +70,12 @@ def retro_run(history_db: Path, engine: Engine, since: date, until: date | None 
     db = sqlite3.connect(f"{history_db.absolute().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         last = 0
+        features = _FEATURES if _has_table(db, "archive_story_text") else _NO_FEATURES  # layout 4: none kept
         while True:
             rows = db.execute(
-                "SELECT article_id, article_key, sha256, title, source, url, published_at, day, tag_day, lang, text,"
-                " received_at, story_id, held"
-                " FROM archive_articles WHERE day >= ? AND day <= ? AND article_id > ? ORDER BY article_id LIMIT ?",
+                "SELECT a.article_id, article_key, sha256, title, source, url, published_at, day, tag_day, lang, text,"
+                f" received_at, story_id, held, {features}"
+                " WHERE day >= ? AND day <= ? AND a.article_id > ? ORDER BY a.article_id LIMIT ?",
                 (since.isoformat(), (until or date.max).isoformat(), last, CHUNK),
             ).fetchall()
             if not rows:
@@ -83,8 +87,23 @@ def retro_run(history_db: Path, engine: Engine, since: date, until: date | None 
         db.close()
 
 
+#: the archived story features beside each article (none in a layout 4 database, not yet migrated)
+_FEATURES = "f.signature, f.words, f.weekday FROM archive_articles a LEFT JOIN archive_story_text f USING (article_id)"
+_NO_FEATURES = "NULL, NULL, NULL FROM archive_articles a"
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _text_features(signature: bytes | None, words: str | None, weekday: int | None) -> TextFeatures | None:
+    if signature is None or words is None:
+        return None
+    return TextFeatures(bytes(signature), frozenset(json.loads(words)), weekday)
+
+
 def _tagged(db: sqlite3.Connection, engine: Engine, row: tuple[Any, ...]) -> RetroResult:
-    article_id, key, sha, title, source, url, published, day, tag_day, lang, text, received, story, held = row
+    article_id, key, sha, title, source, url, published, day, tag_day, lang, text, received, story, held = row[:14]
     article = Article(loaded(key), sha, title, text or title, url, published, source)
     tagged_on = None if tag_day is None else date.fromisoformat(tag_day)
     result = engine.tag(article.text, published=tagged_on)
@@ -97,7 +116,9 @@ def _tagged(db: sqlite3.Connection, engine: Engine, row: tuple[Any, ...]) -> Ret
                 "SELECT alert_id, delivery FROM archive_alerts WHERE article_id = ? AND retro = 0", (article_id,)
             )
         )
-    return RetroResult(article_id, article, day, lang, result, _when(published, received), story, live)
+    at = _when(published, received)
+    features = _text_features(*row[14:]) if text else None  # the title alone: read from it, as before
+    return RetroResult(article_id, article, day, lang, result, at, story, live, story_text=features)
 
 
 def _when(published: str | None, received: float) -> datetime:

@@ -15,11 +15,13 @@ from monitor.story_features import StoryArticle, story_article
 
 def in_stories(results: Iterable[RetroResult], book: StoryBook) -> list[RetroResult]:
     """The results that fired a rule, each with its placement, in date order. Every article that names an
-    entity is placed (one that fires nothing still makes its story, as it does live; one that names none
-    belongs to no story and costs no features); only the features of those that fired nothing are kept."""
+        entity is placed (one that fires nothing still makes its story, as it does live; one that names none
+        belongs to no story and costs no features); only the features of those that fired nothing are kept. What
+    the archive kept of an article's text (``RetroResult.story_text``) is not read from its text again."""
     placed: list[tuple[datetime, int, StoryArticle | None, RetroResult | None]] = []
     for found in results:
-        features = story_article(found.article, found.result, found.at) if found.result.entities else None
+        has = found.result.entities
+        features = story_article(found.article, found.result, found.at, found.story_text) if has else None
         if features is not None or found.result.rules:
             placed.append((found.at, found.article_id, features, found if found.result.rules else None))
     placed.sort(key=lambda entry: (entry[0], entry[1]))

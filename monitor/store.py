@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from monitor.history_schema import HISTORY_SCHEMA, ArchiveRecord, archive_article, current_holds
+from monitor.history_schema import ARCHIVE_TEXT_SCHEMA, HISTORY_SCHEMA, ArchiveRecord, archive_article, current_holds
 from monitor.keys import loaded, stored
 from monitor.store_stories import STORY_SCHEMA, StoryRecord, load_stories, save_story
 from monitor.stories import StoryBook
@@ -29,11 +29,13 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 #: the current layout; ``user_version`` says which layout a database has (0: the first, keyed by file path;
-#: 2: source-neutral keys; 3: with story state; 4: with the history archive and review state)
-SCHEMA_VERSION = 4
+#: 2: source-neutral keys; 3: with story state; 4: with the history archive and review state; 5: with the
+#: archived articles' story features)
+SCHEMA_VERSION = 5
 SCHEMA = (
     STORY_SCHEMA
     + HISTORY_SCHEMA
+    + ARCHIVE_TEXT_SCHEMA
     + """
 CREATE TABLE contents (
     sha256 TEXT PRIMARY KEY,
@@ -162,13 +164,15 @@ class Store:
                 return
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if version == 0 and "files" in tables:
-                self._script(MIGRATE_FROM_0 + STORY_SCHEMA + HISTORY_SCHEMA)
+                self._script(MIGRATE_FROM_0 + STORY_SCHEMA + HISTORY_SCHEMA + ARCHIVE_TEXT_SCHEMA)
             elif version == 0 and not tables:
                 self._script(SCHEMA)
             elif version == 2:
-                self._script(STORY_SCHEMA + HISTORY_SCHEMA)
+                self._script(STORY_SCHEMA + HISTORY_SCHEMA + ARCHIVE_TEXT_SCHEMA)
             elif version == 3:
-                self._script(HISTORY_SCHEMA)
+                self._script(HISTORY_SCHEMA + ARCHIVE_TEXT_SCHEMA)
+            elif version == 4:
+                self._script(ARCHIVE_TEXT_SCHEMA)  # articles archived before have none: retro reads their text
             else:
                 raise sqlite3.DatabaseError(f"state database layout {version} is newer than this monitor knows")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -9,6 +9,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from monitor.engine.result import Novelty
 from monitor.stories import Story, StoryBook
@@ -53,6 +54,13 @@ class StoryRecord:
     article: StoryArticle
 
 
+@lru_cache(maxsize=4096)
+def _listed(items: frozenset[str]) -> str:
+    """A set as a sorted JSON list, remembered: a story's row is rewritten with each article it gains, and a
+    long story's terms (hundreds) mostly gain nothing (the book then keeps the same set object)."""
+    return json.dumps(sorted(items), ensure_ascii=False)
+
+
 def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
     """Inside the caller's transaction."""
     story, art = record.story, record.article
@@ -64,12 +72,12 @@ def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
             story.first_at.isoformat(),
             story.last_at.isoformat(),
             story.articles,
-            json.dumps(sorted(story.outlets), ensure_ascii=False),
-            json.dumps(sorted(story.entities)),
-            json.dumps(sorted(story.terms), ensure_ascii=False),
+            _listed(story.outlets),
+            _listed(story.entities),
+            _listed(story.terms),
             json.dumps(story.rules),
             int(story.alerted),
-            json.dumps(sorted(story.words), ensure_ascii=False),
+            _listed(story.words),
         ),
     )
     db.execute(

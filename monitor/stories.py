@@ -37,22 +37,18 @@ them.
 from __future__ import annotations
 
 import hashlib
-import math
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from datasketch import MinHashLSH
-
 from monitor.config import StoriesSettings
 from monitor.engine.result import NOVELTY_RANK, Novelty
-from monitor.story_features import DAY, NUM_PERM, StoryArticle
+from monitor.story_ages import StoryAges
+from monitor.story_bands import Bands
+from monitor.story_features import NUM_PERM, StoryArticle
 from monitor.story_log import StoryLog
 from monitor.story_similarity import (
-    IDF_CAP,
-    IDF_FLOOR,
     REST_MAX,
     W_DAY,
     agreement,
@@ -61,6 +57,7 @@ from monitor.story_similarity import (
     subjects_of,
     words_part,
 )
+from monitor.story_words import WindowWords
 
 Kind = Literal["new", "follow-up", "silent"]
 
@@ -136,7 +133,7 @@ class StoryBook:
         self.stories: dict[str, Story] = {}
         #: article key -> (story id, article time)
         self.members: dict[str, tuple[str, datetime]] = {}
-        self._lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
+        self._lsh = Bands(near_duplicate, NUM_PERM)
         self._near = near_duplicate
         self._signatures: dict[str, StoryArticle] = {}
         #: feature -> story ids having it, oldest first (closed stories are skipped, then pruned)
@@ -146,9 +143,10 @@ class StoryBook:
         self.keep_placements = keep_placements
         #: story id -> the placement that last touched it
         self._touched: dict[str, int] = {}
+        #: the stories by their latest article (what is past the window, without a pass over all)
+        self._ages = StoryAges()
         #: in how many articles of the window each word skeleton occurs
-        self._df: Counter[str] = Counter()
-        self._words: dict[str, frozenset[str]] = {}
+        self._df = WindowWords()
         self.newest: datetime | None = None
 
     @classmethod
@@ -185,11 +183,10 @@ class StoryBook:
         return story.first_at - at <= self.window and at - story.last_at <= self.window
 
     def _near_duplicate(self, article: StoryArticle) -> Story | None:
-        minhash = article.minhash
-        if minhash is None:
+        if not article.signature:
             return None
         best: tuple[float, Story] | None = None
-        for key in self._lsh.query(minhash):
+        for key in self._lsh.query(article.signature):
             member = self.members.get(key)
             other = self._signatures.get(key)
             story = self.stories.get(member[0]) if member else None
@@ -202,7 +199,7 @@ class StoryBook:
 
     def _features(self, article: StoryArticle, rare: frozenset[str] | None = None) -> list[str]:
         """What stories are indexed by: entities, terms, rules and the article's rarest words."""
-        rare = self._rarest(article, INDEXED_WORDS) if rare is None else rare
+        rare = frozenset(self._df.rarest(article, INDEXED_WORDS)) if rare is None else rare
         return [
             *rare,  # skeletons have no `:`
             *(f"e:{e}" for e in article.entities),
@@ -214,19 +211,22 @@ class StoryBook:
         """Candidates from the rarest features first, newest stories first, at most ``candidates``."""
         best: tuple[float, float, Story] | None = None
         # looked up by all its words that count (most do not: the sums run over few), a story by its rarest
-        weights = self._weights(article)
-        features = list(weights)
+        weights = self._df.weights(article, len(self.members))
+        features, words = list(weights), frozenset(weights)
         if self.threshold <= REST_MAX:  # else no story qualifies without a shared word
+            # the rarest words with a `:` (evidence ids) index its story too, with its entities, terms, rules
             features.extend(feature for feature in self._features(article) if ":" in feature)
         rules = frozenset(rule for rule, _ in article.rules)
         day = day_of(article)
         for story in self._candidates(features, article.at):
-            score = words_part(weights, story)
+            score = words_part(weights, story, words)
             if score + REST_MAX - (0.0 if rules and day in story.words else W_DAY) < self.threshold:
                 continue  # cannot reach it whatever the rest (the day counts only for a rule on its day)
             score += rest_part(article, rules, day, story)
+            if score < self.threshold:
+                continue
             distance = -abs((story.last_at - article.at).total_seconds())
-            if score >= self.threshold and (best is None or (score, distance) > best[:2]):
+            if best is None or (score, distance) > best[:2]:
                 best = (score, distance, story)
         return None if best is None else best[2]
 
@@ -247,24 +247,10 @@ class StoryBook:
                 if story is not None and self._in_window(story, at):
                     yield story
 
-    def _rarest(self, article: StoryArticle, count: int) -> frozenset[str]:
-        words = sorted(word for word in article.words if not word.startswith(DAY))
-        words.sort(key=self._df.__getitem__)  # stable: ties stay in word order
-        return frozenset(words[:count])
-
-    def _rank(self, word: str) -> tuple[int, str]:
-        return (self._df.get(word, 0), word)
-
-    def _weights(self, article: StoryArticle) -> dict[str, float]:
-        """How much each of the article's words counts: rare words weigh most (`tmn`, Tumen, in two articles
-        beats `rs` in all of them), each at most `IDF_CAP`; the words that do not count are left out."""
-        base, get, log = math.log(len(self.members) + 1) - IDF_FLOOR, self._df.get, math.log
-        rarity = {word: base - log(get(word, 0) or 1) for word in article.words if not word.startswith(DAY)}
-        return {word: min(IDF_CAP, weight) for word, weight in rarity.items() if weight > 0}
-
     def _open(self, article: StoryArticle, token: int) -> Placement:
         story = Story(story_id(article.key), article.at, article.at, article.at)
         self.stories[story.id] = story
+        self._ages.add(story.id, story.last_at)
         return self._join(story, article, "opened", token)
 
     def _join(self, story: Story, article: StoryArticle, how: str, token: int) -> Placement:
@@ -284,6 +270,7 @@ class StoryBook:
             if kind == "follow-up" and not adds:
                 kind = "silent"
         self._absorb(story, article, kind != "silent")
+        self._ages.move(story.id, before.last_at, story.last_at)
         self._touched[story.id] = self._placed
         self._log.record(token, story.id, article, before, kind != "silent")
         return Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
@@ -298,29 +285,30 @@ class StoryBook:
         story.articles += 1
         story.first_at = min(story.first_at, article.at)
         story.last_at = max(story.last_at, article.at)
-        story.outlets = story.outlets | {article.outlet} if article.outlet else story.outlets
-        story.entities = story.entities | article.entities
-        story.terms = story.terms | article.terms
-        rare = self._rarest(article, max(STORY_WORDS, INDEXED_WORDS))
+        # a set that gains nothing stays the same object: its row's JSON is remembered (``store_stories``)
+        if article.outlet and article.outlet not in story.outlets:
+            story.outlets = story.outlets | {article.outlet}
+        if not story.entities.issuperset(article.entities):
+            story.entities = story.entities | article.entities
+        if not story.terms.issuperset(article.terms):
+            story.terms = story.terms | article.terms
+        rare = self._df.rarest(article, max(STORY_WORDS, INDEXED_WORDS))
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
-            story.words = story.words | frozenset(sorted(rare, key=self._rank)[:STORY_WORDS])
+            story.words = story.words | frozenset(rare[:STORY_WORDS])
         day = day_of(article)
         if day and day not in story.words:  # the days of its events, always
             story.words = story.words | {day}
         if story.articles <= ID_ARTICLES and not story.words.issuperset(ids := subjects_of(article)):
             story.words = story.words | ids
-        self._remember(story, article, frozenset(sorted(rare, key=self._rank)[:INDEXED_WORDS]))
+        self._remember(story, article, frozenset(rare[:INDEXED_WORDS]))
 
     def _remember(self, story: Story, article: StoryArticle, rare: frozenset[str] | None = None) -> None:
         if article.key not in self.members:
-            self._df.update(article.words)
-            self._words[article.key] = article.words
+            self._df.add(article)
         self.members[article.key] = (story.id, article.at)
         if article.signature and article.key not in self._signatures:
             self._signatures[article.key] = article
-            minhash = article.minhash
-            if minhash is not None:
-                self._lsh.insert(article.key, minhash)
+            self._lsh.insert(article.key, article.signature)
         for feature in self._features(article, rare):
             postings = self._postings.setdefault(feature, [])
             if not postings or postings[-1] != story.id:
@@ -330,7 +318,7 @@ class StoryBook:
 
     def _forget(self, key: str) -> None:
         self.members.pop(key, None)
-        self._df.subtract(self._words.pop(key, frozenset()))
+        self._df.remove(key)
         if self._signatures.pop(key, None) is not None and key in self._lsh:
             self._lsh.remove(key)
 
@@ -351,8 +339,12 @@ class StoryBook:
         for key in keys:
             self._forget(key)
         for sid, story in rebuilt.items():
+            was = self.stories.get(sid)
+            if was is not None:
+                self._ages.remove(sid, was.last_at)
             if story.articles:
                 self.stories[sid] = story
+                self._ages.add(sid, story.last_at)
             else:
                 self.stories.pop(sid, None)
                 self._touched.pop(sid, None)
@@ -368,17 +360,22 @@ class StoryBook:
         than ``keep_placements`` ago (amortised: only when the stale share is worth a pass)."""
         if self.newest is None:
             return
-        newest, recent = self.newest, self._placed - self.keep_placements
+        try:
+            cutoff = self.newest - self.window  # last_at < cutoff: newest - last_at > window
+        except OverflowError:
+            return  # no date is a window before the newest
+        if self._ages.count_before(cutoff) * 10 < len(self.stories):
+            return  # the stale are among these: too few whatever their touches
+        recent = self._placed - self.keep_placements
         stale = [
-            sid
-            for sid, story in self.stories.items()
-            if newest - story.last_at > self.window and self._touched.get(sid, 0) <= recent and not self._log.busy(sid)
+            sid for sid in self._ages.before(cutoff) if self._touched.get(sid, 0) <= recent and not self._log.busy(sid)
         ]
         if not stale or len(stale) * 10 < len(self.stories):
             return
         for sid in stale:
             del self.stories[sid]
             self._touched.pop(sid, None)
+        self._ages.keep(self.stories)
         for key in [key for key, (sid, _) in self.members.items() if sid not in self.stories]:
             self._forget(key)
         for feature in list(self._postings):
@@ -392,7 +389,11 @@ class StoryBook:
 
     def restore(self, story: Story, members: Iterable[StoryArticle]) -> None:
         """A story read back from the state database (a restart continues it)."""
+        was = self.stories.get(story.id)
+        if was is not None:
+            self._ages.remove(story.id, was.last_at)
         self.stories[story.id] = story
+        self._ages.add(story.id, story.last_at)
         self._touched[story.id] = self._placed
         for article in members:
             self._remember(story, article)

@@ -10,7 +10,7 @@ prefixes for the forms written with ``*`` (inflections: `workers`, `श्रम
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from monitor.engine.normalize import lower, normalize
 
@@ -80,14 +80,18 @@ def _tables() -> tuple[dict[str, str], dict[str, str], tuple[int, ...]]:
     return whole, prefixes, tuple(sorted({len(prefix) for prefix in prefixes}, reverse=True))
 
 
+@lru_cache(maxsize=1 << 15)
+def _subject_id(word: str) -> str | None:
+    """The subject id one word names (remembered: an article's words are mostly those of the ones before)."""
+    whole, prefixes, lengths = _tables()
+    subject = whole.get(word)
+    if subject is None:
+        subject = next((prefixes[word[:n]] for n in lengths if n <= len(word) and word[:n] in prefixes), None)
+    return None if subject is None else f"{SUBJECT}{subject}"
+
+
 def subjects(words: Iterable[str]) -> frozenset[str]:
     """The subject ids (`#customs`) the words name, whatever their language."""
-    whole, prefixes, lengths = _tables()
-    found: set[str] = set()
-    for word in words:
-        subject = whole.get(word)
-        if subject is None:
-            subject = next((prefixes[word[:n]] for n in lengths if n <= len(word) and word[:n] in prefixes), None)
-        if subject is not None:
-            found.add(f"{SUBJECT}{subject}")
-    return frozenset(found)
+    found = set(map(_subject_id, set(words)))
+    found.discard(None)
+    return frozenset(found)  # type: ignore[arg-type]

@@ -44,8 +44,9 @@ def jaccard(a: Collection[str], b: Collection[str]) -> float:
     return shared / union if union else 0.0
 
 
-def words_part(weights: dict[str, float], story: Story) -> float:
-    shared = sum(map(weights.__getitem__, story.words.intersection(weights)))
+def words_part(weights: dict[str, float], story: Story, words: frozenset[str] | None = None) -> float:
+    """``words``: the keys of ``weights`` as a set (the shared words are then found from the smaller side)."""
+    shared = sum(map(weights.__getitem__, story.words.intersection(weights if words is None else words)))
     return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
 
 

@@ -176,12 +176,12 @@ def test_an_empty_archive_has_sequence_zero(tmp_path: Path) -> None:
 
 
 def test_a_layout_3_database_gains_the_archive_and_keeps_what_it_knew(tmp_path: Path) -> None:
-    from monitor.history_schema import HISTORY_SCHEMA
+    from monitor.history_schema import ARCHIVE_TEXT_SCHEMA, HISTORY_SCHEMA
     from monitor.store import SCHEMA, SCHEMA_VERSION, Store
 
     path = tmp_path / DB_NAME
     db = sqlite3.connect(path)
-    db.executescript(SCHEMA.replace(HISTORY_SCHEMA, ""))
+    db.executescript(SCHEMA.replace(HISTORY_SCHEMA, "").replace(ARCHIVE_TEXT_SCHEMA, ""))
     db.execute("INSERT INTO contents VALUES ('sha-a', '/in/a.txt', 1.0)")
     db.execute("PRAGMA user_version = 3")
     db.commit()
@@ -189,7 +189,7 @@ def test_a_layout_3_database_gains_the_archive_and_keeps_what_it_knew(tmp_path: 
     Store(path).close()
     history = History(path)
     assert history.last_seq() == 0 and history.facets()["rule"] == []
-    assert history._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert history._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert history._db.execute("SELECT count(*) FROM contents").fetchone()[0] == 1
     history.close()
 

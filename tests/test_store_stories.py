@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness.processes import WATCHLISTS
 from monitor.engine import load_engine
-from monitor.history_schema import HISTORY_SCHEMA
+from monitor.history_schema import ARCHIVE_TEXT_SCHEMA, HISTORY_SCHEMA
 from monitor.store import DB_NAME, SCHEMA, SCHEMA_VERSION, Store
 from monitor.store_stories import STORY_SCHEMA
 from tests.support import BatchRunner
@@ -104,7 +104,7 @@ def test_stories_off_every_firing_alerts_as_before(tmp_path: Path) -> None:
 def test_a_layout_2_database_gains_the_story_tables_and_keeps_what_it_knew(tmp_path: Path) -> None:
     path = tmp_path / DB_NAME
     db = sqlite3.connect(path)
-    db.executescript(SCHEMA.replace(STORY_SCHEMA, "").replace(HISTORY_SCHEMA, ""))
+    db.executescript(SCHEMA.replace(STORY_SCHEMA, "").replace(HISTORY_SCHEMA, "").replace(ARCHIVE_TEXT_SCHEMA, ""))
     db.execute("INSERT INTO articles VALUES ('/in/a.txt', '1:1:1', 'sha-a', 'done', 1.0)")
     db.execute("INSERT INTO contents VALUES ('sha-a', '/in/a.txt', 1.0)")
     db.execute("PRAGMA user_version = 2")
@@ -117,7 +117,7 @@ def test_a_layout_2_database_gains_the_story_tables_and_keeps_what_it_knew(tmp_p
         tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         version = check.execute("PRAGMA user_version").fetchone()[0]
         check.close()
-        assert {"stories", "story_articles", "archive_articles", "archive_alerts"} <= tables
-        assert version == SCHEMA_VERSION == 4
+        assert {"stories", "story_articles", "archive_articles", "archive_alerts", "archive_story_text"} <= tables
+        assert version == SCHEMA_VERSION == 5
     finally:
         store.close()

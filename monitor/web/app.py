@@ -97,7 +97,11 @@ class Console:
         """The daemon's console: its ``[web]`` settings, the state folder, what a retro run needs, and the rule
         ids of the engine in use (asked on each request, so a reload's new rules count at once)."""
         retro = RetroSetup(
-            settings.state.dir, settings.watchlists.paths, settings.mqtt.topic_prefix, settings.mqtt.max_payload_bytes
+            settings.state.dir,
+            settings.watchlists.paths,
+            settings.mqtt.topic_prefix,
+            settings.mqtt.max_payload_bytes,
+            settings.stories,
         )
         return cls(settings.web, settings.state.dir, retro, rules)
 

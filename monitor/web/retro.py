@@ -3,25 +3,33 @@
 The watchlist is the daemon's own (the files on disk, edited since the start or not) or a self-contained
 YAML file sent in the body (written to a private temporary folder under ``state.dir``, removed when compiled,
 never a path the caller names; its problems are told without the server's paths). One
-run at a time, on its own thread; with ``"publish": true`` what fired goes through the outbox as retro
-alerts (``monitor/retro.py``: never an alert twice), which the daemon's publisher delivers.
+run at a time, on its own thread. With stories on (and no ``"every_mention": true``) the run's articles are
+grouped into stories as ``monitor retro`` groups them (``retro_stories``): each result names its story and
+its kind there, and only openings and follow-ups are published. With ``"publish": true`` what fired goes
+through the outbox as retro alerts (``monitor/retro.py``: never an alert twice, nothing held back sent),
+which the daemon's publisher delivers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from monitor.config import StoriesSettings
 from monitor.engine import Engine, WatchlistError, load_engine
 from monitor.problems import Problem
 from monitor.retro import RetroResult, publish_retro, retro_run
+from monitor.retro_stories import in_stories
 from monitor.store import DB_NAME, Store
+from monitor.stories import StoryBook
+from monitor.tagging import story_json
 from monitor.web.params import BadRequest, day, flag_field
 
 #: what one answer lists (the counts cover everything)
@@ -37,6 +45,8 @@ class RetroSetup:
     watchlists: list[Path]
     topic_prefix: str
     max_payload_bytes: int
+    #: ``[stories]``: how the run groups its articles, as ``monitor retro`` does
+    stories: StoriesSettings = field(default_factory=StoriesSettings)
 
 
 def _days(doc: dict[str, Any]) -> tuple[date, date | None]:
@@ -89,6 +99,7 @@ def _shown(found: RetroResult) -> dict[str, Any]:
         "source": found.article.source,
         "day": found.day,
         "lang": found.lang,
+        "story": story_json(found.placement),
         "rules": [
             {"rule": hit.rule, "title": hit.title, "severity": hit.severity, "novelty": hit.novelty}
             for hit in found.result.rules
@@ -100,15 +111,20 @@ def run(setup: RetroSetup, doc: dict[str, Any]) -> dict[str, Any]:
     """The whole run, on a worker thread: tag, list, and publish when asked."""
     since, until = _days(doc)
     publish = flag_field(doc, "publish", default=False)
+    book = None if flag_field(doc, "every_mention", default=False) else StoryBook.from_settings(setup.stories)
     engine = _engine(setup, doc.get("watchlist"))
-    articles, fired = 0, []
-    for found in retro_run(setup.state_dir / DB_NAME, engine, since, until):
-        articles += 1
-        if found.result.rules:
-            fired.append(found)
+    articles = [0]
+
+    def counted() -> Iterator[RetroResult]:
+        for found in retro_run(setup.state_dir / DB_NAME, engine, since, until):
+            articles[0] += 1
+            yield found
+
+    found = counted()
+    fired = [one for one in found if one.result.rules] if book is None else in_stories(found, book)
     answer: dict[str, Any] = {
         "watchlist_version": engine.version,
-        "articles": articles,
+        "articles": articles[0],
         "fired": len(fired),
         "alerts": sum(len(found.result.rules) for found in fired),
         "results": [_shown(found) for found in fired[:MAX_SHOWN]],
@@ -120,7 +136,7 @@ def run(setup: RetroSetup, doc: dict[str, Any]) -> dict[str, Any]:
             done = publish_retro(store, fired, engine, setup.topic_prefix, setup.max_payload_bytes)
         finally:
             store.close()
-        answer.update(published=done.sent, already_sent=done.already)
+        answer.update(published=done.sent, already_sent=done.already, held=done.held)
     return answer
 
 
