@@ -31,20 +31,31 @@ function fillForm() {
   }
 }
 
-async function loadFacets() {
-  const facets = await getJSON("/api/facets");
+// Filter menus gain the values they lack (from the facets at load, then from each live alert).
+function addOptions(values) {
   for (const name of FACETS) {
     const select = form.elements.namedItem(name);
     if (!select || select.tagName !== "SELECT") continue;
     const present = new Set(Array.from(select.options).map((o) => o.value));
-    for (const value of facets[name] || []) {
-      if (present.has(value)) continue;
+    for (const value of values[name] || []) {
+      if (!value || present.has(value)) continue;
       const option = el("option", "", value);
       option.value = value;
       select.append(option);
+      present.add(value);
     }
   }
+}
+
+async function loadFacets() {
+  addOptions(await getJSON("/api/facets"));
   fillForm();
+}
+
+function valuesOf(alert) {
+  const entities = ((alert.payload && alert.payload.entities) || []).map((e) => e && e.id);
+  return { rule: [alert.rule], severity: [alert.severity], novelty: [alert.novelty], source: [alert.source],
+           lang: [alert.lang], entity: entities };
 }
 
 function showStatus() {
@@ -119,6 +130,7 @@ function listen() {
   source.addEventListener("alert", (message) => {
     const alert = JSON.parse(message.data);
     streamSeq = Math.max(streamSeq, alert.seq);
+    addOptions(valuesOf(alert)); // a value first seen live is filterable without a reload
     if (!fits(alert)) return;
     const before = cards.seen.has(alert.seq);
     cards.add(alert, true);
