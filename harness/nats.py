@@ -5,15 +5,18 @@ killed (-9) and started again, as in a host failure; nothing here stands in for 
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.processes import free_port, port_open, terminate, wait_until
+from harness.processes import port_open, terminate, wait_until
 
 #: what one message may carry: above ``[watch] max_bytes`` (5 MB by default) with room for the headers
 MAX_PAYLOAD = "8MB"
@@ -24,13 +27,26 @@ def nats_server_binary() -> str | None:
     return shutil.which("nats-server") or shutil.which("nats-server", path="/usr/sbin:/usr/local/sbin")
 
 
+def node_port() -> int:
+    """A free loopback port below the ephemeral range: a cluster's ports are chosen before it starts (a
+    test may start it much later), and there no ``free_port()`` of another test or server can take them."""
+    while True:
+        port = random.randint(20_000, 29_999)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
 @dataclass
 class NatsNode:
     name: str
     folder: Path
-    port: int = field(default_factory=free_port)
-    cluster_port: int = field(default_factory=free_port)
-    monitor_port: int = field(default_factory=free_port)
+    port: int = field(default_factory=node_port)
+    cluster_port: int = field(default_factory=node_port)
+    monitor_port: int = field(default_factory=node_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -96,7 +112,8 @@ class NatsCluster:
 
     workdir: Path
     size: int = 3
-    name: str = "newsmon-test"
+    #: unique: a node of another test's cluster that took a port freed here can never join this one
+    name: str = field(default_factory=lambda: f"newsmon-test-{uuid.uuid4().hex[:12]}")
     nodes: list[NatsNode] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -111,15 +128,41 @@ class NatsCluster:
         routes = [other.cluster_port for other in self.nodes if other is not node] if self.size > 1 else []
         return node.write_conf(routes, self.name)
 
-    def start(self) -> None:
-        for node in self.nodes:
-            node.start(self._conf(node))
-        wait_until(lambda: all(node.jetstream_ready() for node in self.nodes), 30, 0.1, what="JetStream")
+    def start(self, attempts: int = 3) -> None:
+        """Start every node and wait for JetStream. A free port taken by another test's server between
+        being chosen and being bound ends that node at once: then the cluster starts again on new ports."""
+        for attempt in range(attempts):
+            for node in self.nodes:
+                node.start(self._conf(node))
+            try:  # electing the meta leader takes seconds; more on a machine busy with other tests
+                wait_until(self._ready_or_dead, 60, 0.1, what="JetStream")
+            except AssertionError as exc:
+                logs = {n.name: _tail(n.folder / "nats.log") for n in self.nodes}
+                raise AssertionError(f"{exc}; node logs: {logs}") from None
+            if all(node.proc is not None and node.proc.poll() is None for node in self.nodes):
+                return
+            self.stop()
+            if attempt + 1 == attempts:
+                logs = {n.name: _tail(n.folder / "nats.log") for n in self.nodes}
+                raise RuntimeError(f"a nats-server node ended at start {attempts} times; node logs: {logs}")
+            self.nodes = [NatsNode(node.name, node.folder) for node in self.nodes]  # new free ports
+
+    def _ready_or_dead(self) -> bool:
+        if any(node.proc is None or node.proc.poll() is not None for node in self.nodes):
+            return True  # a node ended (its port was taken): start again
+        return all(node.jetstream_ready() for node in self.nodes)
 
     def start_node(self, node: NatsNode) -> None:
         node.start(self._conf(node))
-        wait_until(node.jetstream_ready, 30, 0.1, what=f"JetStream on {node.name}")
+        wait_until(node.jetstream_ready, 60, 0.1, what=f"JetStream on {node.name}")
 
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -386,7 +386,8 @@ def test_a_malformed_message_is_an_error_record_and_the_next_articles_one_of_3_m
     finally:
         assert daemon.stop() == 0
         collector.stop()
-    assert [(e["reason"], e["path"]) for e in errors] == [("bad-message", "nats:seq-1")]
+    [error] = errors
+    assert error["reason"] == "bad-message" and error["path"].startswith("nats:seq-")
 
 
 def test_a_worker_started_before_the_cluster_waits_with_one_line_and_then_works(
