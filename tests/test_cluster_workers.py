@@ -89,6 +89,7 @@ def test_a_worker_killed_while_it_holds_articles_loses_none_of_them(
         # restarted as systemd would: what it had committed (and acknowledged) but not yet sent to the
         # broker waits in its own outbox, and goes now
         one.start()
+        one.wait_ready()
         wait_until(lambda: expected <= set(received(collector)), 90, what="every alert")
         time.sleep(1.0)
     finally:
