@@ -72,16 +72,20 @@ class Broadcaster:
 
     async def _catch_up(self) -> None:
         last = await self.archive.call(History.last_seq)
+        if not self.clients:  # nobody listens: move the marks on, read and encode nothing
+            self.seq = last
+            self.article_id = await self.archive.call(History.last_article_id)
+            return
         while self.seq < last:
             entries = await self.archive.call(History.after, self.seq, REPLAY)
             if not entries:
                 break
             self.seq = entries[-1].seq
             for entry in entries:
-                if entry.delivery not in RETRO and self.clients:
+                if entry.delivery not in RETRO:
                     self._fan_out((entry.seq, event(entry)))
         self.article_id, joined = await self.archive.call(History.silent_joins_after, self.article_id)
-        for story in joined if self.clients else ():
+        for story in joined:
             self._fan_out((None, story_event(story)))
 
     def _fan_out(self, encoded: Event) -> None:
