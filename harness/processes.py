@@ -200,6 +200,8 @@ class DaemonProcess:
     web_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     _log_copier: threading.Thread | None = None
+    #: READY lines of earlier runs in the (appended) log: a restarted daemon is ready only on a new one
+    _ready_before: int = 0
 
     @property
     def inbox(self) -> Path:
@@ -253,6 +255,7 @@ port = {self.web_port}
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._ready_before = len(self.events(events.DAEMON_READY)) if self.log_path.exists() else 0
         env = {**os.environ, **self.extra_env}
         env.pop("MONITOR_CONFIG", None)
         limit = self.file_size_limit
@@ -303,7 +306,7 @@ port = {self.web_port}
 
     def wait_ready(self, timeout: float = 30) -> None:
         """Until the daemon watches its folders and is connected or queuing (its READY point)."""
-        wait_until(lambda: bool(self.events(events.DAEMON_READY)), timeout, what="daemon ready")
+        wait_until(lambda: len(self.events(events.DAEMON_READY)) > self._ready_before, timeout, what="daemon ready")
 
     def drop(self, name: str, content: str | bytes) -> Path:
         """Write a file beside the inbox and rename it into place, as well-behaved writers do."""
