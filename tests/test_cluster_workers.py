@@ -115,13 +115,15 @@ def test_a_worker_whose_intake_is_paused_hands_its_articles_back_to_the_others(
     paused.extra_env["MONITOR_STATE__OUTBOX_MAX"] = "5"
     healthy = worker(tmp_path, "healthy", broker, cluster.urls)
     try:
+        # all in the stream before worker one starts: it pulls full fetches, its pipeline reads two batches
+        # and pauses on the first commit, and what it pulled next waits unread (a worker started first
+        # could pull articles one by one as they were published, and pause holding a single one)
+        submit(files, cluster.urls)
         paused.start()
         paused.wait_ready()
-        submit(files[:100], cluster.urls)  # worker one alone: it pulls what it can hold, and pauses
         wait_until(lambda: len(paused.events("article processed")) >= 5, 60, what="worker one paused")
         healthy.start()
         healthy.wait_ready()
-        submit(files[100:], cluster.urls)
 
         def outstanding() -> set[str]:
             """Articles whose alerts have not arrived, but for those in worker one's outbox."""
