@@ -15,7 +15,7 @@ from monitor.articles import Article
 from monitor.engine.result import Evidence, Novelty, RuleHit, Severity, Span, TagResult
 
 if TYPE_CHECKING:
-    from monitor.stories import Placement
+    from monitor.story_model import Placement
 
 #: 2: alerts carry `novelty` and `story`
 SCHEMA_VERSION = 2

@@ -24,10 +24,9 @@ from monitor.processing import Processor
 from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.retention import OutboxCap, prune_loop
-from monitor.roles import source_for, tagger_for
+from monitor.roles import source_for, stories_for, tagger_for
 from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
-from monitor.stories import StoryBook
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
 from monitor.web.app import Console
 
@@ -50,8 +49,8 @@ class Daemon:
         #: the publisher's own connection and thread: outbox reads and deletes never wait behind a tagging batch
         self.outbox = StoreThread(Store.in_dir(settings.state.dir))
         self.source = source_for(settings)
-        stories = StoryBook.from_settings(settings.stories)
-        if stories is not None:
+        stories, order = stories_for(settings)
+        if stories is not None and order is None:
             store.load_stories(stories)  # a restart continues the open stories
         publishing = Publishing(
             settings.mqtt.topic_prefix,
@@ -63,7 +62,7 @@ class Daemon:
         self.pipeline = Pipeline(
             self.source,
             self.store,
-            Processor(store, self.source, publishing, stories=stories),
+            Processor(store, self.source, publishing, stories=stories, order=order),
             tagger_for(settings, publishing),
             engine,
             on_committed=lambda keys, outcomes: self.activity.committed(keys, outcomes),

@@ -74,3 +74,7 @@ CLUSTER_HANDED_BACK: Final = "articles waited for a paused pipeline; handed back
 CLUSTER_RECEIVED: Final = "article received from the stream"
 CLUSTER_ACK_FAILED: Final = "acknowledging an article to the stream failed; it will be redelivered"
 CLUSTER_DEAD_LETTER: Final = "article delivered too often without being committed; sent to the dead letters"
+STORY_LOG_REPLAYED: Final = "story log read: the cluster's open stories are in this worker's book"
+STORY_LOG_UNREACHABLE: Final = "the cluster's story log is unreachable; batches wait to be placed in stories"
+STORY_LOG_REACHABLE: Final = "the cluster's story log is reachable again"
+STORY_LOG_BAD_ENTRY: Final = "story log entry unreadable; skipped (its stories may open again here)"

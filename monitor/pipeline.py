@@ -20,7 +20,7 @@ from monitor import events
 from monitor.analysis import Analysis
 from monitor.engine import Engine
 from monitor.mqtt import Backoff
-from monitor.processing import Outcome, Prepared, Processor
+from monitor.processing import Outcome, Prepared, Processor, StoryOrderUnavailable
 from monitor.sources import Source
 from monitor.state import DiskWatch, is_corrupt, is_storage_full, state_problem
 from monitor.store import StoreThread
@@ -113,6 +113,8 @@ class Pipeline:
         """Stop taking keys and commit the batches in hand (what is still queued is left to the source)."""
         self._finishing = True
         self.pool.stop_waiting()
+        if self.processor.order is not None:
+            self.processor.order.stop_waiting()
         if self._reader is not None and self._committer is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
@@ -129,6 +131,8 @@ class Pipeline:
 
     async def close(self) -> None:
         await self.pool.close()
+        if self.processor.order is not None:
+            await self.processor.order.close()
 
     async def _read_loop(self) -> None:
         """Read and deduplicate a batch, start tagging it, hand it to the commit loop; then the next."""
@@ -232,6 +236,9 @@ class Pipeline:
             raise problem from exc
         if is_storage_full(exc):
             self.disk.failed("intake", exc)
+            return
+        if isinstance(exc, StoryOrderUnavailable):  # a stop during an outage: its articles go back
+            log.warning(event, error=str(exc))
             return
         log.exception(event)
 

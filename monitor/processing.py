@@ -12,6 +12,7 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import structlog
 
@@ -26,7 +27,9 @@ from monitor.sources import ArticleStore, Rejected
 from monitor.state import is_storage_full
 from monitor.store import FailedArticle, OutboxMessage, ProcessedArticle, Store
 from monitor.store_stories import StoryRecord
-from monitor.stories import Placement, StoryBook
+from monitor.stories import StoryBook
+from monitor.story_features import StoryArticle
+from monitor.story_model import Placement
 from monitor.topics import error_topic
 
 log = structlog.get_logger("monitor.processing")
@@ -44,6 +47,25 @@ class Outcome:
     took_s: float = 0.0
     reason: str = ""
     message: str = ""
+
+
+class StoryOrderUnavailable(Exception):
+    """The story order could not be reached before the daemon stopped: the batch is not committed."""
+
+
+class StoryOrder(Protocol):
+    """The one order in which a cluster's workers place articles in stories
+    (``cluster/story_order.py``); a single host's order is its own commit order (no ``StoryOrder``)."""
+
+    def catch_up(self, book: StoryBook) -> None:
+        """Apply to ``book`` the placements decided elsewhere since the last call."""
+
+    def append(self, placed: Sequence[tuple[StoryArticle, Placement]]) -> bool:
+        """Record a batch's new placements after those applied; False: others came first."""
+
+    def stop_waiting(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +97,8 @@ class Prepared:
     aside: list[Prepared] = field(default_factory=list)
     #: the story book's token for this batch's placements (None: nothing to undo)
     story_mark: int | None = None
+    #: the placements this batch decided (not those it took as decided before), for a ``StoryOrder``
+    placed: list[tuple[StoryArticle, Placement]] = field(default_factory=list)
 
     @property
     def jobs(self) -> list[Job]:
@@ -97,10 +121,13 @@ class Processor:
         *,
         commit: bool = True,
         stories: StoryBook | None = None,
+        order: StoryOrder | None = None,
     ) -> None:
         self.store = store
         #: stories on: articles are placed where their batch commits, in commit order
         self.stories = stories
+        #: a cluster's order of placements (stories on only)
+        self.order = order if stories is not None else None
         self.source = source
         self.publishing = publishing
         self.commit = commit
@@ -140,20 +167,44 @@ class Processor:
     def finish(self, prepared: Prepared, analyses: Sequence[Analysis]) -> list[Outcome]:
         """Record what tagging found and commit it (``commit_recorded``)."""
         try:
-            if self.stories is not None and prepared.story_mark is None:
-                prepared.story_mark = self.stories.mark()
-            results = iter(analyses)
-            for read in prepared.reads:  # in key order: the first article with some content is the one that alerts
-                with structlog.contextvars.bound_contextvars(path=read.key):  # on every line about it, as elsewhere
-                    if read.job is None:
-                        prepared.processed.append(ProcessedArticle(read.key, read.version, read.sha, (), ()))
-                        prepared.outcomes.append(Outcome(read.key, "duplicate"))
-                    else:
-                        self._record(read, next(results), prepared)
+            if self.order is None:
+                self._record_all(prepared, analyses)
+            else:
+                self._record_in_order(prepared, analyses, self.order)
         except BaseException:
             self.release(prepared)
             raise
         return self.commit_recorded(prepared)
+
+    def _record_all(self, prepared: Prepared, analyses: Sequence[Analysis]) -> None:
+        if self.stories is not None and prepared.story_mark is None:
+            prepared.story_mark = self.stories.mark()
+        results = iter(analyses)
+        for read in prepared.reads:  # in key order: the first article with some content is the one that alerts
+            with structlog.contextvars.bound_contextvars(path=read.key):  # on every line about it, as elsewhere
+                if read.job is None:
+                    prepared.processed.append(ProcessedArticle(read.key, read.version, read.sha, (), ()))
+                    prepared.outcomes.append(Outcome(read.key, "duplicate"))
+                else:
+                    self._record(read, next(results), prepared)
+
+    def _record_in_order(self, prepared: Prepared, analyses: Sequence[Analysis], order: StoryOrder) -> None:
+        """Placed after the placements the order holds, and appended to it: refused (another worker came
+        first), the batch's placements are undone, the order read on, and the batch placed again. Once
+        appended they are kept whatever the commit does: the order has them, the other workers too."""
+        assert self.stories is not None
+        kept = (len(prepared.processed), len(prepared.failed), len(prepared.outcomes))
+        while True:
+            order.catch_up(self.stories)
+            self._record_all(prepared, analyses)
+            mark, prepared.story_mark = prepared.story_mark, None
+            assert mark is not None  # ``_record_all`` marked the batch
+            if order.append(prepared.placed):
+                self.stories.settle(mark)
+                return
+            self.stories.rollback(mark)
+            del prepared.processed[kept[0] :], prepared.failed[kept[1] :], prepared.outcomes[kept[2] :]
+            prepared.placed.clear()
 
     def commit_recorded(self, prepared: Prepared) -> list[Outcome]:
         """Commit a recorded batch durably. When the disk is full the batch stays in hand (its keys and
@@ -246,7 +297,7 @@ class Processor:
         placement: Placement | None = None
         if analysis.story is not None and self.stories is not None:
             try:
-                placement = self.stories.place(analysis.story, prepared.story_mark or 0)
+                placement = self._place(analysis.story, prepared)
             except Exception as exc:  # a bug on this article's features: it costs this article only
                 log.exception("placing an article in its story failed unexpectedly", path=read.key)
                 self._fail(read.key, read.version, "internal-error", f"{type(exc).__name__}: {exc}", prepared)
@@ -268,6 +319,17 @@ class Processor:
                 took_s=analysis.took_s,
             )
         )
+
+    def _place(self, article: StoryArticle, prepared: Prepared) -> Placement | None:
+        """In a cluster an article another worker placed (and died before it committed) keeps the
+        placement decided then: its alerts are made again under the same ids."""
+        assert self.stories is not None
+        if self.order is not None and (decided := self.stories.decided(article.key)) is not None:
+            return decided
+        placement = self.stories.place(article, prepared.story_mark or 0)
+        if placement is not None:
+            prepared.placed.append((article, placement))
+        return placement
 
     def _archived(
         self, analysis: Analysis, placement: Placement | None, messages: Sequence[OutboxMessage]

@@ -26,8 +26,8 @@ from monitor.history_schema import Holds, alert_row, current_holds, insert_alert
 from monitor.keys import loaded
 from monitor.report import result_json
 from monitor.store import Store
-from monitor.stories import Placement
 from monitor.story_features import TextFeatures
+from monitor.story_model import Placement
 from monitor.tagging import story_json
 from monitor.topics import alert_topic
 

@@ -4,12 +4,15 @@ nats-py is imported only where ``[cluster]`` is set."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 from monitor.analysis import Publishing
 from monitor.config import Settings
+from monitor.processing import StoryOrder
 from monitor.sources import Source
 from monitor.sources.folders import FolderSource
+from monitor.stories import StoryBook
 from monitor.workers import Tagger, TaggingPool
 
 
@@ -29,3 +32,15 @@ def tagger_for(settings: Settings, publishing: Publishing) -> Tagger:
 
         return StreamHandOver(settings.cluster, settings.watch.max_bytes)
     return TaggingPool(settings.processing.workers, publishing)
+
+
+def stories_for(settings: Settings) -> tuple[StoryBook | None, StoryOrder | None]:
+    """The story book (None: stories off) and, for a cluster worker, the cluster's order of placements:
+    that worker's book is rebuilt from the cluster's story log, a single host's from its own database."""
+    book = StoryBook.from_settings(settings.stories)
+    if book is None or settings.cluster is None or settings.cluster.role != "worker":
+        return book, None
+    from monitor.cluster.story_order import ClusterStoryOrder
+
+    name = f"monitor-stories@{socket.gethostname()}"
+    return book, ClusterStoryOrder(settings.cluster, settings.stories.window_hours, asyncio.get_running_loop(), name)

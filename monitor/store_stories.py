@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from monitor.engine.result import Novelty
-from monitor.stories import Story, StoryBook
+from monitor.stories import StoryBook
 from monitor.story_features import StoryArticle
+from monitor.story_model import Story
 
 #: the story tables (layout 3); also what layout 2 gains when migrated
 STORY_SCHEMA = """

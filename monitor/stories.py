@@ -36,18 +36,16 @@ them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
 
 from monitor.config import StoriesSettings
-from monitor.engine.result import NOVELTY_RANK, Novelty
+from monitor.engine.result import NOVELTY_RANK
 from monitor.story_ages import StoryAges
 from monitor.story_bands import Bands
 from monitor.story_features import NUM_PERM, StoryArticle
 from monitor.story_log import StoryLog
+from monitor.story_model import Kind, Placement, Story, story_id
 from monitor.story_similarity import (
     REST_MAX,
     W_DAY,
@@ -58,8 +56,6 @@ from monitor.story_similarity import (
     words_part,
 )
 from monitor.story_words import WindowWords
-
-Kind = Literal["new", "follow-up", "silent"]
 
 #: stories compared per placement at most, found from the rarest features first
 CANDIDATES = 40
@@ -73,45 +69,6 @@ STORY_WORDS_MAX = 48
 ID_ARTICLES = 3
 #: a story touched within this many placements is kept whatever its date (articles arrive out of date order)
 KEEP_PLACEMENTS = 20_000
-
-
-@dataclass(slots=True)
-class Story:
-    id: str
-    opened_at: datetime
-    #: earliest and latest article dates (articles may arrive out of date order)
-    first_at: datetime
-    last_at: datetime
-    articles: int = 0
-    outlets: frozenset[str] = frozenset()
-    entities: frozenset[str] = frozenset()
-    terms: frozenset[str] = frozenset()
-    #: word skeletons of its articles (``story_features.skeleton``)
-    words: frozenset[str] = frozenset()
-    #: rule -> best novelty it fired with in this story
-    rules: dict[str, Novelty] = field(default_factory=dict)
-    #: some article of the story alerted (the next one with a rule is a follow-up or silent)
-    alerted: bool = False
-
-    def copy(self) -> Story:
-        return replace(self, rules=dict(self.rules))
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Where an article went and what its alerts are."""
-
-    story: Story
-    kind: Kind
-    #: near-duplicate, similar, opened
-    how: str
-    #: what a follow-up adds (`rule:…`, `novelty:…`, `entity:…`)
-    adds: tuple[str, ...] = ()
-
-
-def story_id(opening_key: str) -> str:
-    """Deterministic: a redelivered or re-produced opening alert names the same story."""
-    return hashlib.sha256(f"story\0{opening_key}".encode()).hexdigest()[:24]
 
 
 class StoryBook:
@@ -147,6 +104,9 @@ class StoryBook:
         self._ages = StoryAges()
         #: in how many articles of the window each word skeleton occurs
         self._df = WindowWords()
+        #: article key -> its placement's kind and what it added, as decided (here or, in a cluster, by the
+        #: worker that placed it first): an article placed again gets the same alerts, not a silent repeat
+        self._decided: dict[str, tuple[Kind, tuple[str, ...]]] = {}
         self.newest: datetime | None = None
 
     @classmethod
@@ -273,7 +233,34 @@ class StoryBook:
         self._ages.move(story.id, before.last_at, story.last_at)
         self._touched[story.id] = self._placed
         self._log.record(token, story.id, article, before, kind != "silent")
-        return Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
+        placement = Placement(story.copy(), kind, how, tuple(adds) if kind == "follow-up" else ())
+        self._decided[article.key] = (kind, placement.adds)
+        return placement
+
+    def decided(self, key: str) -> Placement | None:
+        """How an article in the book was placed: a cluster worker that takes over an article another
+        worker placed but did not commit (it died) makes the alerts that worker decided, under their ids."""
+        known, decided = self.members.get(key), self._decided.get(key)
+        if known is None or decided is None or known[0] not in self.stories:
+            return None
+        return Placement(self.stories[known[0]].copy(), decided[0], "placed before", decided[1])
+
+    def apply(self, article: StoryArticle, sid: str, kind: Kind, adds: tuple[str, ...] = ()) -> None:
+        """A placement decided elsewhere (another worker of a cluster, in the order of its story log): taken
+        as it was decided, not decided again, so that every worker's book holds the same stories."""
+        if article.key in self.members:
+            return
+        self._placed += 1
+        story = self.stories.get(sid)
+        if story is None:
+            story = self.stories[sid] = Story(sid, article.at, article.at, article.at)
+            self._ages.add(sid, story.last_at)
+        before = story.copy()
+        self._absorb(story, article, kind != "silent")
+        self._ages.move(sid, before.last_at, story.last_at)
+        self._touched[sid] = self._placed
+        self._log.record(0, sid, article, before, kind != "silent")
+        self._decided[article.key] = (kind, adds)
 
     def _absorb(self, story: Story, article: StoryArticle, alerted: bool) -> None:
         """The story's state with the article in it (whether it alerted is decided before)."""
@@ -318,6 +305,7 @@ class StoryBook:
 
     def _forget(self, key: str) -> None:
         self.members.pop(key, None)
+        self._decided.pop(key, None)
         self._df.remove(key)
         if self._signatures.pop(key, None) is not None and key in self._lsh:
             self._lsh.remove(key)

@@ -14,7 +14,7 @@ from monitor.story_concepts import SUBJECT
 from monitor.story_features import DAY, StoryArticle
 
 if TYPE_CHECKING:
-    from monitor.stories import Story
+    from monitor.story_model import Story
 
 W_ENTITIES = 0.3
 W_TERMS = 0.1

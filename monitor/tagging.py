@@ -19,8 +19,9 @@ from monitor.engine import Engine
 from monitor.engine.result import TagResult
 from monitor.reading import read_file_timed
 from monitor.report import explanation_json, render_explanation, render_result, result_json
-from monitor.stories import Placement, StoryBook
+from monitor.stories import StoryBook
 from monitor.story_features import story_article
+from monitor.story_model import Placement
 from monitor.terminal import console, json_line, safe_text
 
 

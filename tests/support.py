@@ -25,7 +25,7 @@ from harness.processes import REPO, DaemonProcess, Mosquitto, free_port
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.config import StoriesSettings, WatchSettings
 from monitor.engine import Engine
-from monitor.processing import Outcome, Processor
+from monitor.processing import Outcome, Processor, StoryOrder
 from monitor.sources.files import FolderFiles
 from monitor.store import DB_NAME, OutboxMessage, ProcessedArticle, Store
 from monitor.stories import StoryBook
@@ -206,7 +206,14 @@ class BatchRunner:
     store, the worker pool, and ``process`` doing prepare, tag and finish in a row."""
 
     def __init__(
-        self, workdir: Path, engine: Engine, workers: int = 0, *, commit: bool = True, stories: bool = False
+        self,
+        workdir: Path,
+        engine: Engine,
+        workers: int = 0,
+        *,
+        commit: bool = True,
+        stories: bool = False,
+        order: StoryOrder | None = None,
     ) -> None:
         self.inbox = workdir / "inbox"
         self.inbox.mkdir(parents=True, exist_ok=True)
@@ -216,10 +223,12 @@ class BatchRunner:
         self.store = Store.in_dir(workdir / "state")
         #: stories on: a book loaded from the store, as the daemon makes it
         self.stories = StoryBook.from_settings(StoriesSettings(enabled=stories))
-        if self.stories is not None:
+        if self.stories is not None and order is None:  # a cluster worker's book is the story log's
             self.store.load_stories(self.stories)
         publishing = Publishing("newsmon", 262144, stories=stories)
-        self.processor = Processor(self.store, self.source, publishing, commit=commit, stories=self.stories)
+        self.processor = Processor(
+            self.store, self.source, publishing, commit=commit, stories=self.stories, order=order
+        )
         self.pool = TaggingPool(workers, publishing)
         self._loop = asyncio.new_event_loop()
 

@@ -9,8 +9,9 @@ import pytest
 
 from monitor.articles import parse_article
 from monitor.engine import load_engine
-from monitor.stories import StoryBook, story_id
+from monitor.stories import StoryBook
 from monitor.story_features import StoryArticle, outlet_of, signature_of, story_article
+from monitor.story_model import story_id
 
 WATCHLISTS = Path(__file__).resolve().parent.parent / "config" / "watchlists"
 DAY0 = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)

@@ -97,13 +97,39 @@ def dead_letter_config(settings: ClusterSettings, max_bytes: int) -> StreamConfi
     )
 
 
+def story_log(settings: ClusterSettings) -> str:
+    """The stream whose messages are the workers' story placements, in the one order all apply them."""
+    return f"{settings.stream}_STORIES"
+
+
+def story_log_subject(settings: ClusterSettings) -> str:
+    return f"{settings.subject}.stories"
+
+
+def story_log_config(settings: ClusterSettings, window_hours: float) -> StreamConfig:
+    """Kept for the story window and a day: a restarted worker rebuilds its open stories from it."""
+    return StreamConfig(
+        name=story_log(settings),
+        subjects=[story_log_subject(settings)],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=settings.replicas,
+        max_age=(window_hours + 24.0) * 3600.0,
+        discard=DiscardPolicy.OLD,
+    )
+
+
 async def ensure_stream(js: JetStreamContext, settings: ClusterSettings, max_bytes: int) -> None:
-    """Make the article and dead-letter streams, or bring their limits up to the settings; retried while
-    a new cluster elects its leaders."""
+    """Make the article and dead-letter streams, or bring their limits up to the settings."""
+    await ensure_streams(js, [stream_config(settings, max_bytes), dead_letter_config(settings, max_bytes)])
+
+
+async def ensure_streams(js: JetStreamContext, configs: list[StreamConfig]) -> None:
+    """Each stream made, or brought up to its config; retried while a new cluster elects its leaders."""
     deadline = time.monotonic() + SETUP_S
     while True:
         try:
-            for config in (stream_config(settings, max_bytes), dead_letter_config(settings, max_bytes)):
+            for config in configs:
                 try:
                     await js.stream_info(config.name or "")
                 except NotFoundError:
@@ -113,7 +139,7 @@ async def ensure_stream(js: JetStreamContext, settings: ClusterSettings, max_byt
             return
         except (TimeoutError, APIError, NatsError) as exc:
             if time.monotonic() > deadline:
-                raise ClusterUnavailable(f"stream {settings.stream}: {describe(exc)}") from None
+                raise ClusterUnavailable(f"stream {configs[0].name}: {describe(exc)}") from None
             await asyncio.sleep(0.5)
 
 
