@@ -19,6 +19,7 @@ from monitor.config import MetricsSettings
 from monitor.metrics import LatencyTracker, Metrics
 from monitor.processing import Outcome
 from monitor.publisher import Publisher
+from monitor.rates import RateMeter
 from monitor.store import PendingMessage, Store, StoreThread
 from monitor.systemd import Notifier, status_line
 
@@ -38,6 +39,8 @@ class Activity:
         self.results: Counter[str] = Counter()
         self.metrics = Metrics()
         self.latency = LatencyTracker()
+        #: articles processed a second over the last minute (the status topic's ``articles_per_second``)
+        self.rate = RateMeter()
         publisher.on_published = self.published
 
     def serve_metrics(self, conf: MetricsSettings) -> None:
@@ -69,6 +72,7 @@ class Activity:
         """The running totals published periodically on the status topic."""
         return {
             "articles": dict(self.results),
+            "articles_per_second": round(self.rate.per_second(), 2),
             "alerts_pending": pending,
             "published": self.publisher.published,
             "publish_failures": self.publisher.publish_failures,
@@ -83,6 +87,7 @@ class Activity:
         next_status = time.monotonic() + self.status_interval
         while True:
             await asyncio.sleep(STATS_TICK_S)
+            self.rate.sample(time.monotonic(), sum(self.results.values()))
             pending, oldest = await self.outbox.call(_outbox_state)
             connected = self.publisher.connected.is_set()
             self.metrics.outbox(pending, oldest)

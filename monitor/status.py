@@ -95,6 +95,17 @@ def _status_of(payload: object) -> dict[str, Any] | None:
     return {key: safe_text(value, one_line=True) if isinstance(value, str) else value for key, value in doc.items()}
 
 
+def _figures(part: object) -> dict[str, int | float]:
+    """The numbers of a status part, by their plain names (the rest of a hostile status is not shown)."""
+    if not isinstance(part, dict):
+        return {}
+    return {
+        str(name): value
+        for name, value in part.items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and str(name).replace("_", "").isalpha()
+    }
+
+
 def _broker_connected(found: Findings) -> bool | None:
     if found.broker_error is not None:
         return False
@@ -152,6 +163,12 @@ def render(found: Findings, code: int, settings: Settings, now: float) -> str:
         lines.append(f"last article: {_when(state.last_article_at, now)}")
         counts = ", ".join(f"{n} {name}" for name, n in sorted(state.counts.items()))
         lines.append(f"articles:     {counts or 'none'}")
+    cluster = _figures(status.get("cluster"))
+    if cluster:
+        lines.append("cluster:      " + ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in cluster.items()))
+    rate = _figures(status.get("counters")).get("articles_per_second")
+    if rate is not None:
+        lines.append(f"rate:         {rate} articles/s over the last minute")
     if "publish_failures" in status.get("counters", {}):
         lines.append(f"publishing:   {status['counters']['publish_failures']} failed batches since start")
     if found.running:

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from harness.processes import DaemonProcess, Mosquitto, monitor_cli, wait_until
-from monitor.status import DEGRADED, NOT_RUNNING, OK, Findings, _status_of, verdict
+from monitor.config import Settings
+from monitor.rates import RateMeter
+from monitor.status import DEGRADED, NOT_RUNNING, OK, Findings, _status_of, render, verdict
 from monitor.store import StateSummary
 
 PACT = "Pact signed\n\nRussia and North Korea signed a new agreement in Moscow today.\n"
@@ -93,3 +95,26 @@ def test_a_retained_status_anyone_could_have_written_is_read_defensively() -> No
     assert "\x1b" not in odd["reload_reason"] and "PWNED" not in odd["reload_reason"]
     found = Findings(running=True, status=odd)
     assert verdict(found, now=0.0, max_age=300.0) == OK
+
+
+def test_the_report_shows_a_workers_cluster_figures_and_rate_and_nothing_else_of_a_hostile_status() -> None:
+    status = {
+        "state": "online",
+        "counters": {"broker_connected": True, "articles_per_second": 12.5},
+        "cluster": {"role": "worker", "waiting": 40, "unacknowledged": 3, "dead_letters": 1, "\x1b[2J": 9, "x": "y"},
+    }
+    found = Findings(running=True, status=status)
+    report = render(found, OK, Settings(), now=0.0)
+    assert "cluster:      40 waiting, 3 unacknowledged, 1 dead letters" in report
+    assert "rate:         12.5 articles/s over the last minute" in report
+    assert "\x1b" not in report and "9" not in report.split("cluster:")[1].split("\n")[0]
+
+
+def test_the_rate_is_taken_over_the_last_minute_of_samples() -> None:
+    meter = RateMeter(span_s=60.0)
+    assert meter.per_second() == 0.0
+    for second in range(0, 181):
+        meter.sample(float(second), second * 10 if second <= 120 else 1200)  # 10 a second, then idle
+    assert meter.per_second() == pytest.approx(0.0, abs=0.2), "the last minute was idle"
+    meter.sample(190.0, 1500)
+    assert meter.per_second() == pytest.approx(300 / 70, rel=0.2)

@@ -21,6 +21,8 @@ from monitor.systemd import Notifier, socket_address, status_line, watchdog_inte
 from tests.support import running_daemon
 
 UNIT = REPO / "deploy" / "monitor.service"
+#: one instance per cluster role on a host (deploy/cluster.md)
+ROLE_UNIT = REPO / "deploy" / "monitor@.service"
 
 
 class NotifySocket:
@@ -128,9 +130,9 @@ def test_monitor_run_reports_ready_watchdog_reloading_and_stopping(
 # -- the unit file ------------------------------------------------------------------------------------
 
 
-def unit_settings() -> dict[str, list[str]]:
+def unit_settings(unit: Path = UNIT) -> dict[str, list[str]]:
     settings: dict[str, list[str]] = {}
-    for line in UNIT.read_text(encoding="utf-8").splitlines():
+    for line in unit.read_text(encoding="utf-8").splitlines():
         if "=" in line and not line.startswith(("#", ";", "[")):
             key, value = line.split("=", 1)
             settings.setdefault(key.strip(), []).append(value.strip())
@@ -193,3 +195,35 @@ def test_unit_exposure_is_rated_at_most_1_5(tmp_path: Path) -> None:
     found = re.search(r"Overall exposure level for monitor\.service: (\d+\.\d+)", result.stdout)
     assert found, result.stdout + result.stderr
     assert float(found.group(1)) <= 1.5, result.stdout
+
+
+def test_the_role_unit_is_the_single_host_unit_with_its_config_and_state_per_instance() -> None:
+    single, role = unit_settings(), unit_settings(ROLE_UNIT)
+    differ = {key for key in single.keys() | role.keys() if single.get(key) != role.get(key)}
+    assert differ == {"Description", "After", "ExecStart", "StateDirectory", "WorkingDirectory", "Environment"}
+    assert role["ExecStart"] == [single["ExecStart"][0].replace("/etc/monitor/monitor.toml", "/etc/monitor/%i.toml")]
+    assert role["StateDirectory"] == ["newsmon/%i"]
+    assert "MONITOR_STATE__DIR=/var/lib/newsmon/%i" in role["Environment"]
+    assert "nats-server.service" in role["After"][0]
+
+
+@pytest.mark.e2e
+def test_a_role_instance_passes_verify_and_is_rated_at_most_1_5(tmp_path: Path) -> None:
+    analyze = systemd_analyze()
+    installed = Path(sys.executable).parent / "monitor"
+    text = ROLE_UNIT.read_text(encoding="utf-8")
+    shipped = re.search(r"^ExecStart=(\S+)", text, re.M)
+    assert shipped is not None
+    instance = tmp_path / "monitor@worker.service"
+    instance.write_text(text.replace(f"ExecStart={shipped.group(1)}", f"ExecStart={installed}"), encoding="utf-8")
+    result = subprocess.run([analyze, "verify", str(instance)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "monitor@worker" not in result.stderr, result.stderr
+    rated = subprocess.run(
+        [analyze, "security", "--offline=true", "--no-pager", str(instance)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    found = re.search(r"Overall exposure level for monitor@worker\.service: (\d+\.\d+)", rated.stdout)
+    assert found and float(found.group(1)) <= 1.5, rated.stdout + rated.stderr
