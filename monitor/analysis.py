@@ -31,6 +31,8 @@ class Job:
     previous: dict[str, str]
     #: the file's modification time (POSIX seconds): the article's date when it says none
     file_time: float | None = None
+    #: the publication time its producer declared (``RawArticle.published_at``)
+    published_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,8 @@ def analyse(job: Job, engine: Engine, publishing: Publishing) -> Analysis:
     started = time.perf_counter()
     try:
         article = parse_article(job.name, job.data)
+        if article.published_at is None and job.published_at is not None:
+            article = replace(article, published_at=job.published_at)
     except ArticleError as exc:
         return Analysis(error=(exc.reason, exc.message))
     except Exception as exc:

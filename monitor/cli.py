@@ -132,7 +132,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
     settings, _path = _settings_or_exit(args.config)
     logs.configure("warning", settings.log.format)
-    return run_submit(settings, args.files)
+    return run_submit(settings, args.files, args.published_at)
 
 
 def cmd_retro(args: argparse.Namespace) -> int:
@@ -280,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     submit = with_config(commands.add_parser("submit", help="hand articles to the cluster's stream ([cluster])"))
     submit.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    submit.add_argument(
+        "--published-at",
+        metavar="TIME",
+        help="their publication time, ISO 8601 with a zone (the Newsmon-Published-At header; a JSON body's own wins)",
+    )
     submit.set_defaults(func=cmd_submit)
 
     retro = with_config(commands.add_parser("retro", help="run a watchlist over the archived articles of a date range"))

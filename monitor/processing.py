@@ -276,7 +276,9 @@ class Processor:
             prepared.reads.append(_Read(key, version, sha, None))  # committed after the first copy, in key order
             self._keys_in_flight[key] = prepared
             return
-        read = _Read(key, version, sha, Job(raw.name, raw.data, self.store.previous_alerts(key), raw.file_time))
+        read = _Read(
+            key, version, sha, Job(raw.name, raw.data, self.store.previous_alerts(key), raw.file_time, raw.published_at)
+        )
         if len(raw.data) > ALONE_BYTES:
             alone = Prepared(prepared.engine, reads=[read])
             prepared.aside.append(alone)

@@ -13,10 +13,12 @@ HINDI = "रूस और उत्तर कोरिया ने समझौ
 
 
 def test_a_message_read_back_is_the_article_that_was_sent() -> None:
-    sent = ArticleMessage("वायर/लेख 1.txt", HINDI, "ingest-2", 1_767_000_000.25)
+    sent = ArticleMessage("वायर/लेख 1.txt", HINDI, "ingest-2", 1_767_000_000.25, "2026-01-12T09:00:00+05:30")
     got = parse(sent.headers(), sent.data)
     assert got == sent
     assert got.raw().name == "वायर/लेख 1.txt" and got.raw().file_time == 1_767_000_000.25
+    assert got.raw().published_at == "2026-01-12T09:00:00+05:30"
+    assert parse(ArticleMessage("a.txt", HINDI, "h").headers(), HINDI).published_at is None  # optional
 
 
 def test_the_message_id_is_the_bodys_content_hash_whatever_the_name() -> None:
@@ -41,6 +43,8 @@ def test_a_name_that_is_not_utf8_keeps_its_bytes_and_headers_stay_ascii() -> Non
         ({MSG_ID: "0" * 64}, "not the sha256"),
         ({"Newsmon-File-Time": "soon"}, "not a number"),
         ({"Newsmon-File-Time": "nan"}, "not a finite"),
+        ({"Newsmon-Published-At": "yesterday"}, "not an ISO 8601"),
+        ({"Newsmon-Published-At": "2026-01-12T09:00:00"}, "no time zone"),
     ],
 )
 def test_a_message_in_another_format_is_a_clear_error(change: dict[str, str], says: str) -> None:

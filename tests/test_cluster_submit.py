@@ -82,6 +82,22 @@ def test_submitted_articles_are_on_the_replicated_stream_once_each(cluster: Nats
     assert [h["Nats-Msg-Id"] for h, _ in held] == [content_hash(f.read_bytes()) for f in files]
 
 
+def test_a_declared_publication_time_goes_with_each_file_and_a_malformed_one_is_refused(
+    cluster: NatsCluster, tmp_path: Path
+) -> None:
+    path = tmp_path / "dated" / "pact.txt"
+    path.parent.mkdir()
+    path.write_text(PACT.format(day="Wednesday"))
+    env = env_for(cluster.urls)
+    bad = monitor_cli("submit", "--published-at", "last week", str(path), env=env)
+    assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr and bad.stdout == ""
+    done = monitor_cli("submit", "--published-at", "2026-01-14T06:30:00+00:00", str(path), env=env)
+    assert done.returncode == 0, done.stderr
+    _replicas, held, _count = asyncio.run(stream_messages(cluster.urls))
+    [article] = [parse(h, d) for h, d in held if d == path.read_bytes()]
+    assert article.published_at == "2026-01-14T06:30:00+00:00"
+
+
 def test_a_file_too_large_is_refused_alone_and_the_others_are_submitted(cluster: NatsCluster, tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     big.write_text("x" * 5000)

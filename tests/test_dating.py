@@ -144,3 +144,15 @@ def test_a_year_less_date_takes_each_articles_own_year_though_parsing_is_cached(
     august = dt.datetime(2026, 8, 1, tzinfo=dt.UTC).timestamp()
     assert _when("a.txt", _text("शीर्षक\n12 जुलाई\nपाठ"))[0].date() == dt.date(2025, 7, 12)  # type: ignore[index]
     assert _when("a.txt", _text("शीर्षक\n12 जुलाई\nपाठ"), august)[0].date() == dt.date(2026, 7, 12)  # type: ignore[index]
+
+
+def test_a_publication_time_its_producer_declared_dates_a_text_body_but_never_a_json_bodys_own() -> None:
+    engine = load_engine([Path(__file__).resolve().parents[1] / "config" / "watchlists"])
+    publishing = Publishing("newsmon", 256_000)
+    body = "Russia and North Korea sign pact\n\nRussia and North Korea signed a new agreement on Monday."
+    declared = analyse(Job("a.txt", body.encode(), {}, FILE_TIME, "2026-01-12T09:00:00+00:00"), engine, publishing)
+    assert declared.published == dt.datetime(2026, 1, 12, 9, tzinfo=dt.UTC)
+    assert json.loads(declared.messages[0].payload)["article"]["published_at"] == "2026-01-12T09:00:00+00:00"
+    own = _json(published_at="2026-01-10T08:00:00+00:00")
+    kept = analyse(Job("a.json", own, {}, FILE_TIME, "2026-01-12T09:00:00+00:00"), engine, publishing)
+    assert kept.published == dt.datetime(2026, 1, 10, 8, tzinfo=dt.UTC)

@@ -9,6 +9,9 @@ the article's bytes exactly as its file holds them; headers carry what the file 
 - ``Newsmon-Source-Host``: the host that read it (an outlet's scraper, an ingest daemon).
 - ``Newsmon-File-Time``: the file's modification time, POSIX seconds (optional): the article's date when
   neither its JSON ``published_at`` nor a byline says one, as for a watched file.
+- ``Newsmon-Published-At``: the article's publication time as its producer knows it (optional, ISO 8601
+  with a time zone, e.g. ``2026-01-12T09:00:00+00:00``; a scraper that read it from the page's metadata):
+  taken as the article's ``published_at`` when its body says none (a JSON body's own field wins).
 
 Pure: no I/O, no NATS client.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote, unquote_to_bytes
 
 from monitor.articles import content_hash
@@ -29,6 +33,7 @@ H_SCHEMA = "Newsmon-Schema"
 H_NAME = "Newsmon-Name"
 H_HOST = "Newsmon-Source-Host"
 H_FILE_TIME = "Newsmon-File-Time"
+H_PUBLISHED = "Newsmon-Published-At"
 
 
 class MessageError(ValueError):
@@ -41,6 +46,7 @@ class ArticleMessage:
     data: bytes
     source_host: str
     file_time: float | None = None
+    published_at: str | None = None
 
     @property
     def msg_id(self) -> str:
@@ -55,10 +61,12 @@ class ArticleMessage:
         }
         if self.file_time is not None:
             headers[H_FILE_TIME] = repr(self.file_time)
+        if self.published_at is not None:
+            headers[H_PUBLISHED] = self.published_at
         return headers
 
     def raw(self) -> RawArticle:
-        return RawArticle(self.name, self.data, self.file_time)
+        return RawArticle(self.name, self.data, self.file_time, self.published_at)
 
 
 def _file_time(value: str | None) -> float | None:
@@ -71,6 +79,20 @@ def _file_time(value: str | None) -> float | None:
     if not math.isfinite(seconds):
         raise MessageError(f"{H_FILE_TIME} is not a finite number: {value[:40]!r}")
     return seconds
+
+
+def published(value: str | None) -> str | None:
+    """An ISO 8601 time with its zone, as given; ``MessageError`` otherwise (a date without a zone is
+    ambiguous by up to a day, and the story window and time cues read it)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise MessageError(f"{H_PUBLISHED} is not an ISO 8601 time: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        raise MessageError(f"{H_PUBLISHED} has no time zone: {value[:40]!r}")
+    return value
 
 
 def parse(headers: Mapping[str, str] | None, data: bytes) -> ArticleMessage:
@@ -91,4 +113,5 @@ def parse(headers: Mapping[str, str] | None, data: bytes) -> ArticleMessage:
         data=data,
         source_host=unquote_to_bytes(headers.get(H_HOST, "")).decode("utf-8", "replace"),
         file_time=_file_time(headers.get(H_FILE_TIME)),
+        published_at=published(headers.get(H_PUBLISHED)),
     )

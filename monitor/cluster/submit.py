@@ -17,18 +17,19 @@ from nats.errors import Error as NatsError
 
 from monitor.articles import ArticleError
 from monitor.cluster import jetstream
-from monitor.cluster.messages import ArticleMessage
+from monitor.cluster.messages import ArticleMessage, MessageError, published
 from monitor.config import ClusterSettings, Settings
 from monitor.keys import shown
 from monitor.reading import read_file_timed
 
 
-def _message(path: Path, max_bytes: int) -> ArticleMessage:
+def _message(path: Path, max_bytes: int, published_at: str | None) -> ArticleMessage:
     data, file_time = read_file_timed(path, None, max_bytes)
-    return ArticleMessage(name=str(path), data=data, source_host=socket.gethostname(), file_time=file_time)
+    host = socket.gethostname()
+    return ArticleMessage(str(path), data, host, file_time, published_at)
 
 
-async def _submit(cluster: ClusterSettings, max_bytes: int, files: Sequence[Path]) -> int:
+async def _submit(cluster: ClusterSettings, max_bytes: int, files: Sequence[Path], published_at: str | None) -> int:
     client = await jetstream.connect(cluster, name=f"monitor-submit@{socket.gethostname()}")
     code = 0
     try:
@@ -36,7 +37,7 @@ async def _submit(cluster: ClusterSettings, max_bytes: int, files: Sequence[Path
         await jetstream.ensure_stream(js, cluster, max_bytes)
         for path in files:
             try:
-                message = _message(path, max_bytes)
+                message = _message(path, max_bytes, published_at)
             except ArticleError as exc:
                 print(f"submit: {shown(str(path))}: {exc}", file=sys.stderr)
                 code = 1
@@ -49,12 +50,18 @@ async def _submit(cluster: ClusterSettings, max_bytes: int, files: Sequence[Path
     return code
 
 
-def run_submit(settings: Settings, files: Sequence[Path]) -> int:
+def run_submit(settings: Settings, files: Sequence[Path], published_at: str | None = None) -> int:
+    """``published_at``: the publication time of every file (``Newsmon-Published-At``), ISO 8601 with a zone."""
     if settings.cluster is None:
         print("submit: no [cluster] section in the config: nothing to submit to", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_submit(settings.cluster, settings.watch.max_bytes, files))
+        published(published_at)
+    except MessageError as exc:
+        print(f"submit: --published-at: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_submit(settings.cluster, settings.watch.max_bytes, files, published_at))
     except (jetstream.ClusterUnavailable, NatsError, TimeoutError) as exc:
         print(f"submit: {jetstream.describe(exc)}", file=sys.stderr)
         return 2

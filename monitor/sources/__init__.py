@@ -29,6 +29,9 @@ class RawArticle:
     #: when the source got the article (a folder: the file's modification time, POSIX seconds); the
     #: article's date when neither its JSON nor a byline says one. None: unknown
     file_time: float | None = None
+    #: the publication time its producer declared beside the bytes (ISO 8601; a stream message's header):
+    #: taken as the article's ``published_at`` when its body says none
+    published_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
