@@ -19,7 +19,7 @@ from pathlib import Path
 
 from harness.articles import stream_articles, tagged_alerts, write_articles
 from harness.nats import NatsCluster
-from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
+from harness.processes import Collector, DaemonProcess, Mosquitto, stop_all, wait_until
 from monitor.cluster import jetstream
 from monitor.cluster.messages import ArticleMessage
 from monitor.config import ClusterSettings
@@ -94,11 +94,12 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
         except AssertionError:
             pass  # counted below
         finally:
-            for daemon in workers:
-                daemon.stop()
-            collector.stop()
-            broker.stop()
-            cluster.stop()
+            try:
+                stop_all(workers)
+            finally:
+                collector.stop()
+                broker.stop()
+                cluster.stop()
         counts = Counter(a["id"] for a in collector.payloads("newsmon/alerts/"))
         lost = len(expected - set(counts))
         duplicates = sum(n - 1 for n in counts.values())

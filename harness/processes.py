@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -272,14 +272,30 @@ port = {self.web_port}
             self._log_copier = threading.Thread(target=_copy_lines, args=(self.proc.stderr, out))
             self._log_copier.start()
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+    def send_signal(self, sig: int = signal.SIGTERM) -> None:
+        """``sig`` to a daemon still running, without waiting (several told at once, see ``stop_all``)."""
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        """``sig`` and its exit code. One that has not ended ``timeout`` seconds later is killed, never left
+        running behind the test (an AssertionError says so; its log shows how far the stop got)."""
+        assert self.proc is not None
+        proc = self.proc
+        self.send_signal(sig)
+        try:
+            code: int | None = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            code = None
         self.proc = None
         if self._log_copier is not None:
             self._log_copier.join()
+        if code is None:
+            name = signal.Signals(sig).name
+            raise AssertionError(f"monitor run (pid {proc.pid}) did not end within {timeout:g} s of {name}: killed")
         return code
 
     def kill(self) -> None:
@@ -318,6 +334,24 @@ port = {self.web_port}
         tmp.write_bytes(data)
         tmp.rename(target)
         return target
+
+
+def stop_all(daemons: Iterable[DaemonProcess], timeout: float = 20) -> list[int]:
+    """SIGTERM to every daemon still running at once, then their exit codes: one that hangs keeps no other
+    from its signal, and all are down before the first one's failure is raised."""
+    running = [daemon for daemon in daemons if daemon.proc is not None]
+    for daemon in running:
+        daemon.send_signal()
+    codes: list[int] = []
+    failure: AssertionError | None = None
+    for daemon in running:
+        try:
+            codes.append(daemon.stop(timeout=timeout))
+        except AssertionError as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return codes
 
 
 def _limit_file_size(limit: int) -> None:

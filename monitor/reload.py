@@ -82,8 +82,9 @@ class WatchlistWatcher:
                 first = await self._next_relevant(inotify)
                 # debounce: keep swallowing events until the folder has been quiet for a while
                 while True:
-                    try:
-                        await asyncio.wait_for(self._next_relevant(inotify), timeout=self.debounce)
+                    try:  # not wait_for: on Python 3.11 it swallows the stop's cancel if an event came with it
+                        async with asyncio.timeout(self.debounce):
+                            await self._next_relevant(inotify)
                     except TimeoutError:
                         break
                 try:

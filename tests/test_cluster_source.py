@@ -126,6 +126,42 @@ async def test_a_stop_acknowledges_what_is_committed_after_it_and_hands_back_the
         await stopped(task)
 
 
+async def test_a_stop_the_nats_client_swallowed_still_stops_the_source_and_hands_back_what_it_pulled(
+    settings: ClusterSettings,
+) -> None:
+    """On Python 3.11 the client's ``asyncio.wait_for`` returns a reply that was ready when the cancel came
+    instead of raising it: the daemon's stop was lost and a worker under load ignored SIGTERM. Here the
+    cancel lands in the first article's emit and is swallowed there just as the client swallows it."""
+    other = TEXT.replace(b"Friday", b"Monday")
+    await submitted(settings, TEXT)
+    await submitted(settings, other)  # both in the stream: one fetch pulls them together
+    source = StreamSource(settings, 1_000_000, "test-worker")
+    emitted: list[str] = []
+
+    async def emit_swallowing_the_stop(key: str) -> None:
+        emitted.append(key)
+        if len(emitted) == 1:
+            task.cancel()  # the daemon's stop, while the source works
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0)
+
+    task = asyncio.create_task(source.run(emit_swallowing_the_stop))
+    done, _pending = await asyncio.wait({task}, timeout=10)
+    assert task in done and task.cancelled(), "the source pulls on after the stop"
+    assert emitted == [f"nats:{content_hash(TEXT)}"], "nothing is emitted once the stop is requested"
+    assert source._closer is not None
+    source._closer.cancel()  # the loop's end: the held one goes back too
+    with contextlib.suppress(asyncio.CancelledError):
+        await source._closer
+    successor = StreamSource(settings, 1_000_000, "next-worker")
+    task, keys = await running(successor)
+    try:  # both come back at once, not after ack_wait
+        again = {await asyncio.wait_for(keys.get(), settings.ack_wait_seconds / 2) for _ in range(2)}
+        assert again == {f"nats:{content_hash(TEXT)}", f"nats:{content_hash(other)}"}
+    finally:
+        await stopped(task)
+
+
 async def test_a_body_over_max_bytes_is_too_large_and_the_consumer_follows_the_settings(
     settings: ClusterSettings,
 ) -> None:

@@ -42,8 +42,8 @@ async def connect(settings: ClusterSettings, name: str) -> Client:
     given ``connect_timeout_seconds`` per server (the client would otherwise retry it for ever)."""
     patience = settings.connect_timeout_seconds * len(settings.servers) + 1.0
     try:
-        return await asyncio.wait_for(
-            nats.connect(
+        async with asyncio.timeout(patience):  # not wait_for: on Python 3.11 it can swallow a stop's cancel
+            return await nats.connect(
                 settings.servers,
                 name=name,
                 tls=verifying_context(settings.tls),
@@ -52,9 +52,7 @@ async def connect(settings: ClusterSettings, name: str) -> Client:
                 max_reconnect_attempts=-1,
                 allow_reconnect=True,
                 error_cb=_quiet,
-            ),
-            patience,
-        )
+            )
     except (TimeoutError, OSError, NatsError) as exc:
         why = describe(exc) if not isinstance(exc, TimeoutError) else f"no answer within {patience:g} s"
         raise ClusterUnavailable(f"cannot reach NATS at {', '.join(settings.servers)}: {why}") from None

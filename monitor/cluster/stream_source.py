@@ -55,6 +55,15 @@ RETRY_DELAY_S = 2.0
 STATS_S = 5.0
 
 
+def _cancel_requested() -> bool:
+    """True once this task was cancelled, even if the NATS client swallowed the CancelledError. On Python
+    3.11 ``asyncio.wait_for``, which the client uses for each request and each message of a fetch, returns
+    a result that was ready when the cancel came instead of raising: a source that relied on the error
+    alone pulled on for ever, and the daemon, waiting for it to stop, never exited on SIGTERM."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 @dataclass(slots=True)
 class _Held:
     #: every delivery of the key's bytes this worker holds (a copy published again, a redelivery): each is
@@ -136,7 +145,8 @@ class StreamSource:
         if self._done is None:
             return False
         try:
-            await asyncio.wait_for(self._done.get(content_hash), DONE_LOOKUP_S)
+            async with asyncio.timeout(DONE_LOOKUP_S):  # unlike wait_for on 3.11, never swallows a cancel
+                await self._done.get(content_hash)
         except KeyNotFoundError:
             return False
         except (NatsError, TimeoutError):  # cannot tell: tag it (at worst an alert is sent twice, same id)
@@ -148,7 +158,8 @@ class StreamSource:
         in between leaves a redelivery that is recognised, not an article forgotten)."""
         if held.article is not None and held.error is None and self._done is not None:  # poison: not "done"
             with contextlib.suppress(NatsError, TimeoutError):
-                await asyncio.wait_for(self._done.put(held.article.msg_id, b"1"), DONE_LOOKUP_S * 5)
+                async with asyncio.timeout(DONE_LOOKUP_S * 5):
+                    await self._done.put(held.article.msg_id, b"1")
         for msg in held.msgs:
             await self._ack(msg)
 
@@ -174,9 +185,9 @@ class StreamSource:
             return
         self._ack_failing = False
 
-    async def _nak(self, msg: Msg) -> None:
+    async def _nak(self, msg: Msg, delay: float | None = RETRY_DELAY_S) -> None:
         with contextlib.suppress(NatsError, TimeoutError):
-            await msg.nak(delay=RETRY_DELAY_S)
+            await msg.nak(delay=delay)
 
     async def run(self, emit: Emit) -> None:
         """Pull until cancelled; a cluster that cannot be reached, or a connection that fails for good, is
@@ -187,6 +198,8 @@ class StreamSource:
             client: Client | None = None
             stopping = False
             try:
+                if _cancel_requested():  # a stop swallowed while connecting, closing or waiting to retry
+                    raise asyncio.CancelledError
                 client = await jetstream.connect(self.settings, self.name)
                 if told:
                     log.warning(events.CLUSTER_REACHABLE)
@@ -246,7 +259,7 @@ class StreamSource:
         keeper = asyncio.create_task(self._keep_alive(), name="cluster-in-progress")
         counter = asyncio.create_task(self._count(js), name="cluster-stats")
         try:
-            while True:
+            while not _cancel_requested():
                 room = HOLD_MAX - self._holding()
                 if room <= 0 or self._stalled():  # the pipeline is behind or paused: the others take the stream
                     await asyncio.sleep(FETCH_WAIT_S / 4)
@@ -255,13 +268,22 @@ class StreamSource:
                     messages = await sub.fetch(min(FETCH, room), timeout=FETCH_WAIT_S)
                 except TimeoutError:
                     continue
-                for msg in messages:
-                    key = await self._hold(js, msg)
-                    if key is not None:
-                        await emit(key)
+                await self._take(js, messages, emit)
+            raise asyncio.CancelledError  # the stop the client swallowed
         finally:
             keeper.cancel()
             counter.cancel()
+
+    async def _take(self, js: JetStreamContext, messages: Sequence[Msg], emit: Emit) -> None:
+        """A fetch's messages held and emitted in order, unless a stop comes in between."""
+        for index, msg in enumerate(messages):
+            if _cancel_requested():  # a stop swallowed while holding the ones before: the rest go back now
+                for unread in messages[index:]:
+                    self._spawn(self._nak(unread, delay=None))
+                raise asyncio.CancelledError
+            key = await self._hold(js, msg)
+            if key is not None:
+                await emit(key)
 
     async def _hold(self, js: JetStreamContext, msg: Msg) -> str | None:
         """The key the pipeline gets for this message; None: the cluster processed its bytes before."""
@@ -291,7 +313,8 @@ class StreamSource:
     async def _processed_bucket(self, js: JetStreamContext) -> KeyValue | None:
         """The processed bucket, or None (a worker works without it: at worst it tags a copy again)."""
         try:
-            return await asyncio.wait_for(jetstream.processed_bucket(js, self.settings), DONE_LOOKUP_S * 5)
+            async with asyncio.timeout(DONE_LOOKUP_S * 5):
+                return await jetstream.processed_bucket(js, self.settings)
         except (NatsError, TimeoutError) as exc:
             log.warning(events.CLUSTER_BUCKET_UNAVAILABLE, error=jetstream.describe(exc))
             return None
