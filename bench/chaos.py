@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from harness.articles import dated_stream, tagged_alerts, write_articles
 from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
@@ -78,10 +79,7 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
         lost = len(missing(collector, expected, stand_in))
         delivered = len(expected) - lost
         duplicates = sum(n - 1 for n in counts.values())
-        openers: dict[str, set[str]] = {}
-        for alert in received:
-            if alert.get("story") and alert["story"]["kind"] == "new":
-                openers.setdefault(alert["story"]["id"], set()).add(alert["article"]["sha256"])
+        openers = story_openers(received)
         opened_twice = sum(1 for shas in openers.values() if len(shas) > 1)
         print(f"# done: {dict(done)}", file=sys.stderr)
         print(
@@ -89,6 +87,15 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
             f"lost {lost}, duplicates {duplicates}, stories {len(openers)}, stories opened twice {opened_twice}"
         )
         return 1 if lost or opened_twice else 0
+
+
+def story_openers(received: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Story id -> the articles whose alerts opened it (more than one: the story was opened twice)."""
+    openers: dict[str, set[str]] = {}
+    for alert in received:
+        if alert.get("story") and alert["story"]["kind"] == "new":
+            openers.setdefault(alert["story"]["id"], set()).add(alert["article"]["sha256"])
+    return openers
 
 
 def missing(collector: Collector, expected: set[str], stand_in: dict[str, str | None]) -> set[str]:

@@ -2,8 +2,10 @@
 JetStream cluster while two workers are killed (-9) and restarted and NATS nodes are killed (-9) and started
 again; then count what a persistent QoS 1 subscriber received against what `monitor tag` predicts.
 
-Stories are off (``[stories] enabled = false``): one story across workers is not built yet (deploy/cluster.md).
-Prints ``articles N, alerts expected M, delivered M, lost L, duplicates D`` and exits 1 if anything was lost.
+Stories are on, through the cluster's story log, with the load of ``bench.chaos``: every article an event
+of its own, every tenth with a wire copy published a few articles later that must join its story silently,
+whichever worker takes it. Prints ``articles N, alerts expected M, delivered M, lost L, duplicates D,
+stories S, stories opened twice T`` and exits 1 if anything was lost or a story was opened by two articles.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness.articles import stream_articles, tagged_alerts, write_articles
+from bench.chaos import missing, story_openers
+from harness.articles import dated_stream, tagged_alerts, write_articles
 from harness.nats import NatsCluster
 from harness.processes import Collector, DaemonProcess, Mosquitto, stop_all, wait_until
 from monitor.cluster import jetstream
@@ -50,8 +53,16 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="newsmon-chaos-cluster-") as tmp:
         root = Path(tmp)
-        files = write_articles(root / "articles", stream_articles(articles, seed=seed))
-        expected = set(tagged_alerts(files))
+        batch, copies = dated_stream(articles, seed=seed)
+        files = write_articles(root / "articles", batch)
+        expected_by_id = tagged_alerts(write_articles(root / "reference", [i for i in batch if i[0] not in copies]))
+        expected = set(expected_by_id)
+        copy_items = [item for item in batch if item[0] in copies]
+        instead = {
+            (rule, copies[name]): alert_id
+            for alert_id, (rule, name) in tagged_alerts(write_articles(root / "copies", copy_items)).items()
+        }
+        stand_in = {alert_id: instead.get((rule, name)) for alert_id, (rule, name) in expected_by_id.items()}
         cluster = NatsCluster(root / "nats", size=3)
         cluster.start()
         broker = Mosquitto(root / "broker")
@@ -62,7 +73,10 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
             "MONITOR_CLUSTER__ACK_WAIT_SECONDS": ACK_WAIT_S,
             "MONITOR_LOG__LEVEL": "info",
         }
-        workers = [DaemonProcess(root / f"w{n}", broker.port, extra_env=env, client_id=f"chaos-w{n}") for n in range(2)]
+        workers = [
+            DaemonProcess(root / f"w{n}", broker.port, extra_env=env, client_id=f"chaos-w{n}", stories=True)
+            for n in range(2)
+        ]
         for daemon in workers:
             daemon.start()
         for daemon in workers:
@@ -89,8 +103,8 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
                     node.kill()
                     time.sleep(2.0)
                     cluster.start_node(node)
-            wait_until(lambda: expected <= {a["id"] for a in collector.payloads("newsmon/alerts/")}, 300, 0.5)
-            time.sleep(2)
+            wait_until(lambda: not missing(collector, expected, stand_in), 300, 0.5, "alerts")
+            time.sleep(3)  # the last copies: anything they wrongly alerted arrives meanwhile
         except AssertionError:
             pass  # counted below
         finally:
@@ -100,12 +114,15 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
                 collector.stop()
                 broker.stop()
                 cluster.stop()
-        counts = Counter(a["id"] for a in collector.payloads("newsmon/alerts/"))
-        lost = len(expected - set(counts))
+        received = collector.payloads("newsmon/alerts/")
+        counts = Counter(a["id"] for a in received)
+        lost = len(missing(collector, expected, stand_in))
         duplicates = sum(n - 1 for n in counts.values())
+        openers = story_openers(received)
+        opened_twice = sum(1 for shas in openers.values() if len(shas) > 1)
         print(f"# done: {dict(done)}", file=sys.stderr)
         print(
             f"articles {articles}, alerts expected {len(expected)}, delivered {len(expected) - lost}, "
-            f"lost {lost}, duplicates {duplicates}"
+            f"lost {lost}, duplicates {duplicates}, stories {len(openers)}, stories opened twice {opened_twice}"
         )
-        return 1 if lost else 0
+        return 1 if lost or opened_twice else 0
