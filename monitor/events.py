@@ -41,8 +41,8 @@ ARTICLE_PROCESSED: Final = "article processed"
 #: an article that could not be processed, with its stable reason code (also on ``<prefix>/errors``)
 BAD_INPUT_FILE: Final = "bad input file"
 ALERT_QUEUED: Final = "alert queued"
-READING_BATCH_FAILED: Final = "reading a batch failed; files will be retried by the next rescan"
-PROCESSING_BATCH_FAILED: Final = "processing batch failed; files will be retried by the next rescan"
+READING_BATCH_FAILED: Final = "reading a batch failed; its articles will be retried (files: at the next rescan)"
+PROCESSING_BATCH_FAILED: Final = "processing batch failed; its articles will be retried (files: at the next rescan)"
 #: a walk of the watched folders; ``why`` says which (catch-up, overflow, periodic)
 FOLDERS_SCANNED: Final = "scanned watched folders"
 INOTIFY_OVERFLOW: Final = "inotify queue overflowed; rescanning the watched folders"
@@ -77,4 +77,7 @@ CLUSTER_DEAD_LETTER: Final = "article delivered too often without being committe
 STORY_LOG_REPLAYED: Final = "story log read: the cluster's open stories are in this worker's book"
 STORY_LOG_UNREACHABLE: Final = "the cluster's story log is unreachable; batches wait to be placed in stories"
 STORY_LOG_REACHABLE: Final = "the cluster's story log is reachable again"
+STORY_LOG_BEHIND: Final = "the story log's entries are slow to arrive; batches wait to be placed in stories"
+STORY_LOG_CONTENDED: Final = "story log contended: a batch was placed again and again after other workers' appends"
+STORY_LOG_TOO_LARGE: Final = "a batch's story placements are over the NATS max_payload; the batch is not committed"
 STORY_LOG_BAD_ENTRY: Final = "story log entry unreadable; skipped (its stories may open again here)"

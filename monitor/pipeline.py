@@ -228,7 +228,8 @@ class Pipeline:
 
     def _failed(self, event: str, exc: Exception) -> None:
         """A corrupt state stops the pipeline (every batch would fail); a full disk was told by the disk
-        watch; anything else is logged with its traceback. The files are retried by the next rescan."""
+        watch; anything else is logged with its traceback. The source retries the articles (a folder: at the
+        next rescan; the cluster's stream: redelivered)."""
         path = self.store.path
         if is_corrupt(exc) and path is not None:
             problem = state_problem(exc, path.parent)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,11 +20,14 @@ import structlog
 from harness.nats import NatsCluster, nats_server_binary
 from harness.processes import WATCHLISTS, free_port
 from monitor import events
+from monitor.cluster import jetstream
 from monitor.cluster.story_order import ClusterStoryOrder
 from monitor.config import ClusterSettings
 from monitor.engine import Engine, load_engine
 from monitor.processing import StoryOrderUnavailable
 from monitor.stories import StoryBook
+from monitor.story_features import StoryArticle
+from monitor.story_model import Placement, Story
 from tests.support import BatchRunner
 from tests.test_stories import DAY0, SIGNING_EN, WIRE_COPY, features
 from tests.test_stories_e2e import COPY, ORIGINAL
@@ -85,6 +89,7 @@ def test_a_copy_placed_after_the_same_head_is_refused_and_then_joins_the_story_t
     alone = book_two.place(copy, mark)
     assert alone is not None and alone.kind == "new", "its own book alone would open the story again"
     assert not two.append([(copy, alone)]), "refused: the other worker appended after the head it placed on"
+    assert (two.refusals, two.appends) == (1, 0)
     book_two.rollback(mark)
     two.catch_up(book_two)
     joined = book_two.place(copy, book_two.mark())
@@ -151,3 +156,43 @@ def test_an_unreachable_story_log_is_one_line_and_a_stop_ends_the_wait(loop: asy
     said = [line["event"] for line in logs]
     assert said.count(events.STORY_LOG_UNREACHABLE) == 1
     asyncio.run_coroutine_threadsafe(order.close(), loop).result(10)
+
+
+def test_a_worker_that_starts_on_a_log_whose_entries_all_expired_places_at_once_after_its_last_sequence(
+    engine: Engine, settings: ClusterSettings, orders: list[ClusterStoryOrder], loop: asyncio.AbstractEventLoop
+) -> None:
+    one, later, _ = orders
+    book = StoryBook()
+    one.catch_up(book)
+    original = features(engine, SIGNING_EN, DAY0, "wire/a.txt")
+    opened = book.place(original, book.mark())
+    assert opened is not None and one.append([(original, opened)])
+
+    async def purge() -> None:  # what max_age does to a quiet log
+        client = await jetstream.connect(settings, "test-purge")
+        await client.jetstream().purge_stream(jetstream.story_log(settings))
+        await client.close()
+
+    asyncio.run_coroutine_threadsafe(purge(), loop).result(10)
+    fresh = StoryBook()
+    reading = threading.Thread(target=later.catch_up, args=(fresh,), daemon=True)
+    reading.start()
+    reading.join(10)  # nothing to deliver: it must not wait for the purged entry
+    later.stop_waiting()  # (a worker that waited would wait until its daemon stopped)
+    assert not reading.is_alive() and fresh.stories == {}
+    copy = features(engine, WIRE_COPY, DAY0 + timedelta(hours=2), "courier/b.txt")
+    placed = fresh.place(copy, fresh.mark())
+    assert placed is not None and later.append([(copy, placed)]), "its first append follows the last sequence"
+
+
+def test_placements_over_the_servers_max_payload_are_one_line_and_no_endless_retry(
+    orders: list[ClusterStoryOrder],
+) -> None:
+    order, _, _ = orders
+    order.catch_up(StoryBook())
+    words = frozenset(secrets.token_urlsafe(48) for _ in range(200_000))  # ~10 MB after compression
+    huge = StoryArticle("k" * 64, DAY0, "wire", frozenset({"russia"}), (("r", "new"),), frozenset(), b"", words)
+    placement = Placement(Story("s1", DAY0, DAY0, DAY0), "new", "opened")
+    with structlog.testing.capture_logs() as logs, pytest.raises(StoryOrderUnavailable, match="max_payload"):
+        order.append([(huge, placement)])
+    assert [line["event"] for line in logs].count(events.STORY_LOG_TOO_LARGE) == 1

@@ -14,6 +14,7 @@ import pytest
 
 from harness.articles import stream_articles, tagged_alerts, write_articles
 from harness.processes import WATCHLISTS, Collector, DaemonProcess, Mosquitto, wait_until
+from monitor import events
 from monitor.analysis import Publishing
 from monitor.config import WatchSettings
 from monitor.engine import load_engine
@@ -55,7 +56,7 @@ def test_a_file_name_that_is_not_utf8_costs_nothing_and_is_shown_escaped(tmp_pat
     assert str(daemon.inbox / "good-\\xe9.txt") in {a["article"]["path"] for a in alerts}
     [error] = collector.payloads("newsmon/errors")
     assert (error["path"], error["reason"]) == (str(daemon.inbox / "empty-\\xfe.txt"), "empty")
-    assert not daemon.events("reading a batch failed; files will be retried by the next rescan")
+    assert not daemon.events(events.READING_BATCH_FAILED)
     logged = {e["path"] for e in daemon.events("article processed")}
     assert str(daemon.inbox / "h\\xffbad.txt") in logged
     with sqlite3.connect(daemon.state / "monitor.sqlite3") as db:

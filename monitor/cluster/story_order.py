@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -21,6 +23,7 @@ import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
+from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
 from nats.js.api import Header
 from nats.js.errors import APIError
@@ -45,6 +48,12 @@ WRONG_LAST_SEQUENCE = 10071
 APPEND_TIMEOUT_S = 5.0
 #: how often a wait for the log's head looks whether the daemon is stopping
 WAIT_STEP_S = 0.5
+#: a wait for the log's entries this long is one line, and the head is asked again (its entries may have
+#: expired meanwhile: nothing more will come)
+BEHIND_S = 5.0
+#: refused appends of one batch before it waits a little (jittered) between tries, and before one line
+BACKOFF_AFTER = 3
+CONTENDED_AFTER = 10
 
 
 class ClusterStoryOrder:
@@ -67,6 +76,13 @@ class ClusterStoryOrder:
         self._applied = 0
         self._started = False
         self._stopping = threading.Event()
+        #: the last sequence of a log found holding no entries: the head once what arrived is applied
+        self._emptied_at = 0
+        #: appends refused in a row (another worker came first), for the backoff and the contention line
+        self._refused = 0
+        #: appends and refusals since start (``status``)
+        self.appends = 0
+        self.refusals = 0
 
     # -- the processor's side (store thread) ---------------------------------------------------
 
@@ -78,7 +94,7 @@ class ClusterStoryOrder:
             self._wait_for(head)
             self._started = True
             applied = self._apply(book)
-            log.info(events.STORY_LOG_REPLAYED, placements=applied, head=head, stories=len(book.stories))
+            log.info(events.STORY_LOG_REPLAYED, placements=applied, head=head[0], stories=len(book.stories))
             return
         self._apply(book)
 
@@ -90,8 +106,16 @@ class ClusterStoryOrder:
         body, after = encode(placed), self._applied
         seq = self._call(lambda: self._append(body, after))
         if seq is None:
+            self.refusals += 1
+            self._refused += 1
+            if self._refused == CONTENDED_AFTER:
+                log.warning(events.STORY_LOG_CONTENDED, tries=self._refused, articles=len(placed))
             self._wait_for(self._call(self._head))
+            if self._refused >= BACKOFF_AFTER:  # others keep coming first: let one of them through
+                time.sleep(random.uniform(0.0, 0.01 * min(self._refused, 20)))
             return False
+        self.appends += 1
+        self._refused = 0
         self._applied = seq
         return True
 
@@ -111,15 +135,33 @@ class ClusterStoryOrder:
             for decided in entries:
                 book.apply(decided.article, decided.story_id, decided.kind, decided.adds)
             applied += len(entries)
+        self._applied = max(self._applied, self._emptied_at)
         return applied
 
-    def _wait_for(self, head: int) -> None:
-        """Until the subscription has delivered the log up to ``head``."""
-        with self._arrival:
-            while self._delivered < head:
-                if self._stopping.is_set():
-                    raise StoryOrderUnavailable("stopping before the story log was read to its head")
+    def _wait_for(self, head: tuple[int, int]) -> None:
+        """Until the subscription has delivered the log up to its last entry. A log that holds none (they
+        expired, or were purged) has nothing to deliver: the next append follows its last sequence."""
+        last, held = head
+        started = time.monotonic()
+        told = False
+        while True:
+            if held == 0:
+                self._emptied_at = max(self._emptied_at, last)  # what was delivered before is applied first
+                return
+            with self._arrival:
+                if self._delivered >= last:
+                    return
                 self._arrival.wait(WAIT_STEP_S)
+                if self._delivered >= last:
+                    return
+            if self._stopping.is_set():
+                raise StoryOrderUnavailable("stopping before the story log was read to its head")
+            if time.monotonic() - started >= BEHIND_S:  # ask again: its entries may have expired meanwhile
+                if not told:
+                    log.warning(events.STORY_LOG_BEHIND, head=last, delivered=self._delivered)
+                    told = True
+                started = time.monotonic()
+                last, held = self._call(self._head)
 
     def _call(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """``make()`` run on the loop; while the log cannot be reached, one line for the outage and retries
@@ -130,6 +172,9 @@ class ClusterStoryOrder:
         while True:
             try:
                 result = asyncio.run_coroutine_threadsafe(make(), self._loop).result()
+            except MaxPayloadError as exc:  # not an outage: the same entry would be refused for ever
+                log.error(events.STORY_LOG_TOO_LARGE, error=jetstream.describe(exc))
+                raise StoryOrderUnavailable(f"story placements over the server's max_payload: {exc}") from None
             except (jetstream.ClusterUnavailable, NatsError, OSError, TimeoutError) as exc:
                 if not told:
                     log.error(events.STORY_LOG_UNREACHABLE, reason=jetstream.describe(exc))
@@ -147,7 +192,7 @@ class ClusterStoryOrder:
 
     # -- the event loop's side ----------------------------------------------------------------
 
-    async def _start(self) -> int:
+    async def _start(self) -> tuple[int, int]:
         """Connected, the log made, its subscription from the first entry on; the log's head."""
         if self._client is None:
             self._client = await jetstream.connect(self.settings, self.name)
@@ -162,10 +207,11 @@ class ClusterStoryOrder:
             )
         return await self._head()
 
-    async def _head(self) -> int:
+    async def _head(self) -> tuple[int, int]:
+        """The log's last sequence and how many entries it holds."""
         assert self._client is not None
         info = await self._client.jetstream().stream_info(jetstream.story_log(self.settings))
-        return int(info.state.last_seq)
+        return int(info.state.last_seq), int(info.state.messages)
 
     async def _append(self, body: bytes, after: int) -> int | None:
         assert self._client is not None
