@@ -29,6 +29,7 @@ import nats
 
 from bench.corpus import CorpusGenerator
 from bench.e2e import _FIRING
+from bench.support import cpu_seconds, tree_cpu_seconds
 from harness.nats import NatsCluster
 from harness.processes import Collector, DaemonProcess, Mosquitto, stop_all, wait_until
 from monitor.cluster import jetstream
@@ -65,11 +66,20 @@ def alerted(collector: Collector) -> int:
     return len({alert["article"]["sha256"] for alert in collector.payloads("newsmon/alerts/")})
 
 
+def cpu_now(daemons: Sequence[DaemonProcess], cluster: NatsCluster) -> tuple[float, float]:
+    """CPU seconds so far of the worker daemons (with their tagging processes) and of the NATS nodes."""
+    workers = sum(tree_cpu_seconds(d.proc.pid) for d in daemons if d.proc is not None)
+    nats_nodes = sum(cpu_seconds(n.proc.pid) for n in cluster.nodes if n.proc is not None)
+    return workers, nats_nodes
+
+
 def end_to_end(
     root: Path, cluster: NatsCluster, workers: int, messages: Sequence[ArticleMessage], stories: bool = False
-) -> tuple[float, float]:
+) -> dict[str, float]:
     """Articles per second, first publish to every article alerted (stories on: processed), with ``workers``
-    worker daemons; and the seconds from SIGTERM until they all exited."""
+    worker daemons; the CPU milliseconds per article of the workers (all processes) and of the three NATS
+    nodes (what sizing rests on: on a box shared with other work the rate moves, the CPU per article
+    much less); and the seconds from SIGTERM until they all exited."""
     broker = Mosquitto(root / f"broker-{workers}")
     broker.start()
     stream = f"BENCH_{workers}"
@@ -93,6 +103,7 @@ def end_to_end(
         for daemon in daemons:
             daemon.wait_ready(60)
         settings = ClusterSettings(servers=cluster.urls, stream=stream, subject=f"bench.{workers}")
+        cpu_before = cpu_now(daemons, cluster)
         started = time.monotonic()
         asyncio.run(_publish(settings, messages))
         if stories:
@@ -104,6 +115,7 @@ def end_to_end(
         else:
             wait_until(lambda: alerted(collector) >= len(messages), 600, 0.2, "every article alerted")
         took = time.monotonic() - started
+        cpu_after = cpu_now(daemons, cluster)
     finally:
         stopping = time.monotonic()
         try:
@@ -112,7 +124,9 @@ def end_to_end(
         finally:
             collector.stop()
             broker.stop()
-    return len(messages) / took, stop_s
+    spent = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    worker_ms, nats_ms = (seconds * 1000 / len(messages) for seconds in spent)
+    return {"per_s": len(messages) / took, "worker_cpu_ms": worker_ms, "nats_cpu_ms": nats_ms, "stop_s": stop_s}
 
 
 async def _hop(servers: list[str], messages: Sequence[ArticleMessage]) -> tuple[float, float]:
@@ -171,9 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results |= {"publish_us": publish_us, "pull_ack_us": pull_us, "tag_us": tag_us(hop)}
             for workers in args.workers:
                 print(f"{workers} worker(s)...", file=sys.stderr)
-                rate, stop_s = end_to_end(Path(tmp), cluster, workers, messages, args.stories)
+                figures = end_to_end(Path(tmp), cluster, workers, messages, args.stories)
                 name = f"workers_{workers}{'_stories' if args.stories else ''}"
-                results |= {f"{name}_per_s": rate, f"{name}_stop_s": stop_s}
+                results |= {f"{name}_{figure}": value for figure, value in figures.items()}
         finally:
             cluster.stop()
     for name, value in results.items():

@@ -55,6 +55,13 @@ RETRY_DELAY_S = 2.0
 STATS_S = 5.0
 
 
+def _parsed(msg: Msg) -> tuple[ArticleMessage | None, ArticleError | None]:
+    try:
+        return parse(msg.headers, msg.data), None
+    except MessageError as exc:
+        return None, ArticleError("bad-message", str(exc))
+
+
 def _cancel_requested() -> bool:
     """True once this task was cancelled, even if the NATS client swallowed the CancelledError. On Python
     3.11 ``asyncio.wait_for``, which the client uses for each request and each message of a fetch, returns
@@ -275,24 +282,31 @@ class StreamSource:
             counter.cancel()
 
     async def _take(self, js: JetStreamContext, messages: Sequence[Msg], emit: Emit) -> None:
-        """A fetch's messages held and emitted in order, unless a stop comes in between."""
-        for index, msg in enumerate(messages):
+        """A fetch's messages held and emitted in order, unless a stop comes in between. Their look-ups in
+        the processed bucket are in flight together (one after the other, a round trip each, they bounded
+        a worker to a few hundred articles a second)."""
+        parsed = [_parsed(msg) for msg in messages]
+        try:
+            before = await asyncio.gather(*(self._processed_before(a.msg_id) for a, _error in parsed if a))
+        except asyncio.CancelledError:
+            for unread in messages:
+                self._spawn(self._nak(unread, delay=None))
+            raise
+        done = iter(before)
+        for index, (msg, (article, error)) in enumerate(zip(messages, parsed, strict=True)):
             if _cancel_requested():  # a stop swallowed while holding the ones before: the rest go back now
                 for unread in messages[index:]:
                     self._spawn(self._nak(unread, delay=None))
                 raise asyncio.CancelledError
-            key = await self._hold(js, msg)
+            key = await self._hold(js, msg, article, error, article is not None and next(done))
             if key is not None:
                 await emit(key)
 
-    async def _hold(self, js: JetStreamContext, msg: Msg) -> str | None:
+    async def _hold(
+        self, js: JetStreamContext, msg: Msg, article: ArticleMessage | None, error: ArticleError | None, seen: bool
+    ) -> str | None:
         """The key the pipeline gets for this message; None: the cluster processed its bytes before."""
-        try:
-            article: ArticleMessage | None = parse(msg.headers, msg.data)
-            error = None
-        except MessageError as exc:
-            article, error = None, ArticleError("bad-message", str(exc))
-        if article is not None and await self._processed_before(article.msg_id):
+        if article is not None and seen:
             log.info(events.CLUSTER_PROCESSED_BEFORE, path=KEY_PREFIX + article.msg_id)
             await self._ack(msg)
             return None
