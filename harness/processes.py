@@ -278,12 +278,14 @@ port = {self.web_port}
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-        """``sig`` and its exit code. One that has not ended ``timeout`` seconds later is killed, never left
-        running behind the test (an AssertionError says so; its log shows how far the stop got)."""
+    def stop(self, sig: int | None = signal.SIGTERM, timeout: float = 20) -> int:
+        """``sig`` (None: it was sent already) and its exit code. One that has not ended ``timeout`` seconds
+        later is killed, never left running behind the test (an AssertionError says so; its log shows how
+        far the stop got)."""
         assert self.proc is not None
         proc = self.proc
-        self.send_signal(sig)
+        if sig is not None:  # never twice: a second SIGTERM that lands after the loop closed kills it (-15)
+            self.send_signal(sig)
         try:
             code: int | None = proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -294,7 +296,7 @@ port = {self.web_port}
         if self._log_copier is not None:
             self._log_copier.join()
         if code is None:
-            name = signal.Signals(sig).name
+            name = signal.Signals(sig).name if sig is not None else "its signal"
             raise AssertionError(f"monitor run (pid {proc.pid}) did not end within {timeout:g} s of {name}: killed")
         return code
 
@@ -346,7 +348,7 @@ def stop_all(daemons: Iterable[DaemonProcess], timeout: float = 20) -> list[int]
     failure: AssertionError | None = None
     for daemon in running:
         try:
-            codes.append(daemon.stop(timeout=timeout))
+            codes.append(daemon.stop(None, timeout=timeout))
         except AssertionError as exc:
             failure = failure or exc
     if failure is not None:
