@@ -12,6 +12,7 @@ from monitor.engine import Engine
 from monitor.engine.assertion import ClauseReader
 from monitor.engine.match import find_keys, find_window
 from monitor.engine.normalize import normalize
+from monitor.engine.passages import ArticleIndex
 from monitor.engine.segment import SENTENCE_END, bounds, scan_text
 
 CLAUSES = [
@@ -72,3 +73,20 @@ def test_refer_back_found_by_its_own_keys_is_what_the_sentence_cues_say(
     assert found == [general.refers_back(index, words) for index in range(len(sentence_bounds))]
     if "The pact was signed in Moscow." in chosen:
         assert any(found)
+
+
+@given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=5), st.data())
+def test_words_apart_counted_between_two_hits_is_the_difference_of_their_word_numbers(
+    shipped: Engine, chosen: list[str], data: st.DataObject
+) -> None:
+    normalized = normalize("\n\n".join(chosen))
+    hits = find_keys(shipped._compiled.exact_automaton, shipped._compiled.fold_automaton, normalized, [])
+    if not hits.starts:
+        return
+    first = data.draw(st.integers(0, len(hits.starts) - 1))
+    other = data.draw(st.integers(0, len(hits.starts) - 1))
+    counted = ArticleIndex(normalized, hits)._words_apart(first, other)
+    numbers = ArticleIndex(normalized, hits).word_numbers
+    assert counted == abs(numbers[other] - numbers[first])
+    if first != other and len(set(hits.starts)) == len(hits.starts):
+        assert counted > 0  # every hit starts a word of its own
