@@ -106,11 +106,12 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
         compiled.exact_automaton, compiled.fold_automaton, normalized, dropped, latin_fold=compiled.latin_fold
     )
     coref = compiled.coref_targets
-    if not coref:
+    # most articles have no surname alone: one C-level look over all the targets says so
+    if not coref or coref.isdisjoint(chain.from_iterable(hits.targets)):
         return hits
-    # the surname hits' indexes by C-level maps (no Python step per hit): usually none, or a few
+    # the surname hits' indexes by C-level maps (no Python step per hit): usually a few
     at = list(compress(count(), map(not_, map(coref.isdisjoint, hits.targets))))
-    return _resolve_coref(hits, coref, at) if at else hits
+    return _resolve_coref(hits, coref, at)
 
 
 def _resolve_coref(hits: Hits, coref: frozenset[str], at: list[int]) -> Hits:
@@ -192,6 +193,9 @@ def find_keys(
         merged_starts, merged_ends, merged_targets = map(list, zip(*sorted(merged), strict=True))
         if not any(map(lt, islice(merged_starts, 1, None), merged_ends)):
             return Hits(merged_starts, merged_ends, merged_targets, scan)
+        # overlaps without look-alikes (a name inside a longer one: किम in किम जोंग उन)
+        merged_starts, merged_ends, merged_targets = map(list, zip(*_longest_of(merged), strict=True))
+        return Hits(merged_starts, merged_ends, merged_targets, scan)
     return _leftmost_longest(merged, excluded, scan)
 
 
@@ -257,7 +261,8 @@ def _exact_window(
 
 def _longest_of(found: list[tuple[int, int, tuple[str, ...]]]) -> list[tuple[int, int, tuple[str, ...]]]:
     """What `_leftmost_longest` keeps of hits without look-alikes, some of which overlap (two hits that
-    overlap in the automaton's order overlap in any order, so `find_keys` takes that way with them)."""
+    overlap in the automaton's order overlap in any order, so `find_keys` takes that way with them), as
+    (start, end, targets) in order: one append a hit, where it makes three lists."""
     found.sort(key=itemgetter(1), reverse=True)
     found.sort(key=itemgetter(0))
     kept = [found[0]]

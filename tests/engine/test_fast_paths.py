@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 
 from hypothesis import given
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from monitor.engine import Engine
 from monitor.engine.assertion import ClauseReader
-from monitor.engine.match import find_keys, find_window
+from monitor.engine.match import _leftmost_longest, _longest_of, find_keys, find_window
 from monitor.engine.normalize import normalize
 from monitor.engine.passages import ArticleIndex
 from monitor.engine.segment import SENTENCE_END, bounds, scan_text
@@ -90,3 +91,17 @@ def test_words_apart_counted_between_two_hits_is_the_difference_of_their_word_nu
     assert counted == abs(numbers[other] - numbers[first])
     if first != other and len(set(hits.starts)) == len(hits.starts):
         assert counted > 0  # every hit starts a word of its own
+
+
+HIT = st.tuples(st.integers(0, 30), st.integers(1, 8), st.lists(st.sampled_from("abcd"), min_size=1, max_size=2))
+
+
+@given(st.lists(HIT, min_size=1, max_size=12))
+def test_overlapping_hits_without_look_alikes_are_kept_as_leftmost_longest_keeps_them(
+    drawn: list[tuple[int, int, list[str]]],
+) -> None:
+    raw = [(start, start + length, tuple(targets)) for start, length, targets in drawn]
+    general = _leftmost_longest(list(raw), [], "")
+    kept = _longest_of(list(raw))
+    assert kept == list(zip(general.starts, general.ends, general.targets, strict=True))
+    assert all(first[1] <= second[0] for first, second in itertools.pairwise(kept))
