@@ -13,7 +13,7 @@ from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import Verdict
-from monitor.engine.result import Novelty, Span, best_novelty
+from monitor.engine.result import Novelty, Span, best_novelty, new_span
 from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
 from monitor.engine.sentence_cues import CUES_PREFIX
 from monitor.engine.sides import Cue
@@ -164,7 +164,7 @@ class ArticleIndex:
                 original = to_original.start(self.hits.starts[index]), to_original.end(self.hits.ends[index])
                 self._original[index] = original
             start, end = original
-            span = self._spans[key] = Span(start, end, self.normalized.original[start:end], source)
+            span = self._spans[key] = new_span(start, end, self.normalized.original[start:end], source)
         return span
 
     def original(self, start: int, end: int) -> tuple[int, int, str]:

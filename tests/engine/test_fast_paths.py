@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import pickle
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +16,7 @@ from monitor.engine.assertion import ClauseReader
 from monitor.engine.match import _leftmost_longest, _longest_of, find_keys, find_window
 from monitor.engine.normalize import normalize
 from monitor.engine.passages import ArticleIndex
+from monitor.engine.result import Span, new_span
 from monitor.engine.segment import SENTENCE_END, bounds, scan_text
 
 CLAUSES = [
@@ -105,3 +108,12 @@ def test_overlapping_hits_without_look_alikes_are_kept_as_leftmost_longest_keeps
     kept = _longest_of(list(raw))
     assert kept == list(zip(general.starts, general.ends, general.targets, strict=True))
     assert all(first[1] <= second[0] for first, second in itertools.pairwise(kept))
+
+
+def test_a_span_built_by_new_span_is_the_span_its_dataclass_builds() -> None:
+    built, made = Span(3, 9, "Moscow", "russia"), new_span(3, 9, "Moscow", "russia")
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    assert [field.name for field in dataclasses.fields(Span)] == ["start", "end", "text", "source"]
+    assert pickle.loads(pickle.dumps(made)) == built
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.start = 4  # type: ignore[misc]
