@@ -18,28 +18,17 @@ import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
 from functools import cached_property
-from typing import NamedTuple
 
-from monitor.engine.asides import find_asides, in_other_aside
+from monitor.engine.asides import in_other_aside
 from monitor.engine.compiled import CompiledCues
-from monitor.engine.match import find_window, found_in_window
+from monitor.engine.match import found_in_window
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import TIME_KINDS, Verdict, nearest_novelty
-from monitor.engine.segment import is_word_char, trimmed_unit
+from monitor.engine.segment import trimmed_unit
+from monitor.engine.sentence_cues import SentenceCues, read_cues
 from monitor.engine.sides import Cue, side_cut
 from monitor.engine.written_dates import DIGITS as _DIGITS
 from monitor.engine.written_dates import dates_before
-
-CUES_PREFIX = "cues:"
-#: cue kinds that say where a trigger's sides must stand (`sides.py`), not what it asserts
-PLACING_KINDS = frozenset({"partner", "subordinate"})
-#: cue kinds that shape the clause, not what it asserts: a relative clause set off by a comma (an
-#: aside), a reported clause opening after the trigger, and look-alikes (phrases in which a cue word
-#: is no cue: "not only", "without delay", "पहले चरण"; they shadow the shorter cue, leftmost-longest)
-_SHAPING_KINDS = frozenset({"relative", "complement", "lookalike"})
-#: cue kinds that make an act of an agreement noun (`ClauseReader.acted`): an act word anywhere in the
-#: clause (signed, concluded, हस्ताक्षर, लागू), a light verb after the noun (समझौता हुआ, करार किया)
-_ACT_KINDS = frozenset({"act", "light_verb"})
 
 #: cue kinds that veto the trigger in their clause
 VETO_KINDS = frozenset({"negation", "question", "condition", "falsehood", "qualifier"})
@@ -63,33 +52,7 @@ _YEAR = re.compile(f"(?<![{_DIGITS}])[12\u0967\u0968][{_DIGITS}]{{3}}(?![{_DIGIT
 _DIGIT = re.compile(f"[{_DIGITS}]")
 
 
-class _ArticleCues(NamedTuple):
-    """A sentence's cues as parallel lists sorted by start (no object per cue until one is needed)."""
-
-    starts: list[int]
-    ends: list[int]
-    kinds: list[str]
-    #: clause breaks (words and marks), sorted
-    break_starts: list[int]
-    break_ends: list[int]
-    refer_back: list[int]
-    #: where the sides must stand (`sides.py`): partner and subordinate cues, sorted
-    placing: list[Cue]
-    #: asides: relative clauses set off by a comma (", which never signed one,"), [start, end)
-    asides: list[tuple[int, int]]
-    #: starts of the reported clauses ("and said that", "कहा कि"), sorted
-    complements: list[int]
-    #: whether the sentence has a `report` cue ("reported", "रिपोर्ट"): only then a later denial is looked for
-    reports: bool
-    #: act and light-verb cues (`ClauseReader.acted`), sorted by start
-    acts: list[Cue]
-    #: ends of the determiners ("the", "इस"): a trigger word just after one refers back
-    determiners: list[int]
-
-
 _NEW = Verdict("new")
-#: the cues of a sentence without any (shared: `_ArticleCues` lists are never changed once made)
-_NO_CUES = _ArticleCues([], [], [], [], [], [], [], [], [], False, [], [])
 
 
 class ClauseReader:
@@ -110,96 +73,19 @@ class ClauseReader:
         self._published = published
         self._verdicts: dict[int, Verdict] = {}
         self._cuts: dict[tuple[int, int], tuple[int, Cue] | None] = {}
-        self._clauses: dict[int, tuple[_ArticleCues, int, int, int]] = {}
+        self._clauses: dict[int, tuple[SentenceCues, int, int, int]] = {}
         self._ranges: dict[int, tuple[int, int]] = {}
-        self._sentence_cues: dict[int, _ArticleCues] = {}
+        self._sentence_cues: dict[int, SentenceCues] = {}
 
-    def _cues_of(self, index: int) -> _ArticleCues:
+    def _cues_of(self, index: int) -> SentenceCues:
         """The cues of sentence `index`, found once: the cue automaton runs over that sentence's
         stretch of the scan text only (a firing article needs a few sentences, not all of them)."""
         known = self._sentence_cues.get(index)
         if known is None:
-            known = self._sentence_cues[index] = self._find_cues(*self._sentence_range(index))
+            known = self._sentence_cues[index] = read_cues(
+                self._cues, self._normalized, *self._sentence_range(index), self._scan
+            )
         return known
-
-    def _find_cues(self, low: int, high: int) -> _ArticleCues:
-        normalized = self._normalized
-        cues = self._cues
-        breaks = self._marks(low, high)
-        found = find_window(cues.exact_automaton, cues.fold_automaton, normalized, low, high, self._scan)
-        if not found and not breaks:
-            return _NO_CUES  # the usual sentence: nothing to sort out (its lists are never changed)
-        starts: list[int] = []
-        ends: list[int] = []
-        kinds: list[str] = []
-        refer_back: list[int] = []
-        placing: list[Cue] = []
-        relatives: list[int] = []
-        complements: list[int] = []
-        acts: list[Cue] = []
-        determiners: list[int] = []
-        for start, end, targets in found:
-            for target in targets:
-                kind = target.removeprefix(CUES_PREFIX)
-                if kind == "clause_break":
-                    breaks.append((start, end))
-                elif kind == "refer_back":
-                    refer_back.append(start)
-                elif kind in PLACING_KINDS:
-                    placing.append(Cue(start, end, kind))
-                elif kind == "relative":
-                    relatives.append(start)
-                elif kind == "complement":
-                    complements.append(start)
-                elif kind in _ACT_KINDS:
-                    acts.append(Cue(start, end, kind))
-                elif kind == "determiner":
-                    determiners.append(end)
-                elif kind not in _SHAPING_KINDS:
-                    starts.append(start)
-                    ends.append(end)
-                    kinds.append(kind)
-                    if (
-                        kind == "pluperfect"
-                    ):  # a finite verb of the act ("had signed", "किए थे"): it shadows the act word
-                        acts.append(Cue(start, end, "act"))
-        breaks.sort()
-        asides = find_asides(normalized.text, relatives, high) if relatives else []
-        break_starts, break_ends = [b[0] for b in breaks], [b[1] for b in breaks]
-        reports = "report" in kinds
-        return _ArticleCues(
-            starts,
-            ends,
-            kinds,
-            break_starts,
-            break_ends,
-            refer_back,
-            placing,
-            asides,
-            complements,
-            reports,
-            acts,
-            determiners,
-        )
-
-    def _marks(self, low: int, high: int) -> list[tuple[int, int]]:
-        """The punctuation breaks in [low, high): `;`, and a comma with its conjunction (`, and`,
-        `, और`: a new clause, where a bare `and` joins two names) ending at a word's end. Each
-        punctuation character is looked for once; the marks it opens are compared only where it is."""
-        lowered = self._normalized.lowered
-        found = []
-        for lead, marks in self._cues.break_marks:
-            at = lowered.find(lead, low, high)
-            while at >= 0:
-                for mark in marks:
-                    after = at + len(mark)
-                    if lowered.startswith(mark, at) and (
-                        after >= len(lowered) or not (is_word_char(mark[-1]) and is_word_char(lowered[after]))
-                    ):
-                        found.append((at, after))
-                        break
-                at = lowered.find(lead, at + 1, high)
-        return found
 
     def _sentence_range(self, index: int) -> tuple[int, int]:
         known = self._ranges.get(index)
@@ -238,7 +124,7 @@ class ClauseReader:
             known = self._verdicts[start] = self._verdict(start, end)
         return known
 
-    def _clause(self, start: int, end: int) -> tuple[_ArticleCues, int, int, int]:
+    def _clause(self, start: int, end: int) -> tuple[SentenceCues, int, int, int]:
         """The cues of the trigger's sentence, its clause [low, high) and the sentence's end (found
         once per trigger hit: its verdict and its sides both ask)."""
         known = self._clauses.get(start)
@@ -246,7 +132,7 @@ class ClauseReader:
             known = self._clauses[start] = self._find_clause(start, end)
         return known
 
-    def _find_clause(self, start: int, end: int) -> tuple[_ArticleCues, int, int, int]:
+    def _find_clause(self, start: int, end: int) -> tuple[SentenceCues, int, int, int]:
         index = bisect_right(self._bounds, start)
         found = self._cues_of(index)
         sentence_start, sentence_end = self._sentence_range(index)
@@ -326,7 +212,7 @@ class ClauseReader:
         pluperfect = [cue for cue in in_clause if cue.kind == "pluperfect"]
         return nearest_novelty(self._normalized.text, timed, pluperfect, start, end)
 
-    def _bearing(self, found: _ArticleCues, at: range, high: int, start: int, end: int) -> list[Cue]:
+    def _bearing(self, found: SentenceCues, at: range, high: int, start: int, end: int) -> list[Cue]:
         """The cues of the clause (indexes `at` of `found`) that bear on the trigger at [start, end)."""
         return [
             cue
@@ -377,7 +263,7 @@ class ClauseReader:
         ]
 
 
-def _refuted_later(found: _ArticleCues, after: int, sentence_end: int) -> list[Cue]:
+def _refuted_later(found: SentenceCues, after: int, sentence_end: int) -> list[Cue]:
     """The falsehood cues after the trigger, to its sentence's end (in later clauses and asides too): a
     clause that reports a claim ("Yonhap reported that Russia and North Korea signed an arms deal") is
     refuted by a denial after it ("…, but Moscow denied it"; "…, जिसका क्रेमलिन ने खंडन किया")."""

@@ -106,11 +106,12 @@ def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Rang
         compiled.exact_automaton, compiled.fold_automaton, normalized, dropped, latin_fold=compiled.latin_fold
     )
     coref = compiled.coref_targets
-    if not coref:
+    # most articles have no surname alone: one C-level look over all the targets says so
+    if not coref or coref.isdisjoint(chain.from_iterable(hits.targets)):
         return hits
-    # the surname hits' indexes by C-level maps (no Python step per hit): usually none, or a few
+    # the surname hits' indexes by C-level maps (no Python step per hit): usually a few
     at = list(compress(count(), map(not_, map(coref.isdisjoint, hits.targets))))
-    return _resolve_coref(hits, coref, at) if at else hits
+    return _resolve_coref(hits, coref, at)
 
 
 def _resolve_coref(hits: Hits, coref: frozenset[str], at: list[int]) -> Hits:
@@ -192,6 +193,9 @@ def find_keys(
         merged_starts, merged_ends, merged_targets = map(list, zip(*sorted(merged), strict=True))
         if not any(map(lt, islice(merged_starts, 1, None), merged_ends)):
             return Hits(merged_starts, merged_ends, merged_targets, scan)
+        # overlaps without look-alikes (a name inside a longer one: किम in किम जोंग उन)
+        merged_starts, merged_ends, merged_targets = map(list, zip(*_longest_of(merged), strict=True))
+        return Hits(merged_starts, merged_ends, merged_targets, scan)
     return _leftmost_longest(merged, excluded, scan)
 
 
@@ -202,8 +206,9 @@ def find_window(
     end, targets) in the text's coordinates; `scan`: the whole text's scan text when already made.
 
     The clause cues read a few sentences of each firing article this way: without a folding automaton
-    (the shipped cues have none) one pass reads the automaton straight into the hits, and only a
-    window with overlapping hits or a look-alike takes `find_keys`' general way.
+    (the shipped cues have none) one pass reads the automaton straight into the hits (overlapping ones
+    resolved as `find_keys` resolves them), and only a window with a look-alike takes `find_keys`'
+    general way.
     """
     window = scan[low:high] if scan else scan_text(normalized.lowered[low:high])
     if fold_keys is None:
@@ -226,14 +231,16 @@ def found_in_window(keys: Any, normalized: _Text, low: int, high: int, scan: str
 def _exact_window(
     exact_keys: Any, normalized: _Text, window: str, low: int
 ) -> list[tuple[int, int, tuple[str, ...]]] | None:
-    """`find_window` by the exact automaton alone, or None where `find_keys` would have to choose among
-    overlapping hits or apply a look-alike (the hits are then not simply the automaton's)."""
+    """`find_window` by the exact automaton alone, or None where `find_keys` would apply a look-alike.
+    Overlapping hits (a third of the cue windows: "दोनों" in "दोनों देशों", "हुई" in "हुई थी") are
+    resolved here as `find_keys` resolves them, without a second pass of the automaton."""
     found: list[tuple[int, int, tuple[str, ...]]] = []
     if exact_keys is None:
         return found
     lowered = normalized.lowered
     excluded: list[tuple[int, int, str]] = []
     previous_end = -1
+    overlapping = False
     for last, (back, length, fast, spaces, checks) in exact_keys.iter(SEPARATOR + window + SEPARATOR):
         start = low + last - back
         if spaces and lowered.count(" ", start, start + length) != spaces:
@@ -244,10 +251,32 @@ def _exact_window(
                 continue
             fast = tuple(dict.fromkeys((*fast, *accepted)))
         if start < previous_end:
-            return None
+            overlapping = True
         previous_end = start + length
         found.append((start, previous_end, fast))
-    return None if excluded else found
+    if excluded:
+        return None
+    return _longest_of(found) if overlapping else found
+
+
+def _longest_of(found: list[tuple[int, int, tuple[str, ...]]]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """What `_leftmost_longest` keeps of hits without look-alikes, some of which overlap (two hits that
+    overlap in the automaton's order overlap in any order, so `find_keys` takes that way with them), as
+    (start, end, targets) in order: one append a hit, where it makes three lists."""
+    found.sort(key=itemgetter(1), reverse=True)
+    found.sort(key=itemgetter(0))
+    kept = [found[0]]
+    last_end = found[0][1]
+    for hit in islice(found, 1, None):
+        start, end, targets = hit
+        if start < last_end:
+            previous = kept[-1]
+            if start == previous[0] and end == previous[1]:
+                kept[-1] = (start, end, tuple(dict.fromkeys((*previous[2], *targets))))
+            continue
+        kept.append(hit)
+        last_end = end
+    return kept
 
 
 def _leftmost_longest(

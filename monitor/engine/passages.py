@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, repeat
 
-from monitor.engine.assertion import CUES_PREFIX, ClauseReader
+from monitor.engine.assertion import ClauseReader
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import Verdict
-from monitor.engine.result import Novelty, Span, best_novelty
+from monitor.engine.result import Novelty, Span, best_novelty, new_span
 from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
+from monitor.engine.sentence_cues import CUES_PREFIX
 from monitor.engine.sides import Cue
 
 
@@ -141,6 +142,17 @@ class ArticleIndex:
             previous = start
         return numbers
 
+    def _words_apart(self, first: int, other: int) -> int:
+        """`abs(word_numbers[other] - word_numbers[first])`, counted over the stretches between the two
+        hits alone when the article's word numbers are not known (a `near` veto word looks only at its
+        sentence: counting every word of the article for it cost more than the rest of its check)."""
+        if "word_numbers" in self.__dict__:
+            numbers = self.word_numbers
+            return abs(numbers[other] - numbers[first])
+        low, high = (first, other) if first <= other else (other, first)
+        starts, scan = self.hits.starts, self.hits.scan
+        return sum(len(scan[starts[index - 1] : starts[index]].split()) for index in range(low + 1, high + 1))
+
     def span(self, index: int, source: str) -> Span:
         """Hit `index` in the original text; mapped once per article, however many rules show it."""
         key = (index, source)
@@ -152,7 +164,7 @@ class ArticleIndex:
                 original = to_original.start(self.hits.starts[index]), to_original.end(self.hits.ends[index])
                 self._original[index] = original
             start, end = original
-            span = self._spans[key] = Span(start, end, self.normalized.original[start:end], source)
+            span = self._spans[key] = new_span(start, end, self.normalized.original[start:end], source)
         return span
 
     def original(self, start: int, end: int) -> tuple[int, int, str]:
@@ -260,11 +272,11 @@ class ArticleIndex:
         number of words away, in the same sentence and (with cues) in the trigger's clause, not in an
         aside ("Zenit signed a North Korean striker"; not "…signed a sports accord, under which players …")."""
         starts, ends, targets = self.hits.starts, self.hits.ends, self.hits.targets
-        numbers, bounds, reader = self.word_numbers, self.sentence_bounds, self.reader
-        sentence, at = bisect_right(bounds, starts[trigger]), numbers[trigger]
+        bounds, reader = self.sentence_bounds, self.reader
+        sentence = bisect_right(bounds, starts[trigger])
         for group, reach in rule.near_vetoes:
             for other in self.relevant(group):
-                if abs(numbers[other] - at) > reach or bisect_right(bounds, starts[other]) != sentence:
+                if bisect_right(bounds, starts[other]) != sentence or self._words_apart(trigger, other) > reach:
                     continue
                 if reader is None or reader.in_clause(starts[trigger], ends[trigger], starts[other]):
                     return Cue(starts[other], ends[other], next(t for t in targets[other] if t in group))

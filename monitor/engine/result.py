@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -28,6 +29,24 @@ class Span:
     text: str
     #: what this span satisfied: an entity id (``russia``) or a term group (``terms:agreement``)
     source: str
+
+
+#: a frozen dataclass's `__init__` sets each field through `object.__setattr__`: `new_span` sets the
+#: slots directly, at half the cost (a firing article builds about ten spans)
+_SPAN_FIELDS: tuple[Callable[[Span, object], None], ...] = tuple(
+    vars(Span)[name].__set__ for name in ("start", "end", "text", "source")
+)
+
+
+def new_span(start: int, end: int, text: str, source: str) -> Span:
+    """`Span(start, end, text, source)`, built without the frozen dataclass's `__init__` (the same object)."""
+    span: Span = object.__new__(Span)
+    set_start, set_end, set_text, set_source = _SPAN_FIELDS
+    set_start(span, start)
+    set_end(span, end)
+    set_text(span, text)
+    set_source(span, source)
+    return span
 
 
 @dataclass(frozen=True, slots=True)

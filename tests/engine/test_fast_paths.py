@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import pickle
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.engine import Engine
 from monitor.engine.assertion import ClauseReader
-from monitor.engine.match import find_keys, find_window
+from monitor.engine.match import _leftmost_longest, _longest_of, find_keys, find_window
 from monitor.engine.normalize import normalize
+from monitor.engine.passages import ArticleIndex
+from monitor.engine.result import Span, new_span
 from monitor.engine.segment import SENTENCE_END, bounds, scan_text
 
 CLAUSES = [
@@ -72,3 +77,43 @@ def test_refer_back_found_by_its_own_keys_is_what_the_sentence_cues_say(
     assert found == [general.refers_back(index, words) for index in range(len(sentence_bounds))]
     if "The pact was signed in Moscow." in chosen:
         assert any(found)
+
+
+@given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=5), st.data())
+def test_words_apart_counted_between_two_hits_is_the_difference_of_their_word_numbers(
+    shipped: Engine, chosen: list[str], data: st.DataObject
+) -> None:
+    normalized = normalize("\n\n".join(chosen))
+    hits = find_keys(shipped._compiled.exact_automaton, shipped._compiled.fold_automaton, normalized, [])
+    if not hits.starts:
+        return
+    first = data.draw(st.integers(0, len(hits.starts) - 1))
+    other = data.draw(st.integers(0, len(hits.starts) - 1))
+    counted = ArticleIndex(normalized, hits)._words_apart(first, other)
+    numbers = ArticleIndex(normalized, hits).word_numbers
+    assert counted == abs(numbers[other] - numbers[first])
+    if first != other and len(set(hits.starts)) == len(hits.starts):
+        assert counted > 0  # every hit starts a word of its own
+
+
+HIT = st.tuples(st.integers(0, 30), st.integers(1, 8), st.lists(st.sampled_from("abcd"), min_size=1, max_size=2))
+
+
+@given(st.lists(HIT, min_size=1, max_size=12))
+def test_overlapping_hits_without_look_alikes_are_kept_as_leftmost_longest_keeps_them(
+    drawn: list[tuple[int, int, list[str]]],
+) -> None:
+    raw = [(start, start + length, tuple(targets)) for start, length, targets in drawn]
+    general = _leftmost_longest(list(raw), [], "")
+    kept = _longest_of(list(raw))
+    assert kept == list(zip(general.starts, general.ends, general.targets, strict=True))
+    assert all(first[1] <= second[0] for first, second in itertools.pairwise(kept))
+
+
+def test_a_span_built_by_new_span_is_the_span_its_dataclass_builds() -> None:
+    built, made = Span(3, 9, "Moscow", "russia"), new_span(3, 9, "Moscow", "russia")
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    assert [field.name for field in dataclasses.fields(Span)] == ["start", "end", "text", "source"]
+    assert pickle.loads(pickle.dumps(made)) == built
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.start = 4  # type: ignore[misc]
