@@ -42,8 +42,6 @@ _SPACES = re.compile(r"  +")
 #: a nasal consonant + virama before a consonant of its own class is written interchangeably with
 #: an anusvara (हिन्दी/हिंदी, सम्बन्ध/संबंध)
 _NASAL = re.compile(r"ङ्(?=[कखगघ])|ञ्(?=[चछजझ])|ण्(?=[टठडढ])|न्(?=[तथदध])|म्(?=[पफबभ])")
-#: the pairs `_NASAL` rewrites, tested for before invisible characters are deleted
-_NASAL_PAIRS = ("ङ्", "ञ्", "ण्", "न्", "म्")
 #: where `_NASAL` may match: starting with the virama, a literal, it is searched for 7x faster than
 #: the alternation (tried at every position) or the five pairs
 _NASAL_MAYBE = re.compile("्(?<=[ङञणनम]्)[कखगघचछजझटठडढतथदधपफबभ]")
@@ -178,8 +176,10 @@ def normalize(original: str) -> NormalizedText:
     """
     text = _one_to_one(original)
     maps: list[OffsetMap] = []
-    # each step is tested for on the text before the invisible characters are deleted (as it always
-    # was: a nasal pair or double space that only a deletion brings together stays)
+    # the newline and space steps are tested for on the text before the invisible characters are
+    # deleted (a double space that only a deletion brings together stays); the nasal step after: a
+    # pair that a deleted nukta or joiner brings together (ऩ्त) folds in an article as in an alias,
+    # whatever other pairs the text has
     before = text
     if any(char in text for char in _INVISIBLE_CHARS):
         text, step_map = _delete_invisible(text)
@@ -188,7 +188,7 @@ def normalize(original: str) -> NormalizedText:
     steps = (
         (_NEWLINE, "\n", "\r" in before),
         (_SPACES, " ", "  " in before),
-        (_NASAL, "ं", maybe_nasal and (before is text or any(pair in before for pair in _NASAL_PAIRS))),
+        (_NASAL, "ं", maybe_nasal),
     )
     for pattern, replacement, needed in steps:
         if needed:

@@ -194,3 +194,12 @@ def test_the_word_character_pattern_is_is_word_char() -> None:
     # the uncached function: a million characters would fill the cache
     expected = list(compress(range(len(every_char)), map(is_word_char.__wrapped__, every_char)))
     assert matched == expected
+
+
+def test_a_nasal_pair_a_decomposed_nukta_brings_together_folds_in_the_article_as_in_the_alias() -> None:
+    """Hypothesis found it: the nukta's deletion makes `न्त`, which the article folded (it had another
+    nasal pair, `ङ्क`) and the alias did not."""
+    alias, written_in = "न\u093c्तकंक", "न\u093c्तकङ्क"
+    engine = engine_of(alias, False, False)
+    assert engine is not None
+    assert found_at(engine, written_in, 0, len(written_in), "generated")
