@@ -66,6 +66,14 @@ def test_a_file_settles_only_after_its_stamp_stayed_unchanged_for_the_settle_tim
     assert path not in settling
 
 
+def test_a_file_started_with_its_stamp_settles_the_settle_time_after_the_start() -> None:
+    settling = Settling(0.3)
+    path = Path("inbox/renamed.txt")
+    settling.start(path, now=5.0, stamp=(100, 1))  # the watcher looked at it already
+    assert settling.look(path, (100, 1), now=5.2) is Verdict.WAITING
+    assert settling.look(path, (100, 1), now=5.35) is Verdict.SETTLED
+
+
 def test_a_file_gone_while_settling_is_dropped() -> None:
     settling = Settling(0.3)
     path = Path("inbox/upload.txt")

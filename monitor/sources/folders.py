@@ -109,8 +109,9 @@ class FolderSource(FolderFiles):
 
     # -- settling -----------------------------------------------------------------------------
 
-    def _start_settling(self, path: Path) -> None:
-        if self._settling.start(path, time.monotonic()):
+    def _start_settling(self, path: Path, st: os.stat_result | None = None) -> None:
+        stamp = None if st is None else (st.st_size, st.st_mtime_ns)
+        if self._settling.start(path, time.monotonic(), stamp):
             self._settle_wakeup.set()
 
     async def _settle_loop(self, emit: Emit) -> None:

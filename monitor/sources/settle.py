@@ -45,12 +45,13 @@ class Settling:
     def paths(self) -> list[Path]:
         return list(self._files)
 
-    def start(self, path: Path, now: float) -> bool:
-        """Wait for ``path`` to settle; False when it is waiting already (its clock is not reset: the next
-        look sees whether it changed)."""
+    def start(self, path: Path, now: float, stamp: Stamp | None = None) -> bool:
+        """Wait for ``path`` to settle (its ``stamp`` now, when the caller has looked already: its clock
+        starts now, not at the first look); False when it is waiting already (its clock is not reset: the
+        next look sees whether it changed)."""
         if path in self._files:
             return False
-        self._files[path] = _Settling(None, now)
+        self._files[path] = _Settling(stamp, now)
         return True
 
     def drop(self, path: Path) -> None:

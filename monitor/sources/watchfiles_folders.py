@@ -16,6 +16,7 @@ is scanned. The periodic rescan catches whatever the watcher missed.
 from __future__ import annotations
 
 import asyncio
+import os
 import stat
 import time
 from collections.abc import Awaitable, Callable
@@ -95,12 +96,13 @@ class WatchfilesFolderSource(FolderSource):
     async def _watch_root(self, root: Path, inode: int, emit: Emit, on_live: Callable[[], Awaitable[None]]) -> None:
         """Hand on what watchfiles reports below ``root`` until the root is gone or replaced."""
         stop = asyncio.Event()
+        real = Path(await asyncio.to_thread(os.path.realpath, root))  # as macOS reports it (/private/var)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(_stop_when_replaced(root, inode, stop))
             first = True
             async for changes in awatch(
                 root,
-                watch_filter=lambda change, path: self._wanted(change, Path(path), root),
+                watch_filter=lambda change, path: self._wanted(change, _below(path, root, real), root),
                 debounce=DEBOUNCE_MS,
                 step=STEP_MS,
                 stop_event=stop,
@@ -113,14 +115,21 @@ class WatchfilesFolderSource(FolderSource):
                 if first:
                     first = False
                     await on_live()
-                await self._changes(root, changes, emit)
+                if await self._changes(root, {(c, str(_below(p, root, real))) for c, p in changes}, emit):
+                    stop.set()  # the root itself was deleted (a new folder may reuse its inode: say so now)
             stop.set()
 
     def _wanted(self, change: Change, path: Path, root: Path) -> bool:
-        """watchfiles' filter: what the walks would take (removals need nothing: the settle loop sees them)."""
-        return change is not Change.deleted and not self.names.skips_below(path, root)
+        """watchfiles' filter: what the walks would take; of removals only the root's (a file removed needs
+        nothing: the settle loop sees it gone)."""
+        if change is Change.deleted:
+            return path == root
+        return not self.names.skips_below(path, root)
 
-    async def _changes(self, root: Path, changes: set[tuple[Change, str]], emit: Emit) -> None:
+    async def _changes(self, root: Path, changes: set[tuple[Change, str]], emit: Emit) -> bool:
+        """Hand on or settle what changed; True when the root itself was deleted."""
+        if (Change.deleted, str(root)) in changes:
+            return True
         for change, raw in sorted(changes, key=lambda c: c[1]):  # a new folder before the files in it
             path = Path(raw)
             if path == root or behind_symlink(path, root):
@@ -142,9 +151,18 @@ class WatchfilesFolderSource(FolderSource):
             if self._handed_on(path, version) or path in self._settling:
                 continue
             if is_fresh(st.st_mtime_ns, time.time_ns(), self.settle_s):
-                self._start_settling(path)  # renamed in or being written: watchfiles cannot say which
+                self._start_settling(path, st)  # renamed in or being written: watchfiles cannot say which
             else:
                 await self._emit(path, emit, version)
+        return False
+
+
+def _below(reported: str, root: Path, real: Path) -> Path:
+    """A path watchfiles reports, as under ``root`` (it may report it under the root's resolved path)."""
+    path = Path(reported)
+    if real != root and not path.is_relative_to(root) and path.is_relative_to(real):
+        return root / path.relative_to(real)
+    return path
 
 
 def _cause(exc: BaseException) -> str:
