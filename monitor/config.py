@@ -27,6 +27,10 @@ class Section(BaseModel):
 
 
 class WatchSettings(Section):
+    #: what sees files arrive: "inotify" (Linux; tells a rename into place from a write), "watchfiles" (any
+    #: platform; every file waits out the settle time), "auto": inotify on Linux when it can be had, else
+    #: watchfiles (monitor/sources/backend.py)
+    backend: Literal["auto", "inotify", "watchfiles"] = "auto"
     paths: list[Path] = Field(default_factory=lambda: [Path("./inbox")])
     include: list[str] = Field(default_factory=lambda: ["*.txt", "*.md", "*.json", "*.html"])
     ignore: list[str] = Field(default_factory=lambda: [".*", "*~", "*.tmp", "*.part", "*.swp"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from monitor.publisher import Publisher
 from monitor.reload import WatchlistWatcher, restart_needed
 from monitor.retention import OutboxCap, prune_loop
 from monitor.roles import source_for, stories_for, tagger_for
+from monitor.signals import no_reload_signal, on_reload_signal, on_stop_signals
 from monitor.state import DiskWatch
 from monitor.store import Store, StoreThread
 from monitor.systemd import Notifier, watchdog_interval, watchdog_loop
@@ -74,7 +74,7 @@ class Daemon:
         self.notifier = Notifier.from_env()
         self.activity = Activity(self.publisher, self.outbox, self.notifier, settings.mqtt.status_interval_seconds)
         self.cap = OutboxCap(self.store, settings.state.outbox_max, self.activity.metrics)
-        self.watcher = WatchlistWatcher(settings.watchlists.paths)
+        self.watcher = WatchlistWatcher(settings.watchlists.paths, backend=settings.watch.backend)
         self.console = Console.of(settings, lambda: self.engine.rule_ids)  # its own store connections, read side
         self.reload_state: dict[str, Any] = {}
         self._reload_lock = asyncio.Lock()
@@ -100,13 +100,13 @@ class Daemon:
         """Run until stopped: 0 after a requested stop, 1 when a part failed on its own (so that
         systemd's Restart=on-failure restarts it)."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.request_stop, sig.name)
-        loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
+        on_stop_signals(loop, self.request_stop)
+        on_reload_signal(loop, self._reload_in_background)
         log.info(
             events.DAEMON_STARTING,
             version=__version__,
             watch=[str(p) for p in getattr(self.source, "roots", [])],
+            watch_backend=getattr(self.source, "backend", None),  # auto's pick, when the source is folders
             cluster=self.settings.cluster.servers if self.settings.cluster else None,
             broker=f"{self.settings.mqtt.host}:{self.settings.mqtt.port}",
             state=str(self.store.path),
@@ -122,7 +122,7 @@ class Daemon:
         stop = asyncio.create_task(self._stop.wait(), name="stop")
         helpers = self._start_helpers()
         await asyncio.wait({*parts, stop}, return_when=asyncio.FIRST_COMPLETED)
-        loop.remove_signal_handler(signal.SIGHUP)  # no reload while stopping
+        no_reload_signal(loop)  # no reload while stopping
         failed = [task for task in parts if task.done() and not self._stop.is_set()]
         for task in failed:
             error = None if task.cancelled() else task.exception()

@@ -15,6 +15,7 @@ from monitor import events
 from monitor.config import Settings
 from monitor.daemon import Daemon
 from monitor.engine import Engine, WatchlistError, load_engine
+from monitor.signals import HAS_SIGHUP
 from monitor.state import StateError, StateLock, open_state
 
 log = structlog.get_logger("monitor.daemon")
@@ -29,7 +30,8 @@ def run_daemon(
 
     # until the loop handles it, a SIGHUP (an eager `systemctl reload`) must not kill the daemon: the
     # watchlists are being loaded fresh anyway
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if HAS_SIGHUP:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     label = str(config_path or "<defaults>")
     findings = [] if embedded_broker or settings.mqtt.embedded else check_broker_settings(settings.mqtt, label)

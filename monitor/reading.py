@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def _check_kind_and_size(st: os.stat_result, max_bytes: int) -> None:
 
 def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int, hardlinks: bool) -> tuple[bytes, float]:
     """Open without following a link swapped in meanwhile, then judge the descriptor itself."""
-    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd = os.open(real, OPEN_FLAGS)
     with os.fdopen(fd, "rb") as handle:
         st = os.fstat(handle.fileno())
         if not stat.S_ISREG(st.st_mode):
@@ -104,10 +105,40 @@ def _read_opened(real: Path, roots: Sequence[Path] | None, max_bytes: int, hardl
                 f"the file has {st.st_nlink} hard links; another may be outside the watched folders "
                 "(copy or move articles in, or set watch.hardlinks = true)",
             )
-        opened = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
-        if not _inside(opened, roots):
+        opened = _opened_path(handle.fileno(), real, st)
+        if opened is None or not _inside(opened, roots):
             raise ArticleError("symlink-outside", "the path leads outside the watched folders (a symlinked folder)")
         return handle.read(max_bytes + 1), st.st_mtime
+
+
+#: never through a symlink swapped in for the file, never blocking on a FIFO (flags Windows lacks are 0 there)
+OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _opened_path(fd: int, real: Path, st: os.stat_result) -> Path | None:
+    """Where the open descriptor really is, whatever was swapped along its path meanwhile: Linux's
+    ``/proc/self/fd``, macOS's ``F_GETPATH``; elsewhere (Windows) the resolved path, if it still is the
+    opened file (device and inode). None: it is not."""
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        import fcntl
+
+        return Path(os.fsdecode(fcntl.fcntl(fd, fcntl.F_GETPATH, bytes(1024)).rstrip(b"\0")))
+    resolved = Path(os.path.realpath(real))
+    try:
+        now = resolved.stat()
+    except OSError:
+        return None
+    return resolved if (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino) else None
 
 
 def _file_kind(mode: int) -> str:

@@ -1,22 +1,27 @@
 """What triggers a watchlist reload besides SIGHUP (an edited watchlist file), and which settings a
-reload cannot apply (everything in the TOML: the daemon reports those as needing a restart)."""
+reload cannot apply (everything in the TOML: the daemon reports those as needing a restart).
+
+The watchlist folders are watched with inotify where it can be had, else with watchfiles (macOS,
+Windows: where there is no SIGHUP either, an edited file is the way to reload)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from asyncinotify import Inotify, Mask
 from pydantic import BaseModel
+
+from monitor.sources.backend import inotify_usable
+
+if TYPE_CHECKING:
+    from asyncinotify import Inotify
 
 log = structlog.get_logger("monitor.reload")
 
 WATCHLIST_SUFFIXES = (".yaml", ".yml")
-#: a finished write, an editor's rename into place, a removal
-WATCH_MASK = Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.MOVED_FROM | Mask.DELETE | Mask.ONLYDIR
 #: wait this long after the last event: an editor saving several files, or a deploy copying a folder,
 #: reloads once with everything in place
 DEBOUNCE_S = 0.5
@@ -65,16 +70,32 @@ def concerns(names: set[str] | None, name: str) -> bool:
 class WatchlistWatcher:
     """Calls ``on_change`` once the watchlist files stop changing for ``debounce`` seconds."""
 
-    def __init__(self, paths: Sequence[Path], debounce: float = DEBOUNCE_S) -> None:
+    def __init__(self, paths: Sequence[Path], debounce: float = DEBOUNCE_S, backend: str = "auto") -> None:
         self.folders = watched_folders(paths)
         self.debounce = debounce
+        #: ``[watch] backend``: "watchfiles" watches the watchlist folders with it too, else inotify if usable
+        self.backend = backend
         self.ready = asyncio.Event()
 
     async def run(self, on_change: Callable[[str], Awaitable[object]]) -> None:
+        inotify = self.backend != "watchfiles" and inotify_usable()
+        changes = self._inotify_changes() if inotify else self._watchfiles_changes()
+        async for first in changes:
+            try:
+                await on_change(f"watchlist file changed: {first}")
+            except Exception:  # one failed attempt must not end the watching: the next edit reloads
+                log.exception("watchlist reload attempt failed; still watching")
+
+    async def _inotify_changes(self) -> AsyncIterator[str]:
+        """The first watchlist file of each burst of changes, once the folders were quiet for the debounce."""
+        from asyncinotify import Inotify, Mask
+
+        # a finished write, an editor's rename into place, a removal
+        mask = Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.MOVED_FROM | Mask.DELETE | Mask.ONLYDIR
         with Inotify() as inotify:
             for folder in self.folders:
                 try:
-                    inotify.add_watch(folder, WATCH_MASK)
+                    inotify.add_watch(folder, mask)
                 except OSError as exc:
                     log.error("cannot watch watchlist folder", folder=str(folder), error=exc.strerror or str(exc))
             self.ready.set()
@@ -87,12 +108,11 @@ class WatchlistWatcher:
                             await self._next_relevant(inotify)
                     except TimeoutError:
                         break
-                try:
-                    await on_change(f"watchlist file changed: {first}")
-                except Exception:  # one failed attempt must not end the watching: the next edit reloads
-                    log.exception("watchlist reload attempt failed; still watching")
+                yield first
 
     async def _next_relevant(self, inotify: Inotify) -> str:
+        from asyncinotify import Mask
+
         while True:
             event = await inotify.get()
             path = event.path
@@ -100,3 +120,31 @@ class WatchlistWatcher:
                 continue
             if concerns(self.folders.get(path.parent), path.name):
                 return str(path.name)
+
+    async def _watchfiles_changes(self) -> AsyncIterator[str]:
+        """The same from watchfiles: it hands a batch on once no change came for ``step`` (the debounce)."""
+        from watchfiles import awatch
+
+        step = max(1, int(self.debounce * 1000))
+        stop = asyncio.Event()
+        folders = [folder for folder in self.folders if folder.is_dir()]
+        if not folders:
+            self.ready.set()
+            await stop.wait()  # nothing to watch: never a change
+        try:
+            async for batch in awatch(
+                *folders,
+                watch_filter=lambda _change, path: concerns(self.folders.get(Path(path).parent), Path(path).name),
+                step=step,
+                debounce=max(10 * step, 5000),
+                stop_event=stop,
+                rust_timeout=500,
+                yield_on_timeout=True,
+                recursive=False,
+                ignore_permission_denied=True,
+            ):
+                self.ready.set()  # its first return, changes or none: the watches are in place
+                if batch:
+                    yield min(Path(path).name for _change, path in batch)
+        finally:
+            stop.set()

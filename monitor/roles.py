@@ -11,7 +11,7 @@ from monitor.analysis import Publishing
 from monitor.config import Settings
 from monitor.processing import StoryOrder
 from monitor.sources import Source
-from monitor.sources.folders import FolderSource
+from monitor.sources.backend import folder_source
 from monitor.stories import StoryBook
 from monitor.workers import Tagger, TaggingPool
 
@@ -22,7 +22,7 @@ def source_for(settings: Settings) -> Source:
         from monitor.cluster.stream_source import StreamSource
 
         return StreamSource(settings.cluster, settings.watch.max_bytes, f"monitor-worker@{socket.gethostname()}")
-    return FolderSource(settings.watch)
+    return folder_source(settings.watch)
 
 
 def tagger_for(settings: Settings, publishing: Publishing) -> Tagger:

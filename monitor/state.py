@@ -16,11 +16,11 @@ disk treated as a condition rather than a crash.
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
-import resource
+import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +29,12 @@ import structlog
 
 from monitor.alerts import now_iso
 from monitor.store import DB_NAME, Store, StoreThread
+
+if sys.platform == "win32":  # no flock, no rlimits: the lock is a locked byte of a file in the folder
+    import msvcrt
+else:
+    import fcntl
+    import resource
 
 log = structlog.get_logger("monitor.state")
 
@@ -130,12 +136,10 @@ class StateLock:
         """False when another process holds it; ``StateError`` when the folder cannot be had at all."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            fd = _lock_target(self.folder)
         except OSError as exc:
             raise state_problem(exc, self.folder) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(fd, exclusive=True):
             os.close(fd)
             return False
         self._fd = fd
@@ -148,22 +152,47 @@ class StateLock:
     def held(self) -> bool:
         """Whether a process holds the lock, probed with a shared lock for an instant, writing nothing
         (``monitor status``); raises OSError when the folder cannot be read."""
+        if sys.platform == "win32" and not (self.folder / LOCK_FILE).exists():
+            return False
         try:
-            fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            fd = _lock_target(self.folder)
         except FileNotFoundError:
             return False
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
+            return not _try_lock(fd, exclusive=False)
         finally:
-            os.close(fd)  # closing drops the probe's own shared lock
-        return False
+            os.close(fd)  # closing drops the probe's own lock
 
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+#: Windows: the file whose first byte is locked (a file held open cannot be deleted there)
+LOCK_FILE = "monitor.lock"
+
+
+def _lock_target(folder: Path) -> int:
+    """The descriptor the lock is held on: the folder itself, or on Windows a file in it."""
+    if sys.platform == "win32":
+        return os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+def _try_lock(fd: int, *, exclusive: bool) -> bool:
+    """Take the lock without waiting; False when another process holds it."""
+    if sys.platform == "win32":
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # one kind of lock there: the probe takes it for an instant
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def open_state(state_dir: Path, *, rebuild: bool = False) -> None:
@@ -250,6 +279,8 @@ def _write_marker(state_dir: Path) -> None:
     finally:
         os.close(fd)
     os.replace(partial, target)
+    if sys.platform == "win32":
+        return  # a folder cannot be opened to fsync there; NTFS journals the rename
     folder = os.open(state_dir, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(folder)
@@ -298,14 +329,16 @@ class DiskWatch:
         if self.state_dir is None:
             return True
         try:
-            fs = os.statvfs(self.state_dir)
+            free = shutil.disk_usage(self.state_dir).free  # what an unprivileged writer may still use
         except OSError:
             return True
-        return fs.f_bavail * fs.f_frsize >= ROOM_BYTES and self._under_file_size_limit()
+        return free >= ROOM_BYTES and self._under_file_size_limit()
 
     def _under_file_size_limit(self) -> bool:
         """A file-size limit on the daemon (systemd's ``LimitFSIZE``) fills the state as a full disk does: the
         database and its WAL must stay ``ROOM_BYTES`` under it (the file system's free space says nothing)."""
+        if sys.platform == "win32":
+            return True  # no file-size limits there
         soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
         if soft == resource.RLIM_INFINITY or self.state_dir is None:
             return True

@@ -8,6 +8,16 @@ import pytest
 
 from harness.processes import Mosquitto
 
+#: the folder-watching backends ([watch] backend), each forced: the watching tests run against both
+WATCH_BACKENDS = ["inotify", "watchfiles"]
+
+
+@pytest.fixture(params=WATCH_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The folder-watching backend a test runs against (every value of ``WATCH_BACKENDS`` in turn)."""
+    value: str = request.param
+    return value
+
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:

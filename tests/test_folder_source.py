@@ -1,5 +1,6 @@
-"""The folder source in process: ``FolderSource.run`` with its real inotify on the test's event loop, real
-files in a temporary inbox, and the keys it hands on collected as they come.
+"""The folder source in process: ``FolderSource.run`` with its real watcher on the test's event loop, real
+files in a temporary inbox, and the keys it hands on collected as they come; every watching test runs
+against both backends (``backend``: inotify and watchfiles, forced).
 
 What the daemon's pick-up promises, pinned without a daemon: a file renamed in goes at once, a file
 written in place only once it has settled, ignored names never, new and recreated folders are watched,
@@ -28,6 +29,7 @@ from monitor.articles import ArticleError
 from monitor.config import WatchSettings
 from monitor.reading import version_of
 from monitor.sources import RawArticle
+from monitor.sources.backend import folder_source
 from monitor.sources.folders import FolderSource
 from tests.support import AGREEMENT_ARTICLE, wait_until_async
 
@@ -68,12 +70,15 @@ class Watched:
 
 
 @contextlib.asynccontextmanager
-async def watching(inbox: Path, *, settle_ms: int = SETTLE_MS, rescan_seconds: float = 0) -> AsyncIterator[Watched]:
-    """``FolderSource(inbox).run`` as a task on the test's loop, ready (caught up and watching); cancelled
-    at the end, as the daemon cancels it."""
-    settings = WatchSettings(paths=[inbox], settle_ms=settle_ms, rescan_seconds=rescan_seconds)
+async def watching(
+    inbox: Path, backend: str, *, settle_ms: int = SETTLE_MS, rescan_seconds: float = 0
+) -> AsyncIterator[Watched]:
+    """The ``backend``'s folder source on ``inbox``, run as a task on the test's loop, ready (caught up
+    and watching); cancelled at the end, as the daemon cancels it."""
+    settings = WatchSettings(paths=[inbox], settle_ms=settle_ms, rescan_seconds=rescan_seconds, backend=backend)
     with structlog.testing.capture_logs() as logs:
-        watched = Watched(FolderSource(settings), inbox, logs=logs)
+        watched = Watched(folder_source(settings), inbox, logs=logs)
+        assert watched.source.backend == backend
 
         async def emit(key: str) -> None:
             watched.keys.append(key)
@@ -120,19 +125,27 @@ def inbox(tmp_path: Path) -> Path:
 # -- new files --------------------------------------------------------------------------------------------
 
 
-async def test_a_file_renamed_in_is_handed_on_at_once_without_settling(inbox: Path) -> None:
-    async with watching(inbox, settle_ms=NEVER_MS) as watched:
+async def test_a_file_renamed_in_is_handed_on_at_once_by_inotify_and_once_settled_by_watchfiles(
+    inbox: Path, backend: str
+) -> None:
+    # watchfiles reports a rename into place as a file added, as it reports a file being written
+    settle_ms = NEVER_MS if backend == "inotify" else SETTLE_MS
+    async with watching(inbox, backend, settle_ms=settle_ms) as watched:
+        renamed = time.monotonic()
         renamed_in(inbox / "story.txt")
         await watched.until_handed_on("story.txt")
+        waited = time.monotonic() - renamed
     assert watched.names() == ["story.txt"]
+    if backend == "watchfiles":
+        assert waited >= SETTLE_MS / 1000, "handed on before it stayed unchanged for the settle time"
 
 
 async def test_a_file_written_in_place_is_handed_on_once_it_stayed_unchanged_for_the_settle_time(
-    inbox: Path,
+    inbox: Path, backend: str
 ) -> None:
     settle_ms = 300  # the writer below pauses well under it between its chunks
     size = len(AGREEMENT_ARTICLE) // 4 + 1
-    async with watching(inbox, settle_ms=settle_ms) as watched:
+    async with watching(inbox, backend, settle_ms=settle_ms) as watched:
         with (inbox / "slow.txt").open("w", encoding="utf-8") as handle:
             for start in range(0, len(AGREEMENT_ARTICLE), size):
                 handle.write(AGREEMENT_ARTICLE[start : start + size])
@@ -144,13 +157,38 @@ async def test_a_file_written_in_place_is_handed_on_once_it_stayed_unchanged_for
     assert watched.names() == ["slow.txt"]
 
 
-async def test_ignored_names_are_never_handed_on(inbox: Path) -> None:
+async def test_a_file_copied_in_is_handed_on_once_complete(inbox: Path, tmp_path: Path, backend: str) -> None:
+    original = tmp_path / "elsewhere" / "copied.txt"
+    original.parent.mkdir()
+    original.write_text(AGREEMENT_ARTICLE * 50)
+    backdate(original)
+    async with watching(inbox, backend) as watched:
+        shutil.copy2(original, inbox / "copied.txt")  # written in place, then given the old stamps
+        await watched.until_handed_on("copied.txt")
+        await a_moment()
+    assert watched.names() == ["copied.txt"]
+    assert (inbox / "copied.txt").read_bytes() == original.read_bytes()
+
+
+async def test_5000_files_at_once_are_each_handed_on_once(inbox: Path, tmp_path: Path, backend: str) -> None:
+    names = [f"flood/{n:04d}.txt" for n in range(5000)]
+    async with watching(inbox, backend) as watched:
+        (inbox / "flood").mkdir()
+        for name in names:
+            (inbox / name).write_text(f"Flood {name}\n\nA short article.\n")
+        await wait_until_async(lambda: len(watched.counts()) == len(names), 60, what="5000 files handed on")
+        await a_moment()
+    assert sorted(watched.counts()) == names
+    assert set(watched.counts().values()) == {1}, "a file handed on twice"
+
+
+async def test_ignored_names_are_never_handed_on(inbox: Path, backend: str) -> None:
     ignored = [".hidden.txt", "draft.txt~", "x.tmp", "upload.txt.part", ".x.swp", "notes.pdf"]
     (inbox / "before").mkdir()
     for name in ignored:  # there before the start: for the catch-up scan and the rescans
         (inbox / "before" / name).write_text(AGREEMENT_ARTICLE)
         backdate(inbox / "before" / name)
-    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
+    async with watching(inbox, backend, rescan_seconds=RESCAN_S) as watched:
         for name in ignored:
             (inbox / name).write_text(AGREEMENT_ARTICLE)  # written in place: they would settle
         renamed_in(inbox / "moved.tmp")  # renamed in: it would go at once
@@ -165,8 +203,10 @@ async def test_ignored_names_are_never_handed_on(inbox: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["created in place", "moved in"])
-async def test_a_folder_filled_at_once_is_caught_without_rescans(inbox: Path, tmp_path: Path, how: str) -> None:
-    async with watching(inbox) as watched:
+async def test_a_folder_filled_at_once_is_caught_without_rescans(
+    inbox: Path, tmp_path: Path, how: str, backend: str
+) -> None:
+    async with watching(inbox, backend) as watched:
         top = inbox / "batch" if how == "created in place" else tmp_path / "staging"
         (top / "deeper").mkdir(parents=True)
         (top / "a.txt").write_text(AGREEMENT_ARTICLE)
@@ -179,9 +219,9 @@ async def test_a_folder_filled_at_once_is_caught_without_rescans(inbox: Path, tm
     assert sorted(watched.names()) == ["batch/a.txt", "batch/deeper/b.txt"]
 
 
-async def test_a_watched_folder_deleted_and_recreated_is_watched_again(inbox: Path) -> None:
+async def test_a_watched_folder_deleted_and_recreated_is_watched_again(inbox: Path, backend: str) -> None:
     renamed_in(inbox / "desk" / "first.txt")
-    async with watching(inbox) as watched:  # no rescans: inotify alone
+    async with watching(inbox, backend) as watched:  # no rescans: the watcher alone
         await watched.until_handed_on("desk/first.txt")
         shutil.rmtree(inbox / "desk")
         (inbox / "desk").mkdir()  # the folder comes back, and is filled at once
@@ -192,8 +232,8 @@ async def test_a_watched_folder_deleted_and_recreated_is_watched_again(inbox: Pa
     assert watched.names() == ["desk/first.txt", "desk/second.txt", "desk/third.txt"]
 
 
-async def test_a_watched_root_deleted_and_recreated_is_found_again_by_the_rescan(inbox: Path) -> None:
-    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
+async def test_a_watched_root_deleted_and_recreated_is_found_again_by_the_rescan(inbox: Path, backend: str) -> None:
+    async with watching(inbox, backend, rescan_seconds=RESCAN_S) as watched:
         renamed_in(inbox / "first.txt")
         await watched.until_handed_on("first.txt")
         shutil.rmtree(inbox)
@@ -207,11 +247,11 @@ async def test_a_watched_root_deleted_and_recreated_is_found_again_by_the_rescan
 # -- rescans ----------------------------------------------------------------------------------------------
 
 
-async def test_a_rescan_hands_on_only_what_changed_since(inbox: Path) -> None:
+async def test_a_rescan_hands_on_only_what_changed_since(inbox: Path, backend: str) -> None:
     for n in range(5):
         (inbox / f"old-{n}.txt").write_text(AGREEMENT_ARTICLE.replace("today", f"on day {n}"))
         backdate(inbox / f"old-{n}.txt")
-    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
+    async with watching(inbox, backend, rescan_seconds=RESCAN_S) as watched:
         assert sorted(watched.names()) == [f"old-{n}.txt" for n in range(5)], "the catch-up scan"
         await watched.until_rescanned(2)
         assert len(watched.keys) == 5, "unchanged files are not handed on again"
@@ -221,11 +261,11 @@ async def test_a_rescan_hands_on_only_what_changed_since(inbox: Path) -> None:
     assert watched.counts() == {"old-0.txt": 1, "old-1.txt": 1, "old-2.txt": 1, "old-3.txt": 2, "old-4.txt": 1}
 
 
-async def test_retry_makes_the_next_rescan_hand_a_key_on_again(inbox: Path) -> None:
+async def test_retry_makes_the_next_rescan_hand_a_key_on_again(inbox: Path, backend: str) -> None:
     for name in ("failed.txt", "done.txt"):
         (inbox / name).write_text(AGREEMENT_ARTICLE)
         backdate(inbox / name)
-    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
+    async with watching(inbox, backend, rescan_seconds=RESCAN_S) as watched:
         await watched.until_rescanned()
         assert watched.counts() == {"failed.txt": 1, "done.txt": 1}
         watched.source.retry([str(inbox / "failed.txt")])  # as the pipeline does after a failed batch
@@ -246,10 +286,10 @@ def outside(tmp_path: Path) -> Path:
     return folder
 
 
-async def test_a_symlink_is_handed_on_as_a_key_but_never_followed(inbox: Path, outside: Path) -> None:
+async def test_a_symlink_is_handed_on_as_a_key_but_never_followed(inbox: Path, outside: Path, backend: str) -> None:
     (inbox / "early-link.txt").symlink_to(outside / "secret.txt")
     (inbox / "early-folder").symlink_to(outside, target_is_directory=True)
-    async with watching(inbox, rescan_seconds=RESCAN_S) as watched:
+    async with watching(inbox, backend, rescan_seconds=RESCAN_S) as watched:
         (inbox / "late-link.txt").symlink_to(outside / "secret.txt")
         (inbox / "late-folder").symlink_to(outside, target_is_directory=True)
         (inbox / "late-folder.txt").symlink_to(outside, target_is_directory=True)
@@ -296,3 +336,12 @@ def test_read_refuses_a_symlink_leading_outside_the_watched_folders(
     with pytest.raises(ArticleError) as refused:
         source.read(str(inbox / "link-outside.txt"))
     assert refused.value.reason == "symlink-outside"
+
+
+async def test_a_file_whose_name_is_not_utf8_arriving_while_watched_is_handed_on(inbox: Path, backend: str) -> None:
+    name = os.fsdecode(b"caf\xe9.txt")  # Latin-1 bytes, as Linux allows them (watchfiles mangles such a name)
+    async with watching(inbox, backend) as watched:
+        renamed_in(inbox / name)
+        await watched.until_handed_on(name)
+        await a_moment()
+    assert watched.names() == [name]

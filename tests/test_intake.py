@@ -20,8 +20,8 @@ from monitor.config import WatchSettings
 from monitor.engine import load_engine
 from monitor.processing import Processor
 from monitor.sources import RawArticle
+from monitor.sources.backend import folder_source
 from monitor.sources.files import FolderFiles
-from monitor.sources.folders import FolderSource
 from monitor.store import Store
 from monitor.workers import TaggingPool
 from tests.support import BatchRunner, wait_until_async
@@ -113,11 +113,11 @@ def test_small_articles_dropped_after_a_huge_one_are_committed_before_it(
 
 
 async def test_files_of_a_folder_renamed_before_they_are_read_are_no_error_and_arrive_under_the_new_name(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
     inbox = tmp_path / "inbox"
     write_articles(inbox / "desk", [(f"{i}.txt", GOOD.replace("today", f"on day {i}")) for i in range(3)])
-    source = FolderSource(WatchSettings(paths=[inbox], settle_ms=0, rescan_seconds=0))
+    source = folder_source(WatchSettings(paths=[inbox], settle_ms=0, rescan_seconds=0, backend=backend))
     keys: list[str] = []
 
     async def emit(key: str) -> None:
@@ -150,10 +150,11 @@ async def test_files_of_a_folder_renamed_before_they_are_read_are_no_error_and_a
 
 @pytest.mark.e2e
 def test_a_deleted_and_recreated_inbox_is_watched_again_at_once_without_rescans(
-    tmp_path: Path, broker: Mosquitto
+    tmp_path: Path, broker: Mosquitto, backend: str
 ) -> None:
     collector = Collector(broker.port, "newsmon/alerts/#", client_id="recreate-now").start()
-    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__RESCAN_SECONDS": "0"})
+    env = {"MONITOR_WATCH__RESCAN_SECONDS": "0", "MONITOR_WATCH__BACKEND": backend}
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env=env)
     daemon.start()
     try:
         daemon.drop("first.txt", GOOD)

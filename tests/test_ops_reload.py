@@ -225,8 +225,8 @@ def test_a_yaml_tag_written_while_running_is_a_failed_reload_and_later_edits_sti
     collector.stop()
 
 
-async def test_the_watchlist_watcher_survives_a_reload_attempt_that_raises(tmp_path: Path) -> None:
-    watcher = WatchlistWatcher([tmp_path], debounce=0.05)
+async def test_the_watchlist_watcher_survives_a_reload_attempt_that_raises(tmp_path: Path, backend: str) -> None:
+    watcher = WatchlistWatcher([tmp_path], debounce=0.05, backend=backend)
     calls: list[str] = []
 
     async def on_change(why: str) -> None:

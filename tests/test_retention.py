@@ -12,7 +12,6 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from asyncinotify import Inotify
 
 from harness.articles import stream_articles, write_articles
 from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
@@ -127,18 +126,17 @@ def test_the_rescan_memory_holds_a_few_hundred_bytes_a_file(tmp_path: Path) -> N
         pass
 
     async def scans() -> int:
-        with Inotify() as inotify:
-            warm_up = FolderSource(WatchSettings(paths=[tmp_path / "warm-up"], settle_ms=0, rescan_seconds=0))
-            await warm_up._scan_all(inotify, emit, "catch-up", skip_known=False)  # imports and caches first
-            gc.collect()
-            tracemalloc.start()
-            base = tracemalloc.get_traced_memory()[0]
-            await source._scan_all(inotify, emit, "catch-up", skip_known=False)
-            await source._scan_all(inotify, emit, "periodic", skip_known=True)
-            gc.collect()
-            held = tracemalloc.get_traced_memory()[0] - base
-            tracemalloc.stop()
-            return held
+        warm_up = FolderSource(WatchSettings(paths=[tmp_path / "warm-up"], settle_ms=0, rescan_seconds=0))
+        await warm_up._scan_all(emit, "catch-up", skip_known=False)  # imports and caches first
+        gc.collect()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        await source._scan_all(emit, "catch-up", skip_known=False)
+        await source._scan_all(emit, "periodic", skip_known=True)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.stop()
+        return held
 
     held = asyncio.run(scans())
     print(f"rescan memory: {held / 5000:.0f} bytes a file")

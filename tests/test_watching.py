@@ -1,5 +1,6 @@
 """How files are picked up by a running daemon: renames, in-place writes, corrections, copies, recreated
-folders (the folder source alone, in process: test_folder_source.py)."""
+folders, each against both folder-watching backends (``backend``: inotify and watchfiles, forced through
+``MONITOR_WATCH__BACKEND``; the folder source alone, in process: test_folder_source.py)."""
 
 from __future__ import annotations
 
@@ -22,15 +23,20 @@ QUICK_RESCANS = {"MONITOR_WATCH__RESCAN_SECONDS": "0.5"}
 GOOD = AGREEMENT_ARTICLE
 
 
+def on(backend: str, **env: str) -> dict[str, str]:
+    """The daemon's environment with the folder-watching backend forced (and ``env``)."""
+    return {"MONITOR_WATCH__BACKEND": backend, **env}
+
+
 def processed_paths(daemon: DaemonProcess) -> list[str]:
     return [Path(e["path"]).name for e in daemon.events(events.ARTICLE_PROCESSED)]
 
 
-def test_a_file_written_in_place_slowly_is_read_once_complete(tmp_path: Path, broker: Mosquitto) -> None:
+def test_a_file_written_in_place_slowly_is_read_once_complete(tmp_path: Path, broker: Mosquitto, backend: str) -> None:
     cut = AGREEMENT_ARTICLE.index("signed a new")  # the first half names no agreement yet
     with (
         Collector(broker.port, "newsmon/alerts/#", client_id="slow") as collector,
-        running_daemon(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__SETTLE_MS": "1000"}) as daemon,
+        running_daemon(tmp_path / "d", broker.port, extra_env=on(backend, MONITOR_WATCH__SETTLE_MS="1000")) as daemon,
     ):
         with (daemon.inbox / "slow.txt").open("w", encoding="utf-8") as handle:
             handle.write(AGREEMENT_ARTICLE[:cut])
@@ -44,10 +50,12 @@ def test_a_file_written_in_place_slowly_is_read_once_complete(tmp_path: Path, br
     assert "agreement" in alert["evidence"][0]["text"]
 
 
-def test_a_corrected_article_is_tagged_again_and_supersedes_the_first_alert(tmp_path: Path, broker: Mosquitto) -> None:
+def test_a_corrected_article_is_tagged_again_and_supersedes_the_first_alert(
+    tmp_path: Path, broker: Mosquitto, backend: str
+) -> None:
     with (
         Collector(broker.port, "newsmon/alerts/#", client_id="fix") as collector,
-        running_daemon(tmp_path / "d", broker.port) as daemon,
+        running_daemon(tmp_path / "d", broker.port, extra_env=on(backend)) as daemon,
     ):
         daemon.drop("story.txt", AGREEMENT_ARTICLE)
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 1, 30, what="first alert")
@@ -59,10 +67,12 @@ def test_a_corrected_article_is_tagged_again_and_supersedes_the_first_alert(tmp_
     assert first["supersedes"] is None
 
 
-def test_the_same_content_under_another_name_is_not_alerted_again(tmp_path: Path, broker: Mosquitto) -> None:
+def test_the_same_content_under_another_name_is_not_alerted_again(
+    tmp_path: Path, broker: Mosquitto, backend: str
+) -> None:
     with (
         Collector(broker.port, "newsmon/alerts/#", client_id="copy") as collector,
-        running_daemon(tmp_path / "d", broker.port, extra_env=QUICK_RESCANS) as daemon,
+        running_daemon(tmp_path / "d", broker.port, extra_env=on(backend, **QUICK_RESCANS)) as daemon,
     ):
         daemon.drop("original.txt", AGREEMENT_ARTICLE)
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 1, 30, what="first alert")
@@ -75,10 +85,12 @@ def test_the_same_content_under_another_name_is_not_alerted_again(tmp_path: Path
     assert results == {"original.txt": "alerted", "copy.txt": "duplicate", "another-copy.txt": "duplicate"}
 
 
-def test_a_watched_folder_deleted_and_recreated_is_watched_again(tmp_path: Path, broker: Mosquitto) -> None:
+def test_a_watched_folder_deleted_and_recreated_is_watched_again(
+    tmp_path: Path, broker: Mosquitto, backend: str
+) -> None:
     with (
         Collector(broker.port, "newsmon/alerts/#", client_id="recreate") as collector,
-        running_daemon(tmp_path / "d", broker.port) as daemon,
+        running_daemon(tmp_path / "d", broker.port, extra_env=on(backend)) as daemon,
     ):
         daemon.drop("first.txt", AGREEMENT_ARTICLE)
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 1, 30, what="first alert")
@@ -90,21 +102,21 @@ def test_a_watched_folder_deleted_and_recreated_is_watched_again(tmp_path: Path,
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 3, 30, what="watched again")
 
 
-def test_a_folder_moved_in_already_filled_is_scanned(tmp_path: Path, broker: Mosquitto) -> None:
+def test_a_folder_moved_in_already_filled_is_scanned(tmp_path: Path, broker: Mosquitto, backend: str) -> None:
     staging = tmp_path / "staging" / "batch"
     (staging / "deeper").mkdir(parents=True)
     (staging / "a.txt").write_text(AGREEMENT_ARTICLE)
     (staging / "deeper" / "b.txt").write_text(AGREEMENT_ARTICLE.replace("today", "yesterday"))
     with (
         Collector(broker.port, "newsmon/alerts/#", client_id="movein") as collector,
-        running_daemon(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__RESCAN_SECONDS": "0"}) as daemon,
+        running_daemon(tmp_path / "d", broker.port, extra_env=on(backend, MONITOR_WATCH__RESCAN_SECONDS="0")) as daemon,
     ):
         staging.rename(daemon.inbox / "batch")
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 2, 30, what="both alerts without rescans")
 
 
-def test_editor_temp_and_hidden_files_are_ignored(tmp_path: Path, broker: Mosquitto) -> None:
-    with running_daemon(tmp_path / "d", broker.port, extra_env=QUICK_RESCANS) as daemon:
+def test_editor_temp_and_hidden_files_are_ignored(tmp_path: Path, broker: Mosquitto, backend: str) -> None:
+    with running_daemon(tmp_path / "d", broker.port, extra_env=on(backend, **QUICK_RESCANS)) as daemon:
         for name in (".hidden.txt", "draft.txt~", "upload.txt.part", "x.tmp", ".x.swp", "notes.pdf"):
             (daemon.inbox / name).write_text(AGREEMENT_ARTICLE)
         daemon.drop("real.txt", AGREEMENT_ARTICLE)
@@ -113,8 +125,8 @@ def test_editor_temp_and_hidden_files_are_ignored(tmp_path: Path, broker: Mosqui
     assert processed_paths(daemon) == ["real.txt"]
 
 
-def test_periodic_rescans_hand_on_only_files_that_changed(tmp_path: Path, broker: Mosquitto) -> None:
-    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env=QUICK_RESCANS)
+def test_periodic_rescans_hand_on_only_files_that_changed(tmp_path: Path, broker: Mosquitto, backend: str) -> None:
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env=on(backend, **QUICK_RESCANS))
     for index in range(20):
         daemon.drop(f"old-{index}.txt", AGREEMENT_ARTICLE.replace("today", f"on day {index}"))
 
@@ -130,9 +142,9 @@ def test_periodic_rescans_hand_on_only_files_that_changed(tmp_path: Path, broker
 
 
 def test_a_watched_folder_renamed_within_the_inbox_keeps_delivering_under_its_new_name(
-    tmp_path: Path, broker: Mosquitto
+    tmp_path: Path, broker: Mosquitto, backend: str
 ) -> None:
-    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__RESCAN_SECONDS": "0"})
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env=on(backend, MONITOR_WATCH__RESCAN_SECONDS="0"))
     daemon.drop("desk/deeper/first.txt", AGREEMENT_ARTICLE)
     with Collector(broker.port, "newsmon/alerts/#", client_id="rename") as collector, running_daemon(daemon):
         wait_until(lambda: len(collector.payloads("newsmon/alerts/")) == 1, 30, what="first alert")
@@ -145,10 +157,10 @@ def test_a_watched_folder_renamed_within_the_inbox_keeps_delivering_under_its_ne
     assert not daemon.events(events.BAD_INPUT_FILE)
 
 
-def test_a_folder_swapped_for_a_symlink_never_leads_outside(tmp_path: Path, broker: Mosquitto) -> None:
+def test_a_folder_swapped_for_a_symlink_never_leads_outside(tmp_path: Path, broker: Mosquitto, backend: str) -> None:
     secret = tmp_path / "secret"
     secret.mkdir()
-    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env={"MONITOR_WATCH__RESCAN_SECONDS": "0"})
+    daemon = DaemonProcess(tmp_path / "d", broker.port, extra_env=on(backend, MONITOR_WATCH__RESCAN_SECONDS="0"))
     (daemon.inbox / "sub").mkdir(parents=True)
     with (
         Collector(broker.port, ["newsmon/alerts/#", "newsmon/errors"], client_id="swap") as collector,
@@ -166,8 +178,10 @@ def test_a_folder_swapped_for_a_symlink_never_leads_outside(tmp_path: Path, brok
 
 
 @pytest.mark.e2e
-def test_an_upper_case_name_is_taken_and_a_name_not_taken_is_one_debug_line(tmp_path: Path) -> None:
-    daemon = DaemonProcess(tmp_path / "d", free_port())  # no broker needed: alerts wait in the outbox
+def test_an_upper_case_name_is_taken_and_a_name_not_taken_is_one_debug_line(tmp_path: Path, backend: str) -> None:
+    daemon = DaemonProcess(
+        tmp_path / "d", free_port(), extra_env=on(backend)
+    )  # no broker needed: alerts wait in the outbox
     daemon.start()
     daemon.wait_ready()
     try:

@@ -43,6 +43,18 @@ class NameFilter:
     def skips_dir(self, path: Path) -> bool:
         return self.ignores(path.name) or path in self.skip_dirs
 
+    def skips_below(self, path: Path, root: Path) -> bool:
+        """Whether ``path`` (below ``root``) is an ignored name or inside a folder that is never entered:
+        what a recursive watcher reports that a walk would not have gone near."""
+        if not path.is_relative_to(root):
+            return True
+        folder = path
+        while folder != root:
+            if self.skips_dir(folder):
+                return True
+            folder = folder.parent
+        return False
+
 
 def folders_below(top: Path, names: NameFilter) -> Iterator[Path]:
     """``top`` and every folder below it that is not skipped; symlinked folders are never entered."""
@@ -64,6 +76,20 @@ def files_below(top: Path, names: NameFilter) -> Iterator[Path]:
         for name in sorted(filenames + links):
             if names.accepts_file(name):
                 yield base / name
+
+
+def behind_symlink(path: Path, root: Path) -> bool:
+    """Whether a folder between ``root`` and ``path`` is a symlink (or gone): a watcher that follows
+    symlinked folders reports files there, and those are never taken."""
+    folder = path.parent
+    while folder != root and folder.is_relative_to(root):
+        try:
+            if folder.is_symlink():
+                return True
+        except OSError:
+            return True
+        folder = folder.parent
+    return False
 
 
 def holds_folder(top: Path, names: NameFilter, inode: int) -> bool:
