@@ -61,12 +61,12 @@ class Watched:
         return sum(1 for e in self.logs if e["event"] == events.FOLDERS_SCANNED and e["why"] == "periodic")
 
     async def until_handed_on(self, name: str, times: int = 1) -> None:
-        await wait_until_async(lambda: self.counts()[name] >= times, 10, what=f"{name} handed on {times}x")
+        await wait_until_async(lambda: self.counts()[name] >= times, 30, what=f"{name} handed on {times}x")
 
     async def until_rescanned(self, scans: int = 1) -> None:
         """Until ``scans`` more periodic rescans have run (and handed on what they found)."""
         target = self.periodic_scans() + scans
-        await wait_until_async(lambda: self.periodic_scans() >= target, 10, what=f"{scans} periodic rescans")
+        await wait_until_async(lambda: self.periodic_scans() >= target, 30, what=f"{scans} periodic rescans")
 
 
 @contextlib.asynccontextmanager
