@@ -76,6 +76,8 @@ class AlertEntry:
     payload: dict[str, Any]
     #: the alert's story as it stands now (None: in no story, or not looked up)
     story_now: StoryNow | None = None
+    #: ``payload`` as archived (JSON text): the event stream sends it as it is (not part of the record's JSON)
+    payload_json: str = dataclasses.field(default="", repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,7 @@ def entry(row: tuple[Any, ...]) -> AlertEntry:
         delivery=delivery,
         reviewed=bool(reviewed),
         payload=json.loads(payload),
+        payload_json=payload,
     )
 
 

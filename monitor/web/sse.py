@@ -26,7 +26,7 @@ from monitor.history_stories import StoryNow
 from monitor.web.archive import Archive
 from monitor.web.params import BadEventId, last_event_id
 from monitor.web.security import HEADERS
-from monitor.web.views import RETRO, dumps
+from monitor.web.views import RETRO, alert_json, dumps
 
 log = structlog.get_logger("monitor.web.sse")
 
@@ -163,7 +163,7 @@ class Broadcaster:
 
 
 def event(entry: AlertEntry) -> bytes:
-    return f"id: {entry.seq}\nevent: alert\ndata: {dumps(entry)}\n\n".encode()
+    return f"id: {entry.seq}\nevent: alert\ndata: {alert_json(entry)}\n\n".encode()
 
 
 def story_event(story: StoryNow) -> bytes:
