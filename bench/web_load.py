@@ -16,10 +16,12 @@ import asyncio
 import json
 import multiprocessing
 import os
+import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from monitor.config import WebSettings
 from monitor.engine import load_engine
 from monitor.history_schema import ArchivedAlert, ArchiveRecord
 from monitor.history_text import language_of, search_form
-from monitor.store import ProcessedArticle, Store
+from monitor.store import DB_NAME, ProcessedArticle, Store
 from monitor.web.app import Console
 
 TEMPLATES = (
@@ -274,12 +276,20 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--flood", type=int, default=2000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["queries", "sse"])
+    parser.add_argument(
+        "--archive", type=Path, help="a state folder for the queries' archive: filled once, reused by later runs"
+    )
     args = parser.parse_args()
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="newsmon-web-") as tmp:
         if "queries" not in args.skip:
-            state = Path(tmp) / "state"
-            result["archive"] = fill_archive(state, args.alerts)
+            state = args.archive or Path(tmp) / "state"
+            if args.archive is not None and (state / DB_NAME).exists():
+                with closing(sqlite3.connect(state / DB_NAME)) as db:
+                    (alerts,) = db.execute("SELECT count(*) FROM archive_alerts").fetchone()
+                result["archive"] = {"alerts": alerts, "reused": True}
+            else:
+                result["archive"] = fill_archive(state, args.alerts)
             result["queries"] = asyncio.run(time_queries(state, args.alerts, args.repeat))
         if "sse" not in args.skip:
             result["sse"] = sse_load(Path(tmp) / "sse", args.flood, args.pages)
