@@ -39,6 +39,8 @@ def live_search(db: sqlite3.Connection, query: AlertQuery, limit: int, cap: int)
         last = rows[-1][0]
         seqs = [int(seq) for article, seq in rows if article != last] + _alerts_of(db, query, last)
     seqs.sort(reverse=True)
+    if query.before is None and len(rows) <= limit:
+        return seqs, len(seqs)  # the first page holds every match: it is the count (a rare word: one walk)
     (total,) = db.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {SEARCH_TABLES} WHERE {where} LIMIT ?)", (*params, cap + 1)
     ).fetchone()
