@@ -14,11 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
+import os
+import sqlite3
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ from monitor.config import WebSettings
 from monitor.engine import load_engine
 from monitor.history_schema import ArchivedAlert, ArchiveRecord
 from monitor.history_text import language_of, search_form
-from monitor.store import ProcessedArticle, Store
+from monitor.store import DB_NAME, ProcessedArticle, Store
 from monitor.web.app import Console
 
 TEMPLATES = (
@@ -119,39 +122,88 @@ async def time_queries(state: Path, count: int, repeat: int) -> dict[str, Any]:
     return out
 
 
+#: what a page counts in its stream (chunks are searched for it, not parsed line by line)
+ALERT_MARK = b"event: alert"
+
+
+async def _read_page(http: aiohttp.ClientSession, url: str, index: int, events: Any, connected: Any) -> None:
+    async with http.get(f"{url}/api/events", timeout=aiohttp.ClientTimeout(total=None)) as response:
+        with connected.get_lock():
+            connected.value += 1
+        tail = b""
+        async for chunk in response.content.iter_any():
+            data = tail + chunk  # a mark split between two chunks is counted once, in the second
+            events[index] += data.count(ALERT_MARK)
+            tail = data[-(len(ALERT_MARK) - 1) :]
+
+
+async def _read_pages(url: str, count: int, events: Any, connected: Any, stop: Any) -> None:
+    async with aiohttp.ClientSession() as http:
+        tasks = [asyncio.create_task(_read_page(http, url, i, events, connected)) for i in range(count)]
+        await asyncio.to_thread(stop.wait)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _pages_process(url: str, count: int, events: Any, connected: Any, stop: Any) -> None:
+    os.nice(19)  # the pages stand for browsers on other machines: they get what the daemon leaves over
+    asyncio.run(_read_pages(url, count, events, connected, stop))
+
+
 class Pages:
-    """``count`` open pages on the daemon's event stream (aiohttp clients on a thread of their own)."""
+    """``count`` open pages on the daemon's event stream: aiohttp clients in a process of their own at the
+    lowest priority, counting events without parsing them, so that the measure is the daemon's cost and not
+    the benchmark's (50 clients parsing every line in the benchmark's process took as much CPU as the
+    daemon's console)."""
 
     def __init__(self, url: str, count: int) -> None:
         self.url, self.count = url, count
-        self.events = [0] * count
-        self.connected = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        context = multiprocessing.get_context("spawn")
+        self._events = context.Array("q", count)
+        self._connected = context.Value("i", 0)
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_pages_process, args=(url, count, self._events, self._connected, self._stop), daemon=True
+        )
+        self.cpu_s = 0.0
+        self._read = -1
 
-    async def _page(self, http: aiohttp.ClientSession, index: int) -> None:
-        async with http.get(f"{self.url}/api/events", timeout=aiohttp.ClientTimeout(total=None)) as response:
-            self.connected += 1
-            async for line in response.content:
-                if line.startswith(b"event: alert"):
-                    self.events[index] += 1
-
-    async def _run(self) -> None:
-        async with aiohttp.ClientSession() as http:
-            tasks = [asyncio.create_task(self._page(http, i)) for i in range(self.count)]
-            await asyncio.to_thread(self._stop.wait)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+    @property
+    def events(self) -> list[int]:
+        return [int(n) for n in self._events[:]]
 
     def __enter__(self) -> Pages:
-        self._thread.start()
-        wait_until(lambda: self.connected == self.count, 30, what="the pages' streams")
+        self._process.start()
+        wait_until(lambda: self._connected.value == self.count, 30, what="the pages' streams")
         return self
 
+    def _settled(self) -> bool:
+        total = sum(self.events)
+        settled, self._read = total == self._read, total
+        return settled
+
     def __exit__(self, *exc: object) -> None:
+        assert self._process.pid is not None
+        # at the lowest priority the pages may still be reading: until their counts stand still for a second
+        wait_until(self._settled, 60, 1.0, what="the pages to read what was sent")
+        self.cpu_s = cpu_seconds(self._process.pid)
         self._stop.set()
-        self._thread.join(10)
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and of its children (0 for one that has just ended)."""
+    try:
+        total = cpu_seconds(pid)
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        children = [int(child) for task in tasks for child in (task / "children").read_text().split()]
+    except OSError:
+        return 0.0
+    return total + sum(tree_cpu_seconds(child) for child in children)
 
 
 def sse_load(root: Path, flood: int, pages: int) -> dict[str, Any]:
@@ -171,19 +223,28 @@ def sse_load(root: Path, flood: int, pages: int) -> dict[str, Any]:
         assert bench.daemon.proc is not None
         pid = bench.daemon.proc.pid
 
-        def phase(tag: str) -> tuple[float, float]:
-            """Articles per second, and the daemon process's CPU ms per article (where the console runs;
-            the tagging workers are processes of their own)."""
-            before = cpu_seconds(pid)
-            rate = bench.phase(collector, flood, None, tag)["articles_per_s"]
-            return rate, (cpu_seconds(pid) - before) * 1000 / flood
+        def phase(tag: str) -> float:
+            return float(bench.phase(collector, flood, None, tag)["articles_per_s"])
 
-        alone, cpu_alone = phase("alone")
-        with Pages(bench.daemon.web_url, pages) as open_pages:
-            loaded, cpu_loaded = phase("pages")
-            time.sleep(1.0)
-        again, cpu_again = phase("again")
+        def cpu_ms(work: Callable[[], float]) -> tuple[float, float, float]:
+            """The rate, and CPU ms per article of the daemon process (where the console runs) and of it with
+            its tagging workers (processes of their own)."""
+            daemon, everything = cpu_seconds(pid), tree_cpu_seconds(pid)
+            rate = work()
+            daemon, everything = cpu_seconds(pid) - daemon, tree_cpu_seconds(pid) - everything
+            return rate, daemon * 1000 / flood, everything * 1000 / flood
+
+        alone, cpu_alone, all_alone = cpu_ms(lambda: phase("alone"))
+        open_pages = Pages(bench.daemon.web_url, pages)
+
+        def with_pages() -> float:
+            with open_pages:  # the daemon's CPU counted until the pages have read everything
+                return phase("pages")
+
+        loaded, cpu_loaded, all_loaded = cpu_ms(with_pages)
+        again, cpu_again, all_again = cpu_ms(lambda: phase("again"))
         baseline = (alone + again) / 2
+        all_baseline = (all_alone + all_again) / 2
         out.update(
             articles_per_s_alone=round(alone, 1),
             articles_per_s_alone_again=round(again, 1),
@@ -191,8 +252,14 @@ def sse_load(root: Path, flood: int, pages: int) -> dict[str, Any]:
             throughput_drop_percent=round(100 * (1 - loaded / baseline), 1),
             daemon_cpu_ms_per_article_alone=round((cpu_alone + cpu_again) / 2, 2),
             daemon_cpu_ms_per_article_with_pages=round(cpu_loaded, 2),
+            # CPU-bound, throughput goes as 1 / CPU per article: the drop the pages' extra CPU makes on a box
+            # that runs only this (robust where the measured rates swing with other work on the machine)
+            cpu_ms_per_article_with_workers_alone=round(all_baseline, 2),
+            cpu_ms_per_article_with_workers_with_pages=round(all_loaded, 2),
+            cpu_bound_drop_percent=round(100 * (1 - all_baseline / all_loaded), 1),
             events_per_page_min=min(open_pages.events),
             events_per_page_max=max(open_pages.events),
+            pages_cpu_ms_per_article=round(open_pages.cpu_s * 1000 / flood, 2),
         )
     finally:
         if bench.daemon.proc is not None:
@@ -209,12 +276,20 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--flood", type=int, default=2000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["queries", "sse"])
+    parser.add_argument(
+        "--archive", type=Path, help="a state folder for the queries' archive: filled once, reused by later runs"
+    )
     args = parser.parse_args()
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="newsmon-web-") as tmp:
         if "queries" not in args.skip:
-            state = Path(tmp) / "state"
-            result["archive"] = fill_archive(state, args.alerts)
+            state = args.archive or Path(tmp) / "state"
+            if args.archive is not None and (state / DB_NAME).exists():
+                with closing(sqlite3.connect(state / DB_NAME)) as db:
+                    (alerts,) = db.execute("SELECT count(*) FROM archive_alerts").fetchone()
+                result["archive"] = {"alerts": alerts, "reused": True}
+            else:
+                result["archive"] = fill_archive(state, args.alerts)
             result["queries"] = asyncio.run(time_queries(state, args.alerts, args.repeat))
         if "sse" not in args.skip:
             result["sse"] = sse_load(Path(tmp) / "sse", args.flood, args.pages)

@@ -17,6 +17,7 @@ from typing import Any
 
 from monitor import history_review, history_stories
 from monitor.history_query import ALERT_COLUMNS, ALERT_TABLES, MATCHES_TABLE, alert_conditions
+from monitor.history_search import live_search
 from monitor.history_stories import StoryNow
 from monitor.history_text import match_expression
 from monitor.keys import loaded
@@ -75,6 +76,8 @@ class AlertEntry:
     payload: dict[str, Any]
     #: the alert's story as it stands now (None: in no story, or not looked up)
     story_now: StoryNow | None = None
+    #: ``payload`` as archived (JSON text): the event stream sends it as it is (not part of the record's JSON)
+    payload_json: str = dataclasses.field(default="", repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,7 @@ def entry(row: tuple[Any, ...]) -> AlertEntry:
         delivery=delivery,
         reviewed=bool(reviewed),
         payload=json.loads(payload),
+        payload_json=payload,
     )
 
 
@@ -202,9 +206,23 @@ class History:
 
     def alerts(self, query: AlertQuery) -> AlertPage:
         """Newest first; ``next_before`` pages on by sequence number (stable while new alerts arrive)."""
+        limit = max(1, min(query.limit, MAX_LIMIT))
+        if query.retro is False and match_expression(query.text) is not None:
+            seqs, total = live_search(self._db, query, limit, COUNT_CAP)
+        else:
+            seqs, total = self._page(query, limit)
+        marks = ",".join("?" * len(seqs[:limit]))
+        rows = self._db.execute(f"{_SELECT} WHERE a.seq IN ({marks}) ORDER BY a.seq DESC", seqs[:limit]).fetchall()
+        entries = self._with_story_now([entry(row) for row in rows])
+        more = len(seqs) > limit
+        capped = total > COUNT_CAP
+        return AlertPage(entries, entries[-1].seq if more and entries else None, min(total, COUNT_CAP), capped)
+
+    def _page(self, query: AlertQuery, limit: int) -> tuple[list[int], int]:
+        """The page's sequence numbers (one more than ``limit``: a next page) and the count, up to the cap,
+        of a query that is no live search (a retro search finds its matches once, for both)."""
         matched = self._match(query.text)
         where, params = alert_conditions(query, matches_table=matched)
-        limit = max(1, min(query.limit, MAX_LIMIT))
         paged = list(params)
         page_where = where
         if query.before is not None:
@@ -213,24 +231,11 @@ class History:
         # the page's sequence numbers from the small alert rows first, then only those alerts' articles and
         # payloads (joining every match's article before the LIMIT would read each matching article's text)
         page_sql = f"SELECT a.seq FROM archive_alerts a WHERE {page_where} ORDER BY a.seq DESC LIMIT ?"
-        if matched and query.retro is False:
-            # live alerts are numbered in the order their articles were archived: the matches walked newest
-            # article first give the page in sequence order, and the walk stops at the page's end (sorting
-            # every match's alerts first cost 70 ms for a word in one article of five, at 100,000 alerts)
-            page_sql = (
-                f"SELECT a.seq FROM {MATCHES_TABLE} m JOIN archive_alerts a ON a.article_id = m.article_id"
-                f" WHERE {page_where} ORDER BY m.article_id DESC, a.seq DESC LIMIT ?"
-            )
-        seqs = [row[0] for row in self._db.execute(page_sql, (*paged, limit + 1))]
-        marks = ",".join("?" * len(seqs[:limit]))
-        rows = self._db.execute(f"{_SELECT} WHERE a.seq IN ({marks}) ORDER BY a.seq DESC", seqs[:limit]).fetchall()
-        entries = self._with_story_now([entry(row) for row in rows])
-        more = len(seqs) > limit
+        seqs = [int(row[0]) for row in self._db.execute(page_sql, (*paged, limit + 1))]
         (total,) = self._db.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM archive_alerts a WHERE {where} LIMIT ?)", (*params, COUNT_CAP + 1)
         ).fetchone()
-        capped = total > COUNT_CAP
-        return AlertPage(entries, entries[-1].seq if more and entries else None, min(int(total), COUNT_CAP), capped)
+        return seqs, int(total)
 
     def _match(self, text: str) -> bool:
         """The articles a search's words match, into this connection's ``MATCHES_TABLE`` (False: no words)."""

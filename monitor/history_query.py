@@ -38,13 +38,18 @@ _COLUMNS = (
 #: the connection's own table of a search's matching article ids (``History.alerts`` fills it once per
 #: search, so that the page and its count do not each run the full-text match)
 MATCHES_TABLE = "temp.search_matches"
+#: a search's matches joined to their alerts, the index outermost (``history_search``)
+SEARCH_TABLES = "archive_fts f JOIN archive_alerts a ON a.article_id = f.rowid"
 
 
-def alert_conditions(query: AlertQuery, *, matches_table: bool = False) -> tuple[str, tuple[Any, ...]]:
+def alert_conditions(
+    query: AlertQuery, *, matches_table: bool = False, fts: bool = False
+) -> tuple[str, tuple[Any, ...]]:
     """A WHERE clause over ``archive_alerts a`` and its parameters. A search is driven from the index's
     matches (through the alerts-by-article index); its other conditions are then kept off the column indexes
     (SQLite's unary ``+``), which would else walk every alert to check each against the matches.
-    ``matches_table``: the matches are already in ``MATCHES_TABLE``."""
+    ``matches_table``: the matches are already in ``MATCHES_TABLE``; ``fts``: the query joins the index as
+    ``SEARCH_TABLES`` does (its words are a MATCH on it)."""
     conditions: list[str] = []
     params: list[Any] = []
     plus = "+" if query.text.strip() else ""
@@ -84,6 +89,9 @@ def alert_conditions(query: AlertQuery, *, matches_table: bool = False) -> tuple
             conditions.append("0")  # words were asked for, and the query has none (only punctuation): nothing
         elif matches_table:
             conditions.append(f"a.article_id IN {MATCHES_TABLE}")
+        elif fts:
+            conditions.append("f.archive_fts MATCH ?")
+            params.append(expression)
         else:
             conditions.append("a.article_id IN (SELECT rowid FROM archive_fts WHERE archive_fts MATCH ?)")
             params.append(expression)

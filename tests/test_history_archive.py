@@ -167,6 +167,38 @@ def test_a_count_past_the_cap_says_so_and_paging_still_reaches_every_alert(
         history.close()
 
 
+def test_a_search_pages_through_articles_of_several_alerts_each_once_and_in_sequence_order(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A live search walks the index newest article first and stops at the page's end: a page of four
+    ends inside an article of three alerts, and the next page still starts with that article's others."""
+    with BatchRunner(tmp_path, engine) as run:
+        for n in range(5):  # three rules fire: agreement, meeting, military
+            text = (
+                f"Putin and Kim sign treaty {n}\n\nPutin met Kim Jong Un in Pyongyang; the two signed a treaty, {n}."
+                f" Russia will send missiles to North Korea, {n}.\n"
+            )
+            (run.inbox / f"{n}.txt").write_text(text)
+        (run.inbox / "other.txt").write_text(numbered_pact(99))
+        run.process(run.all_keys())
+        history = history_of(run)
+        for rule, count in ((None, 15), ("russia-dprk-meeting", 5)):
+            # retro=None takes the other way (every match found first, then sorted): the same alerts
+            expected = [e.seq for e in history.alerts(AlertQuery(text="treaty", rule=rule, retro=None)).entries]
+            assert len(expected) == count
+            seen: list[int] = []
+            before = None
+            while True:
+                page = history.alerts(AlertQuery(text="treaty", rule=rule, limit=4, before=before))
+                assert page.total == count and not page.total_capped
+                seen += [e.seq for e in page.entries]
+                if page.next_before is None:
+                    break
+                before = page.next_before
+            assert seen == expected
+        history.close()
+
+
 def test_an_empty_archive_has_sequence_zero(tmp_path: Path) -> None:
     history = History(tmp_path / DB_NAME)  # creates the database in the current layout
     assert history.last_seq() == 0

@@ -225,6 +225,18 @@ async def test_the_event_stream_replays_what_a_page_missed(console: Console, htt
     assert b"id: 3\n" in chunk and b"id: 2\n" not in chunk
 
 
+async def test_a_streamed_alert_is_the_alert_as_the_api_lists_it(console: Console, http: aiohttp.ClientSession) -> None:
+    """The stream splices each alert's payload in as archived (not encoded again): the same JSON value."""
+    _status, _headers, listed = await get(http, console, "/api/alerts")
+    async with http.get(f"{console.url}api/events", headers={"Last-Event-ID": "0"}) as response:
+        chunk = await asyncio.wait_for(response.content.readuntil(b"id: 3\nevent: alert\ndata: "), 5)
+        data = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 5)
+    assert b"id: 1\n" in chunk and b"id: 2\n" in chunk
+    streamed = json.loads(data)
+    assert "payload_json" not in streamed and "payload_json" not in listed["entries"][0]
+    assert streamed == next(e for e in listed["entries"] if e["seq"] == 3)
+
+
 async def test_a_stream_resumed_past_the_newest_seq_gets_the_next_live_alert(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:

@@ -107,8 +107,10 @@ function fits(alert) {
 let streamSeq = 0;
 
 function resumeFrom() {
-  const from = Math.max(streamSeq, search.toString() === "" ? cards.maxSeq : 0);
-  return from > 0 ? `?after=${from}` : "";
+  // an unfiltered page resumes after the newest alert it holds, even none (the archive was empty when it
+  // loaded): what arrived while it was away is replayed, not skipped
+  if (search.toString() === "") return `?after=${Math.max(streamSeq, cards.maxSeq)}`;
+  return streamSeq > 0 ? `?after=${streamSeq}` : "";
 }
 
 function listen() {
