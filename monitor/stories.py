@@ -93,6 +93,8 @@ class StoryBook:
         self._signatures: dict[str, StoryArticle] = {}
         #: feature -> story ids having it, oldest first (closed stories are skipped, then pruned)
         self._postings: dict[str, list[str]] = {}
+        #: stories a rollback took out of the book since the last prune pass (their postings remain till then)
+        self._dropped: set[str] = set()
         self._log: StoryLog[Story] = StoryLog()
         self._placed = 0
         self.keep_placements = keep_placements
@@ -325,6 +327,7 @@ class StoryBook:
             else:
                 self.stories.pop(sid, None)
                 self._touched.pop(sid, None)
+                self._dropped.add(sid)
         self.newest = max((at for _, at in self.members.values()), default=None)
 
     def settle(self, token: int | None = None) -> None:
@@ -355,8 +358,18 @@ class StoryBook:
         self._ages.keep(self.stories)
         for key in [key for key, (sid, _) in self.members.items() if sid not in self.stories]:
             self._forget(key)
-        for feature in list(self._postings):
-            kept = [sid for sid in self._postings[feature] if sid in self.stories]
+        self._drop_postings({sid for sid in (*stale, *self._dropped) if sid not in self.stories})
+
+    def _drop_postings(self, gone: set[str]) -> None:
+        """Take closed stories out of the postings: only the lists that hold one are rebuilt (a pass that
+        rebuilt every list cost tens of milliseconds at 100,000 articles, charged to one batch)."""
+        self._dropped.clear()  # every story missing from the book is in ``gone``: pruned now or rolled back
+        stories, changed = (
+            self.stories,
+            [feature for feature, sids in self._postings.items() if not gone.isdisjoint(sids)],
+        )
+        for feature in changed:
+            kept = [sid for sid in self._postings[feature] if sid in stories]
             if kept:
                 self._postings[feature] = kept
             else:
