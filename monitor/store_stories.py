@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from json.encoder import encode_basestring, encode_basestring_ascii
 
 from monitor.engine.result import Novelty
 from monitor.stories import StoryBook
@@ -59,7 +61,20 @@ class StoryRecord:
 def _listed(items: frozenset[str]) -> str:
     """A set as a sorted JSON list, remembered: a story's row is rewritten with each article it gains, and a
     long story's terms (hundreds) mostly gain nothing (the book then keeps the same set object)."""
-    return json.dumps(sorted(items), ensure_ascii=False)
+    return _json_strings(sorted(items))
+
+
+def _json_strings(items: Iterable[str], ascii_only: bool = False) -> str:
+    """``json.dumps`` of a list of strings, the same text: without the encoder object ``dumps`` builds for
+    each call with an argument (six calls an article)."""
+    quoted = encode_basestring_ascii if ascii_only else encode_basestring
+    return "[" + ", ".join(map(quoted, items)) + "]"
+
+
+def _json_rules(rules: dict[str, Novelty]) -> str:
+    """``json.dumps`` of a story's rules (rule -> novelty), the same text."""
+    quoted = encode_basestring_ascii
+    return "{" + ", ".join(f"{quoted(rule)}: {quoted(novelty)}" for rule, novelty in rules.items()) + "}"
 
 
 def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
@@ -76,7 +91,7 @@ def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
             _listed(story.outlets),
             _listed(story.entities),
             _listed(story.terms),
-            json.dumps(story.rules),
+            _json_rules(story.rules),
             int(story.alerted),
             _listed(story.words),
         ),
@@ -88,11 +103,11 @@ def save_story(db: sqlite3.Connection, record: StoryRecord) -> None:
             story.id,
             art.at.isoformat(),
             art.outlet,
-            json.dumps(sorted(art.entities)),
-            json.dumps(sorted(art.terms), ensure_ascii=False),
-            json.dumps([list(pair) for pair in art.rules]),
+            _json_strings(sorted(art.entities), ascii_only=True),
+            _json_strings(sorted(art.terms)),
+            "[" + ", ".join(_json_strings(pair, ascii_only=True) for pair in art.rules) + "]",
             art.signature,
-            json.dumps(sorted(art.words), ensure_ascii=False),
+            _json_strings(sorted(art.words)),
         ),
     )
 
