@@ -238,6 +238,10 @@ class ClusterStoryOrder:
             self._arrival.notify_all()
 
     async def close(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is not None:  # first: the ordered consumer's flow-control tasks end with it
+            with contextlib.suppress(NatsError, OSError, TimeoutError):
+                await sub.unsubscribe()
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(NatsError, OSError):
