@@ -31,16 +31,7 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
     with tempfile.TemporaryDirectory(prefix="newsmon-chaos-") as tmp:
         root = Path(tmp)
         batch, copies = dated_stream(articles, seed=seed)
-        originals = [item for item in batch if item[0] not in copies]
-        expected_by_id = tagged_alerts(write_articles(root / "reference", originals))
-        expected = set(expected_by_id)
-        # what each copy would alert if it arrived first: (rule, original name) -> the copy's alert id
-        copy_items = [item for item in batch if item[0] in copies]
-        instead = {
-            (rule, copies[name]): alert_id
-            for alert_id, (rule, name) in tagged_alerts(write_articles(root / "copies", copy_items)).items()
-        }
-        stand_in = {alert_id: instead.get((rule, name)) for alert_id, (rule, name) in expected_by_id.items()}
+        expected, stand_in = expectations(root, batch, copies)
         broker = Mosquitto(root / "broker")
         broker.start()
         collector = Collector(broker.port, "newsmon/alerts/#", client_id="chaos").start()
@@ -87,6 +78,23 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
             f"lost {lost}, duplicates {duplicates}, stories {len(openers)}, stories opened twice {opened_twice}"
         )
         return 1 if lost or opened_twice else 0
+
+
+def expectations(
+    root: Path, batch: list[tuple[str, str]], copies: dict[str, str]
+) -> tuple[set[str], dict[str, str | None]]:
+    """The alerts `monitor tag` predicts for the originals, and for each the alert its wire copy makes
+    instead when the copy arrives first (a kill can reorder the two)."""
+    originals = [item for item in batch if item[0] not in copies]
+    expected_by_id = tagged_alerts(write_articles(root / "reference", originals))
+    # what each copy would alert if it arrived first: (rule, original name) -> the copy's alert id
+    copy_items = [item for item in batch if item[0] in copies]
+    instead = {
+        (rule, copies[name]): alert_id
+        for alert_id, (rule, name) in tagged_alerts(write_articles(root / "copies", copy_items)).items()
+    }
+    stand_in = {alert_id: instead.get((rule, name)) for alert_id, (rule, name) in expected_by_id.items()}
+    return set(expected_by_id), stand_in
 
 
 def story_openers(received: list[dict[str, Any]]) -> dict[str, set[str]]:

@@ -19,8 +19,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.chaos import missing, story_openers
-from harness.articles import dated_stream, tagged_alerts, write_articles
+from bench.chaos import expectations, missing, story_openers
+from harness.articles import dated_stream, write_articles
 from harness.nats import NatsCluster
 from harness.processes import Collector, DaemonProcess, Mosquitto, stop_all, wait_until
 from monitor.cluster import jetstream
@@ -55,14 +55,7 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
         root = Path(tmp)
         batch, copies = dated_stream(articles, seed=seed)
         files = write_articles(root / "articles", batch)
-        expected_by_id = tagged_alerts(write_articles(root / "reference", [i for i in batch if i[0] not in copies]))
-        expected = set(expected_by_id)
-        copy_items = [item for item in batch if item[0] in copies]
-        instead = {
-            (rule, copies[name]): alert_id
-            for alert_id, (rule, name) in tagged_alerts(write_articles(root / "copies", copy_items)).items()
-        }
-        stand_in = {alert_id: instead.get((rule, name)) for alert_id, (rule, name) in expected_by_id.items()}
+        expected, stand_in = expectations(root, batch, copies)
         cluster = NatsCluster(root / "nats", size=3)
         cluster.start()
         broker = Mosquitto(root / "broker")

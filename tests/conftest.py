@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.nats import NatsCluster, nats_server_binary
 from harness.processes import Mosquitto
 
 #: the folder-watching backends ([watch] backend), each forced: the watching tests run against both
@@ -17,6 +18,17 @@ def backend(request: pytest.FixtureRequest) -> str:
     """The folder-watching backend a test runs against (every value of ``WATCH_BACKENDS`` in turn)."""
     value: str = request.param
     return value
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    """A three-node NATS cluster with JetStream on free loopback ports, for this test alone."""
+    if nats_server_binary() is None:
+        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
+    running = NatsCluster(tmp_path / "nats", size=3)
+    running.start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture

@@ -6,27 +6,16 @@ nothing."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.articles import dated_stream, write_articles
-from harness.nats import NatsCluster, nats_server_binary
+from harness.nats import NatsCluster
 from harness.processes import Collector, DaemonProcess, Mosquitto, wait_until
 from tests.test_cluster_workers import cluster_env, submit
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    running = NatsCluster(tmp_path / "nats", size=3)
-    running.start()
-    yield running
-    running.stop()
 
 
 def story_worker(tmp_path: Path, name: str, broker: Mosquitto, servers: list[str]) -> DaemonProcess:

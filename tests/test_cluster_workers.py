@@ -30,24 +30,6 @@ pytestmark = pytest.mark.e2e
 ACK_WAIT = "3"
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    running = NatsCluster(tmp_path / "nats", size=3)
-    running.start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    running = Mosquitto(tmp_path / "broker")
-    running.start()
-    yield running
-    running.stop()
-
-
 def cluster_env(servers: list[str]) -> dict[str, str]:
     return {
         "MONITOR_CLUSTER__SERVERS": json.dumps(servers),
