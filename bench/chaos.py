@@ -65,19 +65,25 @@ def run(articles: int, kills: int, broker_restarts: int, outage_s: float, seed: 
             daemon.stop()
             collector.stop()
             broker.stop()
-        received = collector.payloads("newsmon/alerts/")
-        counts = Counter(a["id"] for a in received)
-        lost = len(missing(collector, expected, stand_in))
-        delivered = len(expected) - lost
-        duplicates = sum(n - 1 for n in counts.values())
-        openers = story_openers(received)
-        opened_twice = sum(1 for shas in openers.values() if len(shas) > 1)
-        print(f"# done: {dict(done)}", file=sys.stderr)
-        print(
-            f"articles {articles}, alerts expected {len(expected)}, delivered {delivered}, "
-            f"lost {lost}, duplicates {duplicates}, stories {len(openers)}, stories opened twice {opened_twice}"
-        )
-        return 1 if lost or opened_twice else 0
+        return report(articles, collector, expected, stand_in, done)
+
+
+def report(
+    articles: int, collector: Collector, expected: set[str], stand_in: dict[str, str | None], done: Counter[str]
+) -> int:
+    """The run's one line (what was lost, sent twice, opened twice) and its exit code."""
+    received = collector.payloads("newsmon/alerts/")
+    counts = Counter(a["id"] for a in received)
+    lost = len(missing(collector, expected, stand_in))
+    duplicates = sum(n - 1 for n in counts.values())
+    openers = story_openers(received)
+    opened_twice = sum(1 for shas in openers.values() if len(shas) > 1)
+    print(f"# done: {dict(done)}", file=sys.stderr)
+    print(
+        f"articles {articles}, alerts expected {len(expected)}, delivered {len(expected) - lost}, "
+        f"lost {lost}, duplicates {duplicates}, stories {len(openers)}, stories opened twice {opened_twice}"
+    )
+    return 1 if lost or opened_twice else 0
 
 
 def expectations(

@@ -13,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from bench.chaos import expectations, missing, story_openers
+from bench.chaos import expectations, missing, report
 from harness.articles import dated_stream, write_articles
 from harness.nats import NatsCluster
 from harness.processes import Collector, DaemonProcess, Mosquitto, stop_all, wait_until
@@ -107,15 +106,4 @@ def run_cluster(articles: int, kills: int, node_kills: int, seed: int) -> int:
                 collector.stop()
                 broker.stop()
                 cluster.stop()
-        received = collector.payloads("newsmon/alerts/")
-        counts = Counter(a["id"] for a in received)
-        lost = len(missing(collector, expected, stand_in))
-        duplicates = sum(n - 1 for n in counts.values())
-        openers = story_openers(received)
-        opened_twice = sum(1 for shas in openers.values() if len(shas) > 1)
-        print(f"# done: {dict(done)}", file=sys.stderr)
-        print(
-            f"articles {articles}, alerts expected {len(expected)}, delivered {len(expected) - lost}, "
-            f"lost {lost}, duplicates {duplicates}, stories {len(openers)}, stories opened twice {opened_twice}"
-        )
-        return 1 if lost or opened_twice else 0
+        return report(articles, collector, expected, stand_in, done)

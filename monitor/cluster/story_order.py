@@ -80,7 +80,7 @@ class ClusterStoryOrder:
         self._emptied_at = 0
         #: appends refused in a row (another worker came first), for the backoff and the contention line
         self._refused = 0
-        #: appends and refusals since start (``status``)
+        #: appends and refusals since start (how contended the log is)
         self.appends = 0
         self.refusals = 0
 
