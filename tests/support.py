@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,19 @@ def fill_disk(ballast: Path) -> None:
                     break
     finally:
         os.close(fd)
+
+
+#: the day archive tests date their articles on: yesterday (UTC, as the suite started), never the day a
+#: test straddling midnight would find changed between writing an article and asking for its day
+ARCHIVE_DAY = (datetime.now(UTC) - timedelta(days=1)).date()
+
+
+def write_dated(path: Path, text: str, day: date = ARCHIVE_DAY) -> Path:
+    """Writes an article whose file time is noon UTC of `day`: its own date when its text names none."""
+    path.write_text(text)
+    noon = datetime.combine(day, day_time(12), UTC).timestamp()
+    os.utime(path, (noon, noon))
+    return path
 
 
 # -- the batch steps in process ---------------------------------------------------------------------------

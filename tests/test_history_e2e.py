@@ -77,11 +77,11 @@ def test_a_snoozed_rule_is_not_sent_and_a_retro_run_is_delivered_once_by_the_run
         history.snooze("russia-dprk-agreement", None)
         daemon.drop("sent.txt", numbered_pact(2))
         wait_until(lambda: len(alerts(collector)) >= 1, 30, what="the alert after the snooze")
-        today = datetime.now(UTC).date().isoformat()
+        since = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()  # both articles, past midnight too
         said = []
         for _ in range(2):  # the second run finds it sent and sends nothing
             result = monitor_cli(
-                "retro", "--watchlist", str(watchlist), "--since", today, "--publish",
+                "retro", "--watchlist", str(watchlist), "--since", since, "--publish",
                 "--config", str(daemon.config()),
             )  # fmt: skip
             assert result.returncode == 0, result.stderr

@@ -19,7 +19,7 @@ from monitor.history_schema import Holds
 from monitor.retro import held, publish_retro, retro_run
 from monitor.state import StateLock
 from monitor.store import Store
-from tests.support import AGREEMENT_ARTICLE, QUIET_ARTICLE, BatchRunner, numbered_pact
+from tests.support import AGREEMENT_ARTICLE, ARCHIVE_DAY, QUIET_ARTICLE, BatchRunner, numbered_pact, write_dated
 from tests.test_history_review import COPY, FOLLOW_UP, OPENING, drop
 
 PLANETS = (
@@ -27,7 +27,6 @@ PLANETS = (
     "rules:\n  - {id: red, title: Red planet, severity: low, all: [{entities: [mars]}]}\n"
 )
 MARS = "Mars\n\nRussia and North Korea signed a pact about Mars.\n"
-TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture
@@ -36,9 +35,9 @@ def archived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MONITOR_STORIES__ENABLED", "false")
     monkeypatch.setenv("MONITOR_STATE__DIR", str(tmp_path / "state"))
     with BatchRunner(tmp_path, load_engine([WATCHLISTS])) as run:
-        (run.inbox / "mars.txt").write_text(MARS)
-        (run.inbox / "pact.txt").write_text(AGREEMENT_ARTICLE)
-        (run.inbox / "quiet.txt").write_text(QUIET_ARTICLE)
+        write_dated(run.inbox / "mars.txt", MARS)
+        write_dated(run.inbox / "pact.txt", AGREEMENT_ARTICLE)
+        write_dated(run.inbox / "quiet.txt", QUIET_ARTICLE)
         run.process(run.all_keys())
         run.store.acknowledge([m.seq for m in run.store.pending(100)])  # delivered
     (tmp_path / "planets.yaml").write_text(PLANETS)
@@ -51,7 +50,7 @@ def test_a_new_watchlist_over_the_archive_prints_what_tag_json_prints(
     watchlist = str(archived / "planets.yaml")
     assert main(["tag", "--json", "--watchlist", watchlist, str(archived / "inbox" / "mars.txt")]) == 0
     tagged = json.loads(capsys.readouterr().out)
-    assert main(["retro", "--watchlist", watchlist, "--since", TODAY.isoformat(), "--json"]) == 0
+    assert main(["retro", "--watchlist", watchlist, "--since", ARCHIVE_DAY.isoformat(), "--json"]) == 0
     out, err = capsys.readouterr()
     [retro] = [json.loads(line) for line in out.splitlines()]
     assert retro.pop("article_id") > 0
@@ -62,17 +61,17 @@ def test_a_new_watchlist_over_the_archive_prints_what_tag_json_prints(
 def test_a_date_range_without_articles_fires_nothing(archived: Path, capsys: pytest.CaptureFixture[str]) -> None:
     engine = load_engine([archived / "planets.yaml"])
     db = archived / "state" / "monitor.sqlite3"
-    assert list(retro_run(db, engine, TODAY + timedelta(days=1))) == []
-    assert len(list(retro_run(db, engine, TODAY - timedelta(days=1), TODAY))) == 3
-    assert list(retro_run(db, engine, date(2000, 1, 1), TODAY - timedelta(days=1))) == []
+    assert list(retro_run(db, engine, ARCHIVE_DAY + timedelta(days=1))) == []
+    assert len(list(retro_run(db, engine, ARCHIVE_DAY - timedelta(days=1), ARCHIVE_DAY))) == 3
+    assert list(retro_run(db, engine, date(2000, 1, 1), ARCHIVE_DAY - timedelta(days=1))) == []
 
 
 def test_published_retro_alerts_are_marked_retro_and_never_sent_twice(archived: Path) -> None:
     engine = load_engine([archived / "planets.yaml"])
     db = archived / "state" / "monitor.sqlite3"
     store = Store(db)
-    first = publish_retro(store, retro_run(db, engine, TODAY), engine, "newsmon", 262144)
-    again = publish_retro(store, retro_run(db, engine, TODAY), engine, "newsmon", 262144)
+    first = publish_retro(store, retro_run(db, engine, ARCHIVE_DAY), engine, "newsmon", 262144)
+    again = publish_retro(store, retro_run(db, engine, ARCHIVE_DAY), engine, "newsmon", 262144)
     assert (first.sent, first.already) == (1, 0)
     assert (again.sent, again.already) == (0, 1)
     [message] = store.pending(10)
@@ -91,7 +90,7 @@ def test_an_alert_sent_live_is_not_sent_again_by_a_retro_run(archived: Path) -> 
     engine = load_engine([WATCHLISTS])  # the watchlists the archive was tagged with: everything was sent
     db = archived / "state" / "monitor.sqlite3"
     store = Store(db)
-    done = publish_retro(store, retro_run(db, engine, TODAY), engine, "newsmon", 262144)
+    done = publish_retro(store, retro_run(db, engine, ARCHIVE_DAY), engine, "newsmon", 262144)
     assert done.sent == 0 and done.already >= 1
     assert store.outbox_depth() == 0
     store.close()
@@ -124,7 +123,7 @@ def test_publishing_nothing_beside_a_daemon_does_not_say_it_delivers(
     lock = StateLock(archived / "state")
     assert lock.acquire()  # a daemon holds the state folder
     try:
-        since = (TODAY + timedelta(days=1)).isoformat()
+        since = (ARCHIVE_DAY + timedelta(days=1)).isoformat()
         assert main(["retro", "--watchlist", str(archived / "planets.yaml"), "--since", since, "--publish"]) == 0
     finally:
         lock.release()
@@ -160,7 +159,7 @@ def test_alerts_the_live_daemon_held_back_are_never_published_by_a_retro_run(
     db, deliveries = _live_holds(tmp_path)
     assert {"sent", "muted", "snoozed"} <= set(deliveries.values())
     engine = load_engine([WATCHLISTS])
-    found = list(retro_run(db, engine, TODAY))
+    found = list(retro_run(db, engine, ARCHIVE_DAY))
     silent = [f for f in found if "silent" in f.live.values()]
     assert silent and all(f.article.source == "wire-b" for f in silent)
     store = Store(db)
@@ -172,7 +171,7 @@ def test_alerts_the_live_daemon_held_back_are_never_published_by_a_retro_run(
     assert done.held >= 3
     store.close()
     monkeypatch.setenv("MONITOR_STATE__DIR", str(tmp_path / "state"))
-    assert main(["retro", "--watchlist", str(WATCHLISTS), "--since", TODAY.isoformat(), "--every-mention"]) == 0
+    assert main(["retro", "--watchlist", str(WATCHLISTS), "--since", ARCHIVE_DAY.isoformat(), "--every-mention"]) == 0
     out = capsys.readouterr().out
     assert "(held live: muted)" in out and "(held live: snoozed)" in out and "(held live: silent)" in out
     assert "would alert" not in out
@@ -184,10 +183,10 @@ def test_a_muted_story_and_a_snoozed_rule_hold_retro_alerts_back(archived: Path)
     history = History(db)
     history.snooze("red", datetime.now(UTC) + timedelta(hours=1))
     store = Store(db)
-    done = publish_retro(store, retro_run(db, engine, TODAY), engine, "newsmon", 262144)
+    done = publish_retro(store, retro_run(db, engine, ARCHIVE_DAY), engine, "newsmon", 262144)
     assert (done.sent, done.held) == (0, 1) and store.outbox_depth() == 0
     history.snooze("red", None)
-    [mars] = [f for f in retro_run(db, engine, TODAY) if f.result.rules]
+    [mars] = [f for f in retro_run(db, engine, ARCHIVE_DAY) if f.result.rules]
     muted = replace(mars, live_story="s1")
     assert held(muted, "x", "red", Holds(frozenset({"s1"}), frozenset())) == "muted"
     assert held(mars, "x", "red", Holds(frozenset({"s1"}), frozenset())) is None
@@ -229,7 +228,7 @@ def test_a_retro_run_over_one_story_publishes_its_opening_only(
     assert lock.acquire()  # a daemon delivers what is queued
     capsys.readouterr()  # the batch run's log lines
     try:
-        argv = ["retro", "--watchlist", str(tmp_path / "rail.yaml"), "--since", TODAY.isoformat(), "--publish"]
+        argv = ["retro", "--watchlist", str(tmp_path / "rail.yaml"), "--since", ARCHIVE_DAY.isoformat(), "--publish"]
         assert main([*argv, *flags]) == 0
     finally:
         lock.release()
@@ -255,7 +254,9 @@ def test_retro_json_with_stories_on_prints_each_articles_story(
     (tmp_path / "rail.yaml").write_text(RAIL)
     monkeypatch.setenv("MONITOR_STATE__DIR", str(tmp_path / "state"))
     capsys.readouterr()  # the batch run's log lines
-    assert main(["retro", "--watchlist", str(tmp_path / "rail.yaml"), "--since", TODAY.isoformat(), "--json"]) == 0
+    assert (
+        main(["retro", "--watchlist", str(tmp_path / "rail.yaml"), "--since", ARCHIVE_DAY.isoformat(), "--json"]) == 0
+    )
     out = capsys.readouterr().out
     docs = [json.loads(line) for line in out.splitlines()]
     assert [doc["story"]["kind"] for doc in docs] == ["new", "silent", "silent"]

@@ -13,7 +13,7 @@ import pytest
 from harness.processes import WATCHLISTS
 from monitor.engine import Engine, load_engine
 from monitor.history import AlertQuery, History
-from tests.support import AGREEMENT_ARTICLE, BatchRunner
+from tests.support import AGREEMENT_ARTICLE, BatchRunner, write_dated
 
 #: one event from three outlets: the first opens the story, the second (a wire copy) is silent, the third
 #: names a new entity and fires another rule: a follow-up
@@ -36,7 +36,7 @@ def engine() -> Engine:
 def drop(run: BatchRunner, outlet: str, name: str, text: str) -> None:
     folder = run.inbox / outlet
     folder.mkdir(exist_ok=True)
-    (folder / name).write_text(text)
+    write_dated(folder / name, text)
     run.process([str(folder / name)])
 
 

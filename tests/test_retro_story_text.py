@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.processes import WATCHLISTS
@@ -16,11 +15,9 @@ from monitor.retro_stories import in_stories
 from monitor.store import DB_NAME, SCHEMA_VERSION, Store
 from monitor.stories import StoryBook
 from monitor.story_features import text_features
-from tests.support import BatchRunner
+from tests.support import ARCHIVE_DAY, BatchRunner
 from tests.test_history_retro import RAIL, STORY
 from tests.test_history_review import drop
-
-TODAY = datetime.now(UTC).date()
 
 
 def archive_story(tmp_path: Path) -> Path:
@@ -33,7 +30,7 @@ def archive_story(tmp_path: Path) -> Path:
 
 
 def retro(tmp_path: Path, db: Path) -> list[RetroResult]:
-    return list(retro_run(db, load_engine([tmp_path / "rail.yaml"]), TODAY))
+    return list(retro_run(db, load_engine([tmp_path / "rail.yaml"]), ARCHIVE_DAY))
 
 
 def grouped(results: list[RetroResult]) -> list[tuple[str, str]]:

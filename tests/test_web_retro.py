@@ -3,17 +3,14 @@ one opening per story, its copies silent, and only the opening published."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.processes import WATCHLISTS
 from monitor.engine import load_engine
 from monitor.web.retro import RetroSetup, run
-from tests.support import BatchRunner
+from tests.support import ARCHIVE_DAY, BatchRunner
 from tests.test_history_retro import RAIL, STORY
 from tests.test_history_review import drop
-
-TODAY = datetime.now(UTC).date().isoformat()
 
 
 def archived_story(tmp_path: Path) -> RetroSetup:
@@ -27,16 +24,16 @@ def archived_story(tmp_path: Path) -> RetroSetup:
 
 def test_a_console_retro_run_over_one_story_lists_one_opening_and_publishes_it_alone(tmp_path: Path) -> None:
     setup = archived_story(tmp_path)
-    found = run(setup, {"since": TODAY, "watchlist": RAIL})
+    found = run(setup, {"since": ARCHIVE_DAY.isoformat(), "watchlist": RAIL})
     kinds = [result["story"]["kind"] for result in found["results"]]
     assert (found["articles"], found["fired"], kinds) == (5, 5, ["new", "silent", "silent", "silent", "silent"])
     assert len({result["story"]["id"] for result in found["results"]}) == 1
-    sent = run(setup, {"since": TODAY, "watchlist": RAIL, "publish": True})
+    sent = run(setup, {"since": ARCHIVE_DAY.isoformat(), "watchlist": RAIL, "publish": True})
     assert (sent["published"], sent["already_sent"], sent["held"]) == (1, 0, 4)
 
 
 def test_every_mention_runs_the_console_retro_without_stories(tmp_path: Path) -> None:
     setup = archived_story(tmp_path)
-    found = run(setup, {"since": TODAY, "watchlist": RAIL, "every_mention": True, "publish": True})
+    found = run(setup, {"since": ARCHIVE_DAY.isoformat(), "watchlist": RAIL, "every_mention": True, "publish": True})
     assert [result["story"] for result in found["results"]] == [None] * 5
     assert (found["published"], found["held"]) == (5, 0)
