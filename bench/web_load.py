@@ -17,13 +17,16 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -122,28 +125,46 @@ async def time_queries(state: Path, count: int, repeat: int) -> dict[str, Any]:
     return out
 
 
+#: a page reads at most this much at once, then waits this long (a flood's events then cost it a few reads a
+#: second, where reading each segment as it came took as much CPU as the daemon's console; the daemon still
+#: writes every event to every page as the poller hands them out)
+READ_BYTES = 8 << 20
+READ_PAUSE_S = 0.2
 #: what a page counts in its stream (chunks are searched for it, not parsed line by line)
 ALERT_MARK = b"event: alert"
 
 
-async def _read_page(http: aiohttp.ClientSession, url: str, index: int, events: Any, connected: Any) -> None:
-    async with http.get(f"{url}/api/events", timeout=aiohttp.ClientTimeout(total=None)) as response:
-        with connected.get_lock():
-            connected.value += 1
-        tail = b""
-        async for chunk in response.content.iter_any():
-            data = tail + chunk  # a mark split between two chunks is counted once, in the second
+async def _read_page(host: str, port: int, index: int, events: Any, connected: Any) -> None:
+    """One page's stream over a plain socket, its bytes searched for `ALERT_MARK`: the cheapest client there
+    is, so that its CPU (on the daemon's box, where browsers would be on others) disturbs the daemon least.
+    A mark is never split by the chunked framing (the daemon writes whole events); one split between two
+    reads is counted once, in the second."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(f"GET /api/events HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(f"the event stream answered {head.splitlines()[0]!r}")
+    with connected.get_lock():
+        connected.value += 1
+    tail = b""
+    try:
+        while chunk := await reader.read(READ_BYTES):
+            data = tail + chunk
             events[index] += data.count(ALERT_MARK)
             tail = data[-(len(ALERT_MARK) - 1) :]
+            await asyncio.sleep(READ_PAUSE_S)  # what came meanwhile waits in the socket: one read, not one a segment
+    finally:
+        writer.close()
 
 
 async def _read_pages(url: str, count: int, events: Any, connected: Any, stop: Any) -> None:
-    async with aiohttp.ClientSession() as http:
-        tasks = [asyncio.create_task(_read_page(http, url, i, events, connected)) for i in range(count)]
-        await asyncio.to_thread(stop.wait)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    where = urlsplit(url)
+    assert where.hostname is not None and where.port is not None
+    tasks = [asyncio.create_task(_read_page(where.hostname, where.port, i, events, connected)) for i in range(count)]
+    await asyncio.to_thread(stop.wait)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _pages_process(url: str, count: int, events: Any, connected: Any, stop: Any) -> None:
@@ -152,15 +173,15 @@ def _pages_process(url: str, count: int, events: Any, connected: Any, stop: Any)
 
 
 class Pages:
-    """``count`` open pages on the daemon's event stream: aiohttp clients in a process of their own at the
-    lowest priority, counting events without parsing them, so that the measure is the daemon's cost and not
-    the benchmark's (50 clients parsing every line in the benchmark's process took as much CPU as the
-    daemon's console)."""
+    """``count`` open pages on the daemon's event stream: plain-socket clients in a process of their own at
+    the lowest priority, counting events without parsing them, so that the measure is the daemon's cost and
+    not the benchmark's (50 clients parsing every line in the benchmark's process took as much CPU as the
+    daemon's console; 50 aiohttp clients counting marks still took half the daemon's CPU per article)."""
 
     def __init__(self, url: str, count: int) -> None:
         self.url, self.count = url, count
         context = multiprocessing.get_context("spawn")
-        self._events = context.Array("q", count)
+        self._events = context.Array("q", count, lock=False)  # one writer per slot
         self._connected = context.Value("i", 0)
         self._stop = context.Event()
         self._process = context.Process(
@@ -206,8 +227,9 @@ def tree_cpu_seconds(pid: int) -> float:
     return total + sum(tree_cpu_seconds(child) for child in children)
 
 
-def sse_load(root: Path, flood: int, pages: int) -> dict[str, Any]:
-    """Flood throughput of a real daemon (every article alerts): alone, with ``pages`` open pages, alone again."""
+def sse_load(root: Path, flood: int, pages: int, rounds: int = 3) -> dict[str, Any]:
+    """Flood throughput of a real daemon (every article alerts): alone, then ``rounds`` times with ``pages`` open
+    pages and alone again."""
     bench = E2E(root, 0, lambda line: print(line, file=sys.stderr))
     bench.broker.start()
     bench.daemon.broker_port = bench.broker.port
@@ -234,32 +256,42 @@ def sse_load(root: Path, flood: int, pages: int) -> dict[str, Any]:
             daemon, everything = cpu_seconds(pid) - daemon, tree_cpu_seconds(pid) - everything
             return rate, daemon * 1000 / flood, everything * 1000 / flood
 
-        alone, cpu_alone, all_alone = cpu_ms(lambda: phase("alone"))
-        open_pages = Pages(bench.daemon.web_url, pages)
+        # alone and with the pages in turn, each page phase between two alone ones: the rate of a box swings
+        # by more than the pages cost between runs a minute apart, so a drop is read against its neighbours
+        alone = [cpu_ms(lambda: phase("alone-0"))]
+        loaded: list[tuple[float, float, float]] = []
+        events: list[int] = []
+        pages_cpu_s = 0.0
+        for round_ in range(rounds):
+            open_pages = Pages(bench.daemon.web_url, pages)
 
-        def with_pages() -> float:
-            with open_pages:  # the daemon's CPU counted until the pages have read everything
-                return phase("pages")
+            def with_pages(pages_open: Pages = open_pages, tag: str = f"pages-{round_}") -> float:
+                with pages_open:  # the daemon's CPU counted until the pages have read everything
+                    return phase(tag)
 
-        loaded, cpu_loaded, all_loaded = cpu_ms(with_pages)
-        again, cpu_again, all_again = cpu_ms(lambda: phase("again"))
-        baseline = (alone + again) / 2
-        all_baseline = (all_alone + all_again) / 2
+            loaded.append(cpu_ms(with_pages))
+            events += open_pages.events
+            pages_cpu_s += open_pages.cpu_s
+            alone.append(cpu_ms(partial(phase, f"alone-{round_ + 1}")))
+        drops = [100 * (1 - rate / ((alone[i][0] + alone[i + 1][0]) / 2)) for i, (rate, _, _) in enumerate(loaded)]
+        cpu_drops = [100 * (1 - (alone[i][2] + alone[i + 1][2]) / 2 / every) for i, (_, _, every) in enumerate(loaded)]
         out.update(
-            articles_per_s_alone=round(alone, 1),
-            articles_per_s_alone_again=round(again, 1),
-            articles_per_s_with_pages=round(loaded, 1),
-            throughput_drop_percent=round(100 * (1 - loaded / baseline), 1),
-            daemon_cpu_ms_per_article_alone=round((cpu_alone + cpu_again) / 2, 2),
-            daemon_cpu_ms_per_article_with_pages=round(cpu_loaded, 2),
+            rounds=rounds,
+            articles_per_s_alone=[round(rate, 1) for rate, _, _ in alone],
+            articles_per_s_with_pages=[round(rate, 1) for rate, _, _ in loaded],
+            throughput_drop_percent=[round(drop, 1) for drop in drops],
+            throughput_drop_percent_median=round(statistics.median(drops), 1),
+            daemon_cpu_ms_per_article_alone=round(statistics.mean(daemon for _, daemon, _ in alone), 2),
+            daemon_cpu_ms_per_article_with_pages=round(statistics.mean(daemon for _, daemon, _ in loaded), 2),
             # CPU-bound, throughput goes as 1 / CPU per article: the drop the pages' extra CPU makes on a box
             # that runs only this (robust where the measured rates swing with other work on the machine)
-            cpu_ms_per_article_with_workers_alone=round(all_baseline, 2),
-            cpu_ms_per_article_with_workers_with_pages=round(all_loaded, 2),
-            cpu_bound_drop_percent=round(100 * (1 - all_baseline / all_loaded), 1),
-            events_per_page_min=min(open_pages.events),
-            events_per_page_max=max(open_pages.events),
-            pages_cpu_ms_per_article=round(open_pages.cpu_s * 1000 / flood, 2),
+            cpu_ms_per_article_with_workers_alone=round(statistics.mean(every for _, _, every in alone), 2),
+            cpu_ms_per_article_with_workers_with_pages=round(statistics.mean(every for _, _, every in loaded), 2),
+            cpu_bound_drop_percent=[round(drop, 1) for drop in cpu_drops],
+            cpu_bound_drop_percent_median=round(statistics.median(cpu_drops), 1),
+            events_per_page_min=min(events),
+            events_per_page_max=max(events),
+            pages_cpu_ms_per_article=round(pages_cpu_s * 1000 / (flood * rounds), 2),
         )
     finally:
         if bench.daemon.proc is not None:
@@ -275,6 +307,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100, help="requests per query kind")
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--flood", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="phases with the pages, each between two without")
     parser.add_argument("--skip", nargs="*", default=[], choices=["queries", "sse"])
     parser.add_argument(
         "--archive", type=Path, help="a state folder for the queries' archive: filled once, reused by later runs"
@@ -292,7 +325,7 @@ def main() -> None:
                 result["archive"] = fill_archive(state, args.alerts)
             result["queries"] = asyncio.run(time_queries(state, args.alerts, args.repeat))
         if "sse" not in args.skip:
-            result["sse"] = sse_load(Path(tmp) / "sse", args.flood, args.pages)
+            result["sse"] = sse_load(Path(tmp) / "sse", args.flood, args.pages, args.rounds)
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 

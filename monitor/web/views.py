@@ -54,6 +54,10 @@ def plain(record: object) -> Any:
     return record
 
 
+#: ``dumps``'s settings, made once (``json.dumps`` with arguments builds an encoder per call)
+_ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(record: object) -> str:
     return json.dumps(plain(record), default=_default, ensure_ascii=False, separators=(",", ":"))
 
@@ -63,9 +67,10 @@ def alert_json(entry: AlertEntry) -> str:
     was most of a stream event's cost (a key's place in an object carries no meaning)."""
     if not entry.payload_json:
         return dumps(entry)
-    fields = plain(entry)
-    del fields["payload"]
-    text = json.dumps(fields, default=_default, ensure_ascii=False, separators=(",", ":"))
+    # the entry's own fields are plain values but its story's: no walk over them (``plain``)
+    fields = {name: getattr(entry, name) for name in _field_names(AlertEntry) if name != "payload"}
+    fields["story_now"] = plain(entry.story_now)
+    text = _ENCODER.encode(fields)
     return f'{text[:-1]},"payload":{entry.payload_json}}}'
 
 
