@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.nats import NatsCluster, nats_server_binary
+from harness.nats import NatsCluster
 from harness.processes import Mosquitto
+from tests.support import running_nats
 
 #: the folder-watching backends ([watch] backend), each forced: the watching tests run against both
 WATCH_BACKENDS = ["inotify", "watchfiles"]
@@ -23,12 +24,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
     """A three-node NATS cluster with JetStream on free loopback ports, for this test alone."""
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    running = NatsCluster(tmp_path / "nats", size=3)
-    running.start()
-    yield running
-    running.stop()
+    with running_nats(tmp_path / "nats", 3) as running:
+        yield running
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.nats import NatsCluster, nats_server_binary
 from harness.processes import REPO, DaemonProcess, Mosquitto, free_port
 from monitor.analysis import Analysis, Job, Publishing
 from monitor.config import StoriesSettings, WatchSettings
@@ -198,6 +199,25 @@ def fill_disk(ballast: Path) -> None:
                     break
     finally:
         os.close(fd)
+
+
+def nats_cluster(folder: Path, size: int) -> NatsCluster:
+    """A NATS cluster of ``size`` nodes with JetStream in ``folder``, not started yet; without the
+    nats-server binary the test fails (CI installs it: a missing server is no reason to skip)."""
+    if nats_server_binary() is None:
+        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
+    return NatsCluster(folder, size=size)
+
+
+@contextmanager
+def running_nats(folder: Path, size: int) -> Iterator[NatsCluster]:
+    """``nats_cluster``, started, and stopped when the block ends."""
+    cluster = nats_cluster(folder, size)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 #: the day archive tests date their articles on: yesterday (UTC, as the suite started), never the day a

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.nats import NatsCluster, nats_server_binary
 from monitor.articles import ArticleError, content_hash
 from monitor.cluster import jetstream
 from monitor.cluster.messages import ArticleMessage
 from monitor.cluster.stream_source import VERSION, StreamSource
 from monitor.config import ClusterSettings
+from tests.support import nats_cluster
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +25,7 @@ TEXT = b"Russia and North Korea signed a rail agreement in Khabarovsk on Friday.
 
 @pytest.fixture
 async def settings(tmp_path: Path) -> AsyncIterator[ClusterSettings]:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    server = NatsCluster(tmp_path / "nats", size=1)
+    server = nats_cluster(tmp_path / "nats", 1)
     await asyncio.to_thread(server.start)
     yield ClusterSettings(servers=server.urls, replicas=1, ack_wait_seconds=2)
     await asyncio.to_thread(server.stop)

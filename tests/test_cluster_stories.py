@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import structlog
 
-from harness.nats import NatsCluster, nats_server_binary
 from harness.processes import WATCHLISTS, free_port
 from monitor import events
 from monitor.cluster import jetstream
@@ -28,7 +27,7 @@ from monitor.processing import StoryOrderUnavailable
 from monitor.stories import StoryBook
 from monitor.story_features import StoryArticle
 from monitor.story_model import Placement, Story
-from tests.support import BatchRunner
+from tests.support import BatchRunner, running_nats
 from tests.test_stories import DAY0, SIGNING_EN, WIRE_COPY, features
 from tests.test_stories_e2e import COPY, ORIGINAL
 
@@ -42,12 +41,8 @@ def engine() -> Engine:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[ClusterSettings]:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    server = NatsCluster(tmp_path / "nats", size=1)
-    server.start()
-    yield ClusterSettings(servers=server.urls, replicas=1, connect_timeout_seconds=2)
-    server.stop()
+    with running_nats(tmp_path / "nats", 1) as server:
+        yield ClusterSettings(servers=server.urls, replicas=1, connect_timeout_seconds=2)
 
 
 @pytest.fixture

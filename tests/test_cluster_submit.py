@@ -13,10 +13,11 @@ from pathlib import Path
 import nats
 import pytest
 
-from harness.nats import NatsCluster, nats_server_binary
+from harness.nats import NatsCluster
 from harness.processes import free_port, monitor_cli
 from monitor.articles import content_hash
 from monitor.cluster.messages import parse
+from tests.support import running_nats
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +28,8 @@ PACT = "Russia and North Korea signed a new rail agreement in Khabarovsk on {day
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    running = NatsCluster(tmp_path_factory.mktemp("nats"), size=3)
-    running.start()
-    yield running
-    running.stop()
+    with running_nats(tmp_path_factory.mktemp("nats"), 3) as running:
+        yield running
 
 
 def env_for(servers: list[str], **more: str) -> dict[str, str]:

@@ -19,10 +19,11 @@ import nats
 import pytest
 
 from harness.articles import stream_articles, tagged_alerts, write_articles
-from harness.nats import NatsCluster, nats_server_binary
+from harness.nats import NatsCluster
 from harness.processes import Collector, DaemonProcess, Mosquitto, free_port, monitor_cli, wait_until
 from monitor import events
 from monitor.articles import content_hash
+from tests.support import nats_cluster
 
 pytestmark = pytest.mark.e2e
 
@@ -276,9 +277,7 @@ class IngestSetup:
 
 @pytest.fixture
 def ingest_setup(tmp_path: Path, broker: Mosquitto, request: pytest.FixtureRequest) -> Iterator[IngestSetup]:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    cluster = NatsCluster(tmp_path / "nats", size=3)
+    cluster = nats_cluster(tmp_path / "nats", 3)
     articles = stream_articles(request.param, seed=47 + request.param)
     expected = set(tagged_alerts(write_articles(tmp_path / "reference", articles)))
     collector = Collector(broker.port, "newsmon/alerts/#", client_id="cluster-ingest").start()
@@ -382,9 +381,7 @@ def test_a_malformed_message_is_an_error_record_and_the_next_articles_one_of_3_m
 def test_a_worker_started_before_the_cluster_waits_with_one_line_and_then_works(
     tmp_path: Path, broker: Mosquitto
 ) -> None:
-    if nats_server_binary() is None:
-        pytest.fail("nats-server is not installed: .ci/run installs Debian's nats-server")
-    cluster = NatsCluster(tmp_path / "nats", size=3)
+    cluster = nats_cluster(tmp_path / "nats", 3)
     daemon = worker(tmp_path, "early", broker, cluster.urls)
     [article] = write_articles(tmp_path / "articles", stream_articles(1, seed=44))
     expected = set(tagged_alerts([article]))
