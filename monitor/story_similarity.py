@@ -5,7 +5,7 @@ Pure arithmetic over features; the formula is in ``stories.py``'s docstring.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Set
+from collections.abc import Iterable, Set
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,21 +35,6 @@ MAX_SIMILARITY = W_WORDS + REST_MAX
 IDF_CAP = 4.0
 
 
-def jaccard(a: Collection[str], b: Collection[str]) -> float:
-    """Counted over the smaller side, without copying: a story's terms grow with its articles."""
-    if len(a) > len(b):
-        a, b = b, a
-    shared = sum(1 for item in a if item in b)
-    union = len(a) + len(b) - shared
-    return shared / union if union else 0.0
-
-
-def words_part(weights: dict[str, float], story: Story, words: frozenset[str] | None = None) -> float:
-    """``words``: the keys of ``weights`` as a set (the shared words are then found from the smaller side)."""
-    shared = sum(map(weights.__getitem__, story.words.intersection(weights if words is None else words)))
-    return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
-
-
 def agreement(a: bytes, b: bytes) -> float:
     """The MinHash Jaccard estimate of two signatures, straight from their bytes (no MinHash objects)."""
     if len(a) != len(b) or not a:
@@ -66,24 +51,13 @@ def subjects_of(article: StoryArticle) -> frozenset[str]:
     return frozenset([word for word in article.words if word[:1] == SUBJECT])
 
 
-def rest_part(article: StoryArticle, rules: frozenset[str], day: str, story: Story) -> float:
-    entities = len(article.entities & story.entities) / len(article.entities) if article.entities else 0.0
-    score = W_ENTITIES * entities + W_TERMS * jaccard(article.terms, story.terms)
-    if day and day in story.words and not rules.isdisjoint(story.rules):
-        score += W_DAY  # the same rules on the same day: the brief report and the long one of one event
-    if rules or story.rules:
-        score += W_RULES * jaccard(rules, story.rules)
-    else:
-        score += W_RULES * entities
-    return score
-
-
 def best_story(
     stories: Iterable[Story], article: StoryArticle, weights: dict[str, float], threshold: float, day: str
 ) -> Story | None:
     """The story of ``stories`` most similar to the article, if it reaches ``threshold``; closer in time wins
-    a tie. ``words_part`` and ``rest_part`` written out, their floats added in the same order: a placement
-    compares some forty stories, and the calls cost more than the arithmetic."""
+    a tie. The formula of ``stories.py``'s docstring in one loop, without a call per part: a placement compares
+    some forty stories, and calls cost more than the arithmetic (``tests/test_story_shortcuts.py`` pins it to
+    the formula written out plainly)."""
     best: tuple[float, float, Story] | None = None
     words, get = frozenset(weights), weights.__getitem__
     rules = frozenset(rule for rule, _ in article.rules)
@@ -110,7 +84,7 @@ def best_story(
 
 
 def _overlap(a: frozenset[str], b: Set[str]) -> float:
-    """``jaccard`` of two sets by a C intersection (the same quotient: the shared count is exact either way)."""
+    """The Jaccard index of two sets, by a C intersection."""
     shared = len(a & b)
     union = len(a) + len(b) - shared
     return shared / union if union else 0.0

@@ -13,7 +13,17 @@ from monitor.engine.result import Novelty
 from monitor.store_stories import _json_rules, _json_strings
 from monitor.story_features import StoryArticle
 from monitor.story_model import Story
-from monitor.story_similarity import best_story, day_of, rest_part, words_part
+from monitor.story_similarity import (
+    REST_MAX,
+    W_DAY,
+    W_ENTITIES,
+    W_RULES,
+    W_TERMS,
+    W_WORDS,
+    WORDS_ENOUGH,
+    best_story,
+    day_of,
+)
 from monitor.story_words import WindowWords
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -61,13 +71,37 @@ def counted_window(rng: random.Random) -> WindowWords:
     return window
 
 
+def jaccard(a: frozenset[str] | dict[str, Novelty], b: frozenset[str] | dict[str, Novelty]) -> float:
+    shared = sum(1 for item in a if item in b)
+    union = len(a) + len(b) - shared
+    return shared / union if union else 0.0
+
+
+def words_part(weights: dict[str, float], story: Story) -> float:
+    """The shared words' summed weights, full agreement at ``WORDS_ENOUGH`` (``stories.py``'s formula)."""
+    shared = sum(map(weights.__getitem__, story.words.intersection(frozenset(weights))))
+    return W_WORDS * min(1.0, shared / WORDS_ENOUGH)
+
+
+def rest_part(article: StoryArticle, rules: frozenset[str], day: str, story: Story) -> float:
+    entities = len(article.entities & story.entities) / len(article.entities) if article.entities else 0.0
+    score = W_ENTITIES * entities + W_TERMS * jaccard(article.terms, story.terms)
+    if day and day in story.words and not rules.isdisjoint(story.rules):
+        score += W_DAY  # the same rules on the same day
+    if rules or story.rules:
+        score += W_RULES * jaccard(rules, story.rules)
+    else:
+        score += W_RULES * entities
+    return score
+
+
 def plain_best(stories: list[Story], one: StoryArticle, weights: dict[str, float], threshold: float) -> Story | None:
-    """The loop ``best_story`` replaced (``words_part`` + ``rest_part`` per story)."""
+    """The similarity written out plainly, a call per part (the loop ``best_story`` replaced)."""
     best: tuple[float, float, Story] | None = None
-    words, rules, day = frozenset(weights), frozenset(rule for rule, _ in one.rules), day_of(one)
+    rules, day = frozenset(rule for rule, _ in one.rules), day_of(one)
     for candidate in stories:
-        score = words_part(weights, candidate, words)
-        if score + 0.7 - (0.0 if rules and day in candidate.words else 0.2) < threshold:
+        score = words_part(weights, candidate)
+        if score + REST_MAX - (0.0 if rules and day in candidate.words else W_DAY) < threshold:
             continue
         score += rest_part(one, rules, day, candidate)
         if score < threshold:

@@ -59,7 +59,7 @@ _ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",
 
 
 def dumps(record: object) -> str:
-    return json.dumps(plain(record), default=_default, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(plain(record))
 
 
 def alert_json(entry: AlertEntry) -> str:
