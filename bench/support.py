@@ -78,9 +78,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """CPU of a process and its live descendants (a daemon and its tagging worker processes)."""
-    total = cpu_seconds(pid)
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    """CPU of a process and its live descendants (a daemon and its tagging worker processes); 0 for one that
+    has just ended."""
+    try:
+        total = cpu_seconds(pid)
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0.0
+    for task in tasks:
         try:
             children = (task / "children").read_text().split()
         except OSError:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.e2e import E2E
-from bench.support import TimedCollector, cpu_seconds, percentile
+from bench.support import TimedCollector, cpu_seconds, percentile, tree_cpu_seconds
 from harness.processes import WATCHLISTS, Collector, free_port, wait_until
 from monitor.alerts import build_alert, encode_alert
 from monitor.articles import parse_article
@@ -214,17 +214,6 @@ class Pages:
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and of its children (0 for one that has just ended)."""
-    try:
-        total = cpu_seconds(pid)
-        tasks = Path(f"/proc/{pid}/task").iterdir()
-        children = [int(child) for task in tasks for child in (task / "children").read_text().split()]
-    except OSError:
-        return 0.0
-    return total + sum(tree_cpu_seconds(child) for child in children)
 
 
 def sse_load(root: Path, flood: int, pages: int, rounds: int = 3) -> dict[str, Any]:
