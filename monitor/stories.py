@@ -12,7 +12,8 @@ How an article is placed, in order:
    ``candidates`` of them, so a placement costs the same with 100 or 100,000 articles in the window.
 3. Otherwise the article opens a story; its id comes from the opening article's content hash.
 
-Similarity of an article A to a story S (the union of its articles' features) is
+Similarity of an article A to a story S (the union of its articles' features; its words and terms those
+of its first articles only, so that a long story costs no more than a short one) is
 ``W_ENTITIES * overlap(entities) + W_TERMS * overlap(terms) + W_RULES * overlap(rules)`` where overlap is
 ``|A ∩ S| / |A|`` for the entities (the ids unite Hindi and English) and Jaccard for the terms (groups and the
 words that matched them: `customs` is not `tourism`) and the rules; an article with no rule is compared on
@@ -63,6 +64,9 @@ INDEXED_WORDS = 12
 STORY_WORDS = 12
 #: words a story keeps at most: a story that kept growing would soon match every article
 STORY_WORDS_MAX = 48
+#: term words a story keeps at most (its first articles'): a story that gained every article's terms would
+#: cost more to compare and to write with each article it gains, and it already matches on its first ones
+STORY_TERMS_MAX = 48
 #: a story keeps the subject and evidence ids of its first articles, all of them (not only the rarest)
 ID_ARTICLES = 3
 #: a story touched within this many placements is kept whatever its date (articles arrive out of date order)
@@ -268,7 +272,7 @@ class StoryBook:
             story.outlets = story.outlets | {article.outlet}
         if not story.entities.issuperset(article.entities):
             story.entities = story.entities | article.entities
-        if not story.terms.issuperset(article.terms):
+        if len(story.terms) < STORY_TERMS_MAX and not story.terms.issuperset(article.terms):
             story.terms = story.terms | article.terms
         rare = self._df.rarest(article, max(STORY_WORDS, INDEXED_WORDS))
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is

@@ -16,7 +16,7 @@ from monitor.dating import article_time
 from monitor.engine import load_engine
 from monitor.store import DB_NAME
 from monitor.store_stories import STORY_SCHEMA, StoryRecord, load_stories, save_story
-from monitor.stories import StoryBook
+from monitor.stories import STORY_TERMS_MAX, STORY_WORDS, STORY_WORDS_MAX, StoryBook
 from monitor.story_features import StoryArticle
 from monitor.story_similarity import MAX_SIMILARITY
 from tests.support import BatchRunner
@@ -143,3 +143,31 @@ def test_settling_one_batch_keeps_another_batchs_undo(engine) -> None:  # type: 
 def test_the_threshold_cannot_be_set_past_what_similarity_reaches() -> None:
     bound = StoriesSettings.model_fields["threshold"].metadata
     assert [getattr(rule, "le", None) for rule in bound if hasattr(rule, "le")] == [pytest.approx(MAX_SIMILARITY)]
+
+
+def test_a_long_storys_terms_and_words_stop_growing_so_its_row_stays_bounded() -> None:
+    """A story that runs for thousands of articles (a war, a summit week) must not cost more with each one:
+    it is compared and its row rewritten with every article it gains."""
+    book = StoryBook(threshold=0.4)  # joined on entities and rule alone: a window this small has no rare word
+    story_id = ""
+    for n in range(200):
+        placed = book.place(
+            StoryArticle(
+                f"long-{n}",
+                JAN5 + timedelta(minutes=n),
+                f"outlet{n % 7}",
+                frozenset({"russia", "north-korea"}),
+                (("russia-dprk-meeting", "new"),),
+                frozenset({"meeting", f"meeting:talk{n}"}),
+                b"",
+                frozenset({f"w{n}a", f"w{n}b"}),
+            )
+        )
+        book.settle()
+        assert placed is not None
+        story_id = story_id or placed.story.id
+        assert placed.story.id == story_id  # one story, else the test measures nothing
+    story = book.stories[story_id]
+    assert story.articles == 200
+    assert len(story.terms) <= STORY_TERMS_MAX < 200
+    assert len(story.words) <= STORY_WORDS_MAX + STORY_WORDS + 2  # plus its event days

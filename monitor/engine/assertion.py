@@ -94,18 +94,23 @@ class ClauseReader:
             known = self._ranges[index] = unit if unit is not None else (0, 0)
         return known
 
+    def may_refer_back(self, index: int) -> bool:
+        """False when sentence `index` cannot refer back (`refers_back`): a sentence not read yet is
+        looked at for the refer-back keys alone (`CompiledCues.refer_back_automaton`), before the
+        work of pairing it with the sentence before."""
+        keys = self._cues.refer_back_automaton
+        return (
+            keys is None
+            or index in self._sentence_cues
+            or found_in_window(keys, self._normalized, *self._sentence_range(index), self._scan)
+        )
+
     def refers_back(self, index: int, triggers: list[int]) -> bool:
         """Whether sentence `index` has a refer-back cue ("The pact …", "दोनों देशों ने …"), or a
         determiner at most `DETERMINER_WORDS` words before one of its trigger words (starting at
         `triggers`): "The mutual defence treaty …", "इस रक्षा संधि …" name an agreement already
-        known, where "A shipping agreement was signed" introduces one of its own. A sentence not read
-        yet is first looked at for those keys alone (`CompiledCues.refer_back_automaton`)."""
-        keys = self._cues.refer_back_automaton
-        if (
-            keys is not None
-            and index not in self._sentence_cues
-            and not found_in_window(keys, self._normalized, *self._sentence_range(index), self._scan)
-        ):
+        known, where "A shipping agreement was signed" introduces one of its own."""
+        if not self.may_refer_back(index):
             return False
         found = self._cues_of(index)
         if found.refer_back:

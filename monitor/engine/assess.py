@@ -30,7 +30,7 @@ def refer_back_passages(
             prior -= 1
         if prior < 0 or index in vetoed or prior in vetoed:
             continue
-        if not all(index in units or prior in units for units in per_group):
+        if not all(index in units or prior in units for units in per_group) or not reader.may_refer_back(index):
             continue
         before, current = trimmed_unit(text, sentence_bounds, prior), trimmed_unit(text, sentence_bounds, index)
         if before is None or current is None:

@@ -304,7 +304,7 @@ def _compile_cues(definitions: _Definitions, keys: _AliasKeys) -> CompiledCues |
                 marks.append(cue.text.strip() or cue.text)  # ";", or a comma with its word (", and")
             else:
                 keys.add(cue, where, CUES_PREFIX + kind, "match", cue.fold or False)
-    exact, folding, _ = automata(keys.keys)
+    exact, folding, _ = automata(keys.keys, latin_text=False)  # as `match.find_window` reads cues
     return CompiledCues(exact, folding, break_marks(marks), refer_back_automaton(keys.keys))
 
 
@@ -363,7 +363,7 @@ def check_and_compile(files: Sequence[LoadedFile]) -> tuple[Compiled | None, lis
     if any(problem.level == "error" for problem in problems):
         return None, problems
     keys, text_folds_latin = with_latin_spellings(alias_keys.keys)
-    exact_automaton, fold_automaton, key_counts = automata(keys)
+    exact_automaton, fold_automaton, key_counts = automata(keys, latin_text=text_folds_latin)
     rules_by_anchor, rules_by_second, unanchored = _choose_anchors(rules, key_counts)
     entities = {
         entity.id: EntityInfo(entity.id, entity.name, entity.kind) for entity, _ in definitions.entities.values()

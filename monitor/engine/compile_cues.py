@@ -30,5 +30,5 @@ def refer_back_automaton(keys: dict[str, list[Candidate]]) -> Any:
     found = {key: chosen for key, listed in keys.items() if (chosen := [c for c in listed if c.target in targets])}
     if not found:
         return None
-    exact, folding, _ = automata(found)
+    exact, folding, _ = automata(found, latin_text=False)  # as `match.find_window` reads cues
     return exact if folding is None else None

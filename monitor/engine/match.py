@@ -20,7 +20,7 @@ from operator import itemgetter, lt, not_
 from typing import Any, Protocol
 
 from monitor.engine.compiled import COREF_PREFIX, Compiled, KeyCheck
-from monitor.engine.normalize import NormalizedText, fold, fold_with_deletions
+from monitor.engine.normalize import FOLDED_SCRIPT, NormalizedText, fold, fold_with_deletions
 from monitor.engine.segment import SEPARATOR, Range, scan_text
 
 
@@ -65,6 +65,12 @@ class _Piece:
     lowered: str
 
 
+def _has_devanagari(scan: str) -> bool:
+    """Whether the text has a character of `FOLDED_SCRIPT` (an ASCII text, most English articles' scan
+    text, is known at once not to)."""
+    return not scan.isascii() and FOLDED_SCRIPT.search(scan) is not None
+
+
 def _blanked(scan: str, dropped: list[Range]) -> str:
     for start, end in dropped:
         scan = scan[:start] + SEPARATOR * (end - start) + scan[end:]
@@ -76,19 +82,19 @@ def _checked(
     normalized: _Text,
     start: int,
     end_of: Callable[[int], int],
-    folds: bool,
     excluded: list[tuple[int, int, str]],
 ) -> list[str]:
     """Targets of the candidates that pass their checks; accepted exclusions go to `excluded`.
 
-    `end_of(length)` is where a key of that length ends in the normalized text.
+    `end_of(length)` is where a key of that length ends in the normalized text. A folding candidate's
+    key is checked against the folded text, in either automaton (`automata.automata`).
     """
     targets = []
     for verify, length, candidate in checks:
         end = end_of(length)
         if verify is not None:
             piece = normalized.lowered[start:end]
-            if (fold(piece) if folds else piece) != verify:
+            if (fold(piece) if candidate.exact is None else piece) != verify:
                 continue
         if candidate.case_sensitive and normalized.text[start:end] != candidate.exact:
             continue
@@ -155,7 +161,7 @@ def find_keys(
         if spaces and lowered.count(" ", start, start + length) != spaces:
             continue
         if checks:
-            accepted = _checked(checks, normalized, start, start.__add__, False, excluded)
+            accepted = _checked(checks, normalized, start, start.__add__, excluded)
             if not accepted:
                 continue
             fast = tuple(dict.fromkeys((*fast, *accepted)))
@@ -163,7 +169,8 @@ def find_keys(
         ends.append(start + length)
         targets.append(fast)
     raw: list[tuple[int, int, tuple[str, ...]]] = []
-    if fold_keys is not None:
+    # without Latin folding, every folding key has Devanagari (`automata`): a text without any has no match
+    if fold_keys is not None and (latin_fold or _has_devanagari(blank)):
         folded, deletions = fold_with_deletions(blank, latin_fold, scan=True)
         for last, (back, length, fast, spaces, checks) in fold_keys.iter(SEPARATOR + folded + SEPARATOR):
             first = last - back
@@ -177,7 +184,6 @@ def find_keys(
                     normalized,
                     start,
                     lambda key_length: first + key_length + bisect_right(deletions, first + key_length),  # noqa: B023
-                    True,
                     excluded,
                 )
                 if not accepted:
@@ -246,7 +252,7 @@ def _exact_window(
         if spaces and lowered.count(" ", start, start + length) != spaces:
             continue
         if checks:
-            accepted = _checked(checks, normalized, start, start.__add__, False, excluded)
+            accepted = _checked(checks, normalized, start, start.__add__, excluded)
             if not accepted:
                 continue
             fast = tuple(dict.fromkeys((*fast, *accepted)))

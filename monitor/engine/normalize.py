@@ -69,6 +69,12 @@ _FOLD_STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: the characters folding reads, Latin aside (`fold_with_deletions` with `latin` False changes no other):
+#: a key with none of them is the same words in the folded text as in the text, a text with none of them
+#: holds no key that has one
+FOLDED_SCRIPT = re.compile("[\u0900-\u097f\u1cd0-\u1cff\ua8e0-\ua8ff]")
+
+
 #: the same for Latin transliterations (Choe Son Hui = Cho Song Hui = Choe Son-hui): a doubled vowel
 #: is one, `oe` is `o`, and `ng` ending a word is `n`. Each folds by deleting a letter, marked for
 #: deletion with the aa-matra (`_mark_latin`) so that the folded text keeps its way back like the marks

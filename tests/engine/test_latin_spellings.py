@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.engine import load_engine
+from monitor.engine.normalize import FOLDED_SCRIPT
 
 ENTITY = (
     "entities:\n  - {id: ridaje, name: J. Ridaje, kind: person, fold: true, aliases: {en: [J. Ridaje, Choe Son Hui]}}\n"
@@ -25,3 +26,20 @@ def test_a_latin_spelling_of_a_folding_alias_is_found(tmp_path: Path, text: str)
 def test_the_text_is_not_folded_for_latin_when_every_spelling_is_a_key(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(ENTITY, encoding="utf-8")
     assert not load_engine([tmp_path])._compiled.latin_fold
+
+
+def test_without_latin_folding_only_devanagari_keys_need_the_folded_text(tmp_path: Path) -> None:
+    """The Latin spellings are looked for in the text as it is (the exact automaton), so an article
+    with no Devanagari skips the folding pass; the Devanagari variants are still found folded."""
+    (tmp_path / "a.yaml").write_text(
+        ENTITY + "  - {id: wonsan, name: Wonsan, kind: place, fold: true, aliases: {hi: [वोनसान], en: [Wonsan]}}\n",
+        encoding="utf-8",
+    )
+    engine = load_engine([tmp_path])
+    compiled = engine._compiled
+    assert not compiled.latin_fold
+    folding = [str(key) for key in compiled.fold_automaton]
+    assert folding and all(FOLDED_SCRIPT.search(key) for key in folding)
+    assert " choe son hui " in [str(key) for key in compiled.exact_automaton]
+    assert [e.id for e in engine.tag("Choe Son-hui flew to Wonsan.").entities] == ["ridaje", "wonsan"]
+    assert [e.id for e in engine.tag("Cho Song Hui वॉन्सन पहुंचीं।").entities] == ["ridaje", "wonsan"]
