@@ -73,6 +73,11 @@ ID_ARTICLES = 3
 KEEP_PLACEMENTS = 20_000
 
 
+def _first(items: frozenset[str], count: int) -> frozenset[str]:
+    """At most ``count`` of ``items``, the same ones whatever the hash seed (the first in sorted order)."""
+    return items if len(items) <= count else frozenset(sorted(items)[:count])
+
+
 class StoryBook:
     """The open stories of the window, in memory. ``place`` changes it under a batch's token (``mark``);
     ``rollback(token)`` undoes what that batch placed, ``settle(token)`` keeps it once committed."""
@@ -273,7 +278,7 @@ class StoryBook:
         if not story.entities.issuperset(article.entities):
             story.entities = story.entities | article.entities
         if len(story.terms) < STORY_TERMS_MAX and not story.terms.issuperset(article.terms):
-            story.terms = story.terms | article.terms
+            story.terms = story.terms | _first(article.terms - story.terms, STORY_TERMS_MAX - len(story.terms))
         rare = self._df.rarest(article, max(STORY_WORDS, INDEXED_WORDS))
         if len(story.words) < STORY_WORDS_MAX:  # its first articles say what the event is
             story.words = story.words | frozenset(rare[:STORY_WORDS])

@@ -158,7 +158,7 @@ def test_a_long_storys_terms_and_words_stop_growing_so_its_row_stays_bounded() -
                 f"outlet{n % 7}",
                 frozenset({"russia", "north-korea"}),
                 (("russia-dprk-meeting", "new"),),
-                frozenset({"meeting", f"meeting:talk{n}"}),
+                frozenset({"meeting", *(f"meeting:talk{n}-{k}" for k in range(30))}),
                 b"",
                 frozenset({f"w{n}a", f"w{n}b"}),
             )

@@ -29,7 +29,9 @@ def _grouped_keys(
     key_counts: dict[str, int] = {}
     for folded_key, candidates in keys.items():
         # a folding key without Devanagari matches the same words in the text as in the folded text,
-        # unless the text's Latin is folded too: it goes with the exact keys (`automata`)
+        # unless the text's Latin is folded too: it goes with the exact keys (`automata`), and where
+        # an exact key is the same words, its targets come with theirs in watchlist order, as two
+        # exact aliases' do
         in_folded = latin_text or FOLDED_SCRIPT.search(folded_key) is not None
         for candidate in dict.fromkeys(candidates):
             folds = candidate.exact is None and in_folded

@@ -162,9 +162,10 @@ def find_keys(
             continue
         if checks:
             accepted = _checked(checks, normalized, start, start.__add__, excluded)
-            if not accepted:
+            if accepted:
+                fast = tuple(dict.fromkeys((*fast, *accepted)))
+            elif not fast:  # a look-alike of one target leaves the others of the same words
                 continue
-            fast = tuple(dict.fromkeys((*fast, *accepted)))
         starts.append(start)
         ends.append(start + length)
         targets.append(fast)
@@ -186,9 +187,10 @@ def find_keys(
                     lambda key_length: first + key_length + bisect_right(deletions, first + key_length),  # noqa: B023
                     excluded,
                 )
-                if not accepted:
+                if accepted:
+                    fast = tuple(dict.fromkeys((*fast, *accepted)))
+                elif not fast:
                     continue
-                fast = tuple(dict.fromkeys((*fast, *accepted)))
             raw.append((start, end, fast))
     if not raw and not excluded and not any(map(lt, islice(starts, 1, None), ends)):
         return Hits(starts, ends, targets, scan)
@@ -253,9 +255,10 @@ def _exact_window(
             continue
         if checks:
             accepted = _checked(checks, normalized, start, start.__add__, excluded)
-            if not accepted:
+            if accepted:
+                fast = tuple(dict.fromkeys((*fast, *accepted)))
+            elif not fast:  # a look-alike of one target leaves the others of the same words
                 continue
-            fast = tuple(dict.fromkeys((*fast, *accepted)))
         if start < previous_end:
             overlapping = True
         previous_end = start + length

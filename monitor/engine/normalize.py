@@ -11,7 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add
 
 from monitor.engine.offsets import ChainedOffsetMap, OffsetMap
 
@@ -70,8 +71,9 @@ _FOLD_STEPS: tuple[tuple[str, str], ...] = (
 
 
 #: the characters folding reads, Latin aside (`fold_with_deletions` with `latin` False changes no other):
-#: a key with none of them is the same words in the folded text as in the text, a text with none of them
-#: holds no key that has one
+#: a key with none of them is the same words in the folded text as in the text (but for a vowel sign or
+#: virama stuck to a Latin word, `Wonsanा`, which folding deletes: no text writes that), and a text with
+#: none of them holds no key that has one
 FOLDED_SCRIPT = re.compile("[\u0900-\u097f\u1cd0-\u1cff\ua8e0-\ua8ff]")
 
 
@@ -148,7 +150,12 @@ def _delete_invisible(text: str) -> tuple[str, OffsetMap]:
         return _record_edits(_INVISIBLE, text, "")
     (char,) = present
     pieces = text.split(char)
-    starts: list[int] = []
+    if "" not in pieces[1:-1]:  # no two in a row (the usual text): each deleted alone, positions in C
+        starts = list(map(add, accumulate(map(len, pieces[:-1])), count()))
+        return "".join(pieces), OffsetMap.of_deleted_runs(
+            starts, list(map((1).__add__, starts)), unicodedata.category(char).startswith("M")
+        )
+    starts = []
     ends: list[int] = []
     position = -1
     for piece in pieces[:-1]:

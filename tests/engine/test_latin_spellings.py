@@ -43,3 +43,18 @@ def test_without_latin_folding_only_devanagari_keys_need_the_folded_text(tmp_pat
     assert " choe son hui " in [str(key) for key in compiled.exact_automaton]
     assert [e.id for e in engine.tag("Choe Son-hui flew to Wonsan.").entities] == ["ridaje", "wonsan"]
     assert [e.id for e in engine.tag("Cho Song Hui वॉन्सन पहुंचीं।").entities] == ["ridaje", "wonsan"]
+
+
+@pytest.mark.parametrize("fold", ["true", "false"])
+def test_a_look_alike_of_one_entity_leaves_another_entity_named_by_the_same_words(tmp_path: Path, fold: str) -> None:
+    """`North Korea Times` is not North Korea, but it is the newspaper: the look-alike vetoes its own
+    entity only, in whichever automaton it is a key."""
+    (tmp_path / "a.yaml").write_text(
+        "entities:\n"
+        f"  - {{id: north-korea, name: North Korea, kind: country, aliases: {{en: [North Korea]}},"
+        f" exclude: [{{text: North Korea Times, fold: {fold}}}]}}\n"
+        "  - {id: nk-times, name: North Korea Times, kind: organisation, aliases: {en: [North Korea Times]}}\n",
+        encoding="utf-8",
+    )
+    found = load_engine([tmp_path]).tag("The North Korea Times reported on North Korea.").entities
+    assert sorted((entity.id, entity.count) for entity in found) == [("nk-times", 1), ("north-korea", 1)]
