@@ -21,11 +21,11 @@ from functools import cached_property
 
 from monitor.engine.asides import in_other_aside
 from monitor.engine.compiled import CompiledCues
-from monitor.engine.match import found_in_window
+from monitor.engine.match import unchecked_window_hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import TIME_KINDS, Verdict, nearest_novelty
 from monitor.engine.segment import trimmed_unit
-from monitor.engine.sentence_cues import SentenceCues, read_cues
+from monitor.engine.sentence_cues import CUES_PREFIX, SentenceCues, read_cues
 from monitor.engine.sides import Cue, side_cut
 from monitor.engine.written_dates import DIGITS as _DIGITS
 from monitor.engine.written_dates import dates_before
@@ -53,6 +53,7 @@ _DIGIT = re.compile(f"[{_DIGITS}]")
 
 
 _NEW = Verdict("new")
+_REFER_BACK, _DETERMINER = CUES_PREFIX + "refer_back", CUES_PREFIX + "determiner"
 
 
 class ClauseReader:
@@ -75,6 +76,7 @@ class ClauseReader:
         self._cuts: dict[tuple[int, int], tuple[int, Cue] | None] = {}
         self._clauses: dict[int, tuple[SentenceCues, int, int, int]] = {}
         self._ranges: dict[int, tuple[int, int]] = {}
+        self._before: dict[int, int] = {}
         self._sentence_cues: dict[int, SentenceCues] = {}
 
     def _cues_of(self, index: int) -> SentenceCues:
@@ -94,15 +96,28 @@ class ClauseReader:
             known = self._ranges[index] = unit if unit is not None else (0, 0)
         return known
 
-    def may_refer_back(self, index: int) -> bool:
+    def sentence_before(self, index: int) -> int:
+        """The sentence before sentence `index`, blank lines skipped (-1: none): news writes
+        one-sentence paragraphs, so it may open the paragraph before."""
+        known = self._before.get(index)
+        if known is None:
+            known = index - 1
+            while known >= 0 and self._sentence_range(known) == (0, 0):
+                known -= 1
+            self._before[index] = known
+        return known
+
+    def may_refer_back(self, index: int, triggers: list[int]) -> bool:
         """False when sentence `index` cannot refer back (`refers_back`): a sentence not read yet is
-        looked at for the refer-back keys alone (`CompiledCues.refer_back_automaton`), before the
-        work of pairing it with the sentence before."""
+        first looked at for the refer-back keys alone (`CompiledCues.refer_back_automaton`), before
+        the work of pairing it with the sentence before."""
         keys = self._cues.refer_back_automaton
-        return (
-            keys is None
-            or index in self._sentence_cues
-            or found_in_window(keys, self._normalized, *self._sentence_range(index), self._scan)
+        if keys is None or index in self._sentence_cues:
+            return True
+        found = unchecked_window_hits(keys, self._normalized, *self._sentence_range(index), self._scan)
+        return any(
+            _REFER_BACK in targets or (_DETERMINER in targets and self._determines(end, triggers))
+            for _, end, targets in found
         )
 
     def refers_back(self, index: int, triggers: list[int]) -> bool:
@@ -110,17 +125,15 @@ class ClauseReader:
         determiner at most `DETERMINER_WORDS` words before one of its trigger words (starting at
         `triggers`): "The mutual defence treaty …", "इस रक्षा संधि …" name an agreement already
         known, where "A shipping agreement was signed" introduces one of its own."""
-        if not self.may_refer_back(index):
+        if not self.may_refer_back(index, triggers):
             return False
         found = self._cues_of(index)
-        if found.refer_back:
-            return True
+        return bool(found.refer_back) or any(self._determines(end, triggers) for end in found.determiners)
+
+    def _determines(self, end: int, triggers: list[int]) -> bool:
+        """Whether a determiner ending at `end` stands before a trigger word (starting at `triggers`)."""
         text = self._normalized.text
-        return any(
-            end <= trigger and text.count(" ", end, trigger) <= DETERMINER_WORDS + 1
-            for end in found.determiners
-            for trigger in triggers
-        )
+        return any(end <= trigger and text.count(" ", end, trigger) <= DETERMINER_WORDS + 1 for trigger in triggers)
 
     def verdict(self, start: int, end: int) -> Verdict:
         """What the trigger hit at [start, end) asserts, read in its clause (once per hit)."""

@@ -25,21 +25,20 @@ def refer_back_passages(
     relevant: list[int] | None = None
     passages = []
     for index in sorted(candidates):
-        prior = index - 1
-        while prior >= 0 and trimmed_unit(text, sentence_bounds, prior) is None:  # blank lines
-            prior -= 1
-        if prior < 0 or index in vetoed or prior in vetoed:
+        if index in vetoed:
             continue
-        if not all(index in units or prior in units for units in per_group) or not reader.may_refer_back(index):
+        prior = reader.sentence_before(index)
+        if prior < 0 or prior in vetoed or not all(index in units or prior in units for units in per_group):
             continue
         before, current = trimmed_unit(text, sentence_bounds, prior), trimmed_unit(text, sentence_bounds, index)
         if before is None or current is None:
             continue
         if relevant is None:
             relevant = article.relevant(rule.targets | rule.vetoes)
-        hits = article.hits_between(before[0], current[1], relevant)
-        if not reader.refers_back(index, _trigger_starts(article, rule, hits, current[0])):
+        triggers = _trigger_starts(article, rule, article.hits_between(current[0], current[1], relevant))
+        if not reader.refers_back(index, triggers):
             continue
+        hits = article.hits_between(before[0], current[1], relevant)
         if _denied_before(article, rule, reader, hits, current[0]):
             continue
         parties = _parties(article, rule, reader, hits, current[0])
@@ -48,10 +47,10 @@ def refer_back_passages(
     return passages
 
 
-def _trigger_starts(article: ArticleIndex, rule: CompiledRule, hits: list[int], current: int) -> list[int]:
-    """Where the trigger words of the sentence starting at `current` start (among `hits`)."""
+def _trigger_starts(article: ArticleIndex, rule: CompiledRule, hits: list[int]) -> list[int]:
+    """Where the trigger words among `hits` start."""
     starts, targets = article.hits.starts, article.hits.targets
-    return [starts[index] for index in hits if starts[index] >= current and not rule.trigger.isdisjoint(targets[index])]
+    return [starts[index] for index in hits if not rule.trigger.isdisjoint(targets[index])]
 
 
 def _denied_before(

@@ -229,11 +229,18 @@ def find_window(
     return [(low + start, low + end, targets) for start, end, targets in pairs]
 
 
-def found_in_window(keys: Any, normalized: _Text, low: int, high: int, scan: str = "") -> bool:
-    """Whether any key of the (exact) automaton `keys` occurs in `normalized[low:high]`, unchecked: what
-    `find_window` finds there with those keys is a subset of these occurrences, so False means nothing."""
+def unchecked_window_hits(
+    keys: Any, normalized: _Text, low: int, high: int, scan: str = ""
+) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Every occurrence (start, end, targets) of a key of the exact automaton `keys` in
+    `normalized[low:high]`, unchecked and overlapping ones all kept: what `find_window` finds there
+    with those keys is among these, at the same places."""
     window = scan[low:high] if scan else scan_text(normalized.lowered[low:high])
-    return next(keys.iter(SEPARATOR + window + SEPARATOR), None) is not None
+    found = []
+    for last, (back, length, fast, _, checks) in keys.iter(SEPARATOR + window + SEPARATOR):
+        start = low + last - back
+        found.append((start, start + length, (*fast, *(check.candidate.target for check in checks))))
+    return found
 
 
 def _exact_window(
