@@ -29,6 +29,8 @@ CLAUSES = [
     "The pact was signed in Moscow.",
     "दोनों देशों ने इस समझौते पर हस्ताक्षर किए।",
     "Both sides met; the two leaders then spoke.",
+    "Their visit to Pyongyang ended on Monday.",
+    "उस मुलाकात के बाद वार्ता हुई।",
 ]
 
 
@@ -60,9 +62,9 @@ def test_overlapping_cues_in_a_window_are_resolved_leftmost_longest(shipped: Eng
     ]
 
 
-@given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=5), st.booleans())
+@given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=5), st.booleans(), st.data())
 def test_refer_back_found_by_its_own_keys_is_what_the_sentence_cues_say(
-    shipped: Engine, chosen: list[str], with_scan: bool
+    shipped: Engine, chosen: list[str], with_scan: bool, data: st.DataObject
 ) -> None:
     cues = shipped._compiled.cues
     assert cues is not None and cues.refer_back_automaton is not None
@@ -71,12 +73,17 @@ def test_refer_back_found_by_its_own_keys_is_what_the_sentence_cues_say(
     scan = scan_text(normalized.lowered) if with_scan else ""
     quick = ClauseReader(cues, normalized, sentence_bounds, None, scan)
     general = ClauseReader(dataclasses.replace(cues, refer_back_automaton=None), normalized, sentence_bounds, None)
-    # every word as a trigger: the determiner path ("इस रक्षा संधि …") is compared as well
+    # every word as a trigger, then some of them: the determiner path ("इस रक्षा संधि …", a determiner
+    # near a trigger word, which the quick look checks too) is compared as well
     words = [m.start() for m in re.finditer(r"\w+", normalized.text)]
     found = [quick.refers_back(index, words) for index in range(len(sentence_bounds))]
     assert found == [general.refers_back(index, words) for index in range(len(sentence_bounds))]
     if "The pact was signed in Moscow." in chosen:
         assert any(found)
+    some = sorted(data.draw(st.sets(st.sampled_from(words))) if words else set())
+    quick = ClauseReader(cues, normalized, sentence_bounds, None, scan)  # nothing read yet: the quick look
+    found = [quick.refers_back(index, some) for index in range(len(sentence_bounds))]
+    assert found == [general.refers_back(index, some) for index in range(len(sentence_bounds))]
 
 
 @given(st.lists(st.sampled_from(CLAUSES), min_size=1, max_size=5), st.data())
