@@ -169,29 +169,9 @@ def find_keys(
         starts.append(start)
         ends.append(start + length)
         targets.append(fast)
-    raw: list[tuple[int, int, tuple[str, ...]]] = []
     # without Latin folding, every folding key has Devanagari (`automata`): a text without any has no match
-    if fold_keys is not None and (latin_fold or _has_devanagari(blank)):
-        folded, deletions = fold_with_deletions(blank, latin_fold, scan=True)
-        for last, (back, length, fast, spaces, checks) in fold_keys.iter(SEPARATOR + folded + SEPARATOR):
-            first = last - back
-            start = first + bisect_right(deletions, first)
-            end = first + length + bisect_right(deletions, first + length)
-            if spaces and lowered.count(" ", start, end) != spaces:
-                continue
-            if checks:
-                accepted = _checked(
-                    checks,
-                    normalized,
-                    start,
-                    lambda key_length: first + key_length + bisect_right(deletions, first + key_length),  # noqa: B023
-                    excluded,
-                )
-                if accepted:
-                    fast = tuple(dict.fromkeys((*fast, *accepted)))
-                elif not fast:
-                    continue
-            raw.append((start, end, fast))
+    skip = fold_keys is None or not (latin_fold or _has_devanagari(blank))
+    raw = [] if skip else _folded_hits(fold_keys, normalized, blank, latin_fold, excluded)
     if not raw and not excluded and not any(map(lt, islice(starts, 1, None), ends)):
         return Hits(starts, ends, targets, scan)
     merged = [*zip(starts, ends, targets, strict=True), *raw]
@@ -205,6 +185,36 @@ def find_keys(
         merged_starts, merged_ends, merged_targets = map(list, zip(*_longest_of(merged), strict=True))
         return Hits(merged_starts, merged_ends, merged_targets, scan)
     return _leftmost_longest(merged, excluded, scan)
+
+
+def _folded_hits(
+    fold_keys: Any, normalized: _Text, blank: str, latin_fold: bool, excluded: list[tuple[int, int, str]]
+) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The folding automaton's hits (start, end, targets) over the folded scan text, in the text's
+    coordinates; accepted look-alikes go to `excluded`."""
+    lowered = normalized.lowered
+    folded, deletions = fold_with_deletions(blank, latin_fold, scan=True)
+    raw: list[tuple[int, int, tuple[str, ...]]] = []
+    for last, (back, length, fast, spaces, checks) in fold_keys.iter(SEPARATOR + folded + SEPARATOR):
+        first = last - back
+        start = first + bisect_right(deletions, first)
+        end = first + length + bisect_right(deletions, first + length)
+        if spaces and lowered.count(" ", start, end) != spaces:
+            continue
+        if checks:
+            accepted = _checked(
+                checks,
+                normalized,
+                start,
+                lambda key_length: first + key_length + bisect_right(deletions, first + key_length),  # noqa: B023
+                excluded,
+            )
+            if accepted:
+                fast = tuple(dict.fromkeys((*fast, *accepted)))
+            elif not fast:  # a look-alike of one target leaves the others of the same words
+                continue
+        raw.append((start, end, fast))
+    return raw
 
 
 def find_window(
