@@ -14,6 +14,13 @@ On a loaded machine two runs a minute apart differ by more than that. `--against
 checkout (say a `git worktree` of the older commit) in alternation: one worker process per checkout,
 both fed the same batches of 20 articles in turn, each batch's best time over `--rounds` kept (CPU time
 of the worker, and wall time). Both see the same disturbances, so the ratio holds to a few percent.
+
+    .venv/bin/python -m bench.engine_cost --against OTHER_CHECKOUT --instructions [--articles 1000]
+
+counts instead the instructions each checkout runs per article (valgrind's callgrind, two runs each: the
+same count on a busy machine as on a quiet one, about 3 minutes a watchlist). Instructions are not time:
+the difference between the two ratios is what the processor loses to cache misses and mispredicted
+branches (`bench/README.md`, Engine cost).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -84,6 +92,26 @@ for line in sys.stdin:
         engine.tag(text, published)
     print(time.perf_counter() - wall, time.process_time() - cpu, flush=True)
 """
+#: what `--instructions` runs under callgrind in each checkout: the corpus tagged once (warm), then
+#: `passes` more times; the difference of two runs' counts (0 and `passes`) is the tagging alone
+_COUNTER = """
+import datetime as dt, sys, tempfile
+from pathlib import Path
+from bench.corpus import CorpusGenerator
+from bench.watchlists import write_watchlist
+from monitor.engine import load_engine
+articles, which, passes = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+texts = [article.text for article in CorpusGenerator(0).articles(articles)]
+if which == "shipped":
+    engine = load_engine([Path("config/watchlists")])
+else:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = load_engine(write_watchlist(Path(tmp), 10000, 1000, 0))
+published = dt.date(2026, 1, 15)
+for _ in range(1 + passes):
+    for text in texts:
+        engine.tag(text, published)
+"""
 #: articles per batch in `--against` (short enough that most batches run undisturbed in some round)
 BATCH = 20
 
@@ -128,6 +156,35 @@ def interleaved(checkouts: Sequence[Path], articles: int, rounds: int, which: st
     ]
 
 
+def _collected(checkout: Path, articles: int, which: str, passes: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONHASHSEED": "0"}
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", _COUNTER]
+    return subprocess.Popen(
+        [*command, str(articles), which, str(passes)], cwd=checkout, env=env, stderr=subprocess.PIPE, text=True
+    )
+
+
+def instructions(checkouts: Sequence[Path], articles: int, which: str) -> list[float]:
+    """Per checkout, instructions per article (callgrind: the same count however busy the machine, but
+    blind to cache misses and mispredicted branches, which time pays for)."""
+    counts: list[list[int]] = []
+    for passes in (0, 1):  # the checkouts side by side, one core each
+        runs = [_collected(checkout, articles, which, passes) for checkout in checkouts]
+        found = [re.search(r"Collected : (\d+)", run.communicate()[1]) for run in runs]
+        if not all(found):
+            raise SystemExit("callgrind gave no count (is valgrind installed?)")
+        counts.append([int(match.group(1)) for match in found if match is not None])
+    return [(done - started) / articles for started, done in zip(counts[0], counts[1], strict=True)]
+
+
+def _compare_instructions(other: Path, articles: int) -> None:
+    here = Path(__file__).resolve().parent.parent
+    for which in ("shipped", "synthetic"):
+        mine, theirs = instructions([here, other.resolve()], articles, which)
+        change = 100 * (mine / theirs - 1)
+        print(f"{which:10} this {mine:11,.0f} instructions/article   other {theirs:11,.0f}   {change:+6.1f}%")
+
+
 def _compare(other: Path, articles: int, rounds: int) -> None:
     here = Path(__file__).resolve().parent.parent
     for which in ("shipped", "synthetic"):
@@ -145,7 +202,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--baseline", type=Path, help="JSON written by this command on the version to compare with")
     parser.add_argument("--against", type=Path, help="another checkout, timed in alternation with this one")
+    parser.add_argument(
+        "--instructions", action="store_true", help="with --against: count instructions (valgrind) instead of timing"
+    )
     args = parser.parse_args(argv)
+    if args.against and args.instructions:
+        _compare_instructions(args.against, args.articles)
+        return 0
     if args.against:
         _compare(args.against, args.articles, args.rounds)
         return 0
