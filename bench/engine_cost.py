@@ -65,15 +65,15 @@ def measure(articles: int, rounds: int) -> dict[str, float]:
     return results
 
 
-#: what each checkout's worker runs (with only `bench.corpus`, `bench.watchlists` and `load_engine`, which
-#: older checkouts have too): it tags the batch it is sent and answers its wall and CPU seconds
-_WORKER = """
+#: what both workers below start with (only `bench.corpus`, `bench.watchlists` and `load_engine`, which
+#: older checkouts have too): the corpus, the engine, one warm pass; argv: articles, watchlist, a number
+_SETUP = """
 import datetime as dt, sys, tempfile, time
 from pathlib import Path
 from bench.corpus import CorpusGenerator
 from bench.watchlists import write_watchlist
 from monitor.engine import load_engine
-articles, batch, which = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+articles, which, number = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 texts = [article.text for article in CorpusGenerator(0).articles(articles)]
 if which == "shipped":
     engine = load_engine([Path("config/watchlists")])
@@ -83,7 +83,11 @@ else:
 published = dt.date(2026, 1, 15)
 for text in texts:
     engine.tag(text, published)
-batches = [texts[at : at + batch] for at in range(0, articles, batch)]
+"""
+#: what each checkout's worker runs: it tags the batch it is sent (of `number` articles) and answers its
+#: wall and CPU seconds
+_WORKER = _SETUP + """
+batches = [texts[at : at + number] for at in range(0, articles, number)]
 print(len(batches), flush=True)
 for line in sys.stdin:
     chosen = batches[int(line)]
@@ -92,23 +96,10 @@ for line in sys.stdin:
         engine.tag(text, published)
     print(time.perf_counter() - wall, time.process_time() - cpu, flush=True)
 """
-#: what `--instructions` runs under callgrind in each checkout: the corpus tagged once (warm), then
-#: `passes` more times; the difference of two runs' counts (0 and `passes`) is the tagging alone
-_COUNTER = """
-import datetime as dt, sys, tempfile
-from pathlib import Path
-from bench.corpus import CorpusGenerator
-from bench.watchlists import write_watchlist
-from monitor.engine import load_engine
-articles, which, passes = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-texts = [article.text for article in CorpusGenerator(0).articles(articles)]
-if which == "shipped":
-    engine = load_engine([Path("config/watchlists")])
-else:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = load_engine(write_watchlist(Path(tmp), 10000, 1000, 0))
-published = dt.date(2026, 1, 15)
-for _ in range(1 + passes):
+#: what `--instructions` runs under callgrind in each checkout: the corpus tagged `number` more times;
+#: the difference of two runs' counts (0 and 1) is the tagging alone
+_COUNTER = _SETUP + """
+for _ in range(number):
     for text in texts:
         engine.tag(text, published)
 """
@@ -118,7 +109,7 @@ BATCH = 20
 
 def _worker(checkout: Path, articles: int, which: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    command = [sys.executable, "-c", _WORKER, str(articles), str(BATCH), which]
+    command = [sys.executable, "-c", _WORKER, str(articles), which, str(BATCH)]
     return subprocess.Popen(command, cwd=checkout, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
