@@ -37,6 +37,9 @@ def nearest_novelty(text: str, timed: list[Cue], pluperfect: list[Cue], start: i
         apart = max(high - low, 0)
         return apart + COMMA_DISTANCE if text.find(",", low, high) >= 0 else apart
 
+    if len(timed) == 1:  # the usual clause: its one time cue decides (nothing to weigh it against)
+        (nearest,) = timed
+        return Verdict(TIME_KINDS[nearest.kind], cue=nearest)
     if timed:
         nearest = min(timed, key=distance)
         if nearest.kind == "recent":
