@@ -86,7 +86,9 @@ for text in texts:
 """
 #: what each checkout's worker runs: it tags the batch it is sent (of `number` articles) and answers its
 #: wall and CPU seconds
-_WORKER = _SETUP + """
+_WORKER = (
+    _SETUP
+    + """
 batches = [texts[at : at + number] for at in range(0, articles, number)]
 print(len(batches), flush=True)
 for line in sys.stdin:
@@ -96,13 +98,17 @@ for line in sys.stdin:
         engine.tag(text, published)
     print(time.perf_counter() - wall, time.process_time() - cpu, flush=True)
 """
+)
 #: what `--instructions` runs under callgrind in each checkout: the corpus tagged `number` more times;
 #: the difference of two runs' counts (0 and 1) is the tagging alone
-_COUNTER = _SETUP + """
+_COUNTER = (
+    _SETUP
+    + """
 for _ in range(number):
     for text in texts:
         engine.tag(text, published)
 """
+)
 #: articles per batch in `--against` (short enough that most batches run undisturbed in some round)
 BATCH = 20
 

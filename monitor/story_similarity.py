@@ -24,8 +24,10 @@ W_WORDS = 0.8
 W_DAY = 0.2
 #: what an article can score without a shared word
 REST_MAX = W_ENTITIES + W_TERMS + W_RULES + W_DAY
-#: the summed rarity (idf) of shared words that counts as full agreement: a few rare names
-WORDS_ENOUGH = 10.0
+#: the summed rarity (idf) of shared words that counts as full agreement: four rare names (with 10,
+#: three words in about one article of a hundred were enough, and a busy window's stories swallowed
+#: other events: docs/stories.md)
+WORDS_ENOUGH = 16.0
 #: a word in more than one article in e^IDF_FLOOR (about 3) of the window says nothing of which event it is
 IDF_FLOOR = 1.0
 #: the highest similarity an article can reach (every part at full agreement): ``[stories] threshold``'s bound

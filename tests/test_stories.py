@@ -200,3 +200,27 @@ def test_tail_shows_a_follow_ups_story_and_a_novelty_other_than_new_briefly() ->
     line = render_alert(alert).plain.splitlines()[0]
     assert "(reference)" in line
     assert "[story 01234567 follow-up, 3 articles: rule:russia-dprk-meeting]" in line
+
+
+def test_two_reports_on_the_same_countries_sharing_only_two_middling_words_are_two_events() -> None:
+    """Words found in a few articles of every hundred (`missile`, `summit` in a busy window) say little of
+    which event it is: two such words and the same two countries do not make one story. With 100,000
+    articles in the window a story that joined on that much would soon swallow other events silently."""
+    book = StoryBook()
+    for n in range(400):  # the window: `w1` and `w2` each in 6 of its articles, with other countries
+        shared = {"w1", "w2"} if n < 6 else set()
+        words = frozenset({f"bg{n}x", f"bg{n}y", *shared})
+        book.place(
+            StoryArticle(f"bg-{n}", DAY0 - timedelta(hours=2), "bg", frozenset({f"e{n}"}), (), frozenset(), b"", words)
+        )
+    book.settle()
+    sides = frozenset({"russia", "north-korea"})
+    first = book.place(StoryArticle("a", DAY0, "x", sides, (), frozenset(), b"", frozenset({"w1", "w2", "ax", "ay"})))
+    second = book.place(StoryArticle("b", DAY0, "y", sides, (), frozenset(), b"", frozenset({"w1", "w2", "bx", "by"})))
+    assert first is not None and second is not None
+    assert second.how == "opened" and second.story.id != first.story.id
+    # four rare names of their own are one event
+    names = frozenset({"tmn", "ksn", "prmr", "vldvstk"})
+    third = book.place(StoryArticle("c", DAY0, "z", sides, (), frozenset(), b"", names | {"cx"}))
+    fourth = book.place(StoryArticle("d", DAY0, "w", sides, (), frozenset(), b"", names | {"dx"}))
+    assert third is not None and fourth is not None and fourth.story.id == third.story.id
