@@ -12,7 +12,9 @@ transaction's commit (its fsync, shared with the outbox) is timed apart (``commi
 (MinHash signature, word skeletons) are made beforehand: in the daemon they are the tagging worker's
 job, not the store thread's; ``--features N`` adds ``features_ms``, what they cost per article there (N
 articles of the bench corpus). Times are CPU times of the process, of the best of ``--repeat`` runs of the
-same articles into copies of the filled book (``means_ms``: each run's mean). Prints one JSON object.
+same articles into copies of the filled book (``means_ms``: each run's mean). The feed knows its events:
+``feed_bcubed_f1`` scores the filled window's stories against them, ``largest_story`` is the largest (an
+event has at most twelve articles). Prints one JSON object.
 
     .venv/bin/python -m bench.stories_speed --window-articles 100000 --articles 2000 --batch 1 --features 2000"""
 
