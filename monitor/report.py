@@ -12,8 +12,8 @@ from rich.text import Text
 from monitor.alerts import alert_id, evidence_info, span_info
 from monitor.articles import Article
 from monitor.engine import Explanation
+from monitor.engine.compile_cues import CUES_PREFIX
 from monitor.engine.result import Severity, Span, TagResult
-from monitor.engine.sentence_cues import CUES_PREFIX
 from monitor.terminal import highlighted, safe_text
 
 _SEVERITY_STYLE: dict[Severity, str] = {

@@ -20,12 +20,13 @@ from bisect import bisect_left, bisect_right
 from functools import cached_property
 
 from monitor.engine.asides import in_other_aside
+from monitor.engine.compile_cues import CUES_PREFIX
 from monitor.engine.compiled import CompiledCues
 from monitor.engine.match import unchecked_window_hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import TIME_KINDS, Verdict, nearest_novelty
 from monitor.engine.segment import trimmed_unit
-from monitor.engine.sentence_cues import CUES_PREFIX, SentenceCues, read_cues
+from monitor.engine.sentence_cues import SentenceCues, read_cues
 from monitor.engine.sides import Cue, side_cut
 from monitor.engine.written_dates import DIGITS as _DIGITS
 from monitor.engine.written_dates import dates_before

@@ -9,13 +9,13 @@ from functools import cached_property
 from itertools import chain, repeat
 
 from monitor.engine.assertion import ClauseReader
+from monitor.engine.compile_cues import CUES_PREFIX
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.match import Hits
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.novelty import Verdict
 from monitor.engine.result import Novelty, Span, best_novelty, new_span
 from monitor.engine.segment import PARAGRAPH_END, SENTENCE_END, Range, bounds, trimmed_unit
-from monitor.engine.sentence_cues import CUES_PREFIX
 from monitor.engine.sides import Cue
 
 

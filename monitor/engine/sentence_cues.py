@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from monitor.engine.asides import find_asides
+from monitor.engine.compile_cues import CUES_PREFIX
 from monitor.engine.compiled import CompiledCues
 from monitor.engine.match import find_window
 from monitor.engine.normalize import NormalizedText
 from monitor.engine.segment import is_word_char
 from monitor.engine.sides import Cue
 
-CUES_PREFIX = "cues:"
 #: cue kinds that say where a trigger's sides must stand (`sides.py`), not what it asserts
 PLACING_KINDS = frozenset({"partner", "subordinate"})
 #: cue kinds that shape the clause, not what it asserts: a relative clause set off by a comma (an
