@@ -97,13 +97,18 @@ class ClauseReader:
             known = self._ranges[index] = unit if unit is not None else (0, 0)
         return known
 
+    def sentence(self, index: int) -> tuple[int, int] | None:
+        """Sentence `index`, trimmed (None: a blank line); found once."""
+        found = self._sentence_range(index)
+        return None if found == (0, 0) else found
+
     def sentence_before(self, index: int) -> int:
         """The sentence before sentence `index`, blank lines skipped (-1: none): news writes
         one-sentence paragraphs, so it may open the paragraph before."""
         known = self._before.get(index)
         if known is None:
             known = index - 1
-            while known >= 0 and self._sentence_range(known) == (0, 0):
+            while known >= 0 and self.sentence(known) is None:
                 known -= 1
             self._before[index] = known
         return known

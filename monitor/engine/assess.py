@@ -5,7 +5,6 @@ from __future__ import annotations
 from monitor.engine.assertion import DENYING, ClauseReader
 from monitor.engine.compiled import CompiledRule
 from monitor.engine.passages import ArticleIndex, PassageCheck
-from monitor.engine.segment import trimmed_unit
 
 
 def refer_back_passages(
@@ -21,7 +20,6 @@ def refer_back_passages(
         return []
     per_group = [article.units_with(unit, group) for group in rule.groups]
     vetoed = article.units_with(unit, rule.vetoes) if rule.vetoes else set()
-    text, sentence_bounds = article.normalized.text, article.sentence_bounds
     relevant: list[int] | None = None
     passages = []
     for index in sorted(candidates):
@@ -30,7 +28,7 @@ def refer_back_passages(
         prior = reader.sentence_before(index)
         if prior < 0 or prior in vetoed or not _groups_in(per_group, index, prior):
             continue
-        before, current = trimmed_unit(text, sentence_bounds, prior), trimmed_unit(text, sentence_bounds, index)
+        before, current = reader.sentence(prior), reader.sentence(index)
         if before is None or current is None:
             continue
         if relevant is None:
