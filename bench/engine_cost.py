@@ -40,6 +40,7 @@ from pathlib import Path
 from bench.corpus import CorpusGenerator
 from bench.watchlists import write_watchlist
 from monitor.engine import Engine, load_engine
+from monitor.engine.native import engine_build
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config" / "watchlists"
 #: the corpus's articles are dated as if published mid-January 2026 (time cues are read against it)
@@ -74,6 +75,11 @@ from bench.corpus import CorpusGenerator
 from bench.watchlists import write_watchlist
 from monitor.engine import load_engine
 articles, which, number = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+try:  # how this checkout's engine runs (an older checkout has no native build: source)
+    from monitor.engine.native import engine_build
+    build = engine_build()
+except ImportError:
+    build = "source"
 texts = [article.text for article in CorpusGenerator(0).articles(articles)]
 if which == "shipped":
     engine = load_engine([Path("config/watchlists")])
@@ -91,6 +97,7 @@ _WORKER = (
     + """
 batches = [texts[at : at + number] for at in range(0, articles, number)]
 print(len(batches), flush=True)
+print(build, flush=True)
 for line in sys.stdin:
     chosen = batches[int(line)]
     wall, cpu = time.perf_counter(), time.process_time()
@@ -127,12 +134,16 @@ def _ask(worker: subprocess.Popen[str], batch: int) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-def interleaved(checkouts: Sequence[Path], articles: int, rounds: int, which: str) -> list[tuple[float, float]]:
+def interleaved(
+    checkouts: Sequence[Path], articles: int, rounds: int, which: str
+) -> tuple[list[tuple[float, float]], list[str]]:
     """Per checkout, (wall, CPU) µs per article: the sum over batches of each batch's best over `rounds`,
-    the checkouts taking turns batch by batch (which goes first alternates)."""
+    the checkouts taking turns batch by batch (which goes first alternates); and how each one's engine
+    runs (`native (N modules)` or `source`, `monitor.engine.native.engine_build`)."""
     workers = [_worker(checkout, articles, which) for checkout in checkouts]
     try:
         counts = {int(worker.stdout.readline()) for worker in workers if worker.stdout is not None}
+        builds = [worker.stdout.readline().strip() for worker in workers if worker.stdout is not None]
         batches = counts.pop()
         best = [[(float("inf"), float("inf"))] * batches for _ in workers]
         for round_number in range(rounds):
@@ -147,10 +158,11 @@ def interleaved(checkouts: Sequence[Path], articles: int, rounds: int, which: st
             if worker.stdin is not None:
                 worker.stdin.close()
             worker.wait()
-    return [
+    times = [
         (sum(wall for wall, _ in found) / articles * 1e6, sum(cpu for _, cpu in found) / articles * 1e6)
         for found in best
     ]
+    return times, builds
 
 
 def _collected(checkout: Path, articles: int, which: str, passes: int) -> subprocess.Popen[str]:
@@ -185,7 +197,9 @@ def _compare_instructions(other: Path, articles: int) -> None:
 def _compare(other: Path, articles: int, rounds: int) -> None:
     here = Path(__file__).resolve().parent.parent
     for which in ("shipped", "synthetic"):
-        (wall, cpu), (other_wall, other_cpu) = interleaved([here, other.resolve()], articles, rounds, which)
+        [(wall, cpu), (other_wall, other_cpu)], builds = interleaved([here, other.resolve()], articles, rounds, which)
+        if which == "shipped":
+            print(f"engine build: this {builds[0]}, other {builds[1]}")
         print(
             f"{which:10} this {wall:7.1f} µs/article (CPU {cpu:7.1f})   other {other_wall:7.1f} (CPU {other_cpu:7.1f})"
             f"   {100 * (wall / other_wall - 1):+6.1f}% wall, {100 * (cpu / other_cpu - 1):+6.1f}% CPU"
@@ -210,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _compare(args.against, args.articles, args.rounds)
         return 0
     results = measure(args.articles, args.rounds)
+    print(f"engine build: {engine_build()}")
     baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
     for name, value in results.items():
         line = f"{name:24} {value:9.1f} µs/article"

@@ -18,6 +18,7 @@ from monitor.alerts import now_iso
 from monitor.analysis import Publishing
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.engine import Engine, WatchlistError, load_engine
+from monitor.engine.native import engine_build
 from monitor.pipeline import Pipeline
 from monitor.processing import Processor
 from monitor.publisher import Publisher
@@ -105,6 +106,7 @@ class Daemon:
         log.info(
             events.DAEMON_STARTING,
             version=__version__,
+            engine_build=engine_build(),  # `source`: a pure-Python install or a stale build, slower
             watch=[str(p) for p in getattr(self.source, "roots", [])],
             watch_backend=getattr(self.source, "backend", None),  # auto's pick, when the source is folders
             cluster=self.settings.cluster.servers if self.settings.cluster else None,
