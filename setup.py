@@ -67,7 +67,7 @@ class BuildNative(build_ext):
 
 
 def _extensions() -> list[Extension]:
-    if os.environ.get("NEWSMON_PURE_PYTHON", "") not in ("", "0"):
+    if os.environ.get("NEWSMON_PURE_PYTHON", "") not in ("", "0"):  # monitor/engine/native.py: PURE_PYTHON
         return []
     try:
         from Cython.Build import cythonize

@@ -15,6 +15,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -73,12 +74,24 @@ class _FromSource(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, source)
 
 
+#: set (not `0`) at run time: the engine runs from source even where it was built (to profile it line
+#: by line); set at install: nothing is built (`setup.py`)
+PURE_PYTHON = "NEWSMON_PURE_PYTHON"
+
+
+def pure_python_asked() -> bool:
+    return os.environ.get(PURE_PYTHON, "") not in ("", "0")
+
+
 def guard_stale_builds(folder: Path = ENGINE_DIR) -> list[str]:
     """When any native build in `folder` is stale, import every built engine module from its source
-    (all of them: one kind of code throughout) and warn once; returns the stale modules."""
-    stale = stale_modules(folder)
-    if stale and not any(isinstance(finder, _FromSource) for finder in sys.meta_path):
+    (all of them: one kind of code throughout) and warn once; returns the stale modules. With
+    `NEWSMON_PURE_PYTHON` set, every one is imported from source, without a warning."""
+    asked = pure_python_asked()
+    stale = [] if asked else stale_modules(folder)
+    if (asked or stale) and not any(isinstance(finder, _FromSource) for finder in sys.meta_path):
         sys.meta_path.insert(0, _FromSource(folder, sorted(built_modules(folder))))
+    if stale:
         warnings.warn(
             f"newsmon: the native build of {', '.join(stale)} in {folder} is older than its source; the engine "
             "runs from source (slower) until it is rebuilt: pip install -e .",

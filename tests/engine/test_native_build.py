@@ -74,11 +74,12 @@ def test_the_engine_build_says_native_exactly_when_the_built_modules_were_import
         assert native.engine_build() == "source"
 
 
-def _import_in_copy(root: Path, code: str) -> subprocess.CompletedProcess[str]:
+def _import_in_copy(root: Path, code: str, pure: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", **({native.PURE_PYTHON: "1"} if pure else {})}
     return subprocess.run(
         [sys.executable, "-W", "default", "-c", code],
         cwd=root,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
@@ -114,3 +115,19 @@ def test_an_unedited_copy_runs_its_build_without_a_warning(tmp_path: Path) -> No
     assert "RuntimeWarning" not in done.stderr
     expected = native.engine_build()
     assert done.stdout.strip() == expected
+
+
+def test_asking_for_pure_python_at_run_time_runs_every_engine_module_from_source_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(PACKAGE, tmp_path / "monitor", ignore=shutil.ignore_patterns("__pycache__"))
+    code = (
+        "import monitor.engine.match as m\n"
+        "from monitor.engine.native import engine_build\n"
+        "print(m.__file__, engine_build())\n"
+    )
+    done = _import_in_copy(tmp_path, code, pure=True)
+    assert done.returncode == 0, done.stderr
+    path, build = done.stdout.split(maxsplit=1)
+    assert path.endswith("match.py") and build.strip() == "source"
+    assert "RuntimeWarning" not in done.stderr
