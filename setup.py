@@ -1,11 +1,13 @@
 """Builds the engine's per-article modules as native code with Cython when it can, and installs newsmon.
 
 The engine is plain Python (`monitor/engine/`); Cython compiles the modules that run for every article,
-unchanged, into extension modules beside them: the same code, with the interpreter's dispatch taken out
-(about a fifth less time an article, `bench/README.md`, "Engine cost"). Each module is optional: where
-there is no C compiler, or with `NEWSMON_PURE_PYTHON=1`, newsmon installs as pure Python and behaves the
-same. The build writes `monitor/engine/native-build.json` with the hash of each compiled module's source,
-so that an edited source is never shadowed by its old build (`monitor/engine/native.py`).
+unchanged, into extension modules: the same code, with the interpreter's dispatch taken out (about a
+fifth less time an article, `bench/README.md`, "Engine cost"). They go to `monitor/engine/_native/`,
+never beside their sources, with `native-build.json`: the hash each one was built from. The engine
+imports a build only while its source still has that hash (`monitor/engine/native.py`), so an edited
+source, or a checkout of another commit, never runs an old build. Each module is optional: where it does
+not compile, or there is no compiler or no Cython, or with `NEWSMON_PURE_PYTHON=1`, newsmon installs as
+pure Python and behaves the same (`build_backend.py` asks for Cython only when it is to be used).
 
 Everything else about the package is in `pyproject.toml`.
 """
@@ -15,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
-from typing import Any
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -41,47 +43,81 @@ NATIVE_MODULES = (
     "written_dates",
     "engine",
 )
-#: beside the built modules: each one's source hash (`monitor/engine/native.py` reads it)
+#: where the builds go, inside the package, and the list of their sources' hashes there (both names are
+#: `monitor/engine/native.py`'s too)
+NATIVE_DIR = "_native"
 MANIFEST = "native-build.json"
+#: set (not `0`): nothing is built (`monitor/engine/native.py`: `PURE_PYTHON`)
+PURE_PYTHON = "NEWSMON_PURE_PYTHON"
 
 
-def _source_hash(module: str) -> str:
-    return hashlib.sha256((ENGINE / f"{module}.py").read_bytes()).hexdigest()
+def _source_hashes() -> dict[str, str]:
+    """Each module's source hash, taken before it is compiled: a source edited during the build no
+    longer matches what the build records, so the engine runs it from source."""
+    return {module: hashlib.sha256((ENGINE / f"{module}.py").read_bytes()).hexdigest() for module in NATIVE_MODULES}
 
 
-class BuildNative(build_ext):
-    """`build_ext` that records which engine modules it built, and from which source."""
+HASHES = _source_hashes()
+
+
+class BuildNative(build_ext):  # type: ignore[misc]
+    """`build_ext` that moves the builds into `_native/` (out of Python's own sight: only the engine's
+    finder imports them), clears what it did not build, and records which modules it built and from
+    which source."""
 
     def run(self) -> None:
         self._built: dict[str, str] = {}
-        super().run()
         if not self.extensions:
             return
-        manifest = Path(self.get_ext_fullpath(self.extensions[0].name)).parent / MANIFEST
-        manifest.write_text(json.dumps(dict(sorted(self._built.items())), indent=1) + "\n")
+        # where the builds are made, and (installed editable) the package folder they are copied to
+        places = [Path(self.build_lib) / ENGINE, *([ENGINE] if self.inplace else [])]
+        for place in places:
+            shutil.rmtree(place / NATIVE_DIR, ignore_errors=True)  # nothing left of an earlier build
+            for module in NATIVE_MODULES:
+                (place / self._file_name(module)).unlink(missing_ok=True)
+        super().run()
+        manifest = json.dumps(dict(sorted(self._built.items())), indent=1) + "\n"
+        for place in places:
+            (place / NATIVE_DIR).mkdir(parents=True)
+            for module in self._built:
+                (place / self._file_name(module)).replace(place / NATIVE_DIR / self._file_name(module))
+            (place / NATIVE_DIR / MANIFEST).write_text(manifest)
 
-    def build_extension(self, ext: Any) -> None:
-        super().build_extension(ext)  # a failure (an optional module) leaves it out of the manifest
+    def _file_name(self, module: str) -> str:
+        return Path(self.get_ext_filename(f"monitor.engine.{module}")).name
+
+    def build_extension(self, ext: Extension) -> None:
+        super().build_extension(ext)  # a failure (every module is optional) leaves it out of the manifest
         module = ext.name.rsplit(".", 1)[1]
-        self._built[module] = _source_hash(module)
+        self._built[module] = HASHES[module]
 
 
 def _extensions() -> list[Extension]:
-    if os.environ.get("NEWSMON_PURE_PYTHON", "") not in ("", "0"):  # monitor/engine/native.py: PURE_PYTHON
+    if os.environ.get(PURE_PYTHON, "") not in ("", "0"):
+        shutil.rmtree(ENGINE / NATIVE_DIR, ignore_errors=True)  # an earlier build is not run either
         return []
     try:
         from Cython.Build import cythonize
     except ImportError:  # a build without Cython installs the pure-Python engine
         return []
-    modules = [
-        Extension(f"monitor.engine.{module}", [str(ENGINE / f"{module}.py")], optional=True)
-        for module in NATIVE_MODULES
-    ]
+    modules = [Extension(f"monitor.engine.{module}", [str(ENGINE / f"{module}.py")]) for module in NATIVE_MODULES]
     # Python semantics throughout: annotations are not C types, functions stay introspectable
     directives = {"language_level": 3, "annotation_typing": False, "binding": True}
-    built: list[Extension] = cythonize(
-        modules, build_dir="build/cython", compiler_directives=directives, nthreads=os.cpu_count() or 1, quiet=True
-    )
+    try:
+        built: list[Extension] = cythonize(
+            modules,
+            build_dir="build/cython",
+            compiler_directives=directives,
+            force=True,  # by content, never by a file's time (a source restored with an old one)
+            exclude_failures=True,
+            nthreads=os.cpu_count() or 1,
+            quiet=True,
+        )
+    except Exception as error:  # whatever Cython raises, the package installs interpreted
+        print(f"newsmon: the native engine build is skipped ({error}): the engine runs interpreted")
+        return []
+    for extension in built:
+        extension.optional = True  # cythonize's copies drop the flag: a module that fails to compile is left out
     return built
 
 
