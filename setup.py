@@ -15,9 +15,10 @@ Everything else about the package is in `pyproject.toml`.
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import json
 import os
-import shutil
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -46,7 +47,9 @@ NATIVE_MODULES = (
 #: where the builds go, inside the package, and the list of their sources' hashes there (both names are
 #: `monitor/engine/native.py`'s too)
 NATIVE_DIR = "_native"
-MANIFEST = "native-build.json"
+#: one list per interpreter (`cpython-311`): builds for two Pythons in one checkout keep each other
+MANIFEST = f"native-build.{sys.implementation.cache_tag}.json"
+SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 #: set (not `0`): nothing is built (`monitor/engine/native.py`: `PURE_PYTHON`)
 PURE_PYTHON = "NEWSMON_PURE_PYTHON"
 
@@ -58,6 +61,16 @@ def _source_hashes() -> dict[str, str]:
 
 
 HASHES = _source_hashes()
+
+
+def clear_builds(place: Path) -> None:
+    """This interpreter's builds in `place` (an engine folder) and their list, and any build beside the
+    sources (where Python would find it by itself): an earlier build is never left to run."""
+    native = place / NATIVE_DIR
+    for module in NATIVE_MODULES:
+        (native / f"{module}{SUFFIX}").unlink(missing_ok=True)
+        (place / f"{module}{SUFFIX}").unlink(missing_ok=True)
+    (native / MANIFEST).unlink(missing_ok=True)
 
 
 class BuildNative(build_ext):  # type: ignore[misc]
@@ -72,13 +85,11 @@ class BuildNative(build_ext):  # type: ignore[misc]
         # where the builds are made, and (installed editable) the package folder they are copied to
         places = [Path(self.build_lib) / ENGINE, *([ENGINE] if self.inplace else [])]
         for place in places:
-            shutil.rmtree(place / NATIVE_DIR, ignore_errors=True)  # nothing left of an earlier build
-            for module in NATIVE_MODULES:
-                (place / self._file_name(module)).unlink(missing_ok=True)
+            clear_builds(place)
         super().run()
         manifest = json.dumps(dict(sorted(self._built.items())), indent=1) + "\n"
         for place in places:
-            (place / NATIVE_DIR).mkdir(parents=True)
+            (place / NATIVE_DIR).mkdir(parents=True, exist_ok=True)
             for module in self._built:
                 (place / self._file_name(module)).replace(place / NATIVE_DIR / self._file_name(module))
             (place / NATIVE_DIR / MANIFEST).write_text(manifest)
@@ -94,11 +105,12 @@ class BuildNative(build_ext):  # type: ignore[misc]
 
 def _extensions() -> list[Extension]:
     if os.environ.get(PURE_PYTHON, "") not in ("", "0"):
-        shutil.rmtree(ENGINE / NATIVE_DIR, ignore_errors=True)  # an earlier build is not run either
+        clear_builds(ENGINE)  # an earlier build is not run either
         return []
     try:
         from Cython.Build import cythonize
     except ImportError:  # a build without Cython installs the pure-Python engine
+        clear_builds(ENGINE)
         return []
     modules = [Extension(f"monitor.engine.{module}", [str(ENGINE / f"{module}.py")]) for module in NATIVE_MODULES]
     # Python semantics throughout: annotations are not C types, functions stay introspectable
@@ -115,6 +127,7 @@ def _extensions() -> list[Extension]:
         )
     except Exception as error:  # whatever Cython raises, the package installs interpreted
         print(f"newsmon: the native engine build is skipped ({error}): the engine runs interpreted")
+        clear_builds(ENGINE)
         return []
     for extension in built:
         extension.optional = True  # cythonize's copies drop the flag: a module that fails to compile is left out

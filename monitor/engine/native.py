@@ -15,6 +15,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
+import multiprocessing
 import os
 import sys
 import warnings
@@ -26,7 +27,8 @@ PACKAGE = "monitor.engine"
 ENGINE_DIR = Path(__file__).resolve().parent
 #: where `setup.py` puts the builds and their sources' hashes
 NATIVE_DIR = "_native"
-MANIFEST = "native-build.json"
+#: one list per interpreter, as `setup.py` writes it
+MANIFEST = f"native-build.{sys.implementation.cache_tag}.json"
 #: set (not `0`) at run time: the engine runs from source even where it was built (for a profiler that
 #: reads Python lines); set at install: nothing is built (`setup.py`)
 PURE_PYTHON = "NEWSMON_PURE_PYTHON"
@@ -74,31 +76,37 @@ def native_builds(engine_dir: Path = ENGINE_DIR) -> tuple[dict[str, Path], list[
     return fresh, stale
 
 
-class _NativeFinder(importlib.abc.MetaPathFinder):
-    """Finds the engine modules that have a fresh build as that build."""
+class _EngineFinder(importlib.abc.MetaPathFinder):
+    """Finds each engine module as its fresh build, or else as its source: never as a build Python
+    would find on its own (one left beside the source by an older way of building)."""
 
-    def __init__(self, builds: dict[str, Path]) -> None:
+    def __init__(self, engine_dir: Path, builds: dict[str, Path]) -> None:
+        self._engine_dir = engine_dir
         self._builds = {f"{PACKAGE}.{module}": path for module, path in builds.items()}
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         built = self._builds.get(fullname)
-        if built is None:
+        if built is not None:
+            loader = importlib.machinery.ExtensionFileLoader(fullname, str(built))
+            return importlib.util.spec_from_file_location(fullname, built, loader=loader)
+        package, _, module = fullname.rpartition(".")
+        source = self._engine_dir / f"{module}.py"
+        if package != PACKAGE or not source.is_file():
             return None
-        loader = importlib.machinery.ExtensionFileLoader(fullname, str(built))
-        return importlib.util.spec_from_file_location(fullname, built, loader=loader)
+        return importlib.util.spec_from_file_location(fullname, source)
 
 
 def use_native_builds(engine_dir: Path = ENGINE_DIR) -> list[str]:
-    """Import the engine's fresh builds from here on (none with `NEWSMON_PURE_PYTHON` set); warn once
-    when some are stale. Returns the stale modules."""
-    if pure_python_asked() or any(isinstance(finder, _NativeFinder) for finder in sys.meta_path):
+    """Import the engine's modules from here on as their fresh builds (none with `NEWSMON_PURE_PYTHON`
+    set) or their sources; warn once when some builds are stale (in the main process: its workers
+    import the same). Returns the stale modules."""
+    if any(isinstance(finder, _EngineFinder) for finder in sys.meta_path):
         return []
-    fresh, stale = native_builds(engine_dir)
-    if fresh:
-        sys.meta_path.insert(0, _NativeFinder(fresh))
-    if stale:
+    fresh, stale = ({}, []) if pure_python_asked() else native_builds(engine_dir)
+    sys.meta_path.insert(0, _EngineFinder(engine_dir, fresh))
+    if stale and multiprocessing.parent_process() is None:
         warnings.warn(
             f"newsmon: {', '.join(stale)} changed since the engine's native build; they run from source "
             "(slower) until it is built again: pip install -e .",

@@ -132,3 +132,15 @@ def test_a_checkout_without_the_finder_never_runs_the_builds(tmp_path: Path) -> 
     (engine / "__init__.py").write_text("from monitor.engine.engine import Engine, load_engine\n")
     output, _ = _run_in_copy(tmp_path, "import monitor.engine.match as m\nprint(m.__file__.endswith('.py'))")
     assert output == ["True"]
+
+
+def test_a_build_left_beside_its_source_is_never_imported(tmp_path: Path) -> None:
+    """A build where Python would find it by itself (an older way of building put them there) is not
+    what runs, fresh build or none: here it is not even a loadable module, and the engine imports the
+    (edited) source."""
+    engine = _copy(tmp_path)
+    source = engine / "novelty.py"
+    source.write_text(source.read_text() + "\nEDITED = True\n")
+    (engine / f"novelty{SUFFIX}").write_bytes(b"not a module")
+    output, _ = _run_in_copy(tmp_path, HOW_IT_RUNS)
+    assert output[0] == "True"
