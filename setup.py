@@ -3,7 +3,7 @@
 The engine is plain Python (`monitor/engine/`); Cython compiles the modules that run for every article,
 unchanged, into extension modules: the same code, with the interpreter's dispatch taken out (about a
 fifth less time an article, `bench/README.md`, "Engine cost"). They go to `monitor/engine/_native/`,
-never beside their sources, with `native-build.json`: the hash each one was built from. The engine
+never beside their sources, with `native-build.<interpreter>.json`: the hash each one was built from. The engine
 imports a build only while its source still has that hash (`monitor/engine/native.py`), so an edited
 source, or a checkout of another commit, never runs an old build. Each module is optional: where it does
 not compile, or there is no compiler or no Cython, or with `NEWSMON_PURE_PYTHON=1`, newsmon installs as

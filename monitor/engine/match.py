@@ -105,6 +105,14 @@ def _checked(
     return targets
 
 
+def _kept(fast: tuple[str, ...], accepted: list[str]) -> tuple[str, ...] | None:
+    """A hit's targets: those that need no check and the checked ones that passed (`_checked`); None
+    when none is left. A look-alike of one target leaves the others of the same words."""
+    if accepted:
+        return tuple(dict.fromkeys((*fast, *accepted)))
+    return fast or None
+
+
 def find_hits(compiled: Compiled, normalized: NormalizedText, dropped: list[Range]) -> Hits:
     """Leftmost-longest whole-word hits outside dropped lines; look-alikes (`exclude`) veto their entity;
     a surname alone counts only beside another alias of its entity."""
@@ -161,11 +169,10 @@ def find_keys(
         if spaces and lowered.count(" ", start, start + length) != spaces:
             continue
         if checks:
-            accepted = _checked(checks, normalized, start, start.__add__, excluded)
-            if accepted:
-                fast = tuple(dict.fromkeys((*fast, *accepted)))
-            elif not fast:  # a look-alike of one target leaves the others of the same words
+            kept = _kept(fast, _checked(checks, normalized, start, start.__add__, excluded))
+            if kept is None:
                 continue
+            fast = kept
         starts.append(start)
         ends.append(start + length)
         targets.append(fast)
@@ -209,10 +216,10 @@ def _folded_hits(
                 lambda key_length: first + key_length + bisect_right(deletions, first + key_length),  # noqa: B023
                 excluded,
             )
-            if accepted:
-                fast = tuple(dict.fromkeys((*fast, *accepted)))
-            elif not fast:  # a look-alike of one target leaves the others of the same words
+            kept = _kept(fast, accepted)
+            if kept is None:
                 continue
+            fast = kept
         raw.append((start, end, fast))
     return raw
 
@@ -271,11 +278,10 @@ def _exact_window(
         if spaces and lowered.count(" ", start, start + length) != spaces:
             continue
         if checks:
-            accepted = _checked(checks, normalized, start, start.__add__, excluded)
-            if accepted:
-                fast = tuple(dict.fromkeys((*fast, *accepted)))
-            elif not fast:  # a look-alike of one target leaves the others of the same words
+            kept = _kept(fast, _checked(checks, normalized, start, start.__add__, excluded))
+            if kept is None:
                 continue
+            fast = kept
         if start < previous_end:
             overlapping = True
         previous_end = start + length

@@ -4,7 +4,7 @@ their source is the one they were built from.
 The builds live in `_native/`, not beside their sources, so Python never finds them on its own: a
 checkout of another commit, or a source edited since, runs its source. `use_native_builds` puts a finder
 first on the import path that loads a module's build while its source still has the hash recorded at the
-build (`native-build.json`); a build whose source changed is left for its source, with one warning that
+build (`native-build.<interpreter>.json`); a build whose source changed is left for its source, with one warning that
 says how to rebuild. Nothing here is compiled itself.
 """
 
@@ -92,10 +92,10 @@ class _EngineFinder(importlib.abc.MetaPathFinder):
             loader = importlib.machinery.ExtensionFileLoader(fullname, str(built))
             return importlib.util.spec_from_file_location(fullname, built, loader=loader)
         package, _, module = fullname.rpartition(".")
-        source = self._engine_dir / f"{module}.py"
-        if package != PACKAGE or not source.is_file():
+        if package != PACKAGE:  # asked about every import of the process: the others at once
             return None
-        return importlib.util.spec_from_file_location(fullname, source)
+        source = self._engine_dir / f"{module}.py"
+        return importlib.util.spec_from_file_location(fullname, source) if source.is_file() else None
 
 
 def use_native_builds(engine_dir: Path = ENGINE_DIR) -> list[str]:
